@@ -1,0 +1,104 @@
+import { Secret, secretOrUndefined } from "../secret/secret.js";
+import { parseBuilderMode } from "./builder-mode.js";
+import { sectionSpec } from "./config-schema.js";
+import type { BuilderMode, GitAuthConfig, ResolvedConfig } from "./config-types.js";
+import { expandPath, valueOf, type Entries } from "./config-entries.js";
+
+/**
+ * Builds the frozen `ResolvedConfig` from entries that passed every check:
+ * defaults fill what is not set, `~` is expanded, the database defaults to
+ * SQLite in the data folder.
+ */
+export function buildResolved(entries: Entries, sourceFile: string | undefined, env: NodeJS.ProcessEnv, cwd: string): ResolvedConfig {
+  const s = (section: string, key: string): string => String(valueOf(entries, section, key));
+  const n = (section: string, key: string): number => Number(valueOf(entries, section, key));
+  const b = (section: string, key: string): boolean => valueOf(entries, section, key) === true;
+  const secret = (section: string, key: string): Secret | undefined => secretOrUndefined(s(section, key));
+
+  const parsed = parseBuilderMode(s("builder", "mode"));
+  const mode: BuilderMode = "mode" in parsed ? parsed.mode : { kind: "auto" };
+  const dataDir = expandPath(s("system", "data_dir"), cwd, env);
+  const db = s("metadata", "db_connection");
+
+  const gitAuth: Record<string, GitAuthConfig> = {};
+  const gitSpec = sectionSpec("git_auth");
+  for (const [name, e] of entries.gitAuth) {
+    const get = (key: string): string => {
+      const set = e.keys.get(key);
+      const def = gitSpec?.keys.find((k) => k.key === key)?.default ?? "";
+      return String(set ? set.value : def);
+    };
+    gitAuth[name] = {
+      userId: get("user_id"),
+      password: secretOrUndefined(get("password")),
+      keyFilePath: get("key_file_path"),
+      privateKey: secretOrUndefined(get("private_key")),
+    };
+  }
+
+  const config: ResolvedConfig = {
+    builder: {
+      modeText: s("builder", "mode"),
+      mode,
+      kanikoImage: s("builder", "kaniko_image"),
+      kanikoCache: b("builder", "kaniko_cache"),
+      kanikoCacheRepo: s("builder", "kaniko_cache_repo"),
+      buildTimeoutSecs: n("builder", "build_timeout_secs"),
+      maxUploadBytes: n("builder", "max_upload_bytes"),
+    },
+    registry: {
+      url: s("registry", "url").replace(/\/+$/, ""),
+      project: s("registry", "project"),
+      type: s("registry", "type").toLowerCase() === "ecr" ? "ecr" : "",
+      username: s("registry", "username"),
+      password: secret("registry", "password"),
+      passwordFile: s("registry", "password_file"),
+      caFile: s("registry", "ca_file"),
+      clientCertFile: s("registry", "client_cert_file"),
+      clientKeyFile: s("registry", "client_key_file"),
+      insecure: b("registry", "insecure"),
+      awsRegion: s("registry", "aws_region"),
+    },
+    system: {
+      dataDir,
+      containerCommand: s("system", "container_command"),
+      builderAuthToken: secret("system", "builder_auth_token"),
+      maxConcurrentBuilds: n("system", "max_concurrent_builds"),
+      maxBuildWaitSecs: n("system", "max_build_wait_secs"),
+      useImagePreBuildStep: b("system", "use_image_pre_build_step"),
+      gitCheckoutCacheEntries: n("system", "git_checkout_cache_entries"),
+      gitRemoteCheckIntervalSecs: n("system", "git_remote_check_interval_secs"),
+      gitOperationTimeoutSecs: n("system", "git_operation_timeout_secs"),
+      maxLogLinesPerBuild: n("system", "max_log_lines_per_build"),
+    },
+    security: {
+      adminOverTcp: b("security", "admin_over_tcp") || b("security", "unsafe_admin_over_tcp"),
+      defaultGitAuth: s("security", "default_git_auth"),
+    },
+    http: { host: s("http", "host"), port: n("http", "port"), redirectToHttps: b("http", "redirect_to_https") },
+    https: { certFile: s("https", "cert_file"), keyFile: s("https", "key_file"), clientCaFile: s("https", "client_ca_file") },
+    metadata: {
+      dbConnection: new Secret(db === "" ? `sqlite:${dataDir}/buildplane.db` : db),
+      poolSize: n("metadata", "pool_size"),
+    },
+    kubernetes: { namespace: s("kubernetes", "namespace"), kubeconfig: s("kubernetes", "kubeconfig") },
+    services: {
+      configUrl: s("services", "config_url"),
+      metadataUrl: s("services", "metadata_url"),
+      sourceUrl: s("services", "source_url"),
+      resolverUrl: s("services", "resolver_url"),
+      builderUrl: s("services", "builder_url"),
+    },
+    gitAuth,
+    sourceFile,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !(value instanceof Secret) && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

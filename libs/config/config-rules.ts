@@ -1,0 +1,102 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { parseBuilderMode } from "./builder-mode.js";
+import { configSchema, envName } from "./config-schema.js";
+import type { ConfigDiagnostic } from "./config-types.js";
+import { diagnosticAt, getEntry, valueOf, type Entries, type Origin } from "./config-entries.js";
+import { redactDbConnection } from "./redact.js";
+
+const scheme = /^[a-z][a-z0-9+.-]*:\/\//i;
+const serviceUrl = /^https?:\/\/[^/?#\s]+\/?$/;
+
+/**
+ * The checks that look at values together or at the outside world (modes,
+ * registry, token, files), run once the file and environment are merged.
+ * Each diagnostic points at the key that has to change.
+ */
+export function checkRules(entries: Entries, fileName: string): ConfigDiagnostic[] {
+  const out: ConfigDiagnostic[] = [];
+  const str = (section: string, key: string): string => String(valueOf(entries, section, key));
+  const report = (section: string, key: string, message: string): void => {
+    out.push(diagnosticAt(getEntry(entries, section, key)?.origin, fileName, `${section}.${key}`, message));
+  };
+  const hint = (section: string, key: string): string => `set [${section}] ${key} (or ${envName(section, key)})`;
+
+  const modeText = str("builder", "mode");
+  const mode = parseBuilderMode(modeText);
+  if ("error" in mode) report("builder", "mode", mode.error);
+  else if (mode.mode.kind === "kaniko" || mode.mode.kind === "delegate") {
+    if (str("registry", "url") === "") report("builder", "mode", `${JSON.stringify(modeText)} needs a registry: ${hint("registry", "url")}`);
+    if (mode.mode.kind === "delegate" && str("system", "builder_auth_token") === "") {
+      report("builder", "mode", `${JSON.stringify(modeText)} needs a token: ${hint("system", "builder_auth_token")}`);
+    }
+  }
+
+  const registryUrl = str("registry", "url");
+  if (scheme.test(registryUrl)) {
+    report("registry", "url", `${JSON.stringify(registryUrl)} must not have a scheme: expected host[:port][/path], e.g. "registry.example.com:5000"`);
+  }
+  const registryType = str("registry", "type");
+  if (registryType !== "" && registryType.toLowerCase() !== "ecr") {
+    report("registry", "type", `${JSON.stringify(registryType)} is not valid: expected "" or "ecr"`);
+  }
+  if (str("registry", "password") !== "" && str("registry", "password_file") !== "") {
+    report("registry", "password_file", "set either password or password_file, not both");
+  }
+  checkPair("registry", "client_cert_file", "client_key_file");
+  checkPair("https", "cert_file", "key_file");
+  if (str("https", "client_ca_file") !== "" && str("https", "cert_file") === "") {
+    report("https", "client_ca_file", "client_ca_file needs cert_file and key_file");
+  }
+
+  const command = str("system", "container_command");
+  if (!["auto", "docker", "podman"].includes(command) && !isAbsolute(command)) {
+    report("system", "container_command", `${JSON.stringify(command)} is not valid: expected auto, docker, podman or an absolute path`);
+  }
+  const db = str("metadata", "db_connection");
+  if (db !== "" && !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(db)) {
+    report("metadata", "db_connection", `${JSON.stringify(redactDbConnection(db))} is not valid: expected sqlite:<path> or postgres://user:password@host:port/db`);
+  }
+  for (const key of ["config_url", "metadata_url", "source_url", "resolver_url", "builder_url"]) {
+    const url = str("services", key);
+    if (url !== "" && !serviceUrl.test(url)) report("services", key, `${JSON.stringify(url)} is not valid: expected http(s)://host:port or empty`);
+  }
+  const gitAuth = str("security", "default_git_auth");
+  if (gitAuth !== "" && !entries.gitAuth.has(gitAuth)) {
+    const names = [...entries.gitAuth.keys()].map((n) => `[git_auth.${n}]`);
+    const known = names.length ? `: expected one of ${names.join(", ")}` : ": expected the name of a [git_auth.<name>] section, and there is none";
+    report("security", "default_git_auth", `${JSON.stringify(gitAuth)} is not defined${known}`);
+  }
+
+  for (const section of configSchema) {
+    for (const spec of section.keys.filter((k) => k.readableFile)) {
+      if (section.named) {
+        for (const [name, e] of entries.gitAuth) {
+          const entry = e.keys.get(spec.key);
+          if (entry) checkReadable(`${section.name}.${name}.${spec.key}`, String(entry.value), entry.origin);
+        }
+      } else {
+        const entry = getEntry(entries, section.name, spec.key);
+        if (entry) checkReadable(`${section.name}.${spec.key}`, String(entry.value), entry.origin);
+      }
+    }
+  }
+  return out;
+
+  function checkPair(section: string, a: string, b: string): void {
+    const hasA = str(section, a) !== "";
+    const hasB = str(section, b) !== "";
+    if (hasA !== hasB) report(section, hasA ? a : b, `set both ${a} and ${b}, or neither`);
+  }
+
+  function checkReadable(key: string, path: string, origin: Origin): void {
+    if (path === "") return;
+    try {
+      accessSync(path, constants.R_OK);
+      if (!statSync(path).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "error";
+      out.push(diagnosticAt(origin, fileName, key, `${JSON.stringify(path)} cannot be read (${code}): expected a readable file`));
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The one table of every configuration section and key: type, default and a
+ * one-line doc. Validation, defaults, `BUILDPLANE_<SECTION>_<KEY>` overrides
+ * and docs/configuration.md are all derived from it, so a key exists in all
+ * of them or in none.
+ */
+
+/** How a key's value is written in TOML and read from the environment. */
+export type KeyType = "string" | "bool" | "int" | "secret" | "map";
+
+/** A value as it sits between parsing and the resolved config. */
+export type KeyValue = string | number | boolean | Readonly<Record<string, string>>;
+
+export interface KeySpec {
+  readonly key: string;
+  readonly type: KeyType;
+  readonly default: KeyValue;
+  /** Shown in the docs instead of `default` when the default is computed. */
+  readonly defaultDoc?: string;
+  readonly doc: string;
+  /** Inclusive bounds for integers. */
+  readonly min?: number;
+  readonly max?: number;
+  /** A path that must name a readable file when set (relative to the config file). */
+  readonly readableFile?: boolean;
+  /** A path (`~` expanded, relative to the config file) that need not exist. */
+  readonly path?: boolean;
+  /** Another spelling of the named key in the same section. */
+  readonly aliasOf?: string;
+  /** Accepted for compatibility with OpenRun's files; nothing reads it. */
+  readonly unused?: boolean;
+}
+
+export interface SectionSpec {
+  /** `builder`, or `git_auth` for the `[git_auth.<name>]` family. */
+  readonly name: string;
+  readonly doc: string;
+  /** True for `[git_auth.<name>]`: a table of named tables, no env overrides. */
+  readonly named?: boolean;
+  readonly keys: readonly KeySpec[];
+}
+
+const U32 = 4294967295;
+
+const str = (key: string, def: string, doc: string, extra: Partial<KeySpec> = {}): KeySpec =>
+  ({ key, type: "string", default: def, doc, ...extra });
+const bool = (key: string, def: boolean, doc: string, extra: Partial<KeySpec> = {}): KeySpec =>
+  ({ key, type: "bool", default: def, doc, ...extra });
+const int = (key: string, def: number, min: number, doc: string, extra: Partial<KeySpec> = {}): KeySpec =>
+  ({ key, type: "int", default: def, min, max: U32, doc, ...extra });
+const secret = (key: string, doc: string, extra: Partial<KeySpec> = {}): KeySpec =>
+  ({ key, type: "secret", default: "", doc, ...extra });
+const file = (key: string, doc: string): KeySpec =>
+  ({ key, type: "string", default: "", doc, readableFile: true });
+
+/** Every section, in the order the docs list them. */
+export const configSchema: readonly SectionSpec[] = [
+  {
+    name: "builder",
+    doc: "How images are built.",
+    keys: [
+      str("mode", "auto", "`auto` (kaniko inside Kubernetes, else command), `command` (local Docker/Podman), `kaniko` (Kubernetes Job) or `delegate:<url>[,<url>…]` (builder nodes)."),
+      str("kaniko_image", "ghcr.io/kaniko-build/dist/chainguard-dev-kaniko/executor:v1.25.3-slim", "Image of the Kaniko executor used in `kaniko` mode."),
+      bool("kaniko_cache", true, "Pass `--cache=true` and a cache repository to Kaniko."),
+      str("kaniko_cache_repo", "", "Kaniko cache repository; empty means `<registry.url>[/<registry.project>]/kaniko-cache`."),
+      int("build_timeout_secs", 1800, 1, "A build running longer than this is cancelled and fails."),
+      { ...int("max_upload_bytes", 2147483648, 1, "Largest build context accepted, in bytes (uncompressed)."), max: Number.MAX_SAFE_INTEGER },
+    ],
+  },
+  {
+    name: "registry",
+    doc: "The registry images are pushed to and looked up in; empty `url` means images stay in the local engine.",
+    keys: [
+      str("url", "", "Registry location `host[:port][/path]`, without a scheme; required for `kaniko` and `delegate` modes."),
+      str("project", "", "Extra path segment: images are named `url/project/name`."),
+      str("type", "", "`\"\"` (basic or anonymous auth) or `\"ecr\"` (AWS ECR token auth)."),
+      str("username", "", "Basic-auth user name."),
+      secret("password", "Basic-auth password; set this or `password_file`, not both."),
+      file("password_file", "File holding the basic-auth password (surrounding whitespace trimmed)."),
+      file("ca_file", "PEM bundle trusted in addition to the system roots."),
+      file("client_cert_file", "PEM client certificate for mTLS; needs `client_key_file`."),
+      file("client_key_file", "PEM client key for mTLS; needs `client_cert_file`."),
+      bool("insecure", false, "Allow plain HTTP and skip TLS verification."),
+      str("aws_region", "", "ECR region when the host does not name one (then `us-east-1`)."),
+    ],
+  },
+  {
+    name: "system",
+    doc: "The local machine: data, container engine, limits.",
+    keys: [
+      str("data_dir", "~/.buildplane", "Folder for the SQLite database, caches and `buildplane.toml`.", { path: true }),
+      str("container_command", "auto", "`auto` (podman, else docker, found on PATH), `docker`, `podman` or an absolute path."),
+      secret("builder_auth_token", "Bearer token shared by a main install and its builder nodes; required for `delegate` mode."),
+      int("max_concurrent_builds", 1, 1, "Builds run at the same time by this process; more wait in a queue."),
+      int("max_build_wait_secs", 120, 0, "Longest wait in the build queue before the build fails."),
+      bool("use_image_pre_build_step", true, "Build images before an app update is committed."),
+      str("container_builder", "", "Accepted for compatibility with OpenRun files; not used.", { unused: true }),
+      int("git_checkout_cache_entries", 0, 0, "Checkouts kept in the shared checkout cache; 0 disables the cache."),
+      int("git_remote_check_interval_secs", 0, 0, "How long a resolved branch head is reused; 0 resolves every time."),
+      int("git_operation_timeout_secs", 600, 1, "Timeout of each remote git operation (list, clone, fetch)."),
+      int("max_log_lines_per_build", 100000, 1, "Most log lines stored for one build."),
+    ],
+  },
+  {
+    name: "security",
+    doc: "Access to the server.",
+    keys: [
+      bool("admin_over_tcp", false, "Serve the admin API over TCP (set on builder nodes)."),
+      bool("unsafe_admin_over_tcp", false, "Same as `admin_over_tcp` (OpenRun's newer name); either one true enables it.", { aliasOf: "admin_over_tcp" }),
+      str("default_git_auth", "", "Name of the `[git_auth.<name>]` entry used when a source names none."),
+      { key: "allowed_container_args", type: "map", default: { "add-host": "regex:.*" }, doc: "Accepted for compatibility with OpenRun files; run-time only, not used by builds.", unused: true },
+    ],
+  },
+  {
+    name: "http",
+    doc: "The RPC port (gRPC, gRPC-Web and Connect on one port).",
+    keys: [
+      str("host", "127.0.0.1", "Interface to listen on; `0.0.0.0` on a builder node."),
+      { ...int("port", 25222, 0, "Port to listen on; 0 picks a free port."), max: 65535 },
+      bool("redirect_to_https", false, "Accepted for compatibility; must stay false on builder nodes."),
+    ],
+  },
+  {
+    name: "https",
+    doc: "TLS for the RPC port; when `cert_file` and `key_file` are set the port speaks TLS only.",
+    keys: [
+      file("cert_file", "PEM server certificate; needs `key_file`."),
+      file("key_file", "PEM server key; needs `cert_file`."),
+      file("client_ca_file", "PEM CA bundle: when set, clients must present a certificate it signed (mTLS)."),
+      { ...int("port", 25223, 0, "Accepted for compatibility with OpenRun files; TLS is served on `http.port`.", { unused: true }), max: 65535 },
+    ],
+  },
+  {
+    name: "metadata",
+    doc: "Where apps, builds and logs are stored.",
+    keys: [
+      secret("db_connection", "`sqlite:<path>` or `postgres://user:password@host:port/db`.", { defaultDoc: "sqlite:<data_dir>/buildplane.db" }),
+      int("pool_size", 10, 1, "Connections in the Postgres pool."),
+    ],
+  },
+  {
+    name: "kubernetes",
+    doc: "Where `kaniko` mode runs its Jobs.",
+    keys: [
+      str("namespace", "buildplane", "Namespace for Kaniko Jobs and their Secrets."),
+      file("kubeconfig", "Kubeconfig file; empty means in-cluster, else `~/.kube/config`."),
+    ],
+  },
+  {
+    name: "services",
+    doc: "Where each service runs when the services are split; empty means in this process.",
+    keys: [
+      str("config_url", "", "URL of the config service, `http(s)://host:port`."),
+      str("metadata_url", "", "URL of the metadata service."),
+      str("source_url", "", "URL of the source service."),
+      str("resolver_url", "", "URL of the resolver service."),
+      str("builder_url", "", "URL of the builder service."),
+    ],
+  },
+  {
+    name: "git_auth",
+    named: true,
+    doc: "Named git credentials, `[git_auth.<name>]`; not settable from the environment.",
+    keys: [
+      str("user_id", "", "User name: the SSH user (empty means `git`) or the HTTP basic-auth user."),
+      secret("password", "SSH key passphrase, or the HTTP password or token when no key is given."),
+      file("key_file_path", "SSH private key file."),
+      secret("private_key", "SSH private key as text."),
+    ],
+  },
+];
+
+/** The section named `name`, if any. */
+export function sectionSpec(name: string): SectionSpec | undefined {
+  return configSchema.find((s) => s.name === name);
+}
+
+/** The environment variable that overrides `section.key`. */
+export function envName(section: string, key: string): string {
+  return `BUILDPLANE_${section}_${key}`.toUpperCase();
+}

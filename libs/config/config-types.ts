@@ -1,0 +1,128 @@
+import type { Secret } from "../secret/secret.js";
+
+/**
+ * The effective configuration: defaults, then the TOML file, then
+ * `BUILDPLANE_<SECTION>_<KEY>` environment overrides, validated and frozen.
+ * Key names follow OpenRun's TOML (`[builder]`, `[registry]`, `[system]`…),
+ * in camel case here. Every field has a default, so an empty file is a
+ * working single-node install.
+ */
+export interface ResolvedConfig {
+  readonly builder: BuilderConfig;
+  readonly registry: RegistryConfig;
+  readonly system: SystemConfig;
+  readonly security: SecurityConfig;
+  readonly http: HttpConfig;
+  readonly https: HttpsConfig;
+  readonly metadata: MetadataConfig;
+  readonly kubernetes: KubernetesConfig;
+  readonly services: ServicesConfig;
+  /** `[git_auth.<name>]` entries by name. */
+  readonly gitAuth: Readonly<Record<string, GitAuthConfig>>;
+  /** The file read, or undefined when only defaults and env apply. */
+  readonly sourceFile: string | undefined;
+}
+
+/** A parsed `[builder] mode`. */
+export type BuilderMode =
+  | { readonly kind: "auto" }
+  | { readonly kind: "command" }
+  | { readonly kind: "kaniko" }
+  | { readonly kind: "delegate"; readonly urls: readonly string[] };
+
+export interface BuilderConfig {
+  /** The text as written, e.g. `delegate:http://b1:25222,http://b2:25222`. */
+  readonly modeText: string;
+  readonly mode: BuilderMode;
+  readonly kanikoImage: string;
+  readonly kanikoCache: boolean;
+  readonly kanikoCacheRepo: string;
+  readonly buildTimeoutSecs: number;
+  readonly maxUploadBytes: number;
+}
+
+export interface RegistryConfig {
+  /** host[:port][/path], no scheme; "" means no registry. */
+  readonly url: string;
+  readonly project: string;
+  /** "" or "ecr". */
+  readonly type: "" | "ecr";
+  readonly username: string;
+  readonly password: Secret | undefined;
+  readonly passwordFile: string;
+  readonly caFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+  readonly insecure: boolean;
+  readonly awsRegion: string;
+}
+
+export interface SystemConfig {
+  readonly dataDir: string;
+  /** "auto", "docker", "podman" or an absolute path. */
+  readonly containerCommand: string;
+  readonly builderAuthToken: Secret | undefined;
+  readonly maxConcurrentBuilds: number;
+  readonly maxBuildWaitSecs: number;
+  readonly useImagePreBuildStep: boolean;
+  readonly gitCheckoutCacheEntries: number;
+  readonly gitRemoteCheckIntervalSecs: number;
+  readonly gitOperationTimeoutSecs: number;
+  readonly maxLogLinesPerBuild: number;
+}
+
+export interface SecurityConfig {
+  readonly adminOverTcp: boolean;
+  readonly defaultGitAuth: string;
+}
+
+export interface HttpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly redirectToHttps: boolean;
+}
+
+/** TLS for the RPC port; all empty means plain h2c. */
+export interface HttpsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** When set, clients must present a certificate signed by this CA. */
+  readonly clientCaFile: string;
+}
+
+export interface MetadataConfig {
+  /** `sqlite:<path>` or `postgres://…`; secret because it may hold a password. */
+  readonly dbConnection: Secret;
+  readonly poolSize: number;
+}
+
+export interface KubernetesConfig {
+  readonly namespace: string;
+  readonly kubeconfig: string;
+}
+
+/** Where each service runs when split; "" means in this process. */
+export interface ServicesConfig {
+  readonly configUrl: string;
+  readonly metadataUrl: string;
+  readonly sourceUrl: string;
+  readonly resolverUrl: string;
+  readonly builderUrl: string;
+}
+
+export interface GitAuthConfig {
+  readonly userId: string;
+  readonly password: Secret | undefined;
+  readonly keyFilePath: string;
+  readonly privateKey: Secret | undefined;
+}
+
+/** One problem found while loading a configuration. */
+export interface ConfigDiagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Dotted key, e.g. `builder.mode`. */
+  readonly key: string;
+  readonly message: string;
+}

@@ -1,0 +1,60 @@
+import { Secret, redacted } from "../secret/secret.js";
+import { configSchema } from "./config-schema.js";
+import type { ResolvedConfig } from "./config-types.js";
+
+/**
+ * A database URL with its password replaced by `***`, so the rest (host,
+ * database) can still be shown: `postgres://app:***@db:5432/bp`. Any
+ * `scheme://user:password@` is redacted, also in URLs that are not valid.
+ */
+export function redactDbConnection(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, `$1${redacted}@`);
+}
+
+/** A plain TOML-like value of the redacted view. */
+export type PlainValue = string | number | boolean | Readonly<Record<string, string>>;
+
+/** The redacted view: section → key → value, `[git_auth.<name>]` nested under `git_auth`. */
+export type RedactedTable = Record<string, Record<string, PlainValue | Record<string, PlainValue>>>;
+
+const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The effective configuration as TOML keys and values with every secret
+ * shown as `***` (a postgres URL keeps all but its password), for
+ * `buildplane config show`. Keys accepted only for compatibility are left
+ * out: nothing reads them.
+ */
+export function redactedTable(config: ResolvedConfig): RedactedTable {
+  const out: RedactedTable = {};
+  const view = config as unknown as Record<string, Record<string, unknown>>;
+  for (const section of configSchema) {
+    const keys = section.keys.filter((k) => !k.unused && !k.aliasOf);
+    if (section.named) {
+      const named: Record<string, Record<string, PlainValue>> = {};
+      for (const [name, entry] of Object.entries(config.gitAuth)) {
+        const e = entry as unknown as Record<string, unknown>;
+        named[name] = Object.fromEntries(keys.map((k) => [k.key, plain(e[camel(k.key)])]));
+      }
+      out[section.name] = named;
+      continue;
+    }
+    const values = view[camel(section.name)] ?? {};
+    out[section.name] = Object.fromEntries(
+      keys.map((k) => {
+        const field = section.name === "builder" && k.key === "mode" ? "modeText" : camel(k.key);
+        const v = values[field];
+        return [k.key, k.key === "db_connection" && v instanceof Secret ? redactDbConnection(v.unwrap()) : plain(v)];
+      }),
+    );
+  }
+  return out;
+}
+
+function plain(v: unknown): PlainValue {
+  if (v === undefined) return "";
+  if (v instanceof Secret) return v.isEmpty ? "" : redacted;
+  if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
+  if (typeof v === "object" && v !== null) return v as Record<string, string>;
+  return String(v);
+}

@@ -1,0 +1,68 @@
+import { create } from "@bufbuild/protobuf";
+import { ConfigSchema, DiagnosticSchema, type Config, type Diagnostic } from "../gen/buildplane/v1/config_pb.js";
+import { redacted, type Secret } from "../secret/secret.js";
+import type { ConfigDiagnostic, ResolvedConfig } from "./config-types.js";
+import { redactDbConnection } from "./redact.js";
+
+const hide = (s: Secret | undefined): string => (s === undefined || s.isEmpty ? "" : redacted);
+
+/**
+ * The `Config` message for a resolved configuration, with every secret set
+ * shown as `***` and a postgres URL's password as `***`: what `GetConfig`
+ * and `WatchConfig` send, so no secret leaves the config service this way.
+ */
+export function toProtoConfig(c: ResolvedConfig): Config {
+  return create(ConfigSchema, {
+    builder: {
+      mode: c.builder.modeText,
+      kanikoImage: c.builder.kanikoImage,
+      kanikoCache: c.builder.kanikoCache,
+      kanikoCacheRepo: c.builder.kanikoCacheRepo,
+      buildTimeoutSecs: c.builder.buildTimeoutSecs,
+      maxUploadBytes: BigInt(c.builder.maxUploadBytes),
+    },
+    registry: {
+      url: c.registry.url,
+      project: c.registry.project,
+      type: c.registry.type,
+      username: c.registry.username,
+      password: hide(c.registry.password),
+      passwordFile: c.registry.passwordFile,
+      caFile: c.registry.caFile,
+      clientCertFile: c.registry.clientCertFile,
+      clientKeyFile: c.registry.clientKeyFile,
+      insecure: c.registry.insecure,
+      awsRegion: c.registry.awsRegion,
+    },
+    system: {
+      dataDir: c.system.dataDir,
+      containerCommand: c.system.containerCommand,
+      builderAuthToken: hide(c.system.builderAuthToken),
+      maxConcurrentBuilds: c.system.maxConcurrentBuilds,
+      maxBuildWaitSecs: c.system.maxBuildWaitSecs,
+      useImagePreBuildStep: c.system.useImagePreBuildStep,
+      gitCheckoutCacheEntries: c.system.gitCheckoutCacheEntries,
+      gitRemoteCheckIntervalSecs: c.system.gitRemoteCheckIntervalSecs,
+      gitOperationTimeoutSecs: c.system.gitOperationTimeoutSecs,
+      maxLogLinesPerBuild: c.system.maxLogLinesPerBuild,
+    },
+    security: { adminOverTcp: c.security.adminOverTcp, defaultGitAuth: c.security.defaultGitAuth },
+    http: { host: c.http.host, port: c.http.port, redirectToHttps: c.http.redirectToHttps },
+    https: { certFile: c.https.certFile, keyFile: c.https.keyFile, clientCaFile: c.https.clientCaFile },
+    metadata: { dbConnection: redactDbConnection(c.metadata.dbConnection.unwrap()), poolSize: c.metadata.poolSize },
+    kubernetes: { namespace: c.kubernetes.namespace, kubeconfig: c.kubernetes.kubeconfig },
+    services: { ...c.services },
+    gitAuth: Object.fromEntries(
+      Object.entries(c.gitAuth).map(([name, g]) => [
+        name,
+        { userId: g.userId, password: hide(g.password), keyFilePath: g.keyFilePath, privateKey: hide(g.privateKey) },
+      ]),
+    ),
+    sourceFile: c.sourceFile ?? "",
+  });
+}
+
+/** The `Diagnostic` messages for our diagnostics. */
+export function toProtoDiagnostics(list: readonly ConfigDiagnostic[]): Diagnostic[] {
+  return list.map((d) => create(DiagnosticSchema, { ...d }));
+}

@@ -1,0 +1,54 @@
+/**
+ * The RPC status a domain error maps to. The names are Connect's `Code`
+ * names in lower camel case, so domain code needs no RPC import; the mapping
+ * to a `ConnectError` happens in exactly one place (`libs/rpc/errors.ts`).
+ */
+export type ErrorCode =
+  | "canceled"
+  | "unknown"
+  | "invalidArgument"
+  | "deadlineExceeded"
+  | "notFound"
+  | "alreadyExists"
+  | "permissionDenied"
+  | "resourceExhausted"
+  | "failedPrecondition"
+  | "aborted"
+  | "outOfRange"
+  | "unimplemented"
+  | "internal"
+  | "unavailable"
+  | "dataLoss"
+  | "unauthenticated";
+
+/**
+ * Base of every error that domain code throws on purpose. It carries the RPC
+ * code it stands for, and its message names the offending input and what was
+ * expected, in lower case: `builder.mode "kanico" is not valid: expected …`.
+ * Subclasses add the subject as typed fields (`RefNotFoundError {repo, ref}`).
+ */
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** True when `err` is a `DomainError`. */
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}
+
+const codes: ReadonlySet<string> = new Set<ErrorCode>([
+  "canceled", "unknown", "invalidArgument", "deadlineExceeded", "notFound", "alreadyExists",
+  "permissionDenied", "resourceExhausted", "failedPrecondition", "aborted", "outOfRange",
+  "unimplemented", "internal", "unavailable", "dataLoss", "unauthenticated",
+]);
+
+/** True when `s` is one of the `ErrorCode` names. */
+export function isErrorCode(s: string): s is ErrorCode {
+  return codes.has(s);
+}

@@ -1,0 +1,77 @@
+import type { Readable } from "node:stream";
+import type { Secret } from "../../libs/secret/secret.js";
+
+/**
+ * One build as every mode sees it: the context arrives as an uncompressed tar
+ * stream; the spec is already validated (paths confined, args checked).
+ */
+export interface BuildJob {
+  readonly buildId: string;
+  /** Local name, `cli-<app>:<16 hex>`. */
+  readonly name: string;
+  /** The one registry-qualified reference (equal to `name` without a registry). */
+  readonly reference: string;
+  /** Content key of the inputs (hex), for labels and affinity. */
+  readonly imageKey: string;
+  readonly appId: string;
+  /** Containerfile path inside the context. */
+  readonly containerfile: string;
+  /** Build args in sorted order; secret values stay wrapped. */
+  readonly args: readonly BuildJobArg[];
+  readonly target: string;
+  readonly platform: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Where to push; undefined keeps the image local. */
+  readonly registry: PushTarget | undefined;
+  /** The build context (uncompressed tar). */
+  readonly context: Readable;
+  readonly contextBytes: number | undefined;
+  readonly timeoutSecs: number;
+}
+
+export interface BuildJobArg {
+  readonly name: string;
+  readonly value: string | Secret;
+}
+
+/** A resolved registry destination with credentials as values. */
+export interface PushTarget {
+  readonly url: string;
+  readonly project: string;
+  readonly type: "" | "ecr";
+  readonly insecure: boolean;
+  readonly username: string;
+  readonly password: Secret | undefined;
+  readonly caPem: string;
+  readonly clientCertPem: string;
+  readonly clientKeyPem: Secret | undefined;
+  readonly awsRegion: string;
+}
+
+/** What a mode reports while it builds. */
+export type BuildProgress =
+  | { readonly type: "log"; readonly stream: "stdout" | "stderr" | "system"; readonly text: string }
+  | { readonly type: "progress"; readonly step: number; readonly totalSteps: number; readonly message: string }
+  | { readonly type: "pushed"; readonly reference: string; readonly digest: string }
+  | { readonly type: "node"; readonly node: string };
+
+/** How a build ended well. */
+export interface BuildOutcome {
+  readonly reference: string;
+  /** Manifest digest in the registry, or the local image id without one. */
+  readonly digest: string;
+}
+
+/**
+ * A builder mode (command, kaniko, delegate). `build` reports progress
+ * through `onProgress`, resolves with the outcome, and rejects with a
+ * `DomainError` (code and message) on failure. Aborting `signal` must stop
+ * the build where it runs (engine build, Job, remote node) before the
+ * promise settles.
+ */
+export interface ImageBuilder {
+  readonly mode: "command" | "kaniko" | "delegate";
+  build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome>;
+  /** Releases connections, timers and watchers. */
+  close(): Promise<void>;
+}

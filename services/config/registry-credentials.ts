@@ -1,0 +1,66 @@
+import { readFile } from "node:fs/promises";
+import { DomainError } from "../../libs/errors/domain-error.js";
+import type { RegistryConfig } from "../../libs/config/config-types.js";
+import { Secret } from "../../libs/secret/secret.js";
+
+/** A registry file (password, CA, client certificate or key) that cannot be read now. */
+export class RegistryFileError extends DomainError {
+  constructor(readonly key: string, readonly path: string, readonly reason: string) {
+    super("failedPrecondition", `${key} ${JSON.stringify(path)} cannot be read (${reason}): expected a readable file`);
+  }
+}
+
+/** ECR tokens are minted by the registry client, which has the AWS identity. */
+export class EcrCredentialsError extends DomainError {
+  constructor() {
+    super("failedPrecondition", "registry.type ecr credentials are resolved by the registry client");
+  }
+}
+
+/** A registry destination with its credentials as values, ready to hand to a pusher. */
+export interface RegistryCredentials {
+  readonly url: string;
+  readonly project: string;
+  readonly type: "" | "ecr";
+  readonly insecure: boolean;
+  readonly username: string;
+  readonly password: Secret | undefined;
+  readonly caPem: string;
+  readonly clientCertPem: string;
+  readonly clientKeyPem: Secret | undefined;
+  readonly awsRegion: string;
+}
+
+/**
+ * Resolves `[registry]` into credentials: the password from `password` or
+ * `password_file` (trimmed), and the CA, client certificate and key files
+ * read into PEM text. Files are read at call time, so rotated credentials
+ * are picked up. Undefined when no registry is configured.
+ */
+export async function resolveRegistryCredentials(r: RegistryConfig, signal: AbortSignal): Promise<RegistryCredentials | undefined> {
+  if (r.url === "") return undefined;
+  if (r.type === "ecr") throw new EcrCredentialsError();
+  const read = async (key: string, path: string): Promise<string> => {
+    if (path === "") return "";
+    try {
+      return await readFile(path, { encoding: "utf8", signal });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new RegistryFileError(`registry.${key}`, path, (err as NodeJS.ErrnoException).code ?? "error");
+    }
+  };
+  const password = r.password ?? (r.passwordFile ? new Secret((await read("password_file", r.passwordFile)).trim()) : undefined);
+  const clientKey = await read("client_key_file", r.clientKeyFile);
+  return {
+    url: r.url,
+    project: r.project,
+    type: r.type,
+    insecure: r.insecure,
+    username: r.username,
+    password,
+    caPem: await read("ca_file", r.caFile),
+    clientCertPem: await read("client_cert_file", r.clientCertFile),
+    clientKeyPem: clientKey ? new Secret(clientKey) : undefined,
+    awsRegion: r.awsRegion,
+  };
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): starts the real dependencies the suite uses,
+# checks the contracts and types, then runs every *.test.ts with node:test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash test/deps.sh
+npx buf lint
+npx tsc -p . --noEmit
+
+# Node 20's --test does not expand globs: pass the files explicitly.
+mapfile -t files < <(find bin libs services test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+exec node --import tsx --test --test-concurrency=2 "${files[@]}"

@@ -1,0 +1,47 @@
+import { DomainError } from "../errors/domain-error.js";
+
+/** The engine's API socket (or TCP endpoint) does not answer. */
+export class EngineUnavailableError extends DomainError {
+  constructor(readonly endpoint: string, reason: string, options?: { cause?: unknown }) {
+    super("unavailable", `container engine at ${endpoint} is not reachable (${reason}): expected a running docker daemon or podman api service`, options);
+  }
+}
+
+/**
+ * The Containerfile could not be built: a failing `RUN`, a parse error, a
+ * missing file or base image. The message is the engine's own, and
+ * `exitCode` is the failing step's exit code when the engine reports one.
+ */
+export class ImageBuildError extends DomainError {
+  constructor(readonly tag: string, readonly engineMessage: string, readonly exitCode: number | undefined) {
+    super("failedPrecondition", `build of "${tag}" failed: ${engineMessage}`);
+  }
+}
+
+/** The image reference is unknown to the engine. */
+export class ImageNotFoundError extends DomainError {
+  constructor(readonly ref: string) {
+    super("notFound", `image "${ref}" does not exist in the local container engine`);
+  }
+}
+
+/** The caller's signal aborted an engine operation. */
+export class EngineOperationCanceledError extends DomainError {
+  constructor(readonly operation: string) {
+    super("canceled", `${operation} was canceled`);
+  }
+}
+
+/** The engine refused a request for a reason other than the above. */
+export class EngineRequestError extends DomainError {
+  constructor(readonly operation: string, readonly status: number, readonly engineMessage: string) {
+    super(status === 400 ? "invalidArgument" : "internal", `${operation} was refused by the container engine (http ${status}): ${engineMessage}`);
+  }
+}
+
+/** DOCKER_HOST names a transport this library does not speak. */
+export class UnsupportedDockerHostError extends DomainError {
+  constructor(readonly value: string) {
+    super("invalidArgument", `DOCKER_HOST "${value}" is not supported: expected unix:///path/to/socket or tcp://host:port`);
+  }
+}

@@ -1,0 +1,139 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Secret } from "../secret/secret.js";
+import { UnsafePathError } from "./git-errors.js";
+import type { ParsedRepository } from "./git-url.js";
+
+/**
+ * Credentials for one git operation. Secrets stay `Secret` until the child
+ * environment or the temporary key file is written.
+ */
+export interface GitAuth {
+  /** HTTP user, or SSH user when the URL names none (default "git"). */
+  readonly username: string;
+  /** HTTP password or token; with a private key, its passphrase. */
+  readonly password: Secret | undefined;
+  /** PEM private key for SSH, written to a 0600 temp file for one operation. */
+  readonly privateKey: Secret | undefined;
+  /** Path of an SSH key file on this machine (not a secret itself). */
+  readonly keyFilePath: string;
+}
+
+/** The environment git runs with, and what to remove afterwards. */
+export interface PreparedGitEnv {
+  readonly env: Readonly<Record<string, string>>;
+  cleanup(): Promise<void>;
+}
+
+/** Protocols git may use; `ext::` and friends would run commands. */
+export const allowedProtocols = "https:http:git:ssh:file";
+
+const ASKPASS = `#!/bin/sh
+case "$1" in
+  [Uu]sername*) printf '%s\\n' "$BUILDPLANE_ASKPASS_USERNAME" ;;
+  *) printf '%s\\n' "$BUILDPLANE_ASKPASS_PASSWORD" ;;
+esac
+`;
+
+const processKey = randomBytes(32);
+
+/**
+ * A stable identity of credentials for cache keys (mirror folders, ls-remote
+ * results): an HMAC under a per-process random key, so it reveals nothing
+ * and cannot be tested offline. "" means anonymous.
+ */
+export function authIdentity(auth: GitAuth | undefined): string {
+  if (auth === undefined) return "";
+  const h = createHmac("sha256", processKey);
+  for (const part of [auth.username, auth.password?.unwrap() ?? "", auth.privateKey?.unwrap() ?? "", auth.keyFilePath]) {
+    h.update(part).update("\0");
+  }
+  return h.digest("hex");
+}
+
+/**
+ * Builds git's environment from scratch (nothing inherited but PATH): no
+ * user or system config, no credential helper (nothing is ever stored), no
+ * prompts, only safe protocols. HTTP credentials come from an askpass helper
+ * that reads non-`GIT_` variables; SSH keys go to a 0600 file named in
+ * `GIT_SSH_COMMAND`. Nothing secret reaches argv or the mirror's config.
+ * Host keys: trust on first use, recorded in `knownHostsFile`; a changed key
+ * is refused.
+ */
+export async function prepareGitEnv(
+  repo: ParsedRepository,
+  auth: GitAuth | undefined,
+  knownHostsFile: string,
+): Promise<PreparedGitEnv> {
+  const dir = await mkdtemp(join(tmpdir(), "buildplane-git-"));
+  await chmod(dir, 0o700);
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    const env: Record<string, string> = {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      HOME: dir,
+      LC_ALL: "C",
+      GIT_TERMINAL_PROMPT: "0",
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_ALLOW_PROTOCOL: allowedProtocols,
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "credential.helper",
+      GIT_CONFIG_VALUE_0: "",
+    };
+    const password = auth?.password ?? repo.urlPassword;
+    if (password !== undefined && !password.isEmpty) {
+      const askpass = join(dir, "askpass.sh");
+      await writeFile(askpass, ASKPASS, { mode: 0o700 });
+      env["GIT_ASKPASS"] = askpass;
+      env["BUILDPLANE_ASKPASS_USERNAME"] = auth?.username || repo.urlUsername || "git";
+      env["BUILDPLANE_ASKPASS_PASSWORD"] = password.unwrap();
+    }
+    if (repo.transport === "ssh") {
+      env["GIT_SSH_COMMAND"] = await sshCommand(dir, auth, knownHostsFile, env);
+    }
+    return { env, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function sshCommand(
+  dir: string,
+  auth: GitAuth | undefined,
+  knownHostsFile: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const opts = [
+    "ssh", "-F", "/dev/null",
+    "-o", "StrictHostKeyChecking=accept-new",
+    "-o", `UserKnownHostsFile=${quote(knownHostsFile)}`,
+    "-o", "PasswordAuthentication=no",
+    "-o", "KbdInteractiveAuthentication=no",
+  ];
+  const user = auth?.username || "git";
+  if (!/^[A-Za-z0-9._-]+$/.test(user)) throw new UnsafePathError("git user", user, "letters, digits, '.', '_' or '-'");
+  opts.push("-o", `User=${user}`);
+  let keyFile = auth?.keyFilePath ?? "";
+  if (auth?.privateKey !== undefined && !auth.privateKey.isEmpty) {
+    keyFile = join(dir, "id_key");
+    const pem = auth.privateKey.unwrap();
+    await writeFile(keyFile, pem.endsWith("\n") ? pem : `${pem}\n`, { mode: 0o600 });
+  }
+  if (keyFile !== "") opts.push("-i", quote(keyFile), "-o", "IdentitiesOnly=yes");
+  if (env["GIT_ASKPASS"] !== undefined) {
+    // The password is the key's passphrase: ssh asks the same helper.
+    env["SSH_ASKPASS"] = env["GIT_ASKPASS"];
+    env["SSH_ASKPASS_REQUIRE"] = "force";
+  } else {
+    opts.push("-o", "BatchMode=yes");
+  }
+  return opts.join(" ");
+}
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

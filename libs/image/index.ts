@@ -1,0 +1,6 @@
+export * from "./errors.js";
+export * from "./reference.js";
+export * from "./image-key.js";
+export * from "./image-name.js";
+export * from "./qualified-reference.js";
+export * from "./image-ref.js";

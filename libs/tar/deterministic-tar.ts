@@ -1,0 +1,101 @@
+import { pack, type Pack } from "tar-stream";
+import { DomainError } from "../errors/domain-error.js";
+
+/** One entry to write; bodies are streamed, never held whole. */
+export interface TarEntry {
+  /** Relative "/"-separated path, without a trailing slash. */
+  readonly path: string;
+  readonly type: "file" | "directory" | "symlink";
+  /** Permission bits, normalized by the caller (0644/0755). */
+  readonly mode: number;
+  /** Body size for files; 0 otherwise. */
+  readonly size: number;
+  /** Target of a symlink. */
+  readonly linkname?: string;
+  /** Body of a file: exactly `size` bytes. */
+  readonly body?: AsyncIterable<Uint8Array>;
+}
+
+/** Size of the pieces yielded (a gRPC message each). */
+export const TAR_CHUNK = 64 * 1024;
+
+const EPOCH = new Date(0);
+
+/**
+ * Writes entries, in the order given, as a tar with fixed times (epoch),
+ * owners (0/0, no names) and the given modes: the same entries always give
+ * the same bytes. Output comes as pieces of at most TAR_CHUNK bytes while
+ * entries are still being read, with backpressure end to end.
+ */
+export async function* packTar(entries: AsyncIterable<TarEntry>, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const p = pack();
+  const writing = writeEntries(p, entries, signal).then(
+    () => p.finalize(),
+    (err: unknown) => {
+      p.destroy(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    },
+  );
+  writing.catch(() => undefined);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  try {
+    for await (const raw of p as AsyncIterable<Buffer>) {
+      let chunk = raw;
+      while (chunk.length > 0) {
+        const take = Math.min(chunk.length, TAR_CHUNK - pendingBytes);
+        pending.push(chunk.subarray(0, take));
+        pendingBytes += take;
+        chunk = chunk.subarray(take);
+        if (pendingBytes === TAR_CHUNK) {
+          yield Buffer.concat(pending);
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+    }
+  } catch (err) {
+    await writing;
+    throw err;
+  } finally {
+    if (!p.destroyed) p.destroy();
+  }
+  await writing;
+  if (pendingBytes > 0) yield Buffer.concat(pending);
+}
+
+async function writeEntries(p: Pack, entries: AsyncIterable<TarEntry>, signal?: AbortSignal): Promise<void> {
+  for await (const e of entries) {
+    if (signal?.aborted) throw new DomainError("canceled", "build context stream was cancelled");
+    const header = {
+      name: e.type === "directory" ? `${e.path}/` : e.path,
+      type: e.type,
+      mode: e.mode,
+      size: e.type === "file" ? e.size : 0,
+      mtime: EPOCH,
+      uid: 0,
+      gid: 0,
+      uname: "",
+      gname: "",
+      linkname: e.linkname ?? "",
+    };
+    await new Promise<void>((resolve, reject) => {
+      const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
+      if (e.type !== "file" || e.body === undefined) {
+        sink.end(undefined);
+        return;
+      }
+      const body = e.body;
+      void (async () => {
+        try {
+          for await (const piece of body) {
+            if (!sink.write(piece)) await new Promise<void>((r) => sink.once("drain", () => r()));
+          }
+          sink.end(undefined);
+        } catch (err) {
+          reject(err);
+        }
+      })();
+    });
+  }
+}

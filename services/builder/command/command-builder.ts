@@ -1,0 +1,61 @@
+import type { Readable } from "node:stream";
+import { Secret } from "../../../libs/secret/secret.js";
+import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder, PushTarget } from "../image-builder.js";
+
+/** The few engine calls the command mode makes (see `libs/engine`). */
+export interface CommandEngine {
+  build(
+    options: {
+      readonly context: Readable;
+      readonly tag: string;
+      readonly dockerfile: string;
+      readonly buildArgs: Readonly<Record<string, string>>;
+      readonly target?: string;
+      readonly platform?: string;
+      readonly labels: Readonly<Record<string, string>>;
+    },
+    onLine: (stream: "stdout" | "stderr" | "system", text: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ readonly imageId: string }>;
+  /** The image as a `docker save` tarball. */
+  exportImage(reference: string, signal: AbortSignal): Promise<Readable>;
+}
+
+/** Pushes a `docker save` tarball to `reference` and returns the manifest digest. */
+export type PushArchive = (archive: Readable, reference: string, target: PushTarget, signal: AbortSignal) => Promise<string>;
+
+/**
+ * Creates the `command` mode: builds on this machine's Docker or Podman
+ * through the Engine API, keeps the local image under its generated name,
+ * and pushes it with buildplane's registry client when a registry is set, so
+ * every registry option in the config applies whatever the engine trusts.
+ */
+export function createCommandBuilder(deps: { readonly engine: CommandEngine; readonly push: PushArchive }): ImageBuilder {
+  return {
+    mode: "command",
+    async build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome> {
+      const buildArgs: Record<string, string> = {};
+      for (const arg of job.args) buildArgs[arg.name] = arg.value instanceof Secret ? arg.value.unwrap() : arg.value;
+      const { imageId } = await deps.engine.build(
+        {
+          context: job.context,
+          tag: job.name,
+          dockerfile: job.containerfile,
+          buildArgs,
+          ...(job.target ? { target: job.target } : {}),
+          ...(job.platform ? { platform: job.platform } : {}),
+          labels: job.labels,
+        },
+        (stream, text) => onProgress({ type: "log", stream, text }),
+        signal,
+      );
+      if (!job.registry) return { reference: job.name, digest: imageId };
+      onProgress({ type: "log", stream: "system", text: `pushing ${job.reference}` });
+      const archive = await deps.engine.exportImage(job.name, signal);
+      const digest = await deps.push(archive, job.reference, job.registry, signal);
+      onProgress({ type: "pushed", reference: job.reference, digest });
+      return { reference: job.reference, digest };
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,144 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { ConnectError } from "@connectrpc/connect";
+import {
+  BuildEventSchema,
+  BuildStatus,
+  GitSourceSchema,
+  type BuildEvent,
+  type BuildSpec,
+  type ImageRef,
+  type Registry,
+} from "../../libs/gen/buildplane/v1/common_pb.js";
+import { createBuildFlight, type BuildFlight } from "./build-flight.js";
+import { followRemoteBuild } from "./follow-remote-build.js";
+import { codeName, runBuild, type RunBuildClients } from "./run-build.js";
+
+/** What resolving a spec found: the name, the inputs, and whether the image exists. */
+export interface ResolvedImage {
+  readonly image: ImageRef;
+  readonly commit: string;
+  readonly treeHash: string;
+  /** Containerfile path relative to the build folder. */
+  readonly containerfile: string;
+  readonly exists: boolean;
+  readonly digest: string;
+}
+
+/** What `createEnsureImage` needs. */
+export interface EnsureImageDeps {
+  readonly clients: RunBuildClients;
+  resolve(spec: BuildSpec, signal: AbortSignal): Promise<ResolvedImage>;
+  /** The registry destination with credentials, or undefined to keep images local. */
+  registry(signal: AbortSignal): Promise<Registry | undefined>;
+  /** Identifies this process in leases. */
+  readonly holder: string;
+  /** Builder mode name stored with each build. */
+  readonly mode: string;
+  readonly timeoutSecs: number;
+  readonly leaseTtlMs: number;
+}
+
+/** The EnsureImage flow, as an async iterable of events per request. */
+export type EnsureImage = (spec: BuildSpec, force: boolean, signal: AbortSignal) => AsyncIterable<BuildEvent>;
+
+/**
+ * Creates the EnsureImage flow (DESIGN.md steps 1–6): resolve; when the
+ * image exists, answer at once; else build it once per image key — callers
+ * in this process attach to the running flight, callers in other processes
+ * find the metadata lease taken and follow that build's stored log.
+ */
+export function createEnsureImage(deps: EnsureImageDeps): EnsureImage {
+  const flights = new Map<string, BuildFlight>();
+  const leaseKey = (imageKey: string): string => `image:${imageKey}`;
+
+  const start = (spec: BuildSpec, resolved: ResolvedImage): BuildFlight => {
+    const flight = createBuildFlight();
+    const key = resolved.image.key;
+    flights.set(key, flight);
+    void (async () => {
+      let renew: NodeJS.Timeout | undefined;
+      let token: bigint | undefined;
+      try {
+        const lease = await deps.clients.metadata.acquireLease({ key: leaseKey(key), holder: deps.holder, ttlMs: deps.leaseTtlMs });
+        if (!lease.acquired) {
+          await followRemoteBuild(deps, spec, resolved, flight);
+          return;
+        }
+        token = lease.lease?.token;
+        renew = setInterval(() => {
+          deps.clients.metadata
+            .renewLease({ key: leaseKey(key), holder: deps.holder, token: token ?? 0n, ttlMs: deps.leaseTtlMs })
+            .catch(() => undefined);
+        }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
+        const registry = await deps.registry(flight.signal);
+        const { build } = await deps.clients.metadata.createBuild({
+          build: {
+            appId: spec.appId,
+            imageKey: key,
+            image: resolved.image.reference,
+            commit: resolved.commit,
+            treeHash: resolved.treeHash,
+            mode: deps.mode,
+            status: BuildStatus.QUEUED,
+            requester: spec.requester,
+            source: create(GitSourceSchema, {
+              repository: spec.source?.repository ?? "",
+              ref: spec.source?.ref ?? "",
+              dir: spec.source?.dir ?? "",
+              authName: spec.source?.authName ?? "",
+            }),
+          },
+        });
+        const buildId = build?.id ?? "";
+        const plan = {
+          buildId,
+          spec,
+          image: resolved.image,
+          commit: resolved.commit,
+          treeHash: resolved.treeHash,
+          containerfile: resolved.containerfile,
+          registry,
+          timeoutSecs: deps.timeoutSecs,
+        };
+        const { final, error } = await runBuild(deps.clients, plan, (e) => flight.emit(e), flight.signal);
+        flight.emit(final);
+        flight.finish(error);
+      } catch (err) {
+        const error = ConnectError.from(err);
+        flight.emit(failedEvent("", error));
+        flight.finish(error);
+      } finally {
+        if (renew) clearInterval(renew);
+        flights.delete(key);
+        if (token !== undefined) {
+          await deps.clients.metadata.releaseLease({ key: leaseKey(key), holder: deps.holder, token }).catch(() => undefined);
+        }
+      }
+    })();
+    return flight;
+  };
+
+  return async function* ensureImage(spec, force, signal) {
+    const resolved = await deps.resolve(spec, signal);
+    if (resolved.exists && !force) {
+      yield create(BuildEventSchema, {
+        time: timestampNow(),
+        event: { case: "ready", value: { image: resolved.image.reference, digest: resolved.digest, cached: true } },
+      });
+      return;
+    }
+    const flight = flights.get(resolved.image.key) ?? start(spec, resolved);
+    yield* flight.attach(signal);
+  };
+}
+
+/** A `Failed` event for an error that ended the flow outside the builder. */
+export function failedEvent(buildId: string, error: ConnectError): BuildEvent {
+  return create(BuildEventSchema, {
+    buildId,
+    time: timestampNow(),
+    event: { case: "failed", value: { code: codeName(error.code), message: error.rawMessage, logTail: [] } },
+  });
+}
+

@@ -1,0 +1,78 @@
+import type { Client } from "@connectrpc/connect";
+import type { BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
+import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
+import { generateImage } from "../../libs/image/image-ref.js";
+import type { RegistryLocation } from "../../libs/image/qualified-reference.js";
+import { Secret } from "../../libs/secret/secret.js";
+import type { FoundIn, ImageLocator } from "./image-locator.js";
+import { createPositiveCache } from "./positive-cache.js";
+
+/** What resolving a spec found: the generated image, its inputs, and whether it exists. */
+export interface ImageResolution {
+  readonly key: string;
+  readonly name: string;
+  readonly reference: string;
+  readonly commit: string;
+  readonly treeHash: string;
+  /** Containerfile path relative to the build folder, as the source service found it. */
+  readonly containerfile: string;
+  readonly exists: boolean;
+  /** "" when missing. */
+  readonly digest: string;
+  readonly foundIn: FoundIn | "";
+}
+
+export interface ImageResolverDeps {
+  /** The source service: commit and tree hash without a checkout. */
+  readonly source: Pick<Client<typeof SourceService>, "describe">;
+  /** `[registry] url` and `project`; undefined (or url "") keeps names local. */
+  readonly registry: RegistryLocation | undefined;
+  /** The registry check when a registry is configured, else the engine check. */
+  readonly locator: ImageLocator;
+  /** Positive answers kept (default 10,000). */
+  readonly cacheEntries?: number;
+}
+
+/** Resolves a build spec to its image and whether that image exists. */
+export type ImageResolver = (spec: BuildSpec, signal: AbortSignal | undefined) => Promise<ImageResolution>;
+
+/**
+ * ResolveImage's domain logic: ask the source service for the commit and
+ * tree hash, name the image from build inputs only, and check existence
+ * once per reference (positive answers are cached, negative ones never).
+ */
+export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
+  const cache = createPositiveCache<string>(deps.cacheEntries ?? 10_000);
+  return async (spec, signal) => {
+    const source = spec.source;
+    const described = await deps.source.describe({ source, containerfile: spec.containerfile }, { signal });
+    const image = generateImage(
+      {
+        appId: spec.appId,
+        repository: source?.repository ?? "",
+        dir: source?.dir ?? "",
+        treeHash: described.treeHash,
+        containerfile: described.containerfile,
+        args: spec.args.map((a) => ({ name: a.name, value: a.secret ? new Secret(a.value) : a.value, secret: a.secret })),
+        target: spec.target,
+        platform: spec.platform,
+      },
+      deps.registry,
+    );
+    const cacheKey = `${deps.locator.kind}\0${image.reference}`;
+    let digest = cache.get(cacheKey);
+    if (digest === undefined) {
+      digest = (await deps.locator.find(image.reference, signal))?.digest;
+      if (digest !== undefined) cache.set(cacheKey, digest);
+    }
+    return {
+      ...image,
+      commit: described.commit,
+      treeHash: described.treeHash,
+      containerfile: described.containerfile,
+      exists: digest !== undefined,
+      digest: digest ?? "",
+      foundIn: digest === undefined ? "" : deps.locator.kind,
+    };
+  };
+}

@@ -1,0 +1,165 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { BuildRequest, BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
+import {
+  BuildEventSchema,
+  BuildStatus,
+  type BuildEvent,
+  type BuildSpec,
+  type ImageRef,
+  type Registry,
+} from "../../libs/gen/buildplane/v1/common_pb.js";
+import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
+import { createLogRecorder } from "./log-recorder.js";
+
+/** The services a build run talks to. */
+export interface RunBuildClients {
+  readonly source: Client<typeof SourceService>;
+  readonly builder: Client<typeof BuilderService>;
+  readonly metadata: Client<typeof MetadataService>;
+}
+
+/** A build about to run: the spec, and what resolving it found. */
+export interface BuildPlan {
+  readonly buildId: string;
+  readonly spec: BuildSpec;
+  readonly image: ImageRef;
+  readonly commit: string;
+  readonly treeHash: string;
+  /** Containerfile path relative to the build folder. */
+  readonly containerfile: string;
+  readonly registry: Registry | undefined;
+  readonly timeoutSecs: number;
+}
+
+const tailSize = 20;
+
+/**
+ * Runs one build: streams the context from the source service into the
+ * builder, relays every builder event through `emit`, records the log lines
+ * and the status changes in metadata, and resolves with the final event
+ * (ready or failed). The build record is final however the run ends; a
+ * failure is returned as a `Failed` event together with the RPC error.
+ */
+export async function runBuild(
+  clients: RunBuildClients,
+  plan: BuildPlan,
+  emit: (e: BuildEvent) => void,
+  signal: AbortSignal,
+): Promise<{ final: BuildEvent; error?: ConnectError }> {
+  const event = (e: BuildEvent["event"]): BuildEvent => create(BuildEventSchema, { buildId: plan.buildId, time: timestampNow(), event: e });
+  const logs = createLogRecorder(clients.metadata, plan.buildId);
+  const tail: string[] = [];
+  let status = BuildStatus.QUEUED;
+  let digest = "";
+
+  const setStatus = async (next: BuildStatus, extra: { digest?: string; errorCode?: string; errorMessage?: string } = {}): Promise<void> => {
+    if (status === next) return;
+    status = next;
+    await clients.metadata.updateBuild({ id: plan.buildId, status: next, ...extra });
+  };
+
+  try {
+    const responses = clients.builder.build(requestStream(clients, plan, signal), { signal });
+    for await (const res of responses) {
+      const e = res.event;
+      if (!e) continue;
+      switch (e.event.case) {
+        case "started":
+          await setStatus(BuildStatus.RUNNING, {});
+          if (e.event.value.builderNode) await clients.metadata.updateBuild({ id: plan.buildId, builderNode: e.event.value.builderNode });
+          emit(event({ case: "started", value: { ...e.event.value, image: plan.image, commit: plan.commit } }));
+          break;
+        case "log":
+          logs.add(e.event.value);
+          tail.push(e.event.value.text);
+          if (tail.length > tailSize) tail.shift();
+          emit(event(e.event));
+          break;
+        case "pushed":
+          digest = e.event.value.digest;
+          await setStatus(BuildStatus.PUSHING);
+          emit(event(e.event));
+          break;
+        case "ready":
+          digest = e.event.value.digest || digest;
+          break;
+        default:
+          emit(event(e.event));
+      }
+    }
+    await logs.flush();
+    await clients.metadata.updateBuild({ id: plan.buildId, status: BuildStatus.SUCCEEDED, digest, image: plan.image.reference });
+    return { final: event({ case: "ready", value: { $typeName: "buildplane.v1.Ready", image: plan.image.reference, digest, cached: false } }) };
+  } catch (err) {
+    const error = ConnectError.from(err);
+    const canceled = error.code === Code.Canceled || signal.aborted;
+    const code = canceled ? Code.Canceled : error.code;
+    const message = canceled && error.code !== Code.Canceled ? `build ${plan.buildId} was canceled` : error.rawMessage;
+    await logs.flush().catch(() => undefined);
+    await clients.metadata
+      .updateBuild({
+        id: plan.buildId,
+        status: canceled ? BuildStatus.CANCELED : BuildStatus.FAILED,
+        errorCode: codeName(code),
+        errorMessage: message,
+      })
+      .catch(() => undefined);
+    const final = event({ case: "failed", value: { $typeName: "buildplane.v1.Failed", code: codeName(code), message, logTail: [...tail] } });
+    return { final, error: new ConnectError(message, code) };
+  }
+}
+
+/** Connect's code as a snake_case name, as in gRPC status names: `deadline_exceeded`. */
+export function codeName(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<BuildRequest> {
+  const labels: Record<string, string> = {
+    "buildplane.image-key": plan.image.key,
+    "buildplane.build-id": plan.buildId,
+    "org.opencontainers.image.revision": plan.commit,
+  };
+  if (plan.spec.appId) labels["buildplane.app"] = plan.spec.appId;
+  const source = publicRepository(plan.spec.source?.repository ?? "");
+  if (source) labels["org.opencontainers.image.source"] = source;
+  yield {
+    $typeName: "buildplane.v1.BuildRequest",
+    message: {
+      case: "header",
+      value: {
+        $typeName: "buildplane.v1.BuildHeader",
+        buildId: plan.buildId,
+        image: plan.image,
+        containerfile: plan.containerfile,
+        args: plan.spec.args,
+        target: plan.spec.target,
+        platform: plan.spec.platform,
+        registry: plan.registry,
+        labels,
+        contextBytes: 0n,
+        timeoutSecs: plan.timeoutSecs,
+      },
+    },
+  };
+  const chunks = clients.source.streamContext({ source: plan.spec.source, commit: plan.commit }, { signal });
+  for await (const res of chunks) {
+    if (res.chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: res.chunk } };
+  }
+}
+
+/** The repository URL without credentials, for an image label; "" for local paths. */
+function publicRepository(repository: string): string {
+  try {
+    const url = new URL(repository);
+    if (url.protocol === "file:") return "";
+    url.username = "";
+    url.password = "";
+    return url.toString();
+  } catch {
+    return /^[\w.-]+@[\w.-]+:/.test(repository) ? repository.replace(/^[^@]+@/, "") : "";
+  }
+}

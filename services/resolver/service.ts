@@ -1,0 +1,46 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { DomainError } from "../../libs/errors/domain-error.js";
+import { ImageRefSchema, type ImageRef } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
+import type { EnsureImage, ResolvedImage } from "./ensure-image.js";
+import type { ImageResolution, ImageResolver } from "./resolve-image.js";
+
+/** What the resolver service needs: the resolver, and the EnsureImage flow when it is wired. */
+export interface ResolverServiceDeps {
+  readonly resolveImage: ImageResolver;
+  readonly ensureImage?: EnsureImage;
+}
+
+/**
+ * Creates the resolver service. Handlers stay thin: the spec goes to the
+ * domain function with the call's signal; domain errors become RPC codes in
+ * the shared error interceptor.
+ */
+export function createResolverService(deps: ResolverServiceDeps): Partial<ServiceImpl<typeof ResolverService>> {
+  const impl: Partial<ServiceImpl<typeof ResolverService>> = {
+    async resolveImage(req, ctx) {
+      if (req.spec === undefined) throw new DomainError("invalidArgument", "resolve image request has no spec: expected spec.source.repository at least");
+      const r = await deps.resolveImage(req.spec, ctx.signal);
+      return { image: imageRefOf(r), commit: r.commit, treeHash: r.treeHash, exists: r.exists, digest: r.digest, foundIn: r.foundIn };
+    },
+  };
+  const ensure = deps.ensureImage;
+  if (ensure !== undefined) {
+    impl.ensureImage = async function* (req, ctx) {
+      if (req.spec === undefined) throw new DomainError("invalidArgument", "ensure image request has no spec: expected spec.source.repository at least");
+      for await (const event of ensure(req.spec, req.force, ctx.signal)) yield { event };
+    };
+  }
+  return impl;
+}
+
+/** The proto ImageRef of a resolution. */
+export function imageRefOf(r: ImageResolution): ImageRef {
+  return create(ImageRefSchema, { key: r.key, name: r.name, reference: r.reference });
+}
+
+/** Adapts the resolver to the shape `createEnsureImage`'s `resolve` dependency expects. */
+export function toResolvedImage(r: ImageResolution): ResolvedImage {
+  return { image: imageRefOf(r), commit: r.commit, treeHash: r.treeHash, containerfile: r.containerfile, exists: r.exists, digest: r.digest };
+}

@@ -1,0 +1,94 @@
+import { InvalidArgumentError, type Command } from "commander";
+import { ConfigError } from "../../libs/config/config-error.js";
+import { openConfigSource, type ConfigSource } from "../../libs/config/config-source.js";
+import { parseServiceList } from "../../libs/app/service-selection.js";
+import { startServer } from "../../libs/app/start-server.js";
+import { createStderrLogger } from "../../libs/rpc/logger.js";
+import { CliExit, exitCodes } from "./exit.js";
+
+interface ServeOptions {
+  config?: string;
+  services?: string;
+  host?: string;
+  port?: number;
+  shutdownGrace: number;
+}
+
+const defaultGraceSecs = 10;
+
+/**
+ * Registers `buildplane serve`: runs the chosen services on one port until
+ * SIGTERM or SIGINT, then shuts down gracefully and exits 0. Prints one line,
+ * `buildplane listening on <url> (services: …)`, once it accepts calls.
+ */
+export function registerServeCommand(program: Command): void {
+  program
+    .command("serve")
+    .description("Run buildplane's services on one port that speaks gRPC, gRPC-Web and Connect.")
+    .option("--config <file>", "TOML configuration file (default: $BUILDPLANE_CONFIG, else <data_dir>/buildplane.toml)")
+    .option("--services <list>", "comma-separated services to run: config, metadata, source, resolver, builder (default: all)")
+    .option("--host <host>", "address to listen on (default: [http] host)")
+    .option("--port <port>", "port to listen on, 0 for any free port (default: [http] port)", parsePort)
+    .option("--shutdown-grace <seconds>", "how long running calls may finish after SIGTERM", parseSeconds, defaultGraceSecs)
+    .action(async (opts: ServeOptions) => {
+      await serve(opts);
+    });
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const services = parseServiceList(opts.services);
+  const watching = new AbortController();
+  const log = createStderrLogger();
+  const source = openCliConfigSource(opts.config, watching.signal);
+  let running;
+  try {
+    running = await startServer({ config: source, services, host: opts.host, port: opts.port, log });
+  } catch (err) {
+    watching.abort();
+    throw err;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      // A second signal while shutting down ends the process at once.
+      process.once("SIGTERM", () => process.exit(exitCodes.failure));
+      process.once("SIGINT", () => process.exit(exitCodes.failure));
+      resolve(sig);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.stdout.write(`buildplane listening on ${running.url} (services: ${running.mounted.join(", ")})\n`);
+    if (opts.services !== undefined && running.unavailable.length > 0) {
+      log.info("requested services are not available yet and were not mounted", { services: running.unavailable });
+    }
+  });
+  log.info("shutting down", { signal });
+  await running.close(opts.shutdownGrace * 1000);
+  watching.abort();
+  log.info("stopped");
+  // Nothing should be left running; if a stray handle remains, do not hang.
+  setTimeout(() => process.exit(process.exitCode ?? exitCodes.ok), 2000).unref();
+}
+
+/** Opens the watched configuration; an invalid one ends the CLI with exit code 2. */
+function openCliConfigSource(file: string | undefined, signal: AbortSignal): ConfigSource {
+  try {
+    return openConfigSource(file === undefined ? { signal } : { file, signal });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliExit(exitCodes.usage, err.message);
+    throw err;
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new InvalidArgumentError(`"${text}" is not a port: expected 0 to 65535`);
+  return port;
+}
+
+function parseSeconds(text: string): number {
+  const secs = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new InvalidArgumentError(`"${text}" is not a number of seconds: expected a number such as 10`);
+  return secs;
+}

@@ -1,0 +1,87 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { ConnectionTracker } from "./connection-tracker.js";
+
+/** A request handler for both HTTP/1.1 and HTTP/2 (what `connectNodeAdapter` returns). */
+export type DualHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** PEM material for the RPC port; `clientCaPem` turns on client certificates (mTLS). */
+export interface TlsOptions {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly clientCaPem?: string | undefined;
+}
+
+const firstBytesTimeoutMs = 30_000;
+const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/**
+ * A plain TCP listener that serves HTTP/2 with prior knowledge (h2c, what
+ * gRPC clients speak) and HTTP/1.1 (curl, fetch, Connect JSON) on the same
+ * port: it reads the first bytes of each connection, and hands the socket,
+ * bytes put back, to an HTTP/2 server when they are the HTTP/2 preface, else
+ * to an HTTP/1.1 server.
+ */
+export function createPlainListener(handler: DualHandler, tracker: ConnectionTracker): net.Server {
+  const h2 = http2.createServer({}, handler);
+  h2.on("session", (session) => tracker.addSession(session));
+  const h1 = http.createServer(handler);
+  return net.createServer((socket) => {
+    tracker.addSocket(socket);
+    socket.on("error", () => undefined);
+    // A client that connects and says nothing does not hold a socket forever.
+    socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      seen = Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, http2Preface.length);
+      const isPrefaceSoFar = seen.subarray(0, n).equals(http2Preface.subarray(0, n));
+      if (isPrefaceSoFar && seen.length < http2Preface.length) return;
+      socket.off("data", onData);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(seen);
+      if (isPrefaceSoFar) {
+        tracker.markHttp2(socket);
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    socket.on("data", onData);
+  });
+}
+
+/**
+ * A TLS listener: HTTP/2 and HTTP/1.1 chosen by ALPN; with a client CA, the
+ * handshake fails for clients without a certificate signed by it.
+ */
+export function createTlsListener(handler: DualHandler, tracker: ConnectionTracker, tls: TlsOptions): net.Server {
+  const mutual = tls.clientCaPem !== undefined && tls.clientCaPem !== "";
+  const server = http2.createSecureServer(
+    {
+      cert: tls.certPem,
+      key: tls.keyPem,
+      allowHTTP1: true,
+      ...(mutual ? { ca: tls.clientCaPem, requestCert: true, rejectUnauthorized: true } : {}),
+    },
+    handler,
+  );
+  server.on("session", (session) => tracker.addSession(session));
+  server.on("connection", (socket: net.Socket) => {
+    tracker.addRawSocket(socket);
+    socket.on("error", () => undefined);
+  });
+  server.on("secureConnection", (socket: TLSSocket) => {
+    tracker.addSocket(socket);
+    if (socket.alpnProtocol === "h2") tracker.markHttp2(socket);
+  });
+  server.on("tlsClientError", () => undefined);
+  return server;
+}

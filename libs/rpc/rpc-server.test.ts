@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:net";
+import { describe, it } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { ConfigService } from "../gen/buildplane/v1/config_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
+import { silentLogger } from "./logger.js";
+import { PortInUseError } from "./port-in-use-error.js";
+import { createRpcServer } from "./rpc-server.js";
+import { createFixtureConfigService } from "./test-fixtures.js";
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function started(options: { unaryDelay?: Promise<void>; unaryStarted?: () => void } = {}) {
+  const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [createFixtureConfigService(options)], log: silentLogger });
+  const { port } = await server.listen();
+  return { server, baseUrl: `http://127.0.0.1:${port}`, port };
+}
+
+describe("rpc server", () => {
+  it("serves gRPC over h2c, and Connect and gRPC-Web over HTTP/1.1, on one port", async (t) => {
+    const { server, baseUrl } = await started();
+    t.after(() => server.close(0));
+    const transports = {
+      grpc: createGrpcTransport({ baseUrl }),
+      connectHttp1: createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+      connectHttp2: createConnectTransport({ baseUrl, httpVersion: "2" }),
+      grpcWebHttp1: createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+    };
+    for (const [name, transport] of Object.entries(transports)) {
+      const res = await createClient(ConfigService, transport).getConfig({});
+      assert.equal(res.config?.sourceFile, "fixture.toml", name);
+    }
+  });
+
+  it("answers a Connect JSON call made with plain fetch", async (t) => {
+    const { server, baseUrl } = await started();
+    t.after(() => server.close(0));
+    const res = await fetch(`${baseUrl}/buildplane.v1.ConfigService/GetConfig`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { config: { sourceFile: "fixture.toml" } });
+  });
+
+  it("maps domain errors to their code over the wire", async (t) => {
+    const { server, baseUrl } = await started();
+    t.after(() => server.close(0));
+    const err = await createClient(ConfigService, createGrpcTransport({ baseUrl }))
+      .validateConfig({ fileName: "a.toml" })
+      .then(() => assert.fail("expected NotFound"), (e: unknown) => ConnectError.from(e));
+    assert.equal(err.code, Code.NotFound);
+    assert.equal(err.rawMessage, 'fixture "a.toml" does not exist: expected an existing fixture');
+  });
+
+  it("reports the server and each mounted service as serving", async (t) => {
+    const { server, baseUrl } = await started();
+    t.after(() => server.close(0));
+    const health = createClient(Health, createGrpcTransport({ baseUrl }));
+    assert.equal((await health.check({ service: "" })).status, Status.SERVING);
+    assert.equal((await health.check({ service: "buildplane.v1.ConfigService" })).status, Status.SERVING);
+  });
+
+  it("fails with a message naming host and port when the port is in use", async (t) => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    t.after(() => new Promise<void>((r) => blocker.close(() => r())));
+    const port = (blocker.address() as { port: number }).port;
+    const server = createRpcServer({ host: "127.0.0.1", port, services: [createFixtureConfigService()], log: silentLogger });
+    const err = await server.listen().then(() => assert.fail("expected the port to be in use"), (e: unknown) => e);
+    assert.ok(err instanceof PortInUseError);
+    assert.equal(err.code, "unavailable");
+    assert.equal(err.message, `port ${port} on 127.0.0.1 is already in use: set [http] port or BUILDPLANE_HTTP_PORT`);
+  });
+
+  it("lets an in-flight unary call finish during shutdown", async () => {
+    const delay = deferred();
+    const inFlight = deferred();
+    const { server, baseUrl } = await started({ unaryDelay: delay.promise, unaryStarted: inFlight.resolve });
+    const call = createClient(ConfigService, createGrpcTransport({ baseUrl })).getConfig({});
+    await inFlight.promise;
+    const closed = server.close(30_000);
+    delay.resolve();
+    assert.equal((await call).config?.sourceFile, "fixture.toml");
+    await closed;
+  });
+
+  it("ends an open server stream when the grace period is over", async () => {
+    const { server, baseUrl } = await started();
+    const stream = createClient(ConfigService, createGrpcTransport({ baseUrl })).watchConfig({})[Symbol.asyncIterator]();
+    const first = await stream.next();
+    assert.equal(first.done, false);
+    const closed = server.close(50);
+    const rest = await stream.next().then((r) => (r.done ? "ended" : "message"), (e: unknown) => `error ${Code[ConnectError.from(e).code]}`);
+    await closed;
+    assert.match(rest, /^(ended|error \w+)$/);
+  });
+
+  it("refuses new connections once closed", async () => {
+    const { server, baseUrl } = await started();
+    await server.close(0);
+    const err = await createClient(ConfigService, createConnectTransport({ baseUrl, httpVersion: "1.1" }))
+      .getConfig({})
+      .then(() => assert.fail("expected the call to fail"), (e: unknown) => ConnectError.from(e));
+    assert.equal(err.code, Code.Unavailable);
+  });
+});

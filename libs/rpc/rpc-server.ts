@@ -1,0 +1,143 @@
+import type { AddressInfo, Server } from "node:net";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import type { Secret } from "../secret/secret.js";
+import { createBearerAuthInterceptor } from "./auth-interceptor.js";
+import { createConnectionTracker } from "./connection-tracker.js";
+import { createDescriptorIndex } from "./descriptor-index.js";
+import { createErrorInterceptor } from "./errors.js";
+import { createHealthRegistry, type HealthRegistry } from "./health-registry.js";
+import { createHealthService } from "./health-service.js";
+import { createPlainListener, createTlsListener, type DualHandler, type TlsOptions } from "./listeners.js";
+import { createStderrLogger, type RpcLogger } from "./logger.js";
+import { ListenError, PortInUseError } from "./port-in-use-error.js";
+import { registerReflection } from "./reflection-service.js";
+import type { MountedService } from "./service-mount.js";
+
+export interface RpcServerOptions {
+  readonly host: string;
+  /** 0 picks a free port; `listen()` returns the one chosen. */
+  readonly port: number;
+  /** Serve TLS (HTTP/2 and HTTP/1.1 by ALPN) instead of plain h2c + HTTP/1.1. */
+  readonly tls?: TlsOptions | undefined;
+  readonly services: readonly MountedService[];
+  /** When set, every call except health and reflection needs this bearer token. */
+  readonly authToken?: Secret | undefined;
+  /** Extra server interceptors, run inside error mapping and auth. */
+  readonly interceptors?: readonly Interceptor[];
+  /** Shared with the services so they can report NOT_SERVING; created when absent. */
+  readonly health?: HealthRegistry;
+  readonly log?: RpcLogger;
+}
+
+export interface RpcServer {
+  /** Starts listening; rejects with `PortInUseError` when the port is taken. */
+  listen(): Promise<{ host: string; port: number }>;
+  /**
+   * Graceful shutdown: stops accepting, lets in-flight calls finish for up to
+   * `graceMs`, then aborts the handlers still running (their `ctx.signal`)
+   * and destroys the remaining connections.
+   */
+  close(graceMs: number): Promise<void>;
+  /** Where the server listens, once `listen()` resolved. */
+  readonly address: { host: string; port: number } | undefined;
+  readonly health: HealthRegistry;
+}
+
+/**
+ * One port serving gRPC, gRPC-Web and Connect for the given services, plus
+ * `grpc.health.v1.Health` and server reflection (v1 and v1alpha).
+ */
+export function createRpcServer(options: RpcServerOptions): RpcServer {
+  const log = options.log ?? createStderrLogger();
+  const health = options.health ?? createHealthRegistry();
+  const shutdown = new AbortController();
+  const tracker = createConnectionTracker();
+  const interceptors = [
+    createErrorInterceptor(log),
+    ...(options.authToken ? [createBearerAuthInterceptor({ token: options.authToken })] : []),
+    ...(options.interceptors ?? []),
+  ];
+  const index = createDescriptorIndex([...options.services.map((s) => s.service), Health, ReflectionV1, ReflectionV1alpha]);
+  const routes = (router: ConnectRouter): void => {
+    for (const mounted of options.services) mounted.register(router);
+    router.service(Health, createHealthService(health));
+    registerReflection(router, index);
+  };
+  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal });
+  const handler: DualHandler = (req, res) => {
+    tracker.trackRequest(req, res);
+    adapter(req, res);
+  };
+  const server: Server = options.tls ? createTlsListener(handler, tracker, options.tls) : createPlainListener(handler, tracker);
+  let address: { host: string; port: number } | undefined;
+  let closing: Promise<void> | undefined;
+
+  const setAll = (status: "serving" | "notServing"): void => {
+    health.set("", status);
+    for (const mounted of options.services) {
+      if (status === "notServing" || health.get(mounted.service.typeName) === undefined) health.set(mounted.service.typeName, status);
+    }
+  };
+
+  return {
+    get address() {
+      return address;
+    },
+    health,
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, options.host, options.port));
+        server.once("error", onError);
+        server.listen(options.port, options.host, () => {
+          server.off("error", onError);
+          server.on("error", (err) => log.error("rpc server error", { error: err.message }));
+          address = { host: options.host, port: (server.address() as AddressInfo).port };
+          setAll("serving");
+          resolve(address);
+        });
+      });
+    },
+    close(graceMs) {
+      closing ??= (async () => {
+        setAll("notServing");
+        const closed = address ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+        tracker.drain();
+        await raceTimeout(tracker.idle(), graceMs);
+        shutdown.abort(new Error("server is shutting down"));
+        // Let the last responses flush and the connections close on their own.
+        await raceTimeout(tracker.closed(), flushMs);
+        tracker.destroyAll();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** How long connections may take to flush and close after the handlers ended. */
+const flushMs = 2000;
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code === "EADDRINUSE") return new PortInUseError(host, port, { cause: err });
+  if (err.code === "EACCES") return new ListenError(host, port, "permission denied", { cause: err });
+  if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") {
+    return new ListenError(host, port, "the host is not an address of this machine", { cause: err });
+  }
+  return new ListenError(host, port, err.code ?? err.message, { cause: err });
+}
+
+async function raceTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

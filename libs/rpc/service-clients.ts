@@ -1,0 +1,80 @@
+import { Code, ConnectError, createClient, createRouterTransport, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Secret } from "../secret/secret.js";
+import { createBearerTokenInterceptor } from "./auth-interceptor.js";
+import { createErrorInterceptor } from "./errors.js";
+import { createStderrLogger, type RpcLogger } from "./logger.js";
+import type { MountedService } from "./service-mount.js";
+import { serviceDescriptors, serviceNames, type ServiceName } from "./service-names.js";
+
+/** A typed client for every buildplane service. */
+export type ServiceClients = { readonly [K in ServiceName]: Client<(typeof serviceDescriptors)[K]> } & {
+  /** Closes the HTTP/2 sessions to remote services (an open session keeps the process alive). */
+  close(): void;
+};
+
+export interface ServiceClientsOptions {
+  /**
+   * The services mounted in this process. Read on the first call, so the
+   * clients can be handed to the very services they reach.
+   */
+  readonly local: () => readonly MountedService[];
+  /** `[services] <name>_url` of the services running elsewhere; "" or absent means none. */
+  readonly urls: Partial<Record<ServiceName, string>>;
+  /** Sent as a bearer token to remote services. */
+  readonly token?: Secret | undefined;
+  readonly log?: RpcLogger;
+}
+
+/**
+ * Clients for every service: a service mounted in this process is called
+ * through an in-process router transport (same serialization and error
+ * mapping as over the wire, no socket); any other through gRPC over HTTP/2
+ * to its configured URL. A service that is neither answers `Unavailable`.
+ */
+export function createServiceClients(options: ServiceClientsOptions): ServiceClients {
+  const log = options.log ?? createStderrLogger();
+  const inProcess = lazyTransport(() =>
+    createRouterTransport((router) => {
+      for (const mounted of options.local()) mounted.register(router);
+    }, { router: { interceptors: [createErrorInterceptor(log)] } }),
+  );
+  const sessions: Http2SessionManager[] = [];
+  const remoteInterceptors: Interceptor[] = options.token ? [createBearerTokenInterceptor(options.token)] : [];
+  const transportFor = (name: ServiceName): Transport => {
+    const typeName = serviceDescriptors[name].typeName;
+    const url = options.urls[name] ?? "";
+    const remote = url === "" ? undefined : lazyTransport(() => {
+      const sessionManager = new Http2SessionManager(url);
+      sessions.push(sessionManager);
+      return createGrpcTransport({ baseUrl: url, sessionManager, interceptors: remoteInterceptors });
+    });
+    return lazyTransport(() => {
+      if (options.local().some((m) => m.service.typeName === typeName)) return inProcess;
+      if (remote) return remote;
+      return unavailableTransport(`service ${name} does not run in this process and [services] ${name}_url is not set`);
+    });
+  };
+  const clients = Object.fromEntries(serviceNames.map((name) => [name, createClient(serviceDescriptors[name], transportFor(name))]));
+  return {
+    ...(clients as { [K in ServiceName]: Client<(typeof serviceDescriptors)[K]> }),
+    close() {
+      for (const s of sessions) s.abort();
+    },
+  };
+}
+
+/** A transport built on its first call. */
+function lazyTransport(build: () => Transport): Transport {
+  let transport: Transport | undefined;
+  const get = (): Transport => (transport ??= build());
+  return {
+    unary: (...args) => get().unary(...args),
+    stream: (...args) => get().stream(...args),
+  };
+}
+
+function unavailableTransport(message: string): Transport {
+  const fail = (): Promise<never> => Promise.reject(new ConnectError(message, Code.Unavailable));
+  return { unary: fail, stream: fail };
+}

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { configClient, grpc, healthClient, unary } from "./grpc-js-clients.js";
+import { childEnv, startServe, tempDir, writeConfig } from "./serve-process.js";
+
+const token = "tok-7f3a9c2e-serve-auth";
+const wrongToken = "tok-wrong-guess-0000";
+
+function withToken(value: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set("authorization", `Bearer ${value}`);
+  return md;
+}
+
+describe("buildplane serve with a bearer token", () => {
+  it("requires the token, answers Unauthenticated without it, and never prints it", async (t) => {
+    const dir = tempDir("bp-auth-");
+    t.after(() => dir.cleanup());
+    const file = writeConfig(dir.path, `[system]\nbuilder_auth_token = "${token}"\n`);
+    const proc = await startServe(["--config", file, "--services", "config"], childEnv(dir.path));
+    t.after(() => proc.kill());
+    const address = `127.0.0.1:${proc.port}`;
+    const config = configClient(address);
+    const health = healthClient(address);
+    t.after(() => {
+      config.close();
+      health.close();
+    });
+
+    const missing = await unary(config, "GetConfig", {}).then(() => assert.fail("expected UNAUTHENTICATED"), (e: grpc.ServiceError) => e);
+    assert.equal(missing.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(missing.details, "missing bearer token");
+
+    const wrong = await unary(config, "GetConfig", {}, withToken(wrongToken)).then(() => assert.fail("expected UNAUTHENTICATED"), (e: grpc.ServiceError) => e);
+    assert.equal(wrong.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(wrong.details, "invalid bearer token");
+
+    const res = await unary<{ config: { system: { builder_auth_token: string } } }>(config, "GetConfig", {}, withToken(token));
+    assert.equal(res.config.system.builder_auth_token, "***");
+
+    assert.deepEqual(await unary(health, "Check", { service: "" }), { status: "SERVING" });
+
+    proc.child.kill("SIGTERM");
+    assert.equal(await proc.exited, 0);
+    const output = proc.stdout() + proc.stderr();
+    assert.ok(!output.includes(token), "the token appears in the server output");
+    assert.ok(!output.includes(wrongToken), "the presented token appears in the server output");
+  });
+});

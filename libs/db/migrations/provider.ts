@@ -1,0 +1,13 @@
+import type { Migration, MigrationProvider } from "kysely";
+import * as initial from "./0001-initial.js";
+
+/**
+ * Every migration, in order, compiled into the program: no folder scan at
+ * run time, so a bundled or installed buildplane migrates the same way.
+ */
+export function createMigrationProvider(): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    "0001-initial": initial,
+  };
+  return { getMigrations: async () => migrations };
+}

@@ -1,0 +1,16 @@
+import type { Database } from "../../libs/db/open-database.js";
+
+/** What the metadata domain needs: the database and its limits. */
+export interface MetadataDeps {
+  /** The open database; throws `MetadataUnavailableError` while it is not connected. */
+  readonly database: () => Database;
+  /** `[system] max_log_lines_per_build`: lines kept per build before dropping. */
+  readonly maxLogLinesPerBuild: number;
+  /** Clock for record times (epoch ms); leases use the database clock. */
+  readonly now?: () => number;
+}
+
+/** The clock of `deps`. */
+export function nowOf(deps: MetadataDeps): number {
+  return deps.now ? deps.now() : Date.now();
+}

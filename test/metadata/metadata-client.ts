@@ -1,0 +1,25 @@
+import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { createErrorInterceptor } from "../../libs/rpc/errors.js";
+import { silentLogger } from "../../libs/rpc/logger.js";
+import { openDatabase, type Database } from "../../libs/db/open-database.js";
+import { createMetadataService } from "../../services/metadata/service.js";
+import type { MetadataDeps } from "../../services/metadata/metadata-deps.js";
+
+/** An in-memory MetadataService client over a real database. */
+export interface MetadataHarness {
+  readonly client: Client<typeof MetadataService>;
+  readonly database: Database;
+  readonly deps: MetadataDeps;
+  close(): Promise<void>;
+}
+
+/** Opens `dbConnection` and serves MetadataService through `createRouterTransport`, errors mapped as in production. */
+export async function startMetadataHarness(dbConnection: string, opts: { maxLogLinesPerBuild?: number } = {}): Promise<MetadataHarness> {
+  const database = await openDatabase(dbConnection, { poolSize: 10 });
+  const deps: MetadataDeps = { database: () => database, maxLogLinesPerBuild: opts.maxLogLinesPerBuild ?? 10_000 };
+  const transport = createRouterTransport(({ service }) => service(MetadataService, createMetadataService(deps)), {
+    router: { interceptors: [createErrorInterceptor(silentLogger)] },
+  });
+  return { client: createClient(MetadataService, transport), database, deps, close: () => database.close() };
+}

@@ -1,11 +1,15 @@
-import type { ConfigSource } from "../config/config-source.js";
-import { ConfigService } from "../gen/buildplane/v1/config_pb.js";
-import type { HealthRegistry } from "../rpc/health-registry.js";
-import type { RpcLogger } from "../rpc/logger.js";
-import type { ServiceClients } from "../rpc/service-clients.js";
-import { mountService, type MountedService } from "../rpc/service-mount.js";
-import type { ServiceName } from "../rpc/service-names.js";
-import { createConfigService } from "../../services/config/service.js";
+import type { ConfigSource } from "../libs/config/config-source.js";
+import { ConfigService } from "../libs/gen/buildplane/v1/config_pb.js";
+import type { HealthRegistry } from "../libs/rpc/health-registry.js";
+import type { RpcLogger } from "../libs/rpc/logger.js";
+import type { ServiceClients } from "../libs/rpc/service-clients.js";
+import { mountService, type MountedService } from "../libs/rpc/service-mount.js";
+import type { ServiceName } from "../libs/rpc/service-names.js";
+import { createConfigService } from "../services/config/service.js";
+import { builderFactory } from "./factories/builder.js";
+import { metadataFactory } from "./factories/metadata.js";
+import { resolverFactory } from "./factories/resolver.js";
+import { sourceFactory } from "./factories/source.js";
 
 /** What every service factory gets from the composition root. */
 export interface ServiceContext {
@@ -18,22 +22,22 @@ export interface ServiceContext {
   readonly log: RpcLogger;
   /** Aborts when the server shuts down; stop background work with it. */
   readonly signal: AbortSignal;
+  /** Registers a clean-up run at shutdown, in reverse order. */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 /** Builds one service for mounting; undefined while the service does not exist yet. */
 export type ServiceFactory = (ctx: ServiceContext) => MountedService | undefined;
 
-const notAvailableYet: ServiceFactory = () => undefined;
-
 /**
  * How each service is built. Exhaustive over `ServiceName`, so a new service
- * lands by replacing its `notAvailableYet` entry with a factory.
+ * has exactly one factory here.
  */
 export const serviceFactories: Readonly<Record<ServiceName, ServiceFactory>> = {
   config: (ctx) =>
     mountService(ConfigService, createConfigService({ current: () => ctx.config.current(), subscribe: (l) => ctx.config.subscribe(l) })),
-  metadata: notAvailableYet,
-  source: notAvailableYet,
-  resolver: notAvailableYet,
-  builder: notAvailableYet,
+  metadata: metadataFactory,
+  source: sourceFactory,
+  resolver: resolverFactory,
+  builder: builderFactory,
 };

@@ -1,5 +1,5 @@
-import { DomainError } from "../errors/domain-error.js";
-import { isServiceName, serviceNames, type ServiceName } from "../rpc/service-names.js";
+import { DomainError } from "../libs/errors/domain-error.js";
+import { isServiceName, serviceNames, type ServiceName } from "../libs/rpc/service-names.js";
 
 /** A `--services` entry that names no service. */
 export class UnknownServiceError extends DomainError {

@@ -1,11 +1,9 @@
-import type { ConfigSource } from "../config/config-source.js";
-import { createHealthRegistry } from "../rpc/health-registry.js";
-import { createStderrLogger, type RpcLogger } from "../rpc/logger.js";
-import { createRpcServer, type RpcServer } from "../rpc/rpc-server.js";
-import { createServiceClients, type ServiceClients } from "../rpc/service-clients.js";
-import type { MountedService } from "../rpc/service-mount.js";
-import type { ServiceName } from "../rpc/service-names.js";
-import { serviceFactories } from "./service-registry.js";
+import type { ConfigSource } from "../libs/config/config-source.js";
+import { createStderrLogger, type RpcLogger } from "../libs/rpc/logger.js";
+import { createRpcServer, type RpcServer } from "../libs/rpc/rpc-server.js";
+import type { ServiceClients } from "../libs/rpc/service-clients.js";
+import type { ServiceName } from "../libs/rpc/service-names.js";
+import { composeServices } from "./compose-services.js";
 import { NoServiceAvailableError } from "./service-selection.js";
 import { readTlsFiles } from "./tls-files.js";
 
@@ -44,49 +42,25 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const log = options.log ?? createStderrLogger();
   const config = options.config.current();
   const tls = readTlsFiles(config.https);
-  const health = createHealthRegistry();
-  const background = new AbortController();
-  const mountedServices: MountedService[] = [];
-  const clients = createServiceClients({
-    local: () => mountedServices,
-    urls: {
-      config: config.services.configUrl,
-      metadata: config.services.metadataUrl,
-      source: config.services.sourceUrl,
-      resolver: config.services.resolverUrl,
-      builder: config.services.builderUrl,
-    },
-    token: config.system.builderAuthToken,
-    log,
-  });
-  const ctx = { config: options.config, clients, health, log, signal: background.signal };
-  const mounted: ServiceName[] = [];
-  const unavailable: ServiceName[] = [];
-  for (const name of options.services) {
-    const service = serviceFactories[name](ctx);
-    if (service) {
-      mountedServices.push(service);
-      mounted.push(name);
-    } else {
-      unavailable.push(name);
-    }
+  const composed = composeServices({ config: options.config, services: options.services, log });
+  if (composed.mounted.length === 0) {
+    await composed.close();
+    throw new NoServiceAvailableError(options.services);
   }
-  if (mounted.length === 0) throw new NoServiceAvailableError(options.services);
   const server = createRpcServer({
     host: options.host ?? config.http.host,
     port: options.port ?? config.http.port,
     tls,
-    services: mountedServices,
+    services: composed.services,
     authToken: config.system.builderAuthToken,
-    health,
+    health: composed.health,
     log,
   });
   let address: { host: string; port: number };
   try {
     address = await server.listen();
   } catch (err) {
-    background.abort();
-    clients.close();
+    await composed.close();
     throw err;
   }
   const urlHost = address.host.includes(":") ? `[${address.host}]` : address.host;
@@ -94,14 +68,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     url: `${tls ? "https" : "http"}://${urlHost}:${address.port}`,
     host: address.host,
     port: address.port,
-    mounted,
-    unavailable,
+    mounted: composed.mounted,
+    unavailable: composed.unavailable,
     server,
-    clients,
+    clients: composed.clients,
     async close(graceMs) {
       await server.close(graceMs);
-      background.abort();
-      clients.close();
+      await composed.close();
     },
   };
 }

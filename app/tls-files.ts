@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { DomainError } from "../errors/domain-error.js";
-import type { HttpsConfig } from "../config/config-types.js";
-import type { TlsOptions } from "../rpc/listeners.js";
+import { DomainError } from "../libs/errors/domain-error.js";
+import type { HttpsConfig } from "../libs/config/config-types.js";
+import type { TlsOptions } from "../libs/rpc/listeners.js";
 
 /** A `[https]` file that cannot be read. */
 export class TlsFileError extends DomainError {

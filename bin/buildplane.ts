@@ -1,4 +1,6 @@
 import { Command, CommanderError } from "commander";
+import { registerBuildCommand } from "./commands/build.js";
+import { registerBuildsCommands } from "./commands/builds.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { exitCodes, reportFailure } from "./commands/exit.js";
@@ -14,6 +16,8 @@ export function createProgram(): Command {
     .version(version, "-V, --version")
     .showHelpAfterError()
     .exitOverride();
+  registerBuildCommand(program);
+  registerBuildsCommands(program);
   registerServeCommand(program);
   registerConfigCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();

@@ -9,5 +9,5 @@ npx buf lint
 npx tsc -p . --noEmit
 
 # Node 20's --test does not expand globs: pass the files explicitly.
-mapfile -t files < <(find bin libs services test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <(find app bin libs services test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 exec node --import tsx --test --test-concurrency=2 "${files[@]}"

@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { ConfigError } from "../../libs/config/config-error.js";
 import { openConfigSource, type ConfigSource } from "../../libs/config/config-source.js";
-import { parseServiceList } from "../../libs/app/service-selection.js";
-import { startServer } from "../../libs/app/start-server.js";
+import { parseServiceList } from "../../app/service-selection.js";
+import { startServer } from "../../app/start-server.js";
 import { createStderrLogger } from "../../libs/rpc/logger.js";
 import { CliExit, exitCodes } from "./exit.js";
 

@@ -1,8 +1,9 @@
 import { Secret, secretOrUndefined } from "../secret/secret.js";
 import { parseBuilderMode } from "./builder-mode.js";
 import { sectionSpec } from "./config-schema.js";
-import type { BuilderMode, GitAuthConfig, ResolvedConfig } from "./config-types.js";
+import type { BuilderMode, GitAuthConfig, KubernetesToleration, ResolvedConfig } from "./config-types.js";
 import { expandPath, valueOf, type Entries } from "./config-entries.js";
+import { effectiveBuilderMode, isInKubernetes } from "./runtime-env.js";
 
 /**
  * Builds the frozen `ResolvedConfig` from entries that passed every check:
@@ -13,10 +14,15 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
   const s = (section: string, key: string): string => String(valueOf(entries, section, key));
   const n = (section: string, key: string): number => Number(valueOf(entries, section, key));
   const b = (section: string, key: string): boolean => valueOf(entries, section, key) === true;
+  const m = (section: string, key: string): Record<string, string> => {
+    const v = valueOf(entries, section, key);
+    return typeof v === "object" && !Array.isArray(v) ? { ...(v as Readonly<Record<string, string>>) } : {};
+  };
   const secret = (section: string, key: string): Secret | undefined => secretOrUndefined(s(section, key));
 
   const parsed = parseBuilderMode(s("builder", "mode"));
   const mode: BuilderMode = "mode" in parsed ? parsed.mode : { kind: "auto" };
+  const inKubernetes = isInKubernetes(env);
   const dataDir = expandPath(s("system", "data_dir"), cwd, env);
   const db = s("metadata", "db_connection");
 
@@ -40,6 +46,7 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
     builder: {
       modeText: s("builder", "mode"),
       mode,
+      effectiveMode: effectiveBuilderMode(mode, inKubernetes),
       kanikoImage: s("builder", "kaniko_image"),
       kanikoCache: b("builder", "kaniko_cache"),
       kanikoCacheRepo: s("builder", "kaniko_cache_repo"),
@@ -81,7 +88,18 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       dbConnection: new Secret(db === "" ? `sqlite:${dataDir}/buildplane.db` : db),
       poolSize: n("metadata", "pool_size"),
     },
-    kubernetes: { namespace: s("kubernetes", "namespace"), kubeconfig: s("kubernetes", "kubeconfig") },
+    kubernetes: {
+      namespace: s("kubernetes", "namespace"),
+      kubeconfig: s("kubernetes", "kubeconfig"),
+      jobTtlSecs: n("kubernetes", "job_ttl_secs"),
+      serviceAccount: s("kubernetes", "service_account"),
+      resourcesRequests: m("kubernetes", "resources_requests"),
+      resourcesLimits: m("kubernetes", "resources_limits"),
+      nodeSelector: m("kubernetes", "node_selector"),
+      tolerations: tolerations(valueOf(entries, "kubernetes", "tolerations")),
+      podStartTimeoutSecs: n("kubernetes", "pod_start_timeout_secs"),
+      uploadTimeoutSecs: n("kubernetes", "upload_timeout_secs"),
+    },
     services: {
       configUrl: s("services", "config_url"),
       metadataUrl: s("services", "metadata_url"),
@@ -91,8 +109,24 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
     },
     gitAuth,
     sourceFile,
+    runtime: { inKubernetes },
   };
   return deepFreeze(config);
+}
+
+/** Checked `[[kubernetes.tolerations]]` tables with Kubernetes' defaults (operator Equal). */
+function tolerations(value: unknown): KubernetesToleration[] {
+  if (!Array.isArray(value)) return [];
+  return (value as readonly Readonly<Record<string, string | number>>[]).map((t) => {
+    const seconds = t["toleration_seconds"];
+    return {
+      key: String(t["key"] ?? ""),
+      operator: t["operator"] === "Exists" ? "Exists" : "Equal",
+      value: String(t["value"] ?? ""),
+      effect: (["NoSchedule", "PreferNoSchedule", "NoExecute"] as const).find((e) => e === t["effect"]) ?? "",
+      tolerationSeconds: typeof seconds === "number" ? seconds : undefined,
+    };
+  });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -46,7 +46,41 @@ value types; integer bounds (no zero or negative limits, ports 0–65535);
 certificate and key set together; every file named (\`ca_file\`,
 \`client_cert_file\`, \`client_key_file\`, \`password_file\`, the \`[https]\`
 files, \`kubeconfig\`, \`key_file_path\`) readable; \`default_git_auth\`
-naming a \`[git_auth.<name>]\` entry.
+naming a \`[git_auth.<name>]\` entry; the \`[kubernetes]\` tables as the
+Kubernetes API would (resource names and quantities such as \`500m\` or
+\`2Gi\`, each request no larger than its limit, node-selector label keys
+and values, tolerations: \`operator\` \`Equal\` or \`Exists\`, no value with
+\`Exists\`, an empty key only with \`Exists\`, \`effect\` \`NoSchedule\`,
+\`PreferNoSchedule\`, \`NoExecute\` or empty, \`toleration_seconds\` only
+with \`NoExecute\`). A problem inside a table names its place, e.g.
+\`kubernetes.tolerations[1].operator\`.
+
+### Kubernetes
+
+\`[kubernetes] kubeconfig\` defaults to the first path of the
+\`KUBECONFIG\` environment variable when it is set, else to
+\`~/.kube/config\` outside Kubernetes when that file exists, else to
+empty, which means the in-cluster service account. A kubeconfig taken from
+\`KUBECONFIG\` is checked for readability only when builds run in kaniko
+mode. Tolerations are written as an array of tables:
+
+\`\`\`toml
+[kubernetes]
+namespace = "builds"
+service_account = "buildplane-kaniko"
+resources_requests = { cpu = "1", memory = "2Gi" }
+resources_limits = { memory = "4Gi" }
+node_selector = { "kubernetes.io/arch" = "amd64" }
+
+[[kubernetes.tolerations]]
+key = "dedicated"
+operator = "Equal"
+value = "builds"
+effect = "NoSchedule"
+\`\`\`
+
+From the environment, tables and arrays are TOML inline values:
+\`BUILDPLANE_KUBERNETES_TOLERATIONS='[{ key = "dedicated", operator = "Exists" }]'\`.
 
 ### Modes that need a registry and a token
 
@@ -80,8 +114,13 @@ main.toml:2:1: builder.mode: "delegate:http://mybuilder.example.com:25222" needs
 main.toml:2:1: builder.mode: "delegate:http://mybuilder.example.com:25222" needs a token: set [system] builder_auth_token (or BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN)
 \`\`\`
 
-\`auto\` becomes \`kaniko\` only inside Kubernetes, which is known when the
-builder starts, so that case is checked by the builder service, not at load.
+\`auto\` resolves when the configuration is loaded: to \`kaniko\` when
+\`KUBERNETES_SERVICE_HOST\` is set (every Kubernetes container has it), else
+to \`command\`. Inside Kubernetes, \`auto\` therefore needs a registry too:
+
+\`\`\`
+buildplane.toml: builder.mode: "auto" resolved to kaniko because KUBERNETES_SERVICE_HOST is set, and kaniko needs a registry: set [registry] url (or BUILDPLANE_REGISTRY_URL), or set mode = "command"
+\`\`\`
 
 The seed's builder-node config (\`[http] host = "0.0.0.0"\`,
 \`redirect_to_https = false\`, \`[system] container_command = "docker"\`,
@@ -112,7 +151,9 @@ function renderDefault(spec: KeySpec): string {
   const d = spec.default;
   if (spec.type === "secret") return "unset";
   if (typeof d === "string") return `\`${JSON.stringify(d)}\``;
+  if (Array.isArray(d)) return "`[]`";
   if (typeof d === "object") {
+    if (Object.keys(d).length === 0) return "`{}`";
     return `\`{ ${Object.entries(d).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(", ")} }\``;
   }
   return `\`${String(d)}\``;
@@ -123,7 +164,7 @@ function renderType(spec: KeySpec): string {
     spec.type === "int" && spec.min !== undefined
       ? spec.max !== undefined && spec.max <= 65535 ? ` (${spec.min}–${spec.max})` : ` (≥ ${spec.min})`
       : "";
-  const names: Record<KeySpec["type"], string> = { string: "string", bool: "bool", int: "integer", secret: "secret string", map: "table" };
+  const names: Record<KeySpec["type"], string> = { string: "string", bool: "bool", int: "integer", secret: "secret string", map: "table", tables: "array of tables" };
   return names[spec.type] + range + (spec.readableFile ? ", readable file" : "");
 }
 

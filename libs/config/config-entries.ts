@@ -10,6 +10,8 @@ export interface Origin {
   readonly column: number;
   /** Folder relative paths in this value are resolved against. */
   readonly baseDir: string;
+  /** A default computed from the environment (`KUBECONFIG`), not a value the user set for this key. */
+  readonly implicit?: boolean;
 }
 
 export interface Entry {

@@ -4,7 +4,10 @@ import { parseBuilderMode } from "./builder-mode.js";
 import { configSchema, envName } from "./config-schema.js";
 import type { ConfigDiagnostic } from "./config-types.js";
 import { diagnosticAt, getEntry, valueOf, type Entries, type Origin } from "./config-entries.js";
+import { keyInside } from "./config-values.js";
+import { parseQuantity } from "./kube-values.js";
 import { redactDbConnection } from "./redact.js";
+import { isInKubernetes } from "./runtime-env.js";
 
 const scheme = /^[a-z][a-z0-9+.-]*:\/\//i;
 const serviceUrl = /^https?:\/\/[^/?#\s]+\/?$/;
@@ -12,9 +15,10 @@ const serviceUrl = /^https?:\/\/[^/?#\s]+\/?$/;
 /**
  * The checks that look at values together or at the outside world (modes,
  * registry, token, files), run once the file and environment are merged.
- * Each diagnostic points at the key that has to change.
+ * Each diagnostic points at the key that has to change. `env` tells
+ * whether `auto` means kaniko (inside Kubernetes).
  */
-export function checkRules(entries: Entries, fileName: string): ConfigDiagnostic[] {
+export function checkRules(entries: Entries, fileName: string, env: NodeJS.ProcessEnv = {}): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
   const str = (section: string, key: string): string => String(valueOf(entries, section, key));
   const report = (section: string, key: string, message: string): void => {
@@ -24,8 +28,12 @@ export function checkRules(entries: Entries, fileName: string): ConfigDiagnostic
 
   const modeText = str("builder", "mode");
   const mode = parseBuilderMode(modeText);
+  const autoKaniko = "mode" in mode && mode.mode.kind === "auto" && isInKubernetes(env);
+  const kaniko = autoKaniko || ("mode" in mode && mode.mode.kind === "kaniko");
   if ("error" in mode) report("builder", "mode", mode.error);
-  else if (mode.mode.kind === "kaniko" || mode.mode.kind === "delegate") {
+  else if (autoKaniko && str("registry", "url") === "") {
+    report("builder", "mode", `"auto" resolved to kaniko because KUBERNETES_SERVICE_HOST is set, and kaniko needs a registry: ${hint("registry", "url")}, or set mode = "command"`);
+  } else if (mode.mode.kind === "kaniko" || mode.mode.kind === "delegate") {
     if (str("registry", "url") === "") report("builder", "mode", `${JSON.stringify(modeText)} needs a registry: ${hint("registry", "url")}`);
     if (mode.mode.kind === "delegate" && str("system", "builder_auth_token") === "") {
       report("builder", "mode", `${JSON.stringify(modeText)} needs a token: ${hint("system", "builder_auth_token")}`);
@@ -68,6 +76,19 @@ export function checkRules(entries: Entries, fileName: string): ConfigDiagnostic
     report("security", "default_git_auth", `${JSON.stringify(gitAuth)} is not defined${known}`);
   }
 
+  const requests = valueOf(entries, "kubernetes", "resources_requests");
+  const limits = valueOf(entries, "kubernetes", "resources_limits") as Readonly<Record<string, string>>;
+  for (const [name, request] of Object.entries(requests as Readonly<Record<string, string>>)) {
+    const limit = limits[name];
+    const r = parseQuantity(request);
+    const l = limit === undefined ? undefined : parseQuantity(limit);
+    if (r !== undefined && l !== undefined && r > l) {
+      const origin = getEntry(entries, "kubernetes", "resources_requests")?.origin;
+      out.push(diagnosticAt(origin, fileName, keyInside("kubernetes.resources_requests", [name]),
+        `${JSON.stringify(request)} is more than the limit ${JSON.stringify(limit)}: expected a request no larger than resources_limits.${name}`));
+    }
+  }
+
   for (const section of configSchema) {
     for (const spec of section.keys.filter((k) => k.readableFile)) {
       if (section.named) {
@@ -77,6 +98,8 @@ export function checkRules(entries: Entries, fileName: string): ConfigDiagnostic
         }
       } else {
         const entry = getEntry(entries, section.name, spec.key);
+        // An implicit kubeconfig (from KUBECONFIG) matters only to kaniko builds.
+        if (entry?.origin.implicit && !kaniko) continue;
         if (entry) checkReadable(`${section.name}.${spec.key}`, String(entry.value), entry.origin);
       }
     }

@@ -5,11 +5,26 @@
  * of them or in none.
  */
 
-/** How a key's value is written in TOML and read from the environment. */
-export type KeyType = "string" | "bool" | "int" | "secret" | "map";
+import { checkNodeSelector, checkResources, checkTolerations } from "./kube-values.js";
+
+/**
+ * How a key's value is written in TOML and read from the environment:
+ * `map` is a table of strings, `tables` an array of tables whose fields
+ * are described by `items`.
+ */
+export type KeyType = "string" | "bool" | "int" | "secret" | "map" | "tables";
+
+/** One table of a `tables` key, e.g. a toleration. */
+export type TableItem = Readonly<Record<string, string | number>>;
 
 /** A value as it sits between parsing and the resolved config. */
-export type KeyValue = string | number | boolean | Readonly<Record<string, string>>;
+export type KeyValue = string | number | boolean | Readonly<Record<string, string>> | readonly TableItem[];
+
+/** A problem found by a key's own `check`, and where inside the value (`[0, "operator"]`). */
+export interface ValueProblem {
+  readonly message: string;
+  readonly at?: readonly (string | number)[];
+}
 
 export interface KeySpec {
   readonly key: string;
@@ -29,6 +44,12 @@ export interface KeySpec {
   readonly aliasOf?: string;
   /** Accepted for compatibility with OpenRun's files; nothing reads it. */
   readonly unused?: boolean;
+  /** The only values a string may take. */
+  readonly oneOf?: readonly string[];
+  /** The fields of each table of a `tables` key. */
+  readonly items?: readonly KeySpec[];
+  /** A further check of a value of the right type, e.g. Kubernetes quantities. */
+  readonly check?: (value: KeyValue) => ValueProblem | undefined;
 }
 
 export interface SectionSpec {
@@ -52,6 +73,17 @@ const secret = (key: string, doc: string, extra: Partial<KeySpec> = {}): KeySpec
   ({ key, type: "secret", default: "", doc, ...extra });
 const file = (key: string, doc: string): KeySpec =>
   ({ key, type: "string", default: "", doc, readableFile: true });
+const map = (key: string, doc: string, check: KeySpec["check"]): KeySpec =>
+  ({ key, type: "map", default: {}, doc, check });
+
+/** The fields of one `[[kubernetes.tolerations]]` table, as Kubernetes names them in snake case. */
+const tolerationFields: readonly KeySpec[] = [
+  str("key", "", "Taint key; empty (with `operator = \"Exists\"`) matches every taint."),
+  str("operator", "Equal", "`Equal` or `Exists`.", { oneOf: ["Equal", "Exists"] }),
+  str("value", "", "Taint value, for `Equal`."),
+  str("effect", "", "`NoSchedule`, `PreferNoSchedule`, `NoExecute` or empty (every effect).", { oneOf: ["NoSchedule", "PreferNoSchedule", "NoExecute", ""] }),
+  { ...int("toleration_seconds", 0, 0, "How long a `NoExecute` taint is tolerated; unset means forever."), max: Number.MAX_SAFE_INTEGER },
+];
 
 /** Every section, in the order the docs list them. */
 export const configSchema: readonly SectionSpec[] = [
@@ -143,7 +175,25 @@ export const configSchema: readonly SectionSpec[] = [
     doc: "Where `kaniko` mode runs its Jobs.",
     keys: [
       str("namespace", "buildplane", "Namespace for Kaniko Jobs and their Secrets."),
-      file("kubeconfig", "Kubeconfig file; empty means in-cluster, else `~/.kube/config`."),
+      {
+        ...file("kubeconfig", "Kubeconfig file; empty means the in-cluster service account. Default: the first path of `KUBECONFIG`, else `~/.kube/config` outside Kubernetes when it exists, else empty."),
+        defaultDoc: "$KUBECONFIG",
+      },
+      int("job_ttl_secs", 600, 1, "`ttlSecondsAfterFinished` of each Kaniko Job: a backstop behind buildplane's own clean-up."),
+      str("service_account", "", "Service account of the Kaniko pods; empty keeps the namespace's `default`."),
+      map("resources_requests", "Resource requests of the Kaniko container, e.g. `{ cpu = \"1\", memory = \"2Gi\" }`.", checkResources),
+      map("resources_limits", "Resource limits of the Kaniko container; each request must not exceed its limit.", checkResources),
+      map("node_selector", "Node labels the Kaniko pods must run on, e.g. `{ \"kubernetes.io/arch\" = \"amd64\" }`.", checkNodeSelector),
+      {
+        key: "tolerations",
+        type: "tables",
+        default: [],
+        doc: "Tolerations of the Kaniko pods, `[[kubernetes.tolerations]]` tables with `key`, `operator` (`Equal` or `Exists`), `value`, `effect` (`NoSchedule`, `PreferNoSchedule`, `NoExecute` or empty) and `toleration_seconds` (with `NoExecute` only).",
+        items: tolerationFields,
+        check: checkTolerations,
+      },
+      int("pod_start_timeout_secs", 180, 1, "Longest wait for a Kaniko pod to be scheduled and pull its image; the failure names the reason."),
+      int("upload_timeout_secs", 300, 1, "Longest time to send the build context to the Kaniko pod's stdin."),
     ],
   },
   {

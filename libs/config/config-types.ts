@@ -21,6 +21,14 @@ export interface ResolvedConfig {
   readonly gitAuth: Readonly<Record<string, GitAuthConfig>>;
   /** The file read, or undefined when only defaults and env apply. */
   readonly sourceFile: string | undefined;
+  /** Facts about where this process runs, read from the environment given to `loadConfig`. */
+  readonly runtime: RuntimeConfig;
+}
+
+/** Where this process runs. */
+export interface RuntimeConfig {
+  /** `KUBERNETES_SERVICE_HOST` is set: `auto` builds with kaniko. */
+  readonly inKubernetes: boolean;
 }
 
 /** A parsed `[builder] mode`. */
@@ -30,10 +38,15 @@ export type BuilderMode =
   | { readonly kind: "kaniko" }
   | { readonly kind: "delegate"; readonly urls: readonly string[] };
 
+/** The mode builds really use: `auto` decided (kaniko inside Kubernetes, else command). */
+export type EffectiveBuilderMode = Exclude<BuilderMode, { readonly kind: "auto" }>;
+
 export interface BuilderConfig {
   /** The text as written, e.g. `delegate:http://b1:25222,http://b2:25222`. */
   readonly modeText: string;
   readonly mode: BuilderMode;
+  /** `mode` with `auto` decided by `runtime.inKubernetes`. */
+  readonly effectiveMode: EffectiveBuilderMode;
   readonly kanikoImage: string;
   readonly kanikoCache: boolean;
   readonly kanikoCacheRepo: string;
@@ -98,7 +111,31 @@ export interface MetadataConfig {
 
 export interface KubernetesConfig {
   readonly namespace: string;
+  /** "" means the in-cluster service account; defaults to `KUBECONFIG`. */
   readonly kubeconfig: string;
+  /** The Job's `ttlSecondsAfterFinished`. */
+  readonly jobTtlSecs: number;
+  /** "" keeps the namespace's default service account. */
+  readonly serviceAccount: string;
+  /** Resource name → quantity, e.g. `{ cpu: "1", memory: "2Gi" }`. */
+  readonly resourcesRequests: Readonly<Record<string, string>>;
+  readonly resourcesLimits: Readonly<Record<string, string>>;
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly KubernetesToleration[];
+  readonly podStartTimeoutSecs: number;
+  readonly uploadTimeoutSecs: number;
+}
+
+/** One `[[kubernetes.tolerations]]` table, with Kubernetes' defaults filled in. */
+export interface KubernetesToleration {
+  /** "" (with `Exists`) matches every taint. */
+  readonly key: string;
+  readonly operator: "Equal" | "Exists";
+  readonly value: string;
+  /** "" matches every effect. */
+  readonly effect: "" | "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+  /** Undefined means the taint is tolerated forever. */
+  readonly tolerationSeconds: number | undefined;
 }
 
 /** Where each service runs when split; "" means in this process. */

@@ -1,6 +1,6 @@
 import { configSchema, envName } from "./config-schema.js";
 import type { ConfigDiagnostic } from "./config-types.js";
-import { checkEnvValue } from "./config-values.js";
+import { checkEnvValue, keyInside } from "./config-values.js";
 import { normalizePath, setEntry, type Entries } from "./config-entries.js";
 
 /**
@@ -21,7 +21,7 @@ export function applyEnvOverrides(env: NodeJS.ProcessEnv, cwd: string, entries: 
       const key = `${section.name}.${spec.key}`;
       const checked = checkEnvValue(spec, text);
       if ("error" in checked) {
-        out.push({ file, line: 0, column: 0, key, message: checked.error });
+        out.push({ file, line: 0, column: 0, key: keyInside(key, checked.at), message: checked.error });
         continue;
       }
       const value = normalizePath(spec, checked.value, cwd, env);

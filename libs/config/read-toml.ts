@@ -2,7 +2,7 @@ import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { configSchema, sectionSpec, type SectionSpec } from "./config-schema.js";
 import type { ConfigDiagnostic } from "./config-types.js";
-import { checkTomlValue } from "./config-values.js";
+import { checkTomlValue, keyInside } from "./config-values.js";
 import { normalizePath, setEntry, type Entries, type Origin } from "./config-entries.js";
 import { suggest } from "./suggest.js";
 import { locateKeys, type Position } from "./toml-positions.js";
@@ -38,6 +38,12 @@ export function readToml(text: string, fileName: string, env: NodeJS.ProcessEnv,
   const diag = (path: string, message: string): ConfigDiagnostic => {
     const o = origin(path);
     return { file: fileName, line: o.line, column: o.column, key: path, message };
+  };
+  /** A problem inside a value: at the most precise place the text shows (a table of an array, a field). */
+  const diagInside = (path: string, at: readonly (string | number)[], message: string): ConfigDiagnostic => {
+    let p: Position | undefined;
+    for (let n = at.length; n >= 0 && !p; n--) p = positions.get([path, ...at.slice(0, n).map(String)].join("."));
+    return { file: fileName, line: p?.line ?? 0, column: p?.column ?? 0, key: keyInside(path, at), message };
   };
   const out: ConfigDiagnostic[] = [];
 
@@ -83,7 +89,7 @@ export function readToml(text: string, fileName: string, env: NodeJS.ProcessEnv,
       }
       const checked = checkTomlValue(keySpec, raw);
       if ("error" in checked) {
-        out.push(diag(`${path}.${key}`, checked.error));
+        out.push(diagInside(`${path}.${key}`, checked.at ?? [], checked.error));
         continue;
       }
       set(key, normalizePath(keySpec, checked.value, baseDir, env));

@@ -12,12 +12,13 @@ export function redactDbConnection(url: string): string {
 }
 
 /** A plain TOML-like value of the redacted view. */
-export type PlainValue = string | number | boolean | Readonly<Record<string, string>>;
+export type PlainValue = string | number | boolean | Readonly<Record<string, string>> | readonly Readonly<Record<string, string | number>>[];
 
 /** The redacted view: section → key → value, `[git_auth.<name>]` nested under `git_auth`. */
 export type RedactedTable = Record<string, Record<string, PlainValue | Record<string, PlainValue>>>;
 
 const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * The effective configuration as TOML keys and values with every secret
@@ -55,6 +56,12 @@ function plain(v: unknown): PlainValue {
   if (v === undefined) return "";
   if (v instanceof Secret) return v.isEmpty ? "" : redacted;
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
+  if (Array.isArray(v)) {
+    // Tables of an array (tolerations) with their TOML key names; unset fields left out.
+    return v.map((item: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(item).filter(([, x]) => x !== undefined).map(([k, x]) => [snake(k), typeof x === "number" ? x : String(x)])),
+    );
+  }
   if (typeof v === "object" && v !== null) return v as Record<string, string>;
   return String(v);
 }

@@ -50,7 +50,24 @@ export function toProtoConfig(c: ResolvedConfig): Config {
     http: { host: c.http.host, port: c.http.port, redirectToHttps: c.http.redirectToHttps },
     https: { certFile: c.https.certFile, keyFile: c.https.keyFile, clientCaFile: c.https.clientCaFile },
     metadata: { dbConnection: redactDbConnection(c.metadata.dbConnection.unwrap()), poolSize: c.metadata.poolSize },
-    kubernetes: { namespace: c.kubernetes.namespace, kubeconfig: c.kubernetes.kubeconfig },
+    kubernetes: {
+      namespace: c.kubernetes.namespace,
+      kubeconfig: c.kubernetes.kubeconfig,
+      jobTtlSecs: c.kubernetes.jobTtlSecs,
+      serviceAccount: c.kubernetes.serviceAccount,
+      resourcesRequests: { ...c.kubernetes.resourcesRequests },
+      resourcesLimits: { ...c.kubernetes.resourcesLimits },
+      nodeSelector: { ...c.kubernetes.nodeSelector },
+      tolerations: c.kubernetes.tolerations.map((t) => ({
+        key: t.key,
+        operator: t.operator,
+        value: t.value,
+        effect: t.effect,
+        ...(t.tolerationSeconds === undefined ? {} : { tolerationSeconds: BigInt(t.tolerationSeconds) }),
+      })),
+      podStartTimeoutSecs: c.kubernetes.podStartTimeoutSecs,
+      uploadTimeoutSecs: c.kubernetes.uploadTimeoutSecs,
+    },
     services: { ...c.services },
     gitAuth: Object.fromEntries(
       Object.entries(c.gitAuth).map(([name, g]) => [

@@ -30,3 +30,11 @@ test("suggestions are given for near misses only", () => {
   assert.equal(suggest("max_concurent_builds", ["max_concurrent_builds", "max_build_wait_secs"]), "max_concurrent_builds");
   assert.equal(suggest("zzz", ["builder", "registry"]), undefined);
 });
+
+test("the tables of an array of tables are numbered in order", () => {
+  const at = locateKeys('[[kubernetes.tolerations]]\nkey = "a"\n\n[[kubernetes.tolerations]]\n  effect = "NoExecute"\n');
+  assert.deepEqual(at.get("kubernetes.tolerations"), { line: 1, column: 1 });
+  assert.deepEqual(at.get("kubernetes.tolerations.0.key"), { line: 2, column: 1 });
+  assert.deepEqual(at.get("kubernetes.tolerations.1"), { line: 4, column: 1 });
+  assert.deepEqual(at.get("kubernetes.tolerations.1.effect"), { line: 5, column: 3 });
+});

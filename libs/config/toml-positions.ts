@@ -10,7 +10,8 @@ const bare = /^[A-Za-z0-9_-]+/;
  * Finds where each table and key is written in a TOML text, because the
  * parser returns values only and every diagnostic must name a line. Returns
  * dotted paths (`builder.mode`, `git_auth.corp`, `builder`) mapped to the
- * first place they appear. It reads headers and `key =` lines and skips
+ * first place they appear; the tables of an array are numbered
+ * (`kubernetes.tolerations.1.effect`). It reads headers and `key =` lines and skips
  * multi-line strings; it is only called on text the parser accepted.
  */
 export function locateKeys(text: string): Map<string, Position> {
@@ -22,6 +23,8 @@ export function locateKeys(text: string): Map<string, Position> {
     }
   };
   let table: string[] = [];
+  /** How many `[[path]]` tables were seen so far, by path: the next one's index. */
+  const arrayCounts = new Map<string, number>();
   let inMultiline: string | undefined;
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -37,6 +40,12 @@ export function locateKeys(text: string): Map<string, Position> {
       const parsed = readKeyPath(body.slice(array ? 2 : 1));
       if (parsed) {
         table = parsed.path;
+        if (array) {
+          const joined = table.join(".");
+          const index = arrayCounts.get(joined) ?? 0;
+          arrayCounts.set(joined, index + 1);
+          table = [...table, String(index)];
+        }
         note(table, { line, column: indent + 1 });
       }
       return;

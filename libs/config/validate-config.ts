@@ -4,6 +4,7 @@ import type { ConfigDiagnostic, ResolvedConfig } from "./config-types.js";
 import { createEntries } from "./config-entries.js";
 import { applyEnvOverrides } from "./env-overrides.js";
 import { readToml } from "./read-toml.js";
+import { applyEnvDefaults } from "./runtime-env.js";
 
 /** Every diagnostic for a configuration, and the config when there are none. */
 export interface ValidationResult {
@@ -33,10 +34,11 @@ export function validateConfigText(
 ): ValidationResult {
   const cwd = options.cwd ?? process.cwd();
   const entries = createEntries();
+  applyEnvDefaults(env, cwd, entries);
   const diagnostics = [...readToml(text, fileName, env, entries)];
   if (diagnostics.length === 1 && diagnostics[0]?.message.startsWith("malformed toml")) return { diagnostics };
   diagnostics.push(...applyEnvOverrides(env, cwd, entries));
-  diagnostics.push(...checkRules(entries, fileName));
+  diagnostics.push(...checkRules(entries, fileName, env));
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
   return { config: buildResolved(entries, options.sourceFile, env, cwd), diagnostics: [] };
 }

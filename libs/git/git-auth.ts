@@ -92,7 +92,7 @@ export async function prepareGitEnv(
       env["BUILDPLANE_ASKPASS_PASSWORD"] = password.unwrap();
     }
     if (repo.transport === "ssh") {
-      env["GIT_SSH_COMMAND"] = await sshCommand(dir, auth, knownHostsFile, env);
+      env["GIT_SSH_COMMAND"] = await sshCommand(dir, sshUserInUrl(repo.url), auth, knownHostsFile, env);
     }
     return { env, cleanup };
   } catch (err) {
@@ -103,6 +103,7 @@ export async function prepareGitEnv(
 
 async function sshCommand(
   dir: string,
+  urlUser: string,
   auth: GitAuth | undefined,
   knownHostsFile: string,
   env: Record<string, string>,
@@ -114,9 +115,12 @@ async function sshCommand(
     "-o", "PasswordAuthentication=no",
     "-o", "KbdInteractiveAuthentication=no",
   ];
-  const user = auth?.username || "git";
-  if (!/^[A-Za-z0-9._-]+$/.test(user)) throw new UnsafePathError("git user", user, "letters, digits, '.', '_' or '-'");
-  opts.push("-o", `User=${user}`);
+  // `-o User=` would override the user the URL names (ssh://root@host): set it only when the URL names none.
+  if (urlUser === "") {
+    const user = auth?.username || "git";
+    if (!/^[A-Za-z0-9._-]+$/.test(user)) throw new UnsafePathError("git user", user, "letters, digits, '.', '_' or '-'");
+    opts.push("-o", `User=${user}`);
+  }
   let keyFile = auth?.keyFilePath ?? "";
   if (auth?.privateKey !== undefined && !auth.privateKey.isEmpty) {
     keyFile = join(dir, "id_key");
@@ -132,6 +136,14 @@ async function sshCommand(
     opts.push("-o", "BatchMode=yes");
   }
   return opts.join(" ");
+}
+
+/** The user an ssh:// or `user@host:path` URL names; "" when none. */
+function sshUserInUrl(url: string): string {
+  if (/^ssh:\/\//i.test(url)) return decodeURIComponent(new URL(url).username);
+  const host = url.split(":")[0] ?? "";
+  const at = host.lastIndexOf("@");
+  return at > 0 ? host.slice(0, at) : "";
 }
 
 function quote(s: string): string {

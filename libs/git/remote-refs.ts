@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { authIdentity, prepareGitEnv, type GitAuth } from "./git-auth.js";
 import type { ParsedRepository } from "./git-url.js";
@@ -31,6 +32,8 @@ export function createRemoteRefsLister(opts: RemoteRefsOptions): RemoteRefsListe
   const knownHosts = join(opts.root, "known_hosts");
 
   const run = async (repo: ParsedRepository, auth: GitAuth | undefined, signal?: AbortSignal) => {
+    // ssh records a new host key in known_hosts only if its folder exists.
+    await mkdir(opts.root, { recursive: true });
     const prepared = await prepareGitEnv(repo, auth, knownHosts);
     try {
       const out = await runGit(["ls-remote", "--", repo.url], {

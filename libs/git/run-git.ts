@@ -86,7 +86,7 @@ export function startGit(args: readonly string[], opts: GitRunOptions): RunningG
       if (stopped === "canceled") return reject(new GitCanceledError(opts.repository, opts.operation));
       if (stopped === "timeout") return reject(new GitTimeoutError(opts.repository, opts.operation, opts.timeoutMs ?? 0));
       if (code === 0) return resolve();
-      reject(classifyGitFailure(opts, clean(stderr, opts.secrets ?? [])));
+      reject(classifyGitFailure(opts, scrub(stderr, opts.secrets ?? [])));
     });
   });
   return { child, done, kill };
@@ -101,18 +101,28 @@ export async function runGit(args: readonly string[], opts: GitRunOptions): Prom
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function clean(stderr: string, secrets: readonly string[]): string {
+function scrub(stderr: string, secrets: readonly string[]): string {
   let s = scrubUrl(stderr);
   for (const v of secrets) if (v.length > 0) s = s.split(v).join("***");
-  return s.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join("; ");
+  return s;
+}
+
+/** The last lines of stderr, for a message. */
+function tail(stderr: string): string {
+  return stderr.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join("; ");
 }
 
 const AUTH = /authentication failed|could not read (username|password)|permission denied \((publickey|password)|http basic: access denied|returned error: 40[13]\b|invalid username or password/i;
 const MISSING = /repository '.*' not found|not found: did you run git update-server-info|does not appear to be a git repository|repository not exported|no such repository|returned error: 404|could not find remote|does not exist/i;
 
-/** Maps git's stderr to a domain error; the message never holds a secret. */
+/**
+ * Maps git's whole (scrubbed) stderr to a domain error: the cause is often
+ * not in the last lines (ssh prints "Permission denied" before git's own
+ * "Could not read from remote repository" advice). The message keeps only
+ * the last lines and never holds a secret.
+ */
 export function classifyGitFailure(opts: Pick<GitRunOptions, "repository" | "operation">, stderr: string): Error {
   if (AUTH.test(stderr)) return new GitAuthError(opts.repository);
   if (MISSING.test(stderr)) return new RepositoryNotFoundError(opts.repository);
-  return new GitCommandError(opts.repository, opts.operation, stderr);
+  return new GitCommandError(opts.repository, opts.operation, tail(stderr));
 }

@@ -50,7 +50,7 @@ export type EnsureImage = (spec: BuildSpec, force: boolean, signal: AbortSignal)
  */
 export function createEnsureImage(deps: EnsureImageDeps): EnsureImage {
   const flights = new Map<string, BuildFlight>();
-  const leaseKey = (imageKey: string): string => `image:${imageKey}`;
+  const leaseKey = (imageKey: string): string => `build:${imageKey}`;
 
   const start = (spec: BuildSpec, resolved: ResolvedImage): BuildFlight => {
     const flight = createBuildFlight();
@@ -73,6 +73,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImage {
         }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
         const registry = await deps.registry(flight.signal);
         const { build } = await deps.clients.metadata.createBuild({
+          fencingToken: token ?? 0n,
           build: {
             appId: spec.appId,
             imageKey: key,

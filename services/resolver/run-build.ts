@@ -145,7 +145,7 @@ async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal:
       },
     },
   };
-  const chunks = clients.source.streamContext({ source: plan.spec.source, commit: plan.commit }, { signal });
+  const chunks = clients.source.streamContext({ source: plan.spec.source, commit: plan.commit, containerfile: plan.containerfile }, { signal });
   for await (const res of chunks) {
     if (res.chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: res.chunk } };
   }

@@ -17,22 +17,19 @@ export interface ResolverServiceDeps {
  * domain function with the call's signal; domain errors become RPC codes in
  * the shared error interceptor.
  */
-export function createResolverService(deps: ResolverServiceDeps): Partial<ServiceImpl<typeof ResolverService>> {
-  const impl: Partial<ServiceImpl<typeof ResolverService>> = {
+export function createResolverService(deps: ResolverServiceDeps): ServiceImpl<typeof ResolverService> {
+  return {
     async resolveImage(req, ctx) {
       if (req.spec === undefined) throw new DomainError("invalidArgument", "resolve image request has no spec: expected spec.source.repository at least");
       const r = await deps.resolveImage(req.spec, ctx.signal);
       return { image: imageRefOf(r), commit: r.commit, treeHash: r.treeHash, exists: r.exists, digest: r.digest, foundIn: r.foundIn };
     },
-  };
-  const ensure = deps.ensureImage;
-  if (ensure !== undefined) {
-    impl.ensureImage = async function* (req, ctx) {
+    async *ensureImage(req, ctx) {
       if (req.spec === undefined) throw new DomainError("invalidArgument", "ensure image request has no spec: expected spec.source.repository at least");
-      for await (const event of ensure(req.spec, req.force, ctx.signal)) yield { event };
-    };
-  }
-  return impl;
+      if (deps.ensureImage === undefined) throw new DomainError("unimplemented", "this resolver only resolves images: EnsureImage is not configured");
+      for await (const event of deps.ensureImage(req.spec, req.force, ctx.signal)) yield { event };
+    },
+  };
 }
 
 /** The proto ImageRef of a resolution. */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/config.proto.
  */
 export const file_buildplane_v1_config: GenFile = /*@__PURE__*/
-  fileDesc("ChpidWlsZHBsYW5lL3YxL2NvbmZpZy5wcm90bxINYnVpbGRwbGFuZS52MSLKBAoGQ29uZmlnEi0KB2J1aWxkZXIYASABKAsyHC5idWlsZHBsYW5lLnYxLkJ1aWxkZXJDb25maWcSLwoIcmVnaXN0cnkYAiABKAsyHS5idWlsZHBsYW5lLnYxLlJlZ2lzdHJ5Q29uZmlnEisKBnN5c3RlbRgDIAEoCzIbLmJ1aWxkcGxhbmUudjEuU3lzdGVtQ29uZmlnEi8KCHNlY3VyaXR5GAQgASgLMh0uYnVpbGRwbGFuZS52MS5TZWN1cml0eUNvbmZpZxInCgRodHRwGAUgASgLMhkuYnVpbGRwbGFuZS52MS5IdHRwQ29uZmlnEikKBWh0dHBzGAYgASgLMhouYnVpbGRwbGFuZS52MS5IdHRwc0NvbmZpZxIvCghtZXRhZGF0YRgHIAEoCzIdLmJ1aWxkcGxhbmUudjEuTWV0YWRhdGFDb25maWcSMwoKa3ViZXJuZXRlcxgIIAEoCzIfLmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc0NvbmZpZxIvCghzZXJ2aWNlcxgJIAEoCzIdLmJ1aWxkcGxhbmUudjEuU2VydmljZXNDb25maWcSNAoIZ2l0X2F1dGgYCiADKAsyIi5idWlsZHBsYW5lLnYxLkNvbmZpZy5HaXRBdXRoRW50cnkSEwoLc291cmNlX2ZpbGUYCyABKAkaTAoMR2l0QXV0aEVudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLmJ1aWxkcGxhbmUudjEuR2l0QXV0aENvbmZpZzoCOAEimgEKDUJ1aWxkZXJDb25maWcSDAoEbW9kZRgBIAEoCRIUCgxrYW5pa29faW1hZ2UYAiABKAkSFAoMa2FuaWtvX2NhY2hlGAMgASgIEhkKEWthbmlrb19jYWNoZV9yZXBvGAQgASgJEhoKEmJ1aWxkX3RpbWVvdXRfc2VjcxgFIAEoDRIYChBtYXhfdXBsb2FkX2J5dGVzGAYgASgEIuEBCg5SZWdpc3RyeUNvbmZpZxILCgN1cmwYASABKAkSDwoHcHJvamVjdBgCIAEoCRIMCgR0eXBlGAMgASgJEhAKCHVzZXJuYW1lGAQgASgJEhAKCHBhc3N3b3JkGAUgASgJEhUKDXBhc3N3b3JkX2ZpbGUYBiABKAkSDwoHY2FfZmlsZRgHIAEoCRIYChBjbGllbnRfY2VydF9maWxlGAggASgJEhcKD2NsaWVudF9rZXlfZmlsZRgJIAEoCRIQCghpbnNlY3VyZRgKIAEoCBISCgphd3NfcmVnaW9uGAsgASgJIsYCCgxTeXN0ZW1Db25maWcSEAoIZGF0YV9kaXIYASABKAkSGQoRY29udGFpbmVyX2NvbW1hbmQYAiABKAkSGgoSYnVpbGRlcl9hdXRoX3Rva2VuGAMgASgJEh0KFW1heF9jb25jdXJyZW50X2J1aWxkcxgEIAEoDRIbChNtYXhfYnVpbGRfd2FpdF9zZWNzGAUgASgNEiAKGHVzZV9pbWFnZV9wcmVfYnVpbGRfc3RlcBgGIAEoCBIiChpnaXRfY2hlY2tvdXRfY2FjaGVfZW50cmllcxgHIAEoDRImCh5naXRfcmVtb3RlX2NoZWNrX2ludGVydmFsX3NlY3MYCCABKA0SIgoaZ2l0X29wZXJhdGlvbl90aW1lb3V0X3NlY3MYCSABKA0SHwoXbWF4X2xvZ19saW5lc19wZXJfYnVpbGQYCiABKA0iQgoOU2VjdXJpdHlDb25maWcSFgoOYWRtaW5fb3Zlcl90Y3AYASABKAgSGAoQZGVmYXVsdF9naXRfYXV0aBgCIAEoCSJDCgpIdHRwQ29uZmlnEgwKBGhvc3QYASABKAkSDAoEcG9ydBgCIAEoDRIZChFyZWRpcmVjdF90b19odHRwcxgDIAEoCCJKCgtIdHRwc0NvbmZpZxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkiOgoOTWV0YWRhdGFDb25maWcSFQoNZGJfY29ubmVjdGlvbhgBIAEoCRIRCglwb29sX3NpemUYAiABKA0iOQoQS3ViZXJuZXRlc0NvbmZpZxIRCgluYW1lc3BhY2UYASABKAkSEgoKa3ViZWNvbmZpZxgCIAEoCSJ5Cg5TZXJ2aWNlc0NvbmZpZxISCgpjb25maWdfdXJsGAEgASgJEhQKDG1ldGFkYXRhX3VybBgCIAEoCRISCgpzb3VyY2VfdXJsGAMgASgJEhQKDHJlc29sdmVyX3VybBgEIAEoCRITCgtidWlsZGVyX3VybBgFIAEoCSJeCg1HaXRBdXRoQ29uZmlnEg8KB3VzZXJfaWQYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFQoNa2V5X2ZpbGVfcGF0aBgDIAEoCRITCgtwcml2YXRlX2tleRgEIAEoCSJWCgpEaWFnbm9zdGljEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SCwoDa2V5GAQgASgJEg8KB21lc3NhZ2UYBSABKAkiEgoQR2V0Q29uZmlnUmVxdWVzdCI6ChFHZXRDb25maWdSZXNwb25zZRIlCgZjb25maWcYASABKAsyFS5idWlsZHBsYW5lLnYxLkNvbmZpZyI4ChVWYWxpZGF0ZUNvbmZpZ1JlcXVlc3QSDAoEdG9tbBgBIAEoCRIRCglmaWxlX25hbWUYAiABKAkiVwoWVmFsaWRhdGVDb25maWdSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIuCgtkaWFnbm9zdGljcxgCIAMoCzIZLmJ1aWxkcGxhbmUudjEuRGlhZ25vc3RpYyIUChJXYXRjaENvbmZpZ1JlcXVlc3QiaQoTV2F0Y2hDb25maWdSZXNwb25zZRIlCgZjb25maWcYASABKAsyFS5idWlsZHBsYW5lLnYxLkNvbmZpZxIrCghyZWplY3RlZBgCIAMoCzIZLmJ1aWxkcGxhbmUudjEuRGlhZ25vc3RpYyIfCh1HZXRSZWdpc3RyeUNyZWRlbnRpYWxzUmVxdWVzdCJhCh5HZXRSZWdpc3RyeUNyZWRlbnRpYWxzUmVzcG9uc2USKQoIcmVnaXN0cnkYASABKAsyFy5idWlsZHBsYW5lLnYxLlJlZ2lzdHJ5EhQKDGV4cGlyZXNfdW5peBgCIAEoAzKNAwoNQ29uZmlnU2VydmljZRJOCglHZXRDb25maWcSHy5idWlsZHBsYW5lLnYxLkdldENvbmZpZ1JlcXVlc3QaIC5idWlsZHBsYW5lLnYxLkdldENvbmZpZ1Jlc3BvbnNlEl0KDlZhbGlkYXRlQ29uZmlnEiQuYnVpbGRwbGFuZS52MS5WYWxpZGF0ZUNvbmZpZ1JlcXVlc3QaJS5idWlsZHBsYW5lLnYxLlZhbGlkYXRlQ29uZmlnUmVzcG9uc2USVgoLV2F0Y2hDb25maWcSIS5idWlsZHBsYW5lLnYxLldhdGNoQ29uZmlnUmVxdWVzdBoiLmJ1aWxkcGxhbmUudjEuV2F0Y2hDb25maWdSZXNwb25zZTABEnUKFkdldFJlZ2lzdHJ5Q3JlZGVudGlhbHMSLC5idWlsZHBsYW5lLnYxLkdldFJlZ2lzdHJ5Q3JlZGVudGlhbHNSZXF1ZXN0Gi0uYnVpbGRwbGFuZS52MS5HZXRSZWdpc3RyeUNyZWRlbnRpYWxzUmVzcG9uc2ViBnByb3RvMw", [file_buildplane_v1_common]);
+  fileDesc("ChpidWlsZHBsYW5lL3YxL2NvbmZpZy5wcm90bxINYnVpbGRwbGFuZS52MSLKBAoGQ29uZmlnEi0KB2J1aWxkZXIYASABKAsyHC5idWlsZHBsYW5lLnYxLkJ1aWxkZXJDb25maWcSLwoIcmVnaXN0cnkYAiABKAsyHS5idWlsZHBsYW5lLnYxLlJlZ2lzdHJ5Q29uZmlnEisKBnN5c3RlbRgDIAEoCzIbLmJ1aWxkcGxhbmUudjEuU3lzdGVtQ29uZmlnEi8KCHNlY3VyaXR5GAQgASgLMh0uYnVpbGRwbGFuZS52MS5TZWN1cml0eUNvbmZpZxInCgRodHRwGAUgASgLMhkuYnVpbGRwbGFuZS52MS5IdHRwQ29uZmlnEikKBWh0dHBzGAYgASgLMhouYnVpbGRwbGFuZS52MS5IdHRwc0NvbmZpZxIvCghtZXRhZGF0YRgHIAEoCzIdLmJ1aWxkcGxhbmUudjEuTWV0YWRhdGFDb25maWcSMwoKa3ViZXJuZXRlcxgIIAEoCzIfLmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc0NvbmZpZxIvCghzZXJ2aWNlcxgJIAEoCzIdLmJ1aWxkcGxhbmUudjEuU2VydmljZXNDb25maWcSNAoIZ2l0X2F1dGgYCiADKAsyIi5idWlsZHBsYW5lLnYxLkNvbmZpZy5HaXRBdXRoRW50cnkSEwoLc291cmNlX2ZpbGUYCyABKAkaTAoMR2l0QXV0aEVudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLmJ1aWxkcGxhbmUudjEuR2l0QXV0aENvbmZpZzoCOAEimgEKDUJ1aWxkZXJDb25maWcSDAoEbW9kZRgBIAEoCRIUCgxrYW5pa29faW1hZ2UYAiABKAkSFAoMa2FuaWtvX2NhY2hlGAMgASgIEhkKEWthbmlrb19jYWNoZV9yZXBvGAQgASgJEhoKEmJ1aWxkX3RpbWVvdXRfc2VjcxgFIAEoDRIYChBtYXhfdXBsb2FkX2J5dGVzGAYgASgEIuEBCg5SZWdpc3RyeUNvbmZpZxILCgN1cmwYASABKAkSDwoHcHJvamVjdBgCIAEoCRIMCgR0eXBlGAMgASgJEhAKCHVzZXJuYW1lGAQgASgJEhAKCHBhc3N3b3JkGAUgASgJEhUKDXBhc3N3b3JkX2ZpbGUYBiABKAkSDwoHY2FfZmlsZRgHIAEoCRIYChBjbGllbnRfY2VydF9maWxlGAggASgJEhcKD2NsaWVudF9rZXlfZmlsZRgJIAEoCRIQCghpbnNlY3VyZRgKIAEoCBISCgphd3NfcmVnaW9uGAsgASgJIsYCCgxTeXN0ZW1Db25maWcSEAoIZGF0YV9kaXIYASABKAkSGQoRY29udGFpbmVyX2NvbW1hbmQYAiABKAkSGgoSYnVpbGRlcl9hdXRoX3Rva2VuGAMgASgJEh0KFW1heF9jb25jdXJyZW50X2J1aWxkcxgEIAEoDRIbChNtYXhfYnVpbGRfd2FpdF9zZWNzGAUgASgNEiAKGHVzZV9pbWFnZV9wcmVfYnVpbGRfc3RlcBgGIAEoCBIiChpnaXRfY2hlY2tvdXRfY2FjaGVfZW50cmllcxgHIAEoDRImCh5naXRfcmVtb3RlX2NoZWNrX2ludGVydmFsX3NlY3MYCCABKA0SIgoaZ2l0X29wZXJhdGlvbl90aW1lb3V0X3NlY3MYCSABKA0SHwoXbWF4X2xvZ19saW5lc19wZXJfYnVpbGQYCiABKA0iQgoOU2VjdXJpdHlDb25maWcSFgoOYWRtaW5fb3Zlcl90Y3AYASABKAgSGAoQZGVmYXVsdF9naXRfYXV0aBgCIAEoCSJDCgpIdHRwQ29uZmlnEgwKBGhvc3QYASABKAkSDAoEcG9ydBgCIAEoDRIZChFyZWRpcmVjdF90b19odHRwcxgDIAEoCCJKCgtIdHRwc0NvbmZpZxIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSFgoOY2xpZW50X2NhX2ZpbGUYAyABKAkiOgoOTWV0YWRhdGFDb25maWcSFQoNZGJfY29ubmVjdGlvbhgBIAEoCRIRCglwb29sX3NpemUYAiABKA0i9AQKEEt1YmVybmV0ZXNDb25maWcSEQoJbmFtZXNwYWNlGAEgASgJEhIKCmt1YmVjb25maWcYAiABKAkSFAoMam9iX3R0bF9zZWNzGAMgASgNEhcKD3NlcnZpY2VfYWNjb3VudBgEIAEoCRJSChJyZXNvdXJjZXNfcmVxdWVzdHMYBSADKAsyNi5idWlsZHBsYW5lLnYxLkt1YmVybmV0ZXNDb25maWcuUmVzb3VyY2VzUmVxdWVzdHNFbnRyeRJOChByZXNvdXJjZXNfbGltaXRzGAYgAygLMjQuYnVpbGRwbGFuZS52MS5LdWJlcm5ldGVzQ29uZmlnLlJlc291cmNlc0xpbWl0c0VudHJ5EkgKDW5vZGVfc2VsZWN0b3IYByADKAsyMS5idWlsZHBsYW5lLnYxLkt1YmVybmV0ZXNDb25maWcuTm9kZVNlbGVjdG9yRW50cnkSOAoLdG9sZXJhdGlvbnMYCCADKAsyIy5idWlsZHBsYW5lLnYxLkt1YmVybmV0ZXNUb2xlcmF0aW9uEh4KFnBvZF9zdGFydF90aW1lb3V0X3NlY3MYCSABKA0SGwoTdXBsb2FkX3RpbWVvdXRfc2VjcxgKIAEoDRo4ChZSZXNvdXJjZXNSZXF1ZXN0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaNgoUUmVzb3VyY2VzTGltaXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARozChFOb2RlU2VsZWN0b3JFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIowBChRLdWJlcm5ldGVzVG9sZXJhdGlvbhILCgNrZXkYASABKAkSEAoIb3BlcmF0b3IYAiABKAkSDQoFdmFsdWUYAyABKAkSDgoGZWZmZWN0GAQgASgJEh8KEnRvbGVyYXRpb25fc2Vjb25kcxgFIAEoA0gAiAEBQhUKE190b2xlcmF0aW9uX3NlY29uZHMieQoOU2VydmljZXNDb25maWcSEgoKY29uZmlnX3VybBgBIAEoCRIUCgxtZXRhZGF0YV91cmwYAiABKAkSEgoKc291cmNlX3VybBgDIAEoCRIUCgxyZXNvbHZlcl91cmwYBCABKAkSEwoLYnVpbGRlcl91cmwYBSABKAkiXgoNR2l0QXV0aENvbmZpZxIPCgd1c2VyX2lkGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhUKDWtleV9maWxlX3BhdGgYAyABKAkSEwoLcHJpdmF0ZV9rZXkYBCABKAkiVgoKRGlhZ25vc3RpYxIMCgRmaWxlGAEgASgJEgwKBGxpbmUYAiABKA0SDgoGY29sdW1uGAMgASgNEgsKA2tleRgEIAEoCRIPCgdtZXNzYWdlGAUgASgJIhIKEEdldENvbmZpZ1JlcXVlc3QiOgoRR2V0Q29uZmlnUmVzcG9uc2USJQoGY29uZmlnGAEgASgLMhUuYnVpbGRwbGFuZS52MS5Db25maWciOAoVVmFsaWRhdGVDb25maWdSZXF1ZXN0EgwKBHRvbWwYASABKAkSEQoJZmlsZV9uYW1lGAIgASgJIlcKFlZhbGlkYXRlQ29uZmlnUmVzcG9uc2USDQoFdmFsaWQYASABKAgSLgoLZGlhZ25vc3RpY3MYAiADKAsyGS5idWlsZHBsYW5lLnYxLkRpYWdub3N0aWMiFAoSV2F0Y2hDb25maWdSZXF1ZXN0ImkKE1dhdGNoQ29uZmlnUmVzcG9uc2USJQoGY29uZmlnGAEgASgLMhUuYnVpbGRwbGFuZS52MS5Db25maWcSKwoIcmVqZWN0ZWQYAiADKAsyGS5idWlsZHBsYW5lLnYxLkRpYWdub3N0aWMiHwodR2V0UmVnaXN0cnlDcmVkZW50aWFsc1JlcXVlc3QiYQoeR2V0UmVnaXN0cnlDcmVkZW50aWFsc1Jlc3BvbnNlEikKCHJlZ2lzdHJ5GAEgASgLMhcuYnVpbGRwbGFuZS52MS5SZWdpc3RyeRIUCgxleHBpcmVzX3VuaXgYAiABKAMyjQMKDUNvbmZpZ1NlcnZpY2USTgoJR2V0Q29uZmlnEh8uYnVpbGRwbGFuZS52MS5HZXRDb25maWdSZXF1ZXN0GiAuYnVpbGRwbGFuZS52MS5HZXRDb25maWdSZXNwb25zZRJdCg5WYWxpZGF0ZUNvbmZpZxIkLmJ1aWxkcGxhbmUudjEuVmFsaWRhdGVDb25maWdSZXF1ZXN0GiUuYnVpbGRwbGFuZS52MS5WYWxpZGF0ZUNvbmZpZ1Jlc3BvbnNlElYKC1dhdGNoQ29uZmlnEiEuYnVpbGRwbGFuZS52MS5XYXRjaENvbmZpZ1JlcXVlc3QaIi5idWlsZHBsYW5lLnYxLldhdGNoQ29uZmlnUmVzcG9uc2UwARJ1ChZHZXRSZWdpc3RyeUNyZWRlbnRpYWxzEiwuYnVpbGRwbGFuZS52MS5HZXRSZWdpc3RyeUNyZWRlbnRpYWxzUmVxdWVzdBotLmJ1aWxkcGxhbmUudjEuR2V0UmVnaXN0cnlDcmVkZW50aWFsc1Jlc3BvbnNlYgZwcm90bzM", [file_buildplane_v1_common]);
 
 /**
  * Config is the effective configuration. Field names follow the TOML keys.
@@ -373,7 +373,7 @@ export const MetadataConfigSchema: GenMessage<MetadataConfig> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_config, 7);
 
 /**
- * KubernetesConfig is [kubernetes].
+ * KubernetesConfig is [kubernetes]: where and how kaniko Jobs run.
  *
  * @generated from message buildplane.v1.KubernetesConfig
  */
@@ -387,6 +387,48 @@ export type KubernetesConfig = Message<"buildplane.v1.KubernetesConfig"> & {
    * @generated from field: string kubeconfig = 2;
    */
   kubeconfig: string;
+
+  /**
+   * @generated from field: uint32 job_ttl_secs = 3;
+   */
+  jobTtlSecs: number;
+
+  /**
+   * @generated from field: string service_account = 4;
+   */
+  serviceAccount: string;
+
+  /**
+   * Resource name to quantity, for example cpu = "1", memory = "2Gi".
+   *
+   * @generated from field: map<string, string> resources_requests = 5;
+   */
+  resourcesRequests: { [key: string]: string };
+
+  /**
+   * @generated from field: map<string, string> resources_limits = 6;
+   */
+  resourcesLimits: { [key: string]: string };
+
+  /**
+   * @generated from field: map<string, string> node_selector = 7;
+   */
+  nodeSelector: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated buildplane.v1.KubernetesToleration tolerations = 8;
+   */
+  tolerations: KubernetesToleration[];
+
+  /**
+   * @generated from field: uint32 pod_start_timeout_secs = 9;
+   */
+  podStartTimeoutSecs: number;
+
+  /**
+   * @generated from field: uint32 upload_timeout_secs = 10;
+   */
+  uploadTimeoutSecs: number;
 };
 
 /**
@@ -395,6 +437,51 @@ export type KubernetesConfig = Message<"buildplane.v1.KubernetesConfig"> & {
  */
 export const KubernetesConfigSchema: GenMessage<KubernetesConfig> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_config, 8);
+
+/**
+ * KubernetesToleration is one [[kubernetes.tolerations]] table.
+ *
+ * @generated from message buildplane.v1.KubernetesToleration
+ */
+export type KubernetesToleration = Message<"buildplane.v1.KubernetesToleration"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * "Equal" or "Exists".
+   *
+   * @generated from field: string operator = 2;
+   */
+  operator: string;
+
+  /**
+   * @generated from field: string value = 3;
+   */
+  value: string;
+
+  /**
+   * "NoSchedule", "PreferNoSchedule", "NoExecute" or empty.
+   *
+   * @generated from field: string effect = 4;
+   */
+  effect: string;
+
+  /**
+   * Unset means the taint is tolerated forever.
+   *
+   * @generated from field: optional int64 toleration_seconds = 5;
+   */
+  tolerationSeconds?: bigint | undefined;
+};
+
+/**
+ * Describes the message buildplane.v1.KubernetesToleration.
+ * Use `create(KubernetesTolerationSchema)` to create a new message.
+ */
+export const KubernetesTolerationSchema: GenMessage<KubernetesToleration> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_config, 9);
 
 /**
  * ServicesConfig is [services]: where each service runs when split.
@@ -433,7 +520,7 @@ export type ServicesConfig = Message<"buildplane.v1.ServicesConfig"> & {
  * Use `create(ServicesConfigSchema)` to create a new message.
  */
 export const ServicesConfigSchema: GenMessage<ServicesConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 9);
+  messageDesc(file_buildplane_v1_config, 10);
 
 /**
  * GitAuthConfig is one [git_auth.<name>]. Secrets are "***" when set.
@@ -467,7 +554,7 @@ export type GitAuthConfig = Message<"buildplane.v1.GitAuthConfig"> & {
  * Use `create(GitAuthConfigSchema)` to create a new message.
  */
 export const GitAuthConfigSchema: GenMessage<GitAuthConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 10);
+  messageDesc(file_buildplane_v1_config, 11);
 
 /**
  * Diagnostic is one problem found in a configuration.
@@ -508,7 +595,7 @@ export type Diagnostic = Message<"buildplane.v1.Diagnostic"> & {
  * Use `create(DiagnosticSchema)` to create a new message.
  */
 export const DiagnosticSchema: GenMessage<Diagnostic> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 11);
+  messageDesc(file_buildplane_v1_config, 12);
 
 /**
  * @generated from message buildplane.v1.GetConfigRequest
@@ -521,7 +608,7 @@ export type GetConfigRequest = Message<"buildplane.v1.GetConfigRequest"> & {
  * Use `create(GetConfigRequestSchema)` to create a new message.
  */
 export const GetConfigRequestSchema: GenMessage<GetConfigRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 12);
+  messageDesc(file_buildplane_v1_config, 13);
 
 /**
  * @generated from message buildplane.v1.GetConfigResponse
@@ -538,7 +625,7 @@ export type GetConfigResponse = Message<"buildplane.v1.GetConfigResponse"> & {
  * Use `create(GetConfigResponseSchema)` to create a new message.
  */
 export const GetConfigResponseSchema: GenMessage<GetConfigResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 13);
+  messageDesc(file_buildplane_v1_config, 14);
 
 /**
  * @generated from message buildplane.v1.ValidateConfigRequest
@@ -562,7 +649,7 @@ export type ValidateConfigRequest = Message<"buildplane.v1.ValidateConfigRequest
  * Use `create(ValidateConfigRequestSchema)` to create a new message.
  */
 export const ValidateConfigRequestSchema: GenMessage<ValidateConfigRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 14);
+  messageDesc(file_buildplane_v1_config, 15);
 
 /**
  * @generated from message buildplane.v1.ValidateConfigResponse
@@ -584,7 +671,7 @@ export type ValidateConfigResponse = Message<"buildplane.v1.ValidateConfigRespon
  * Use `create(ValidateConfigResponseSchema)` to create a new message.
  */
 export const ValidateConfigResponseSchema: GenMessage<ValidateConfigResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 15);
+  messageDesc(file_buildplane_v1_config, 16);
 
 /**
  * @generated from message buildplane.v1.WatchConfigRequest
@@ -597,7 +684,7 @@ export type WatchConfigRequest = Message<"buildplane.v1.WatchConfigRequest"> & {
  * Use `create(WatchConfigRequestSchema)` to create a new message.
  */
 export const WatchConfigRequestSchema: GenMessage<WatchConfigRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 16);
+  messageDesc(file_buildplane_v1_config, 17);
 
 /**
  * @generated from message buildplane.v1.WatchConfigResponse
@@ -623,7 +710,7 @@ export type WatchConfigResponse = Message<"buildplane.v1.WatchConfigResponse"> &
  * Use `create(WatchConfigResponseSchema)` to create a new message.
  */
 export const WatchConfigResponseSchema: GenMessage<WatchConfigResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 17);
+  messageDesc(file_buildplane_v1_config, 18);
 
 /**
  * @generated from message buildplane.v1.GetRegistryCredentialsRequest
@@ -636,7 +723,7 @@ export type GetRegistryCredentialsRequest = Message<"buildplane.v1.GetRegistryCr
  * Use `create(GetRegistryCredentialsRequestSchema)` to create a new message.
  */
 export const GetRegistryCredentialsRequestSchema: GenMessage<GetRegistryCredentialsRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 18);
+  messageDesc(file_buildplane_v1_config, 19);
 
 /**
  * @generated from message buildplane.v1.GetRegistryCredentialsResponse
@@ -662,7 +749,7 @@ export type GetRegistryCredentialsResponse = Message<"buildplane.v1.GetRegistryC
  * Use `create(GetRegistryCredentialsResponseSchema)` to create a new message.
  */
 export const GetRegistryCredentialsResponseSchema: GenMessage<GetRegistryCredentialsResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 19);
+  messageDesc(file_buildplane_v1_config, 20);
 
 /**
  * ConfigService serves the effective configuration: the TOML file with

@@ -1,0 +1,80 @@
+import type { ConfigSource } from "../libs/config/config-source.js";
+import { createHealthRegistry, type HealthRegistry } from "../libs/rpc/health-registry.js";
+import type { RpcLogger } from "../libs/rpc/logger.js";
+import { createServiceClients, type ServiceClients } from "../libs/rpc/service-clients.js";
+import type { MountedService } from "../libs/rpc/service-mount.js";
+import type { ServiceName } from "../libs/rpc/service-names.js";
+import { serviceFactories } from "./service-registry.js";
+
+/** The services built for one process, with clients wired between them. */
+export interface ComposedServices {
+  readonly services: readonly MountedService[];
+  readonly mounted: readonly ServiceName[];
+  /** Requested services that could not be built here. */
+  readonly unavailable: readonly ServiceName[];
+  readonly clients: ServiceClients;
+  readonly health: HealthRegistry;
+  /** Stops background work, releases databases, engines and clients. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the requested services, each with clients of the others: in-process
+ * for those built here (no socket, same serialization and error mapping),
+ * remote through `[services] <name>_url` otherwise. Shared by `serve` and by
+ * the embedded `buildplane build`.
+ */
+export function composeServices(options: {
+  readonly config: ConfigSource;
+  readonly services: readonly ServiceName[];
+  readonly log: RpcLogger;
+  readonly health?: HealthRegistry;
+}): ComposedServices {
+  const config = options.config.current();
+  const health = options.health ?? createHealthRegistry();
+  const background = new AbortController();
+  const cleanups: Array<() => Promise<void>> = [];
+  const services: MountedService[] = [];
+  const clients = createServiceClients({
+    local: () => services,
+    urls: {
+      config: config.services.configUrl,
+      metadata: config.services.metadataUrl,
+      source: config.services.sourceUrl,
+      resolver: config.services.resolverUrl,
+      builder: config.services.builderUrl,
+    },
+    token: config.system.builderAuthToken,
+    log: options.log,
+  });
+  const ctx = {
+    config: options.config,
+    clients,
+    health,
+    log: options.log,
+    signal: background.signal,
+    defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup),
+  };
+  const mounted: ServiceName[] = [];
+  const unavailable: ServiceName[] = [];
+  const close = async (): Promise<void> => {
+    background.abort();
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => options.log.error("clean-up failed", { error: String(err) }));
+    clients.close();
+  };
+  try {
+    for (const name of options.services) {
+      const service = serviceFactories[name](ctx);
+      if (service) {
+        services.push(service);
+        mounted.push(name);
+      } else {
+        unavailable.push(name);
+      }
+    }
+  } catch (err) {
+    void close();
+    throw err;
+  }
+  return { services, mounted, unavailable, clients, health, close };
+}

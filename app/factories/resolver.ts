@@ -1,0 +1,59 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
+import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
+import { createRegistryClient } from "../../libs/registry/registry-client.js";
+import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
+import { createEnsureImage } from "../../services/resolver/ensure-image.js";
+import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
+import { createImageResolver } from "../../services/resolver/resolve-image.js";
+import { createResolverService, toResolvedImage } from "../../services/resolver/service.js";
+import type { ServiceContext } from "../service-registry.js";
+
+const leaseTtlMs = 30_000;
+
+/**
+ * The resolver: names images, checks the registry (or, without one, the
+ * builder's engine through `HasImage`), and runs EnsureImage against the
+ * source, metadata and builder services.
+ */
+export function resolverFactory(ctx: ServiceContext): MountedService {
+  const config = ctx.config.current();
+  const registry = config.registry.url === "" ? undefined : { url: config.registry.url, project: config.registry.project };
+  const locator: ImageLocator = registry ? lazyRegistryLocator(ctx) : builderLocator(ctx);
+  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator });
+  const ensureImage = createEnsureImage({
+    clients: { source: ctx.clients.source, builder: ctx.clients.builder, metadata: ctx.clients.metadata },
+    resolve: async (spec, signal) => toResolvedImage(await resolveImage(spec, signal)),
+    registry: async (signal) => (registry ? (await ctx.clients.config.getRegistryCredentials({}, { signal })).registry : undefined),
+    holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    mode: ctx.config.current().builder.mode.kind,
+    timeoutSecs: config.builder.buildTimeoutSecs,
+    leaseTtlMs,
+  });
+  return mountService(ResolverService, createResolverService({ resolveImage, ensureImage }));
+}
+
+/** The registry check; the client is made on first use (reading password and certificate files). */
+function lazyRegistryLocator(ctx: ServiceContext): ImageLocator {
+  let locator: Promise<ImageLocator> | undefined;
+  return {
+    kind: "registry",
+    async find(reference, signal) {
+      locator ??= loadRegistryOptions(ctx.config.current().registry).then((o) => createRegistryImageLocator(createRegistryClient(o)));
+      locator.catch(() => (locator = undefined));
+      return (await locator).find(reference, signal);
+    },
+  };
+}
+
+/** Without a registry, images live in the builder's engine: ask the builder service. */
+function builderLocator(ctx: ServiceContext): ImageLocator {
+  return {
+    kind: "engine",
+    async find(reference, signal) {
+      const res = await ctx.clients.builder.hasImage({ reference }, signal ? { signal } : {});
+      return res.exists ? { digest: res.digest } : undefined;
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
+import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
+import { createSourceService } from "../../services/source/service.js";
+import { createSourceCheckout } from "../../services/source/source-checkout.js";
+import { sourceOptionsFromConfig } from "../../services/source/source-options.js";
+import type { ServiceContext } from "../service-registry.js";
+
+/** The source-checkout service, with its mirror cache under the data dir. */
+export function sourceFactory(ctx: ServiceContext): MountedService {
+  const checkout = createSourceCheckout(sourceOptionsFromConfig(ctx.config.current()));
+  return mountService(SourceService, createSourceService({ checkout }));
+}

@@ -1,0 +1,92 @@
+import type { Command } from "commander";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { openEmbedded, openRemoteResolver, type ResolverConnection } from "../../app/embedded.js";
+import { buildEventToJson, type BuildEventJson } from "./build-events.js";
+import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
+import { buildSpecFromCli } from "./build-spec.js";
+import { loadCliConfig } from "./config.js";
+import { exitCodes } from "./exit.js";
+
+interface BuildOptions {
+  ref?: string;
+  dir?: string;
+  file?: string;
+  arg: string[];
+  secretArg: string[];
+  target?: string;
+  platform?: string;
+  app?: string;
+  config?: string;
+  server?: string;
+  json?: boolean;
+  force?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * Registers `buildplane build <source>`: the main job. It resolves the
+ * image for the source and builds it only when missing — in this process on
+ * the embedded default (SQLite under the data dir, the local engine), or
+ * through a server with `--server URL`. Exit 0 when ready, 1 when failed.
+ */
+export function registerBuildCommand(program: Command): void {
+  program
+    .command("build")
+    .description("Make sure the image for a source exists, building it only when missing; print its reference.")
+    .argument("<source>", "git URL (https://, ssh://, git://, git@host:path, file://) or local folder")
+    .option("--ref <ref>", "branch, tag or commit (default: the remote HEAD)")
+    .option("--dir <folder>", "folder inside the repository holding the build context")
+    .option("--file <containerfile>", "containerfile inside the folder (default: Containerfile, then Dockerfile)")
+    .option("--arg <NAME=VALUE>", "build arg (repeatable)", collect, [])
+    .option("--secret-arg <NAME>", "secret build arg whose value is read from the environment variable NAME (repeatable)", collect, [])
+    .option("--target <stage>", "multi-stage target")
+    .option("--platform <platform>", "target platform, for example linux/amd64")
+    .option("--app <id>", "app id, used in the image name")
+    .option("--force", "build even when the image exists")
+    .option("--config <file>", "TOML configuration file")
+    .option("--server <url>", "use a buildplane server instead of running in this process")
+    .option("--json", "print one JSON object per event")
+    .action(async (source: string, opts: BuildOptions) => {
+      process.exitCode = await runBuildCommand(source, opts);
+    });
+}
+
+async function runBuildCommand(source: string, opts: BuildOptions): Promise<number> {
+  const spec = buildSpecFromCli(source, opts, process.env, process.cwd());
+  const config = loadCliConfig(opts.config);
+  const streams = { stdout: process.stdout, stderr: process.stderr };
+  const reporter: BuildReporter = opts.json
+    ? createJsonReporter(streams)
+    : process.stderr.isTTY
+      ? createTerminalReporter(streams)
+      : createPlainReporter(streams);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let connection: ResolverConnection | undefined;
+  let last: BuildEventJson | undefined;
+  try {
+    connection = opts.server ? openRemoteResolver(opts.server, config) : await openEmbedded(config);
+    for await (const res of connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal })) {
+      const e = res.event && buildEventToJson(res.event);
+      if (!e) continue;
+      last = e;
+      reporter.event(e);
+    }
+  } catch (err) {
+    const error = ConnectError.from(err);
+    if (last?.type !== "failed") {
+      const code = stop.signal.aborted ? Code.Canceled : error.code;
+      last = { type: "failed", code: Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(), message: error.rawMessage, buildId: "" };
+      reporter.event(last);
+    }
+  } finally {
+    reporter.close();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await connection?.close();
+  }
+  return last?.type === "ready" ? exitCodes.ok : exitCodes.failure;
+}

@@ -1,0 +1,45 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { DomainError, isDomainError, isErrorCode, type ErrorCode } from "../../../libs/errors/domain-error.js";
+import { BuilderNodeLostError, BuilderNodeRejectedError } from "./delegate-errors.js";
+
+/** The domain code a Connect code stands for. */
+export function errorCodeOf(code: Code): ErrorCode {
+  const name = Code[code];
+  const lower = name ? name.charAt(0).toLowerCase() + name.slice(1) : "unknown";
+  return isErrorCode(lower) ? lower : "unknown";
+}
+
+/** The domain code of a `Failed.code` name such as `deadline_exceeded`. */
+export function errorCodeFromName(name: string): ErrorCode {
+  const camel = name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+  return isErrorCode(camel) ? camel : "unknown";
+}
+
+/** Codes a dead connection shows up as, rather than an answer of the node. */
+const transportCodes: ReadonlySet<Code> = new Set([Code.Unavailable, Code.Internal, Code.Unknown, Code.Canceled, Code.DeadlineExceeded, Code.Aborted]);
+
+/**
+ * Turns the failure of a call to a node into a domain error: our own
+ * cancellation stays a cancellation; a refused token or a bad request is the
+ * node's answer; a transport-looking failure becomes `BuilderNodeLostError`
+ * unless the node still answers a health check, in which case it was the
+ * node's own answer after all (for instance, its registry push failed).
+ */
+export async function classifyNodeError(
+  node: string,
+  err: unknown,
+  started: boolean,
+  signal: AbortSignal,
+  stillAlive: () => Promise<boolean>,
+): Promise<DomainError> {
+  if (signal.aborted) return isDomainError(signal.reason) ? signal.reason : new DomainError("canceled", `delegated build on ${node} was canceled`);
+  if (err instanceof BuilderNodeLostError || err instanceof BuilderNodeRejectedError) return err;
+  if (isDomainError(err)) return err;
+  const ce = ConnectError.from(err);
+  if (ce.code === Code.Unauthenticated) {
+    return new BuilderNodeRejectedError(node, "unauthenticated", `${ce.rawMessage}: the node refused the token (set the same [system] builder_auth_token on both sides)`);
+  }
+  if (!transportCodes.has(ce.code)) return new BuilderNodeRejectedError(node, errorCodeOf(ce.code), ce.rawMessage);
+  if (await stillAlive()) return new BuilderNodeRejectedError(node, errorCodeOf(ce.code), ce.rawMessage);
+  return new BuilderNodeLostError(node, started, ce.rawMessage, { cause: err });
+}

@@ -1,0 +1,36 @@
+import type { KubernetesToleration, ResolvedConfig } from "../../../libs/config/config-types.js";
+import { resolveKanikoOptions, type KanikoOptions, type KanikoToleration } from "./kaniko-options.js";
+
+/**
+ * The kaniko mode's options from the resolved configuration (`[builder]`
+ * and `[kubernetes]`), so the composition root passes one typed, frozen
+ * object and the planner never reads the configuration itself.
+ */
+export function kanikoOptionsFromConfig(config: ResolvedConfig): KanikoOptions {
+  const k = config.kubernetes;
+  return resolveKanikoOptions({
+    namespace: k.namespace,
+    kanikoImage: config.builder.kanikoImage,
+    cache: config.builder.kanikoCache,
+    cacheRepo: config.builder.kanikoCacheRepo,
+    buildTimeoutSecs: config.builder.buildTimeoutSecs,
+    ttlSecondsAfterFinished: k.jobTtlSecs,
+    serviceAccount: k.serviceAccount,
+    resources: Object.freeze({ requests: Object.freeze({ ...k.resourcesRequests }), limits: Object.freeze({ ...k.resourcesLimits }) }),
+    nodeSelector: Object.freeze({ ...k.nodeSelector }),
+    tolerations: Object.freeze(k.tolerations.map(toKanikoToleration)),
+    podStartTimeoutSecs: k.podStartTimeoutSecs,
+    uploadTimeoutSecs: k.uploadTimeoutSecs,
+  });
+}
+
+/** A toleration as the pod spec wants it: empty key and value and unset seconds left out. */
+function toKanikoToleration(t: KubernetesToleration): KanikoToleration {
+  return Object.freeze({
+    ...(t.key === "" ? {} : { key: t.key }),
+    operator: t.operator,
+    ...(t.value === "" ? {} : { value: t.value }),
+    ...(t.effect === "" ? {} : { effect: t.effect }),
+    ...(t.tolerationSeconds === undefined ? {} : { tolerationSeconds: t.tolerationSeconds }),
+  });
+}

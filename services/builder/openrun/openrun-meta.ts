@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { DomainError } from "../../../libs/errors/domain-error.js";
+import { qualifiedReference } from "../../../libs/image/qualified-reference.js";
+import { confinedRelativePath } from "../../../libs/paths/relative-path.js";
+import { Secret, secretOrUndefined } from "../../../libs/secret/secret.js";
+import type { BuildJobArg, PushTarget } from "../image-builder.js";
+
+/** A delegate request whose `meta` part is missing, malformed or asks for something refused. */
+export class OpenRunRequestError extends DomainError {
+  constructor(message: string) {
+    super("invalidArgument", message);
+  }
+}
+
+const str = z.string().optional().default("");
+/**
+ * OpenRun's `types.RegistryConfig` with its Go field names; `CAPem`,
+ * `ClientCertPem` and `ClientKeyPem` are buildplane's additions, since
+ * OpenRun can only name files for these.
+ */
+const registrySchema = z.object({
+  URL: str, Project: str, Type: str, Username: str, Password: str,
+  PasswordFile: str, CAFile: str, ClientCertFile: str, ClientKeyFile: str,
+  Insecure: z.boolean().optional().default(false), AWSRegion: str,
+  CAPem: str, ClientCertPem: str, ClientKeyPem: str,
+});
+const metaSchema = z.object({
+  ImageTag: z.string(),
+  ContainerFile: str,
+  ContainerArgs: z.record(z.string(), z.string()).nullable().optional(),
+  RegistryConfig: registrySchema.nullable().optional(),
+});
+
+/** The build an OpenRun `meta` part asks for. */
+export interface OpenRunBuildSpec {
+  readonly name: string;
+  readonly reference: string;
+  readonly containerfile: string;
+  readonly args: readonly BuildJobArg[];
+  readonly registry: PushTarget;
+}
+
+const fileFields = [
+  ["PasswordFile", "Password"],
+  ["CAFile", "CAPem"],
+  ["ClientCertFile", "ClientCertPem"],
+  ["ClientKeyFile", "ClientKeyPem"],
+] as const;
+const argName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Validates the `meta` JSON of `POST /_openrun/delegate_build`. Unlike
+ * OpenRun's builder, fields naming files on this machine and `Type = ecr`
+ * (this machine's cloud identity) are refused: the sender passes
+ * credentials as values. Build arg values are treated as secrets.
+ */
+export function parseOpenRunMeta(text: string): OpenRunBuildSpec {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new OpenRunRequestError(`meta part is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = metaSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new OpenRunRequestError(`meta part is not valid: ${z.prettifyError(parsed.error).replaceAll("\n", " ")}`);
+  }
+  const meta = parsed.data;
+  const r = meta.RegistryConfig;
+  if (!r || r.URL === "") throw new OpenRunRequestError("meta.RegistryConfig.URL is empty: the sender must name the registry to push to");
+  for (const [field, instead] of fileFields) {
+    if (r[field] !== "") {
+      throw new OpenRunRequestError(
+        `meta.RegistryConfig.${field} is refused: this builder node reads no file named by the sender; send the value in ${instead} instead`,
+      );
+    }
+  }
+  if (r.Type.toLowerCase() === "ecr") {
+    throw new OpenRunRequestError(
+      "meta.RegistryConfig.Type ecr is refused: this builder node uses no cloud identity of its own; obtain the ECR token on the sender and send Username AWS and the token as Password",
+    );
+  }
+  if (r.Type !== "") throw new OpenRunRequestError(`meta.RegistryConfig.Type ${JSON.stringify(r.Type)} is not valid: expected "" or "ecr"`);
+  if (meta.ImageTag === "") throw new OpenRunRequestError("meta.ImageTag is empty: expected a name such as cli-app:0123456789abcdef");
+  const registry: PushTarget = {
+    url: r.URL,
+    project: r.Project,
+    type: "",
+    insecure: r.Insecure,
+    username: r.Username,
+    password: secretOrUndefined(r.Password),
+    caPem: r.CAPem,
+    clientCertPem: r.ClientCertPem,
+    clientKeyPem: secretOrUndefined(r.ClientKeyPem),
+    awsRegion: "",
+  };
+  const args = Object.entries(meta.ContainerArgs ?? {})
+    .map(([name, value]) => {
+      if (!argName.test(name)) throw new OpenRunRequestError(`meta.ContainerArgs key "${name}" is not valid: expected letters, digits and _, not starting with a digit`);
+      return { name, value: new Secret(value) };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    name: meta.ImageTag,
+    reference: qualifiedReference({ url: r.URL, project: r.Project }, meta.ImageTag),
+    containerfile: confinedRelativePath("meta.ContainerFile", meta.ContainerFile) || "Dockerfile",
+    args,
+    registry,
+  };
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from "node:crypto";
+import * as http from "node:http";
+import * as https from "node:https";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import type { ErrorCode } from "../../../libs/errors/domain-error.js";
+import { DomainError } from "../../../libs/errors/domain-error.js";
+import type { Secret } from "../../../libs/secret/secret.js";
+import { Secret as SecretValue } from "../../../libs/secret/secret.js";
+import type { BuilderNode, NodeBuild } from "../delegate/builder-node.js";
+import { BuilderNodeLostError, BuilderNodeRejectedError } from "../delegate/delegate-errors.js";
+import { openRunDelegatePath, openRunHealthPath } from "./openrun-routes.js";
+
+export interface OpenRunNodeOptions {
+  /** `openrun+http://host:port` or `openrun+https://host:port`. */
+  readonly url: string;
+  readonly token: Secret;
+  /** CA trusted for `openrun+https`. */
+  readonly caPem?: string;
+  readonly probeTimeoutMs?: number;
+}
+
+const codeByStatus: Readonly<Record<number, ErrorCode>> = { 400: "invalidArgument", 401: "unauthenticated", 403: "permissionDenied", 404: "notFound", 405: "unimplemented", 413: "resourceExhausted", 503: "unavailable", 504: "deadlineExceeded" };
+
+/**
+ * A node speaking OpenRun's wire format (`POST /_openrun/delegate_build`,
+ * multipart `meta` + `file` tar.gz, streamed with chunked encoding), for a
+ * main install delegating to an OpenRun builder. Unlike OpenRun's client it
+ * can be canceled and times out with the build. Since OpenRun's builder
+ * ignores `RegistryConfig.Project` when pushing, the project is folded into
+ * `URL` so the image lands at the one qualified reference. OpenRun reports
+ * no digest; the delegate mode reads it from the registry.
+ */
+export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
+  const base = new URL(options.url.replace(/^openrun\+/, ""));
+  const client = base.protocol === "https:" ? https : http;
+  const tls = options.caPem ? { ca: options.caPem } : {};
+
+  return {
+    url: options.url,
+    async probe(signal) {
+      try {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = client.get(new URL(openRunHealthPath, base), { ...tls, signal: AbortSignal.any([signal, AbortSignal.timeout(options.probeTimeoutMs ?? 2000)]) }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on("error", reject);
+        });
+        if (status !== 200) return { healthy: false, capacity: 0, running: 0, queued: 0, reason: `health answered ${status}` };
+        return { healthy: true, capacity: 1, running: 0, queued: 0, reason: "" };
+      } catch (err) {
+        return { healthy: false, capacity: 0, running: 0, queued: 0, reason: (err as Error).message };
+      }
+    },
+    async build(build: NodeBuild, onProgress, signal) {
+      const job = build.job;
+      const r = build.registry;
+      const boundary = `buildplane-${randomBytes(12).toString("hex")}`;
+      const meta = JSON.stringify({
+        ImageTag: job.name,
+        ContainerFile: job.containerfile,
+        ContainerArgs: Object.fromEntries(job.args.map((a) => [a.name, a.value instanceof SecretValue ? a.value.unwrap() : a.value])),
+        RegistryConfig: {
+          URL: r.project ? `${r.url.replace(/\/+$/, "")}/${r.project.replace(/^\/+|\/+$/g, "")}` : r.url,
+          Project: "", Type: "", Username: r.username, Password: r.password?.unwrap() ?? "",
+          PasswordFile: "", CAFile: "", ClientCertFile: "", ClientKeyFile: "",
+          Insecure: r.insecure, AWSRegion: "",
+          CAPem: r.caPem, ClientCertPem: r.clientCertPem, ClientKeyPem: r.clientKeyPem?.unwrap() ?? "",
+        },
+      });
+      async function* body(): AsyncGenerator<Buffer> {
+        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n${meta}\r\n`);
+        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${job.name.replace(/[^\w.:-]/g, "_")}-context.tar.gz"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        yield* Readable.from(build.context()).pipe(createGzip()) as AsyncIterable<Buffer>;
+        yield Buffer.from(`\r\n--${boundary}--\r\n`);
+      }
+      const timeout = AbortSignal.timeout(job.timeoutSecs * 1000);
+      const all = AbortSignal.any([signal, timeout]);
+      let sent = false;
+      onProgress({ type: "log", stream: "system", text: `sending the build to OpenRun builder ${options.url}` });
+      try {
+        const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+          const req = client.request(new URL(openRunDelegatePath, base), {
+            ...tls,
+            method: "POST",
+            signal: all,
+            headers: { "content-type": `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${options.token.unwrap()}` },
+          });
+          req.on("response", resolve);
+          req.on("error", reject);
+          pipeline(Readable.from(body()), req).then(() => (sent = true), reject);
+        });
+        const text = await readText(res, 64 * 1024);
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) return { reference: job.reference, digest: "" };
+        throw new BuilderNodeRejectedError(options.url, codeByStatus[status] ?? (status >= 500 ? "internal" : "unknown"), `answered ${status}: ${text.trim()}`);
+      } catch (err) {
+        if (err instanceof DomainError) throw err;
+        if (signal.aborted) throw new DomainError("canceled", `delegated build on ${options.url} was canceled`);
+        if (timeout.aborted) throw new DomainError("deadlineExceeded", `delegated build on ${options.url} timed out after ${job.timeoutSecs}s`);
+        throw new BuilderNodeLostError(options.url, sent, (err as Error).message, { cause: err });
+      }
+    },
+    async close() {},
+  };
+}
+
+async function readText(res: http.IncomingMessage, limit: number): Promise<string> {
+  let text = "";
+  for await (const chunk of res) if (text.length < limit) text += (chunk as Buffer).toString("utf8");
+  return text.slice(0, limit);
+}

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { Secret } from "../../libs/secret/secret.js";
+import { createDelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
+import { runCommand } from "../helpers/run-command.js";
+import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
+import { tempDir, type TempDir } from "../helpers/temp-dir.js";
+import { checkDigest, makeJob, plainTarget, recorder } from "./fixtures/build-fixtures.js";
+import { openRunMeta, openRunRequest, tgz } from "./fixtures/openrun-request.js";
+import { startNode, type TestNode } from "./fixtures/start-node.js";
+
+const token = `tok-${Math.random().toString(36).slice(2)}`;
+let registry: TestRegistry;
+let node: TestNode;
+let small: TestNode;
+let dir: TempDir;
+
+before(async () => {
+  dir = await tempDir("buildplane-openrun-");
+  registry = await startRegistry();
+  [node, small] = await Promise.all([startNode({ token }), startNode({ token, maxUploadBytes: 256 * 1024 })]);
+});
+
+after(async () => {
+  await Promise.all([node?.stop(), small?.stop()]);
+  await registry?.stop();
+  await dir?.remove();
+});
+
+const tag = (): string => `cli-openrun:${randomBytes(8).toString("hex")}`;
+const goodContext = (marker: string): Promise<Buffer> =>
+  tgz([
+    { header: { name: "Dockerfile" }, content: `FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN echo ${marker}\n` },
+    { header: { name: "hello.txt" }, content: `hello ${marker}\n` },
+  ]);
+
+test("an OpenRun-format request sent with curl builds and pushes the image", async () => {
+  const imageTag = tag();
+  await writeFile(join(dir.path, "meta.json"), JSON.stringify(openRunMeta(imageTag, registry.host)));
+  await writeFile(join(dir.path, "ctx.tar.gz"), await goodContext("curl"));
+  const out = await runCommand("curl", [
+    "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked", "-K", "-",
+    "-F", `meta=<${join(dir.path, "meta.json")};type=application/json`,
+    "-F", `file=@${join(dir.path, "ctx.tar.gz")};type=application/octet-stream`,
+    `${node.openrunUrl}/_openrun/delegate_build`,
+  ], { input: `header = "Authorization: Bearer ${token}"\n` });
+  assert.equal(out.stdout, "200");
+  const digest = await checkDigest(`${registry.host}/${imageTag}`, plainTarget(registry.host), AbortSignal.timeout(5000));
+  assert.match(digest ?? "", /^sha256:/);
+  const run = await runCommand("docker", ["run", "--rm", `${registry.host}/${imageTag}`, "cat", "/hello.txt"]);
+  assert.equal(run.stdout, "hello curl\n");
+});
+
+test("a main install delegating to openrun+http gets the image and its digest from the registry", async () => {
+  const builder = createDelegateBuilder({ urls: [`openrun+${node.openrunUrl}`], token: new Secret(token), checkDigest, pollIntervalMs: 60_000 });
+  try {
+    const job = makeJob({ registry: plainTarget(registry.host) });
+    const rec = recorder();
+    const outcome = await builder.build(job, rec.onProgress, new AbortController().signal);
+    assert.equal(outcome.reference, job.reference);
+    assert.equal(outcome.digest, await checkDigest(job.reference, plainTarget(registry.host), AbortSignal.timeout(5000)));
+    assert.deepEqual(rec.nodes(), [`openrun+${node.openrunUrl}`]);
+  } finally {
+    await builder.close();
+  }
+});
+
+test("a wrong token gets 401 with a bearer challenge and no token in the answer", async () => {
+  const res = await openRunRequest(node.openrunUrl, { token: "not-the-token", meta: openRunMeta(tag(), registry.host), file: await goodContext("x") });
+  assert.equal(res.status, 401);
+  assert.equal(res.headers["www-authenticate"], 'Bearer realm="buildplane"');
+  assert.equal(res.body, "invalid bearer token\n");
+  const none = await openRunRequest(node.openrunUrl, { meta: openRunMeta(tag(), registry.host) });
+  assert.equal(none.status, 401);
+  assert.equal(none.body, "authorization header is required\n");
+});
+
+test("a method other than POST gets 405", async () => {
+  const res = await openRunRequest(node.openrunUrl, { method: "GET", token });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers["allow"], "POST");
+  assert.match(res.body, /only POST is allowed/);
+});
+
+const badRequests: ReadonlyArray<[string, () => Promise<Parameters<typeof openRunRequest>[1]>, RegExp]> = [
+  ["meta that is not JSON", async () => ({ rawMeta: "{nope", file: await goodContext("x") }), /^meta part is not valid JSON/],
+  ["no meta part", async () => ({ file: await goodContext("x") }), /^the meta part must come before the file part/],
+  ["no file part", async () => ({ meta: openRunMeta(tag(), registry.host) }), /^the request has no file part/],
+  ["no registry url", async () => ({ meta: openRunMeta(tag(), ""), file: await goodContext("x") }), /^meta\.RegistryConfig\.URL is empty/],
+  ["a PasswordFile", async () => ({ meta: openRunMeta(tag(), registry.host, { Username: "u", PasswordFile: "/etc/shadow" }), file: await goodContext("x") }), /^meta\.RegistryConfig\.PasswordFile is refused: .*send the value in Password/],
+  ["a CAFile", async () => ({ meta: openRunMeta(tag(), registry.host, { CAFile: "/etc/ssl/ca.pem" }), file: await goodContext("x") }), /^meta\.RegistryConfig\.CAFile is refused/],
+  ["type ecr", async () => ({ meta: openRunMeta(tag(), registry.host, { Type: "ECR" }), file: await goodContext("x") }), /^meta\.RegistryConfig\.Type ecr is refused: .*Username AWS/],
+  ["a containerfile outside the context", async () => ({ meta: { ...openRunMeta(tag(), registry.host), ContainerFile: "../Dockerfile" }, file: await goodContext("x") }), /^meta\.ContainerFile "\.\.\/Dockerfile" is not valid/],
+  ["a file part that is not gzip", async () => ({ meta: openRunMeta(tag(), registry.host), file: Buffer.from("plain text") }), /^file part is not gzip data/],
+];
+for (const [what, body, message] of badRequests) {
+  test(`a request with ${what} gets 400 saying why`, async () => {
+    const res = await openRunRequest(node.openrunUrl, { token, ...(await body()) });
+    assert.equal(res.status, 400, res.body);
+    assert.match(res.body, message);
+  });
+}
+
+test("an upload over the node's limit gets 413", async () => {
+  const res = await openRunRequest(small.openrunUrl, { token, meta: openRunMeta(tag(), registry.host), file: await tgz([{ header: { name: "noise" }, content: randomBytes(512 * 1024) }]) });
+  assert.equal(res.status, 413);
+  assert.match(res.body, /larger than builder\.max_upload_bytes \(262144 bytes\)/);
+});
+
+const dockerfile = { header: { name: "Dockerfile" }, content: "FROM local/busybox:1\nCOPY . /ctx\n" };
+const malicious: ReadonlyArray<[string, () => Promise<Buffer>, number, RegExp]> = [
+  ["a .. entry", () => tgz([dockerfile, { header: { name: "../evil.txt" }, content: "x" }]), 400, /archive entry "\.\.\/evil\.txt" is not allowed: it contains a \.\. segment/],
+  ["a nested .. entry", () => tgz([dockerfile, { header: { name: "a/../../evil.txt" }, content: "x" }]), 400, /it contains a \.\. segment/],
+  ["an absolute entry", () => tgz([dockerfile, { header: { name: "/tmp/evil.txt" }, content: "x" }]), 400, /archive entry "\/tmp\/evil\.txt" is not allowed: absolute path/],
+  ["a symlink out", () => tgz([dockerfile, { header: { name: "link", type: "symlink", linkname: "../../etc/passwd" } }]), 400, /symlink to "\.\.\/\.\.\/etc\/passwd" points outside the context/],
+  ["a hard link out", () => tgz([dockerfile, { header: { name: "hard", type: "link", linkname: "../etc/passwd" } }]), 400, /archive entry "\.\.\/etc\/passwd" is not allowed/],
+  ["a device", () => tgz([dockerfile, { header: { name: "dev", type: "character-device", devmajor: 1, devminor: 3 } }]), 400, /character-device entries \(devices, fifos\) are refused/],
+  ["a decompression bomb", () => tgz([dockerfile, { header: { name: "zeros" }, content: Buffer.alloc(65 * 1024 * 1024) }]), 413, /archive unpacks to more than 67108864 bytes/],
+  ["too many entries", () => tgz([dockerfile, ...Array.from({ length: 1001 }, (_, i) => ({ header: { name: `f${i}` }, content: "" }))]), 413, /archive has more than 1000 entries/],
+];
+for (const [what, archive, status, message] of malicious) {
+  test(`an archive with ${what} is refused`, async () => {
+    const imageTag = tag();
+    const res = await openRunRequest(node.openrunUrl, { token, meta: openRunMeta(imageTag, registry.host), file: await archive() });
+    assert.equal(res.status, status, res.body);
+    assert.match(res.body, message);
+    assert.equal(await checkDigest(`${registry.host}/${imageTag}`, plainTarget(registry.host), AbortSignal.timeout(5000)), undefined);
+  });
+}

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { load, loadAll } from "js-yaml";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import { Service } from "kubernetes-models/v1/Service";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { configSchema, envName } from "../../libs/config/config-schema.js";
+import { formatDiagnostic } from "../../libs/config/config-error.js";
+import { validateConfigText } from "../../libs/config/validate-config.js";
+import { serviceNames } from "../../libs/rpc/service-names.js";
+
+type Doc = Record<string, unknown> & { kind?: string; metadata?: { name?: string; namespace?: string } };
+
+const root = new URL("../../", import.meta.url);
+const kubeDir = new URL("deploy/kubernetes/", root);
+const read = (path: string): string => readFileSync(new URL(path, root), "utf8");
+const manifestFiles = readdirSync(kubeDir).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml").sort();
+const docs: Doc[] = manifestFiles.flatMap((f) => (loadAll(read(`deploy/kubernetes/${f}`)) as (Doc | null)[]).filter((d): d is Doc => d !== null));
+const byKind = (kind: string): Doc[] => docs.filter((d) => d.kind === kind);
+const one = (kind: string): Doc => {
+  const found = byKind(kind);
+  assert.equal(found.length, 1, `one ${kind}`);
+  return found[0] as Doc;
+};
+
+/** Every `BUILDPLANE_*` variable the configuration library reads. */
+const knownEnv = new Set(["BUILDPLANE_CONFIG", ...configSchema.filter((s) => !s.named).flatMap((s) => s.keys.map((k) => envName(s.name, k.key)))]);
+
+const home = mkdtempSync(join(tmpdir(), "bp-deploy-"));
+after(() => rmSync(home, { recursive: true, force: true }));
+
+test("every kubernetes manifest is valid against the Kubernetes schema of its kind", () => {
+  const validators: Record<string, (d: Doc) => void> = {
+    Namespace: (d) => new Namespace(d as ConstructorParameters<typeof Namespace>[0]).validate(),
+    ServiceAccount: (d) => new ServiceAccount(d as ConstructorParameters<typeof ServiceAccount>[0]).validate(),
+    Role: (d) => new Role(d as ConstructorParameters<typeof Role>[0]).validate(),
+    RoleBinding: (d) => new RoleBinding(d as ConstructorParameters<typeof RoleBinding>[0]).validate(),
+    ConfigMap: (d) => new ConfigMap(d as ConstructorParameters<typeof ConfigMap>[0]).validate(),
+    Deployment: (d) => new Deployment(d as ConstructorParameters<typeof Deployment>[0]).validate(),
+    Service: (d) => new Service(d as ConstructorParameters<typeof Service>[0]).validate(),
+  };
+  assert.deepEqual([...new Set(docs.map((d) => d.kind))].sort(), Object.keys(validators).sort());
+  for (const d of docs) {
+    validators[d.kind ?? ""]?.(d);
+    if (d.kind !== "Namespace") assert.equal(d.metadata?.namespace, "buildplane", `${d.kind} ${d.metadata?.name} is in the buildplane namespace`);
+  }
+});
+
+test("the kustomization lists every manifest", () => {
+  const k = load(read("deploy/kubernetes/kustomization.yaml")) as { resources?: string[] };
+  assert.deepEqual([...(k.resources ?? [])].sort(), manifestFiles);
+});
+
+test("the configmap's buildplane.toml loads in kaniko mode with postgres metadata", () => {
+  const toml = (one("ConfigMap")["data"] as Record<string, string>)["buildplane.toml"] ?? "";
+  const env = {
+    HOME: home,
+    KUBERNETES_SERVICE_HOST: "10.96.0.1",
+    BUILDPLANE_METADATA_DB_CONNECTION: "postgres://buildplane:pw@postgres.buildplane.svc:5432/buildplane",
+    BUILDPLANE_REGISTRY_PASSWORD: "pw",
+  };
+  const result = validateConfigText(toml, "buildplane.toml", env);
+  assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
+  const c = result.config;
+  assert.ok(c);
+  assert.deepEqual(c.builder.effectiveMode, { kind: "kaniko" });
+  assert.match(c.metadata.dbConnection.unwrap(), /^postgres:\/\//);
+  assert.equal(c.http.port, 25222);
+  assert.equal(c.kubernetes.namespace, "buildplane");
+  assert.equal(c.kubernetes.kubeconfig, "", "in-cluster credentials");
+  assert.ok(byKind("ServiceAccount").some((sa) => sa.metadata?.name === c.kubernetes.serviceAccount), "the Kaniko service account exists");
+});
+
+test("the deployment runs as the bound service account with grpc probes on port 25222", () => {
+  const d = one("Deployment") as unknown as { spec: { template: { spec: { serviceAccountName: string; containers: { env?: { name: string }[]; ports: { containerPort: number }[]; readinessProbe: { grpc?: { port: number } }; livenessProbe: { grpc?: { port: number } } }[] } } } };
+  const pod = d.spec.template.spec;
+  const c = pod.containers[0];
+  assert.ok(c);
+  assert.equal(pod.serviceAccountName, "buildplane");
+  assert.deepEqual(c.ports.map((p) => p.containerPort), [25222]);
+  assert.equal(c.readinessProbe.grpc?.port, 25222);
+  assert.equal(c.livenessProbe.grpc?.port, 25222);
+  for (const e of c.env ?? []) assert.ok(knownEnv.has(e.name), `${e.name} is a configuration variable`);
+  const svc = one("Service") as unknown as { spec: { ports: { port: number }[] } };
+  assert.deepEqual(svc.spec.ports.map((p) => p.port), [25222]);
+});
+
+test("the compose split variant runs each service once and points every one at the others", () => {
+  const compose = load(read("deploy/compose.yaml")) as { services: Record<string, { command?: string[]; environment?: Record<string, string>; profiles?: string[] }> };
+  const split = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("split") && s.command);
+  assert.deepEqual(split.map(([, s]) => s.command?.[1]).sort(), [...serviceNames].sort());
+  for (const [name, s] of split) {
+    assert.deepEqual(s.command, ["--services", name]);
+    for (const other of serviceNames) assert.equal(s.environment?.[envName("services", `${other}_url`)], `http://${other}:25222`, `${name} finds ${other}`);
+    assert.match(s.environment?.["BUILDPLANE_METADATA_DB_CONNECTION"] ?? "", /^postgres:\/\/.+@postgres:5432\//);
+  }
+  for (const s of Object.values(compose.services)) {
+    for (const key of Object.keys(s.environment ?? {}).filter((k) => k.startsWith("BUILDPLANE_"))) assert.ok(knownEnv.has(key), `${key} is a configuration variable`);
+  }
+  const aio = compose.services["buildplane"];
+  assert.deepEqual(aio?.profiles, ["all-in-one"]);
+  assert.equal(aio?.environment?.["BUILDPLANE_SYSTEM_DATA_DIR"], "/data");
+});
+
+test("the Dockerfile builds on node 20 and runs buildplane serve", () => {
+  const text = read("deploy/Dockerfile");
+  assert.match(text, /^FROM node:20-bookworm-slim$/m);
+  assert.match(text, /^RUN npm ci\b/m);
+  assert.match(text, /^ENTRYPOINT \["node", "bin\/buildplane.js", "serve"\]$/m);
+  assert.match(text, /docker build -f deploy\/Dockerfile/);
+});

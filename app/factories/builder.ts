@@ -1,110 +1,124 @@
-import type { ResolvedConfig } from "../../libs/config/config-types.js";
+import type { EffectiveBuilderMode, ResolvedConfig } from "../../libs/config/config-types.js";
 import { engineEnvironment } from "../../libs/config/engine-env.js";
 import { createEngine, type Engine } from "../../libs/engine/engine.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { parseReference } from "../../libs/image/reference.js";
+import { createEcrCredentials, ecrRegion } from "../../libs/registry/ecr-credentials.js";
+import { createSdkEcrTokenClient } from "../../libs/registry/ecr-sdk-client.js";
 import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
-import { createRegistryClient } from "../../libs/registry/registry-client.js";
-import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
+import { createRegistryClient, type RegistryClient } from "../../libs/registry/registry-client.js";
+import { loadRegistryOptions, registryHost, type RegistryClientOptions } from "../../libs/registry/registry-options.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
 import { createCommandBuilder, type CommandEngine } from "../../services/builder/command/command-builder.js";
-import type { ImageBuilder } from "../../services/builder/image-builder.js";
+import { createDelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
+import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/delegate/node-guard.js";
+import type { ImageBuilder, PushTarget } from "../../services/builder/image-builder.js";
 import { createKanikoBuilder } from "../../services/builder/kaniko/kaniko-builder.js";
-import { resolveKanikoOptions } from "../../services/builder/kaniko/kaniko-options.js";
+import { kanikoOptionsFromConfig } from "../../services/builder/kaniko/kaniko-config.js";
 import { loadKubeConfig } from "../../services/builder/kaniko/kube-api.js";
+import { createOpenRunDelegateHandler } from "../../services/builder/openrun/delegate-handler.js";
+import { withOpenRunRoutes } from "../../services/builder/openrun/openrun-routes.js";
 import { createBuilderService } from "../../services/builder/service.js";
 import type { ServiceContext } from "../service-registry.js";
-
-type ModeKind = "command" | "kaniko" | "delegate";
+type ModeKind = EffectiveBuilderMode["kind"];
 
 /** How each builder mode is built: exhaustive, so a new mode breaks the compile until handled. */
-const modeFactories: Record<ModeKind, (ctx: ServiceContext, engine: () => Promise<Engine>) => ImageBuilder> = {
-  command: (_ctx, engine) => createCommandBuilder({ engine: lazyEngine(engine), push: pushToRegistry }),
-  kaniko: (ctx) => {
-    const config = ctx.config.current();
-    return createKanikoBuilder({
+const modeFactories: Record<ModeKind, (config: ResolvedConfig, engine: () => Promise<Engine>) => ImageBuilder> = {
+  command: (_config, engine) => createCommandBuilder({ engine: lazyEngine(engine), push: pushToRegistry }),
+  kaniko: (config) =>
+    createKanikoBuilder({
       kubeConfig: loadKubeConfig(config.kubernetes.kubeconfig),
-      options: resolveKanikoOptions({
-        namespace: config.kubernetes.namespace,
-        kanikoImage: config.builder.kanikoImage,
-        cache: config.builder.kanikoCache,
-        cacheRepo: config.builder.kanikoCacheRepo,
-        buildTimeoutSecs: config.builder.buildTimeoutSecs,
-      }),
+      options: kanikoOptionsFromConfig(config),
       checkDigest: async (reference, signal) => {
-        const client = createRegistryClient(await loadRegistryOptions(config.registry));
-        const ref = parseReference(reference);
-        const head = await client.headManifest(ref.path, ref.digest ?? ref.tag ?? "latest", signal);
-        if (!head) throw new DomainError("dataLoss", `the build reported a push of ${reference}, but the registry does not have it`);
-        return head.digest;
+        const digest = await manifestDigest(createRegistryClient(await loadRegistryOptions(config.registry)), reference, signal);
+        if (digest === undefined) throw new DomainError("dataLoss", `the build reported a push of ${reference}, but the registry does not have it`);
+        return digest;
       },
+    }),
+  delegate: (config) => {
+    const mode = config.builder.effectiveMode;
+    const token = config.system.builderAuthToken;
+    if (mode.kind !== "delegate" || token === undefined) {
+      throw new DomainError("failedPrecondition", "builder.mode delegate needs [system] builder_auth_token (or BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN)");
+    }
+    return createDelegateBuilder({
+      urls: mode.urls,
+      token,
+      maxUploadBytes: config.builder.maxUploadBytes,
+      checkDigest: async (reference, target, signal) => manifestDigest(createRegistryClient(registryClientOptions(target)), reference, signal),
+      resolvePushTarget: resolveEcrTarget,
     });
-  },
-  delegate: () => {
-    throw new DomainError("unimplemented", "builder.mode delegate is not available in this version");
   },
 };
 
-/** The mode this process builds with: `auto` is kaniko inside Kubernetes, else command. */
-export function effectiveMode(config: ResolvedConfig): ModeKind {
-  const mode = config.builder.mode;
-  return mode.kind === "auto" ? "command" : mode.kind;
-}
-
 /**
- * The builder service in the configured mode, with the process-wide build
- * slots (`[system] max_concurrent_builds`, `max_build_wait_secs`).
+ * The builder service in the effective mode (`auto` already decided by the
+ * config library), with the process-wide build slots. Calls arriving over
+ * the network pass the builder-node guard (`[security] admin_over_tcp`,
+ * upload limit), and OpenRun's `POST /_openrun/delegate_build` is served on
+ * the same port with the same mode and slots.
  */
 export function builderFactory(ctx: ServiceContext): MountedService {
   const config = ctx.config.current();
+  assertBuilderNodeSettings({ adminOverTcp: config.security.adminOverTcp, builderAuthToken: config.system.builderAuthToken });
   let engine: Promise<Engine> | undefined;
   const getEngine = (): Promise<Engine> => {
     engine ??= createEngine({ command: config.system.containerCommand, env: engineEnvironment() });
     engine.catch(() => (engine = undefined));
     return engine;
   };
-  const mode = effectiveMode(config);
-  const builder = modeFactories[mode](ctx, getEngine);
+  const mode = config.builder.effectiveMode.kind;
+  const builder = modeFactories[mode](config, getEngine);
   ctx.defer(() => builder.close());
   const slots = createBuildSlots({ capacity: config.system.maxConcurrentBuilds, maxWaitSecs: config.system.maxBuildWaitSecs });
-  const withEngine = mode === "command";
-  return mountService(
-    BuilderService,
-    createBuilderService({
-      builder,
-      slots,
-      defaultTimeoutSecs: config.builder.buildTimeoutSecs,
-      ...(withEngine
-        ? {
-            hasImage: async (reference: string, signal: AbortSignal) => {
-              const found = await (await getEngine()).hasImage(reference, signal);
-              return { exists: found.exists, digest: found.id };
-            },
-            engineStatus: async (signal: AbortSignal) => {
-              try {
-                const info = await (await getEngine()).info(signal);
-                return { engine: info.name, version: info.version, healthy: true };
-              } catch {
-                return { engine: config.system.containerCommand, version: "", healthy: false };
-              }
-            },
-          }
-        : {}),
-    }),
-  );
-}
-
-function lazyEngine(engine: () => Promise<Engine>): CommandEngine {
+  const service = createBuilderService({
+    builder,
+    slots,
+    defaultTimeoutSecs: config.builder.buildTimeoutSecs,
+    ...(mode === "command" ? engineQueries(getEngine, config.system.containerCommand) : {}),
+  });
+  const openRun = createOpenRunDelegateHandler({
+    token: config.system.builderAuthToken,
+    adminOverTcp: config.security.adminOverTcp,
+    builder,
+    slots,
+    timeoutSecs: config.builder.buildTimeoutSecs,
+    maxUploadBytes: config.builder.maxUploadBytes,
+  });
   return {
-    build: async (options, onLine, signal) => (await engine()).build(options, onLine, signal),
-    exportImage: async (reference, signal) => (await engine()).exportImage(reference, signal),
+    ...mountService(BuilderService, service),
+    networkInterceptors: [createBuilderNodeGuard({ adminOverTcp: config.security.adminOverTcp, maxUploadBytes: config.builder.maxUploadBytes })],
+    httpRoute: (next) => withOpenRunRoutes(openRun, next),
   };
 }
 
-const pushToRegistry: Parameters<typeof createCommandBuilder>[0]["push"] = async (archive, reference, target, signal) => {
-  const client = createRegistryClient({
+/** `HasImage` and the engine part of `GetStatus`, for modes that build on this machine. */
+function engineQueries(getEngine: () => Promise<Engine>, command: string) {
+  return {
+    hasImage: async (reference: string, signal: AbortSignal) => {
+      const found = await (await getEngine()).hasImage(reference, signal);
+      return { exists: found.exists, digest: found.id };
+    },
+    engineStatus: async (signal: AbortSignal) => {
+      try {
+        const info = await (await getEngine()).info(signal);
+        return { engine: info.name, version: info.version, healthy: true };
+      } catch {
+        return { engine: command, version: "", healthy: false };
+      }
+    },
+  };
+}
+
+async function manifestDigest(client: RegistryClient, reference: string, signal: AbortSignal): Promise<string | undefined> {
+  const ref = parseReference(reference);
+  return (await client.headManifest(ref.path, ref.digest ?? ref.tag ?? "latest", signal))?.digest;
+}
+
+function registryClientOptions(target: PushTarget): RegistryClientOptions {
+  return {
     url: target.url,
     insecure: target.insecure,
     type: target.type,
@@ -114,6 +128,25 @@ const pushToRegistry: Parameters<typeof createCommandBuilder>[0]["push"] = async
     clientCertPem: target.clientCertPem,
     clientKeyPem: target.clientKeyPem,
     awsRegion: target.awsRegion,
-  });
-  return (await pushImageArchive(client, archive, reference, { signal })).digest;
-};
+  };
+}
+
+/** ECR destinations become a short-lived token obtained here, so builder nodes need no cloud identity. */
+async function resolveEcrTarget(target: PushTarget, signal: AbortSignal): Promise<PushTarget> {
+  if (target.type !== "ecr") return target;
+  const host = registryHost(target.url);
+  const region = ecrRegion(host, target.awsRegion);
+  const creds = await createEcrCredentials(createSdkEcrTokenClient({ region }), host, region).get(signal);
+  if (!creds) throw new DomainError("unauthenticated", `no ECR token was issued for ${host}`);
+  return { ...target, type: "", username: creds.username, password: creds.password };
+}
+
+function lazyEngine(engine: () => Promise<Engine>): CommandEngine {
+  return {
+    build: async (options, onLine, signal) => (await engine()).build(options, onLine, signal),
+    exportImage: async (reference, signal) => (await engine()).exportImage(reference, signal),
+  };
+}
+
+const pushToRegistry: Parameters<typeof createCommandBuilder>[0]["push"] = async (archive, reference, target, signal) =>
+  (await pushImageArchive(createRegistryClient(registryClientOptions(target)), archive, reference, { signal })).digest;

@@ -27,7 +27,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     resolve: async (spec, signal) => toResolvedImage(await resolveImage(spec, signal)),
     registry: async (signal) => (registry ? (await ctx.clients.config.getRegistryCredentials({}, { signal })).registry : undefined),
     holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
-    mode: ctx.config.current().builder.mode.kind,
+    mode: config.builder.effectiveMode.kind,
     timeoutSecs: config.builder.buildTimeoutSecs,
     leaseTtlMs,
   });

@@ -60,6 +60,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     createErrorInterceptor(log),
     ...(options.authToken ? [createBearerAuthInterceptor({ token: options.authToken })] : []),
     ...(options.interceptors ?? []),
+    ...options.services.flatMap((s) => s.networkInterceptors ?? []),
   ];
   const index = createDescriptorIndex([...options.services.map((s) => s.service), Health, ReflectionV1, ReflectionV1alpha]);
   const routes = (router: ConnectRouter): void => {
@@ -68,9 +69,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     registerReflection(router, index);
   };
   const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal });
+  const routed = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
   const handler: DualHandler = (req, res) => {
     tracker.trackRequest(req, res);
-    adapter(req, res);
+    routed(req, res);
   };
   const server: Server = options.tls ? createTlsListener(handler, tracker, options.tls) : createPlainListener(handler, tracker);
   let address: { host: string; port: number } | undefined;

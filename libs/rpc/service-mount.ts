@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import type { DualHandler } from "./listeners.js";
 
 /**
  * A service implementation ready to be mounted on a router, with its
@@ -8,6 +9,10 @@ import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 export interface MountedService {
   readonly service: DescService;
   register(router: ConnectRouter): void;
+  /** Interceptors for calls arriving over the network only (in-process calls skip them). */
+  readonly networkInterceptors?: readonly Interceptor[];
+  /** Plain HTTP routes served on the same port before the RPC adapter (OpenRun's delegate path). */
+  readonly httpRoute?: (next: DualHandler) => DualHandler;
 }
 
 /** Pairs a generated service with its implementation. */

@@ -1,12 +1,11 @@
 import type { ConfigSource } from "../libs/config/config-source.js";
-import { ConfigService } from "../libs/gen/buildplane/v1/config_pb.js";
 import type { HealthRegistry } from "../libs/rpc/health-registry.js";
 import type { RpcLogger } from "../libs/rpc/logger.js";
 import type { ServiceClients } from "../libs/rpc/service-clients.js";
-import { mountService, type MountedService } from "../libs/rpc/service-mount.js";
+import type { MountedService } from "../libs/rpc/service-mount.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
-import { createConfigService } from "../services/config/service.js";
 import { builderFactory } from "./factories/builder.js";
+import { configFactory } from "./factories/config.js";
 import { metadataFactory } from "./factories/metadata.js";
 import { resolverFactory } from "./factories/resolver.js";
 import { sourceFactory } from "./factories/source.js";
@@ -34,8 +33,7 @@ export type ServiceFactory = (ctx: ServiceContext) => MountedService | undefined
  * has exactly one factory here.
  */
 export const serviceFactories: Readonly<Record<ServiceName, ServiceFactory>> = {
-  config: (ctx) =>
-    mountService(ConfigService, createConfigService({ current: () => ctx.config.current(), subscribe: (l) => ctx.config.subscribe(l) })),
+  config: configFactory,
   metadata: metadataFactory,
   source: sourceFactory,
   resolver: resolverFactory,

@@ -31,6 +31,9 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     timeoutSecs: config.builder.buildTimeoutSecs,
     leaseTtlMs,
   });
+  // Runs before the metadata database closes (clean-ups run in reverse): a
+  // build stopped at shutdown still writes its final record and releases its lease.
+  ctx.defer(() => ensureImage.drain());
   return mountService(ResolverService, createResolverService({ resolveImage, ensureImage }));
 }
 

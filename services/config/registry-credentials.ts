@@ -10,13 +10,6 @@ export class RegistryFileError extends DomainError {
   }
 }
 
-/** ECR tokens are minted by the registry client, which has the AWS identity. */
-export class EcrCredentialsError extends DomainError {
-  constructor() {
-    super("failedPrecondition", "registry.type ecr credentials are resolved by the registry client");
-  }
-}
-
 /** A registry destination with its credentials as values, ready to hand to a pusher. */
 export interface RegistryCredentials {
   readonly url: string;
@@ -39,7 +32,12 @@ export interface RegistryCredentials {
  */
 export async function resolveRegistryCredentials(r: RegistryConfig, signal: AbortSignal): Promise<RegistryCredentials | undefined> {
   if (r.url === "") return undefined;
-  if (r.type === "ecr") throw new EcrCredentialsError();
+  // ECR tokens are minted where they are used, by the registry client with
+  // the caller's AWS identity (and turned into a plain token before a build
+  // is delegated), so an ECR destination carries no secret here.
+  if (r.type === "ecr") {
+    return { url: r.url, project: r.project, type: "ecr", insecure: r.insecure, username: "", password: undefined, caPem: "", clientCertPem: "", clientKeyPem: undefined, awsRegion: r.awsRegion };
+  }
   const read = async (key: string, path: string): Promise<string> => {
     if (path === "") return "";
     try {

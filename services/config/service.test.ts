@@ -125,8 +125,13 @@ describe("ConfigService", () => {
     await rejects(client.getRegistryCredentials({}), Code.FailedPrecondition, `registry.password_file "${pw}" cannot be read (ENOENT): expected a readable file`);
   });
 
-  test("GetRegistryCredentials fails with FailedPrecondition for an ecr registry", async () => {
-    const client = clientFor(fromText('[registry]\nurl = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"\ntype = "ecr"\n'));
-    await rejects(client.getRegistryCredentials({}), Code.FailedPrecondition, "registry.type ecr credentials are resolved by the registry client");
+  test("GetRegistryCredentials returns an ecr destination without secrets: tokens are minted where they are used", async () => {
+    const client = clientFor(fromText('[registry]\nurl = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"\ntype = "ecr"\naws_region = "eu-west-1"\n'));
+    const { registry } = await client.getRegistryCredentials({});
+    assert.equal(registry?.type, "ecr");
+    assert.equal(registry?.url, "123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+    assert.equal(registry?.awsRegion, "eu-west-1");
+    assert.equal(registry?.password, "");
+    assert.equal(registry?.username, "");
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { EffectiveBuilderMode, ResolvedConfig } from "../../libs/config/config-types.js";
 import { engineEnvironment } from "../../libs/config/engine-env.js";
 import { createEngine, type Engine } from "../../libs/engine/engine.js";
@@ -10,9 +11,11 @@ import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
 import { createRegistryClient, type RegistryClient } from "../../libs/registry/registry-client.js";
 import { loadRegistryOptions, registryHost, type RegistryClientOptions } from "../../libs/registry/registry-options.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
+import { Secret } from "../../libs/secret/secret.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
 import { createCommandBuilder, type CommandEngine } from "../../services/builder/command/command-builder.js";
 import { createDelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
+import type { NodeTlsOptions } from "../../services/builder/delegate/grpc-node.js";
 import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/delegate/node-guard.js";
 import type { ImageBuilder, PushTarget } from "../../services/builder/image-builder.js";
 import { createKanikoBuilder } from "../../services/builder/kaniko/kaniko-builder.js";
@@ -47,6 +50,7 @@ const modeFactories: Record<ModeKind, (config: ResolvedConfig, engine: () => Pro
       urls: mode.urls,
       token,
       maxUploadBytes: config.builder.maxUploadBytes,
+      tls: nodeTls(config),
       checkDigest: async (reference, target, signal) => manifestDigest(createRegistryClient(registryClientOptions(target)), reference, signal),
       resolvePushTarget: resolveEcrTarget,
     });
@@ -91,6 +95,16 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     ...mountService(BuilderService, service),
     networkInterceptors: [createBuilderNodeGuard({ adminOverTcp: config.security.adminOverTcp, maxUploadBytes: config.builder.maxUploadBytes })],
     httpRoute: (next) => withOpenRunRoutes(openRun, next),
+  };
+}
+
+/** TLS towards builder nodes: `[builder] node_ca_file`, `node_client_cert_file`, `node_client_key_file`. */
+function nodeTls(config: ResolvedConfig): NodeTlsOptions | undefined {
+  const { nodeCaFile, nodeClientCertFile, nodeClientKeyFile } = config.builder;
+  if (nodeCaFile === "" && nodeClientCertFile === "") return undefined;
+  return {
+    ...(nodeCaFile ? { caPem: readFileSync(nodeCaFile, "utf8") } : {}),
+    ...(nodeClientCertFile ? { certPem: readFileSync(nodeClientCertFile, "utf8"), keyPem: new Secret(readFileSync(nodeClientKeyFile, "utf8")) } : {}),
   };
 }
 

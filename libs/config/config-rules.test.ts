@@ -123,6 +123,12 @@ describe("configuration validation rules", () => {
     ]);
   });
 
+  test("a builder-node client key without its certificate is refused", () => {
+    assert.deepEqual(problems('[builder]\nnode_client_key_file = "client.pem"\n'), [
+      `${file}:2:1: builder.node_client_key_file: set both node_client_cert_file and node_client_key_file, or neither`,
+    ]);
+  });
+
   test("a tls key without its certificate is refused", () => {
     assert.deepEqual(problems('[https]\nkey_file = "client.pem"\n'), [`${file}:2:1: https.key_file: set both cert_file and key_file, or neither`]);
   });

@@ -53,6 +53,7 @@ export function checkRules(entries: Entries, fileName: string, env: NodeJS.Proce
   }
   checkPair("registry", "client_cert_file", "client_key_file");
   checkPair("https", "cert_file", "key_file");
+  checkPair("builder", "node_client_cert_file", "node_client_key_file");
   if (str("https", "client_ca_file") !== "" && str("https", "cert_file") === "") {
     report("https", "client_ca_file", "client_ca_file needs cert_file and key_file");
   }

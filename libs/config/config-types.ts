@@ -52,6 +52,11 @@ export interface BuilderConfig {
   readonly kanikoCacheRepo: string;
   readonly buildTimeoutSecs: number;
   readonly maxUploadBytes: number;
+  /** CA trusted for TLS builder nodes ("" = system roots only). */
+  readonly nodeCaFile: string;
+  /** Client certificate and key presented to builder nodes (mTLS). */
+  readonly nodeClientCertFile: string;
+  readonly nodeClientKeyFile: string;
 }
 
 export interface RegistryConfig {

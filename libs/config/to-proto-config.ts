@@ -20,6 +20,9 @@ export function toProtoConfig(c: ResolvedConfig): Config {
       kanikoCacheRepo: c.builder.kanikoCacheRepo,
       buildTimeoutSecs: c.builder.buildTimeoutSecs,
       maxUploadBytes: BigInt(c.builder.maxUploadBytes),
+      nodeCaFile: c.builder.nodeCaFile,
+      nodeClientCertFile: c.builder.nodeClientCertFile,
+      nodeClientKeyFile: c.builder.nodeClientKeyFile,
     },
     registry: {
       url: c.registry.url,

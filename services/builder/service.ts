@@ -8,6 +8,7 @@ import { DomainError } from "../../libs/errors/domain-error.js";
 import { createAsyncQueue } from "../../libs/stream/async-queue.js";
 import { buildJobFromHeader, InvalidBuildHeaderError } from "./build-job.js";
 import type { BuildSlots } from "./build-slots.js";
+import { guardTar } from "./openrun/tar-guard.js";
 import type { BuildProgress, ImageBuilder } from "./image-builder.js";
 
 /** A build that ran past its time limit. */
@@ -54,13 +55,17 @@ export function createBuilderService(deps: BuilderServiceDeps): ServiceImpl<type
       const first = await it.next();
       const header = first.done ? undefined : first.value.message;
       if (header?.case !== "header") throw new InvalidBuildHeaderError("the first message of a Build stream must be a header");
-      const context = Readable.from(contextChunks(it), { objectMode: false });
+      // Every context is checked entry by entry on its way to the engine: no
+      // `..`, absolute names, links or devices escaping, bounded size and count.
+      const context = guardTar(Readable.from(contextChunks(it), { objectMode: false }));
       const job = buildJobFromHeader(header.value, context, { timeoutSecs: deps.defaultTimeoutSecs });
       if (running.has(job.buildId)) throw new DomainError("alreadyExists", `build ${job.buildId} is already running here`);
 
       const stop = new AbortController();
       const timer = setTimeout(() => stop.abort(new BuildTimeoutError(job.buildId, job.timeoutSecs)), job.timeoutSecs * 1000);
       const onCallerGone = (): void => stop.abort(new BuildCanceledError(job.buildId));
+      // A context refused on its way (unsafe entry, upload cut) fails the build with that reason.
+      context.once("error", (err) => stop.abort(err));
       ctx.signal.addEventListener("abort", onCallerGone, { once: true });
       running.set(job.buildId, stop);
 

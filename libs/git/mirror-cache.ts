@@ -69,12 +69,18 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
     }
   };
 
+  // Folders being deleted, by key: a new user of the same repository waits
+  // for the deletion before creating the mirror again.
+  const evicting = new Map<string, Promise<void>>();
+
   const evict = async () => {
     for (const [key, e] of entries) {
       if (entries.size <= max) return;
       if (e.refs > 0) continue;
       entries.delete(key);
-      await rm(e.dir, { recursive: true, force: true });
+      const removal = rm(e.dir, { recursive: true, force: true }).finally(() => evicting.delete(key));
+      evicting.set(key, removal);
+      await removal;
     }
   };
 
@@ -88,6 +94,9 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       if (signal.aborted) throw new GitCanceledError(repo.display, "init");
+      // Another process sharing the data dir created the mirror first: use it.
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === "ENOTEMPTY" || code === "EEXIST") && (await exists(join(dir, "HEAD")))) return;
       throw err;
     }
   };
@@ -130,6 +139,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
       };
       try {
         const onAbort = () => new GitCanceledError(repo.display, "init");
+        await evicting.get(key);
         await flights.run(`init:${key}`, (s) => create(e.dir, repo, s), signal, onAbort);
         await evict();
       } catch (err) {

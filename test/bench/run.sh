@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The benchmark command (`npm run bench`): runs every test/bench/*.ts with
-# tsx, one after the other, and fails when one fails.
+# The benchmark command (`npm run bench`): runs every test/bench/*.ts and
+# every test/**/*.bench.ts with tsx, one after the other, and fails when one fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 shopt -s nullglob
 status=0
-for bench in test/bench/*.ts; do
+mapfile -t extra < <(find test -name '*.bench.ts' -not -path 'test/bench/*' | sort)
+for bench in test/bench/*.ts "${extra[@]}"; do
   echo "== ${bench}"
   node --import tsx "${bench}" || status=1
 done

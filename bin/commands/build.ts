@@ -3,9 +3,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { openEmbedded, openRemoteResolver, type ResolverConnection } from "../../app/embedded.js";
 import { buildEventToJson, type BuildEventJson } from "./build-events.js";
 import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
+import { runBuildDryRun } from "./build-dry-run.js";
 import { buildSpecFromCli } from "./build-spec.js";
 import { loadCliConfig } from "./config.js";
-import { exitCodes } from "./exit.js";
+import { CliExit, exitCodes } from "./exit.js";
 
 interface BuildOptions {
   ref?: string;
@@ -20,6 +21,7 @@ interface BuildOptions {
   server?: string;
   json?: boolean;
   force?: boolean;
+  dryRun?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -47,14 +49,19 @@ export function registerBuildCommand(program: Command): void {
     .option("--config <file>", "TOML configuration file")
     .option("--server <url>", "use a buildplane server instead of running in this process")
     .option("--json", "print one JSON object per event")
+    .option("--dry-run", "kaniko mode: print the Kubernetes objects a build would create (JSON lines, secret data redacted) and create nothing")
     .action(async (source: string, opts: BuildOptions) => {
-      process.exitCode = await runBuildCommand(source, opts);
+      // The failed line is already printed; the CLI's entry point turns a
+      // message-less CliExit into the exit code (it overwrites process.exitCode).
+      const code = await runBuildCommand(source, opts);
+      if (code !== exitCodes.ok) throw new CliExit(code, "");
     });
 }
 
 async function runBuildCommand(source: string, opts: BuildOptions): Promise<number> {
   const spec = buildSpecFromCli(source, opts, process.env, process.cwd());
   const config = loadCliConfig(opts.config);
+  if (opts.dryRun) return runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
   const streams = { stdout: process.stdout, stderr: process.stderr };
   const reporter: BuildReporter = opts.json
     ? createJsonReporter(streams)

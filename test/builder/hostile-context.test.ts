@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { pack, type Headers } from "tar-stream";
+import { pack, type Header } from "tar-stream";
+
+type Headers = Partial<Header> & { name: string };
 import { startServer } from "../../app/start-server.js";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import { loadConfig } from "../../libs/config/load-config.js";
@@ -16,7 +18,7 @@ const token = "hostile-context-token";
 
 async function tarOf(entries: Array<{ header: Headers; content?: string }>): Promise<Buffer> {
   const p = pack();
-  for (const e of entries) p.entry(e.header, e.content ?? "");
+  for (const e of entries) p.entry(e.header as Header, e.content ?? "");
   p.finalize();
   const chunks: Buffer[] = [];
   for await (const c of p) chunks.push(c as Buffer);

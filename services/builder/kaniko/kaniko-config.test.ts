@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { validateConfigText } from "../../../libs/config/validate-config.js";
 import type { PushTarget } from "../image-builder.js";
-import { kanikoOptionsFromConfig } from "./kaniko-config.js";
+import { installIdOf, kanikoOptionsFromConfig } from "./kaniko-config.js";
 import { defaultKanikoOptions } from "./kaniko-options.js";
 import { planKanikoBuild } from "./kaniko-plan.js";
 
@@ -41,7 +41,9 @@ toleration_seconds = 30
 `;
 
 test("every kaniko option is taken from [builder] and [kubernetes]", () => {
-  assert.deepEqual(kanikoOptionsFromConfig(config(full)), {
+  const c = config(full);
+  assert.deepEqual(kanikoOptionsFromConfig(c), {
+    installId: installIdOf(c.metadata.dbConnection.unwrap()),
     namespace: "builds",
     kanikoImage: "kaniko:2",
     cache: false,
@@ -58,6 +60,15 @@ test("every kaniko option is taken from [builder] and [kubernetes]", () => {
     podStartTimeoutSecs: 60,
     uploadTimeoutSecs: 90,
   });
+});
+
+test("the install id depends on the metadata database and never on its password", () => {
+  const a = installIdOf("postgres://bp:secret-one@db:5432/buildplane", "h1");
+  assert.match(a, /^[0-9a-f]{16}$/);
+  assert.equal(installIdOf("postgres://bp:secret-two@db:5432/buildplane", "h2"), a, "same database, other password and host");
+  assert.notEqual(installIdOf("postgres://bp:secret-one@db:5432/other", "h1"), a);
+  assert.equal(installIdOf("sqlite:/var/lib/bp.db", "h1"), installIdOf("sqlite:/var/lib/bp.db", "h1"));
+  assert.notEqual(installIdOf("sqlite:/var/lib/bp.db", "h1"), installIdOf("sqlite:/var/lib/bp.db", "h2"), "a SQLite file is its host's own");
 });
 
 test("an empty configuration gives the documented defaults, frozen", () => {

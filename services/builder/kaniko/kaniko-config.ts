@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
 import type { KubernetesToleration, ResolvedConfig } from "../../../libs/config/config-types.js";
 import { resolveKanikoOptions, type KanikoOptions, type KanikoToleration } from "./kaniko-options.js";
 
@@ -21,7 +23,29 @@ export function kanikoOptionsFromConfig(config: ResolvedConfig): KanikoOptions {
     tolerations: Object.freeze(k.tolerations.map(toKanikoToleration)),
     podStartTimeoutSecs: k.podStartTimeoutSecs,
     uploadTimeoutSecs: k.uploadTimeoutSecs,
+    installId: installIdOf(config.metadata.dbConnection.unwrap()),
   });
+}
+
+/**
+ * A stable id of the install, from the metadata database it records builds
+ * in: installs sharing a Postgres database share an id (they see each
+ * other's build records), a SQLite file is its own install on its own host.
+ * The password never enters the hash input.
+ */
+export function installIdOf(dbConnection: string, host: string = hostname()): string {
+  let identity = dbConnection;
+  if (dbConnection.startsWith("sqlite:")) identity = `${host}:${dbConnection}`;
+  else {
+    try {
+      const url = new URL(dbConnection);
+      url.password = "";
+      identity = url.toString();
+    } catch {
+      identity = dbConnection;
+    }
+  }
+  return createHash("sha256").update(identity).digest("hex").slice(0, 16);
 }
 
 /** A toleration as the pod spec wants it: empty key and value and unset seconds left out. */

@@ -29,6 +29,12 @@ export interface KanikoOptions {
   readonly podStartTimeoutSecs: number;
   /** `[kubernetes] upload_timeout_secs` (default 300): bound on sending the context over stdin. */
   readonly uploadTimeoutSecs: number;
+  /**
+   * Identifies the install (its metadata database) on every object, so the
+   * sweeper only ever removes leftovers of builds it can look up; "" leaves
+   * the label off.
+   */
+  readonly installId: string;
 }
 
 export interface KanikoResources {
@@ -58,6 +64,7 @@ export const defaultKanikoOptions: KanikoOptions = Object.freeze({
   tolerations: [],
   podStartTimeoutSecs: 180,
   uploadTimeoutSecs: 300,
+  installId: "",
 });
 
 /** Defaults overlaid with `partial`, frozen. */

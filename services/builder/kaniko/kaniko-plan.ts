@@ -24,6 +24,8 @@ export const containerName = "kaniko";
 export const managedByLabel = "app.kubernetes.io/managed-by";
 export const managedByValue = "buildplane";
 export const buildIdLabel = "buildplane.dev/build-id";
+/** The install (metadata database) whose build made the object. */
+export const installLabel = "buildplane.dev/install";
 const certsDir = "/certs";
 
 /**
@@ -45,6 +47,7 @@ export function planKanikoBuild(input: KanikoPlanInput, options: KanikoOptions, 
     "buildplane.dev/app": labelValue(input.appId),
     "buildplane.dev/image-key": labelValue(input.imageKey),
     [buildIdLabel]: labelValue(input.buildId),
+    ...(options.installId ? { [installLabel]: options.installId } : {}),
   };
   // The raw build id rides in an annotation: the label may be cut and hashed.
   const annotations = { [buildIdLabel]: input.buildId };

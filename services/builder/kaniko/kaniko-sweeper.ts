@@ -1,10 +1,12 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createKubeApis, isNotFound, kubeError } from "./kube-api.js";
-import { buildIdLabel, managedByLabel, managedByValue } from "./kaniko-plan.js";
+import { buildIdLabel, installLabel, managedByLabel, managedByValue } from "./kaniko-plan.js";
 
 export interface SweepDeps {
   readonly kubeConfig: KubeConfig;
   readonly namespace: string;
+  /** Only objects labelled with this install are considered ("" = every managed object). */
+  readonly installId?: string;
 }
 
 /** What a sweep removed, by name. */
@@ -23,7 +25,7 @@ export interface SweepResult {
 export async function sweepLeftovers(deps: SweepDeps, isLeaseAlive: (buildId: string) => Promise<boolean> | boolean): Promise<SweepResult> {
   const apis = createKubeApis(deps.kubeConfig);
   const ns = deps.namespace;
-  const labelSelector = `${managedByLabel}=${managedByValue}`;
+  const labelSelector = `${managedByLabel}=${managedByValue}${deps.installId ? `,${installLabel}=${deps.installId}` : ""}`;
   const jobs = await apis.batch.listNamespacedJob({ namespace: ns, labelSelector }).catch((e: unknown) => { throw kubeError("list jobs", e); });
   const secrets = await apis.core.listNamespacedSecret({ namespace: ns, labelSelector }).catch((e: unknown) => { throw kubeError("list secrets", e); });
   const dead = async (meta: { annotations?: Record<string, string>; labels?: Record<string, string> } | undefined) => {

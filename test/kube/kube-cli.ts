@@ -1,0 +1,106 @@
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { TestRegistry } from "../helpers/start-registry.js";
+import type { TestApiServer } from "./test-api-server.js";
+
+/** The repository root, where `bin/buildplane.js` lives. */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Writes a kubeconfig file (JSON is YAML) whose current context is the stand-in API server. */
+export async function writeKubeconfig(api: TestApiServer, dir: string, namespace: string): Promise<string> {
+  const path = join(dir, "kubeconfig");
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    // client-node 1.4 refuses an http:// server unless TLS verification is off, as with kubectl proxy URLs.
+    clusters: [{ name: "test", cluster: { server: api.url, "insecure-skip-tls-verify": true } }],
+    users: [{ name: "test", user: { token: "test-token" } }],
+    contexts: [{ name: "test", context: { cluster: "test", user: "test", namespace } }],
+    "current-context": "test",
+  };
+  await writeFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return path;
+}
+
+/** What the kaniko-mode configuration file says. */
+export interface KanikoConfigFile {
+  readonly dir: string;
+  readonly mode?: string;
+  readonly kubeconfig: string;
+  readonly namespace: string;
+  /** The htpasswd registry; its password goes to a `password_file`. */
+  readonly registry: TestRegistry;
+}
+
+/** Writes `buildplane.toml` for a kaniko-mode install with its own data dir; returns its path. */
+export async function writeKanikoConfig(c: KanikoConfigFile): Promise<string> {
+  const passwordFile = join(c.dir, "registry-password");
+  await writeFile(passwordFile, c.registry.password, { mode: 0o600 });
+  const q = (s: string): string => JSON.stringify(s);
+  const text = [
+    "[builder]",
+    `mode = ${q(c.mode ?? "kaniko")}`,
+    `kaniko_image = "kaniko-test/executor:1"`,
+    "build_timeout_secs = 120",
+    "",
+    "[kubernetes]",
+    `kubeconfig = ${q(c.kubeconfig)}`,
+    `namespace = ${q(c.namespace)}`,
+    "pod_start_timeout_secs = 30",
+    "",
+    "[registry]",
+    `url = ${q(c.registry.host)}`,
+    "insecure = true",
+    `username = ${q(c.registry.username)}`,
+    `password_file = ${q(passwordFile)}`,
+    "",
+    "[system]",
+    `data_dir = ${q(join(c.dir, "data"))}`,
+    "",
+  ].join("\n");
+  const path = join(c.dir, "buildplane.toml");
+  await writeFile(path, text);
+  return path;
+}
+
+/** A finished `buildplane` run. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node bin/buildplane.js args…` to its end (killed after `timeoutMs`),
+ * with this process's environment minus every `BUILDPLANE_*`, `KUBECONFIG`
+ * and `KUBERNETES_SERVICE_HOST`, so only the test's files apply, plus `extra`.
+ */
+export function runCli(args: readonly string[], extra: NodeJS.ProcessEnv = {}, timeoutMs = 180_000): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("BUILDPLANE_") && k !== "KUBECONFIG" && k !== "KUBERNETES_SERVICE_HOST") env[k] = v;
+  }
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(repoRoot, "bin/buildplane.js"), ...args], { cwd: repoRoot, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const killOnExit = (): void => void child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("error", fail);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      process.removeListener("exit", killOnExit);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The run's output, for assertion messages. */
+export function describeRun(run: CliRun): string {
+  return `exit ${String(run.code)}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}

@@ -42,21 +42,33 @@ export interface EnsureImageDeps {
 /** The EnsureImage flow, as an async iterable of events per request. */
 export type EnsureImage = (spec: BuildSpec, force: boolean, signal: AbortSignal) => AsyncIterable<BuildEvent>;
 
+/** EnsureImage plus what shutdown needs. */
+export interface EnsureImageFlow extends EnsureImage {
+  /**
+   * Resolves once every build this process runs or follows has ended and
+   * written its final record and released its lease. A build whose callers
+   * all left is already stopping, so this is short; shutdown awaits it
+   * before it closes the metadata database.
+   */
+  drain(): Promise<void>;
+}
+
 /**
  * Creates the EnsureImage flow (DESIGN.md steps 1–6): resolve; when the
  * image exists, answer at once; else build it once per image key — callers
  * in this process attach to the running flight, callers in other processes
  * find the metadata lease taken and follow that build's stored log.
  */
-export function createEnsureImage(deps: EnsureImageDeps): EnsureImage {
+export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
   const flights = new Map<string, BuildFlight>();
+  const running = new Set<Promise<void>>();
   const leaseKey = (imageKey: string): string => `build:${imageKey}`;
 
   const start = (spec: BuildSpec, resolved: ResolvedImage): BuildFlight => {
     const flight = createBuildFlight();
     const key = resolved.image.key;
     flights.set(key, flight);
-    void (async () => {
+    const run = (async () => {
       let renew: NodeJS.Timeout | undefined;
       let token: bigint | undefined;
       try {
@@ -117,10 +129,12 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImage {
         }
       }
     })();
+    running.add(run);
+    void run.finally(() => running.delete(run));
     return flight;
   };
 
-  return async function* ensureImage(spec, force, signal) {
+  const ensureImage: EnsureImage = async function* (spec, force, signal) {
     const resolved = await deps.resolve(spec, signal);
     if (resolved.exists && !force) {
       yield create(BuildEventSchema, {
@@ -132,6 +146,11 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImage {
     const flight = flights.get(resolved.image.key) ?? start(spec, resolved);
     yield* flight.attach(signal);
   };
+  return Object.assign(ensureImage, {
+    async drain() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  });
 }
 
 /** A `Failed` event for an error that ended the flow outside the builder. */

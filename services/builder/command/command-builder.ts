@@ -1,6 +1,8 @@
 import type { Readable } from "node:stream";
 import { Secret } from "../../../libs/secret/secret.js";
 import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder, PushTarget } from "../image-builder.js";
+import { SecretArgUnsupportedError } from "./command-errors.js";
+import { appendInstruction, canInlineLabels, labelInstruction, labelOnlyContext } from "./label-instruction.js";
 
 /** The few engine calls the command mode makes (see `libs/engine`). */
 export interface CommandEngine {
@@ -29,26 +31,44 @@ export type PushArchive = (archive: Readable, reference: string, target: PushTar
  * through the Engine API, keeps the local image under its generated name,
  * and pushes it with buildplane's registry client when a registry is set, so
  * every registry option in the config applies whatever the engine trusts.
+ * Secret build args are refused before anything reaches the engine: the
+ * engine would store their values in the image history.
  */
 export function createCommandBuilder(deps: { readonly engine: CommandEngine; readonly push: PushArchive }): ImageBuilder {
   return {
     mode: "command",
     async build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome> {
       const buildArgs: Record<string, string> = {};
-      for (const arg of job.args) buildArgs[arg.name] = arg.value instanceof Secret ? arg.value.unwrap() : arg.value;
-      const { imageId } = await deps.engine.build(
+      for (const arg of job.args) {
+        if (arg.value instanceof Secret) throw new SecretArgUnsupportedError(arg.name);
+        buildArgs[arg.name] = arg.value;
+      }
+      const onLine = (stream: "stdout" | "stderr" | "system", text: string): void => onProgress({ type: "log", stream, text });
+      // One LABEL instruction instead of one engine step per label (see label-instruction.ts).
+      const inline = canInlineLabels(job.labels, job.target)
+        ? appendInstruction(job.context, job.containerfile, labelInstruction(job.labels))
+        : undefined;
+      let { imageId } = await deps.engine.build(
         {
-          context: job.context,
+          context: inline?.stream ?? job.context,
           tag: job.name,
           dockerfile: job.containerfile,
           buildArgs,
           ...(job.target ? { target: job.target } : {}),
           ...(job.platform ? { platform: job.platform } : {}),
-          labels: job.labels,
+          labels: inline ? {} : job.labels,
         },
-        (stream, text) => onProgress({ type: "log", stream, text }),
+        onLine,
         signal,
       );
+      if (inline && !(await inline.applied)) {
+        onLine("system", "adding the image labels in a separate step: the containerfile's last line continues");
+        ({ imageId } = await deps.engine.build(
+          { context: labelOnlyContext(job.name), tag: job.name, dockerfile: "Containerfile", buildArgs: {}, labels: job.labels },
+          onLine,
+          signal,
+        ));
+      }
       if (!job.registry) return { reference: job.name, digest: imageId };
       onProgress({ type: "log", stream: "system", text: `pushing ${job.reference}` });
       const archive = await deps.engine.exportImage(job.name, signal);

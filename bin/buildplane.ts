@@ -28,7 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const program = createProgram();
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return exitCodes.ok;
+    // A command may have set its own exit code (a failed build ends with 1).
+    return typeof process.exitCode === "number" ? process.exitCode : exitCodes.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and --version end with exitCode 0; everything else is a usage error.

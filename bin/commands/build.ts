@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { openEmbedded, openRemoteResolver, type ResolverConnection } from "../../app/embedded.js";
+import type { ResolverConnection } from "../../app/embedded.js";
 import { buildEventToJson, type BuildEventJson } from "./build-events.js";
 import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
-import { runBuildDryRun } from "./build-dry-run.js";
 import { buildSpecFromCli } from "./build-spec.js";
 import { loadCliConfig } from "./config.js";
 import { CliExit, exitCodes } from "./exit.js";
@@ -61,7 +60,8 @@ export function registerBuildCommand(program: Command): void {
 async function runBuildCommand(source: string, opts: BuildOptions): Promise<number> {
   const spec = buildSpecFromCli(source, opts, process.env, process.cwd());
   const config = loadCliConfig(opts.config);
-  if (opts.dryRun) return runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
+  // The services load only when a build runs, so `--help` and usage errors stay quick.
+  if (opts.dryRun) return (await import("./build-dry-run.js")).runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
   const streams = { stdout: process.stdout, stderr: process.stderr };
   const reporter: BuildReporter = opts.json
     ? createJsonReporter(streams)
@@ -75,6 +75,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
   let connection: ResolverConnection | undefined;
   let last: BuildEventJson | undefined;
   try {
+    const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
     connection = opts.server ? openRemoteResolver(opts.server, config) : await openEmbedded(config);
     for await (const res of connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal })) {
       const e = res.event && buildEventToJson(res.event);

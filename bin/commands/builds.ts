@@ -5,10 +5,8 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { MetadataService, type Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { buildStatuses, type BuildStatus as StatusName } from "../../libs/db/records.js";
-import { openDatabase } from "../../libs/db/open-database.js";
 import { createErrorInterceptor } from "../../libs/rpc/errors.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
-import { createMetadataService } from "../../services/metadata/service.js";
 import { buildStatusFromPb, buildStatusToPb } from "../../services/metadata/convert.js";
 import { loadCliConfig } from "./config.js";
 import { CliExit, exitCodes } from "./exit.js";
@@ -168,6 +166,11 @@ function connectServer(url: string): MetadataConnection {
 
 async function openLocal(configFile: string | undefined): Promise<MetadataConnection> {
   const config = loadCliConfig(configFile);
+  // The database driver and the service load only when a command runs.
+  const [{ openDatabase }, { createMetadataService }] = await Promise.all([
+    import("../../libs/db/open-database.js"),
+    import("../../services/metadata/service.js"),
+  ]);
   const database = await openDatabase(config.metadata.dbConnection.unwrap(), { poolSize: 2, maxAttempts: 1 });
   const deps = { database: () => database, maxLogLinesPerBuild: config.system.maxLogLinesPerBuild };
   const transport = createRouterTransport(({ service }) => service(MetadataService, createMetadataService(deps)), {

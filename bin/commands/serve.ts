@@ -2,7 +2,6 @@ import { InvalidArgumentError, type Command } from "commander";
 import { ConfigError } from "../../libs/config/config-error.js";
 import { openConfigSource, type ConfigSource } from "../../libs/config/config-source.js";
 import { parseServiceList } from "../../app/service-selection.js";
-import { startServer } from "../../app/start-server.js";
 import { createStderrLogger } from "../../libs/rpc/logger.js";
 import { CliExit, exitCodes } from "./exit.js";
 
@@ -42,6 +41,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   const source = openCliConfigSource(opts.config, watching.signal);
   let running;
   try {
+    const { startServer } = await import("../../app/start-server.js");
     running = await startServer({ config: source, services, host: opts.host, port: opts.port, log });
   } catch (err) {
     watching.abort();

@@ -6,6 +6,7 @@ import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { checkDigest, makeJob, plainTarget, recorder } from "./fixtures/build-fixtures.js";
 import { startNode, type TestNode } from "./fixtures/start-node.js";
+import { removeTestImages } from "./fixtures/test-images.js";
 
 const token = `tok-${Math.random().toString(36).slice(2)}`;
 let registry: TestRegistry;
@@ -22,6 +23,7 @@ after(async () => {
   await builder?.close();
   await Promise.all(nodes.map((n) => n.stop()));
   await registry?.stop();
+  await removeTestImages();
 });
 
 test("a delegated build is pushed by a node, its logs reach the caller and the digest is checked in the registry", async () => {

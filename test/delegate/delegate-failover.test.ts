@@ -7,6 +7,7 @@ import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { checkDigest, makeJob, plainTarget, recorder } from "./fixtures/build-fixtures.js";
 import { startNode, type TestNode } from "./fixtures/start-node.js";
+import { removeTestImages } from "./fixtures/test-images.js";
 
 const token = `tok-${Math.random().toString(36).slice(2)}`;
 let registry: TestRegistry;
@@ -19,6 +20,7 @@ before(async () => {
 after(async () => {
   await Promise.all(started.map((n) => n.stop()));
   await registry?.stop();
+  await removeTestImages();
 });
 
 async function nodes(n: number): Promise<TestNode[]> {
@@ -27,11 +29,15 @@ async function nodes(n: number): Promise<TestNode[]> {
   return list;
 }
 
-/** Calls `action` once, when a log line contains `text`. */
+/**
+ * Calls `action` once, when a log line is exactly `text`: the output of the
+ * `RUN echo`, so the step's container is running (the engine's `Step n/m :`
+ * line also contains the text, but comes before the container exists).
+ */
 function onLog(text: string, action: () => void): (p: BuildProgress) => void {
   let done = false;
   return (p) => {
-    if (!done && p.type === "log" && p.text.includes(text)) {
+    if (!done && p.type === "log" && p.text.trim() === text) {
       done = true;
       action();
     }

@@ -5,7 +5,9 @@ import { Secret } from "../../libs/secret/secret.js";
 import { createDelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { checkDigest, makeJob, plainTarget } from "./fixtures/build-fixtures.js";
-import { startNode, type TestNode } from "./fixtures/start-node.js";
+import { openRunMeta, openRunRequest, tgz } from "./fixtures/openrun-request.js";
+import { NodeStartError, startNode, type TestNode } from "./fixtures/start-node.js";
+import { removeTestImages } from "./fixtures/test-images.js";
 
 const token = `tok-${Math.random().toString(36).slice(2)}`;
 let registry: TestRegistry;
@@ -18,6 +20,7 @@ before(async () => {
 after(async () => {
   await Promise.all(started.map((n) => n.stop()));
   await registry?.stop();
+  await removeTestImages();
 });
 
 async function node(options: Parameters<typeof startNode>[0]): Promise<TestNode> {
@@ -43,18 +46,33 @@ async function refused(urls: string[], sentToken: string, expect: { code: string
   }
 }
 
-test("a wrong token is refused with unauthenticated and the token appears in no message", async () => {
+test("a wrong token is refused with unauthenticated and neither token appears in a message or in the node's output", async () => {
   const n = await node({ token });
-  await refused([n.url], "wrong-token-value", { code: "unauthenticated", message: new RegExp(`^builder node ${n.url}: .*builder_auth_token`) });
+  const wrong = `wrong-${Math.random().toString(36).slice(2)}`;
+  await refused([n.url], wrong, { code: "unauthenticated", message: new RegExp(`^builder node ${n.url}: .*builder_auth_token`) });
+  await n.stop();
+  assert.match(n.output(), /buildplane listening on/);
+  assert.equal(n.output().includes(wrong), false, "the wrong token is in the node's output");
+  assert.equal(n.output().includes(token), false, "the node's token is in its output");
 });
 
-test("a node without admin_over_tcp refuses delegated builds with permission denied naming the setting", async () => {
+test("a node without admin_over_tcp refuses delegated builds with permission denied naming the setting, on gRPC and OpenRun's endpoint", async () => {
   const n = await node({ token, adminOverTcp: false });
   await refused([n.url], token, { code: "permissionDenied", message: /delegated builds over TCP need \[security\] admin_over_tcp = true/ });
+  const res = await openRunRequest(n.url, { token, meta: openRunMeta("cli-refused:0000000000000000", registry.host), file: await tgz([{ header: { name: "Dockerfile" }, content: "FROM local/busybox:1\n" }]) });
+  assert.equal(res.status, 403);
+  assert.equal(res.body, "delegated builds over TCP need [security] admin_over_tcp = true on this builder node\n");
 });
 
 test("a node with admin_over_tcp but no token does not start and says what to set", async () => {
-  await assert.rejects(startNode({ adminOverTcp: true }), /set \[system\] builder_auth_token/);
+  await assert.rejects(startNode({ adminOverTcp: true }), (err: unknown) => {
+    assert.ok(err instanceof NodeStartError, String(err));
+    assert.notEqual(err.exitCode, 0);
+    assert.equal(err.signal, null);
+    assert.match(err.output, /security\.admin_over_tcp = true needs a token for delegated builds: set \[system\] builder_auth_token/);
+    assert.doesNotMatch(err.output, /buildplane listening on/);
+    return true;
+  });
 });
 
 test("a context over the main install's upload limit fails with resource exhausted", async () => {

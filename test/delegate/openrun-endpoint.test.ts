@@ -9,8 +9,9 @@ import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { checkDigest, makeJob, plainTarget, recorder } from "./fixtures/build-fixtures.js";
-import { openRunMeta, openRunRequest, tgz } from "./fixtures/openrun-request.js";
+import { decompressionBomb, manyEntries, openRunMeta, openRunRequest, tgz } from "./fixtures/openrun-request.js";
 import { startNode, type TestNode } from "./fixtures/start-node.js";
+import { removeTestImages, testTag } from "./fixtures/test-images.js";
 
 const token = `tok-${Math.random().toString(36).slice(2)}`;
 let registry: TestRegistry;
@@ -27,10 +28,11 @@ before(async () => {
 after(async () => {
   await Promise.all([node?.stop(), small?.stop()]);
   await registry?.stop();
+  await removeTestImages();
   await dir?.remove();
 });
 
-const tag = (): string => `cli-openrun:${randomBytes(8).toString("hex")}`;
+const tag = (): string => `cli-openrun:${testTag()}`;
 const goodContext = (marker: string): Promise<Buffer> =>
   tgz([
     { header: { name: "Dockerfile" }, content: `FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN echo ${marker}\n` },
@@ -45,7 +47,7 @@ test("an OpenRun-format request sent with curl builds and pushes the image", asy
     "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked", "-K", "-",
     "-F", `meta=<${join(dir.path, "meta.json")};type=application/json`,
     "-F", `file=@${join(dir.path, "ctx.tar.gz")};type=application/octet-stream`,
-    `${node.openrunUrl}/_openrun/delegate_build`,
+    `${node.url}/_openrun/delegate_build`,
   ], { input: `header = "Authorization: Bearer ${token}"\n` });
   assert.equal(out.stdout, "200");
   const digest = await checkDigest(`${registry.host}/${imageTag}`, plainTarget(registry.host), AbortSignal.timeout(5000));
@@ -55,31 +57,31 @@ test("an OpenRun-format request sent with curl builds and pushes the image", asy
 });
 
 test("a main install delegating to openrun+http gets the image and its digest from the registry", async () => {
-  const builder = createDelegateBuilder({ urls: [`openrun+${node.openrunUrl}`], token: new Secret(token), checkDigest, pollIntervalMs: 60_000 });
+  const builder = createDelegateBuilder({ urls: [`openrun+${node.url}`], token: new Secret(token), checkDigest, pollIntervalMs: 60_000 });
   try {
     const job = makeJob({ registry: plainTarget(registry.host) });
     const rec = recorder();
     const outcome = await builder.build(job, rec.onProgress, new AbortController().signal);
     assert.equal(outcome.reference, job.reference);
     assert.equal(outcome.digest, await checkDigest(job.reference, plainTarget(registry.host), AbortSignal.timeout(5000)));
-    assert.deepEqual(rec.nodes(), [`openrun+${node.openrunUrl}`]);
+    assert.deepEqual(rec.nodes(), [`openrun+${node.url}`]);
   } finally {
     await builder.close();
   }
 });
 
 test("a wrong token gets 401 with a bearer challenge and no token in the answer", async () => {
-  const res = await openRunRequest(node.openrunUrl, { token: "not-the-token", meta: openRunMeta(tag(), registry.host), file: await goodContext("x") });
+  const res = await openRunRequest(node.url, { token: "not-the-token", meta: openRunMeta(tag(), registry.host), file: await goodContext("x") });
   assert.equal(res.status, 401);
   assert.equal(res.headers["www-authenticate"], 'Bearer realm="buildplane"');
   assert.equal(res.body, "invalid bearer token\n");
-  const none = await openRunRequest(node.openrunUrl, { meta: openRunMeta(tag(), registry.host) });
+  const none = await openRunRequest(node.url, { meta: openRunMeta(tag(), registry.host) });
   assert.equal(none.status, 401);
   assert.equal(none.body, "authorization header is required\n");
 });
 
 test("a method other than POST gets 405", async () => {
-  const res = await openRunRequest(node.openrunUrl, { method: "GET", token });
+  const res = await openRunRequest(node.url, { method: "GET", token });
   assert.equal(res.status, 405);
   assert.equal(res.headers["allow"], "POST");
   assert.match(res.body, /only POST is allowed/);
@@ -98,14 +100,14 @@ const badRequests: ReadonlyArray<[string, () => Promise<Parameters<typeof openRu
 ];
 for (const [what, body, message] of badRequests) {
   test(`a request with ${what} gets 400 saying why`, async () => {
-    const res = await openRunRequest(node.openrunUrl, { token, ...(await body()) });
+    const res = await openRunRequest(node.url, { token, ...(await body()) });
     assert.equal(res.status, 400, res.body);
     assert.match(res.body, message);
   });
 }
 
 test("an upload over the node's limit gets 413", async () => {
-  const res = await openRunRequest(small.openrunUrl, { token, meta: openRunMeta(tag(), registry.host), file: await tgz([{ header: { name: "noise" }, content: randomBytes(512 * 1024) }]) });
+  const res = await openRunRequest(small.url, { token, meta: openRunMeta(tag(), registry.host), file: await tgz([{ header: { name: "noise" }, content: randomBytes(512 * 1024) }]) });
   assert.equal(res.status, 413);
   assert.match(res.body, /larger than builder\.max_upload_bytes \(262144 bytes\)/);
 });
@@ -118,13 +120,14 @@ const malicious: ReadonlyArray<[string, () => Promise<Buffer>, number, RegExp]> 
   ["a symlink out", () => tgz([dockerfile, { header: { name: "link", type: "symlink", linkname: "../../etc/passwd" } }]), 400, /symlink to "\.\.\/\.\.\/etc\/passwd" points outside the context/],
   ["a hard link out", () => tgz([dockerfile, { header: { name: "hard", type: "link", linkname: "../etc/passwd" } }]), 400, /archive entry "\.\.\/etc\/passwd" is not allowed/],
   ["a device", () => tgz([dockerfile, { header: { name: "dev", type: "character-device", devmajor: 1, devminor: 3 } }]), 400, /character-device entries \(devices, fifos\) are refused/],
-  ["a decompression bomb", () => tgz([dockerfile, { header: { name: "zeros" }, content: Buffer.alloc(65 * 1024 * 1024) }]), 413, /archive unpacks to more than 67108864 bytes/],
-  ["too many entries", () => tgz([dockerfile, ...Array.from({ length: 1001 }, (_, i) => ({ header: { name: `f${i}` }, content: "" }))]), 413, /archive has more than 1000 entries/],
+  // The node's default limits: 8 GiB unpacked, 200,000 entries.
+  ["a decompression bomb", async () => decompressionBomb(8).archive, 413, /archive unpacks to more than 8589934592 bytes/],
+  ["too many entries", async () => manyEntries(200_000), 413, /archive has more than 200000 entries/],
 ];
 for (const [what, archive, status, message] of malicious) {
   test(`an archive with ${what} is refused`, async () => {
     const imageTag = tag();
-    const res = await openRunRequest(node.openrunUrl, { token, meta: openRunMeta(imageTag, registry.host), file: await archive() });
+    const res = await openRunRequest(node.url, { token, meta: openRunMeta(imageTag, registry.host), file: await archive() });
     assert.equal(res.status, status, res.body);
     assert.match(res.body, message);
     assert.equal(await checkDigest(`${registry.host}/${imageTag}`, plainTarget(registry.host), AbortSignal.timeout(5000)), undefined);

@@ -57,7 +57,15 @@ export function guardTar(input: Readable, limits: TarLimits = defaultTarLimits):
       stream.resume();
       return;
     }
-    const entry = out.entry({ ...header, name, ...(linkname !== undefined ? { linkname } : {}) }, (err) => (err ? fail(err) : next()));
+    let entry: ReturnType<typeof out.entry>;
+    try {
+      // Throws when the reader already destroyed the output (a build refused or canceled).
+      entry = out.entry({ ...header, name, ...(linkname !== undefined ? { linkname } : {}) }, (err) => (err ? fail(err) : next()));
+    } catch (err) {
+      stream.resume();
+      fail(err);
+      return;
+    }
     // streamx (tar-stream's streams) takes a completion callback on pipe, which keeps a
     // destroyed output from surfacing as an uncaught error.
     const pipeTo = stream.pipe.bind(stream) as unknown as (dest: NodeJS.WritableStream, done: (err?: Error | null) => void) => void;
@@ -65,7 +73,16 @@ export function guardTar(input: Readable, limits: TarLimits = defaultTarLimits):
       if (err) fail(err);
     });
   });
-  extract.on("finish", () => out.finalize());
+  // A reader that destroys the output early stops the input too, instead of leaving it flowing.
+  let closed = false;
+  out.once("close", () => {
+    closed = true;
+    extract.destroy();
+    input.destroy();
+  });
+  extract.on("finish", () => {
+    if (!closed) out.finalize();
+  });
   extract.on("error", (err) => fail(new UnsafeArchiveError(`archive is not a valid tar: ${err.message}`)));
   input.on("error", (err) => fail(err));
   input.pipe(extract);

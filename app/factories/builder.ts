@@ -1,11 +1,9 @@
 import { readFileSync } from "node:fs";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { EffectiveBuilderMode, ResolvedConfig } from "../../libs/config/config-types.js";
 import { engineEnvironment } from "../../libs/config/engine-env.js";
 import { createEngine, type Engine } from "../../libs/engine/engine.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
-import { BuilderService, type BuildHeader } from "../../libs/gen/buildplane/v1/builder_pb.js";
-import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { parseReference } from "../../libs/image/reference.js";
 import { createEcrCredentials, ecrRegion } from "../../libs/registry/ecr-credentials.js";
 import { createSdkEcrTokenClient } from "../../libs/registry/ecr-sdk-client.js";
@@ -20,13 +18,6 @@ import { createDelegateBuilder } from "../../services/builder/delegate/delegate-
 import type { NodeTlsOptions } from "../../services/builder/delegate/grpc-node.js";
 import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/delegate/node-guard.js";
 import type { ImageBuilder, PushTarget } from "../../services/builder/image-builder.js";
-import { createKanikoBuilder } from "../../services/builder/kaniko/kaniko-builder.js";
-import { buildLiveness } from "../../services/builder/kaniko/build-liveness.js";
-import { kanikoOptionsFromConfig } from "../../services/builder/kaniko/kaniko-config.js";
-import { kanikoDryRunLines } from "../../services/builder/kaniko/kaniko-dry-run.js";
-import { sweepLeftovers } from "../../services/builder/kaniko/kaniko-sweeper.js";
-import { scheduleSweeps } from "../../services/builder/kaniko/sweep-schedule.js";
-import { loadKubeConfig } from "../../services/builder/kaniko/kube-api.js";
 import { createOpenRunDelegateHandler } from "../../services/builder/openrun/delegate-handler.js";
 import { withOpenRunRoutes } from "../../services/builder/openrun/openrun-routes.js";
 import { createBuilderService } from "../../services/builder/service.js";
@@ -36,19 +27,9 @@ type ModeKind = EffectiveBuilderMode["kind"];
 /** How each builder mode is built: exhaustive, so a new mode breaks the compile until handled. */
 const modeFactories: Record<ModeKind, (config: ResolvedConfig, engine: () => Promise<Engine>, ctx: ServiceContext) => ImageBuilder> = {
   command: (_config, engine) => createCommandBuilder({ engine: lazyEngine(engine), push: pushToRegistry }),
-  kaniko: (config, _engine, ctx) => {
-    const kubeConfig = loadKubeConfig(config.kubernetes.kubeconfig);
-    startKanikoSweeper(ctx, kubeConfig, config.kubernetes.namespace);
-    return createKanikoBuilder({
-      kubeConfig,
-      options: kanikoOptionsFromConfig(config),
-      checkDigest: async (reference, signal) => {
-        const digest = await manifestDigest(createRegistryClient(await loadRegistryOptions(config.registry)), reference, signal);
-        if (digest === undefined) throw new DomainError("dataLoss", `the build reported a push of ${reference}, but the registry does not have it`);
-        return digest;
-      },
-    });
-  },
+  // The Kubernetes client loads only when this mode is chosen.
+  kaniko: (config, _engine, ctx) =>
+    lazyImageBuilder("kaniko", import("./kaniko.js").then((m) => m.createKanikoMode(config, ctx, checkPushed(config)))),
   delegate: (config) => {
     const mode = config.builder.effectiveMode;
     const token = config.system.builderAuthToken;
@@ -117,52 +98,23 @@ function nodeTls(config: ResolvedConfig): NodeTlsOptions | undefined {
   };
 }
 
-/** How often the kaniko sweeper looks for leftovers after its first pass at start. */
-const sweepIntervalMs = 5 * 60_000;
-
-/**
- * Removes the Jobs and Secrets that builds of a crashed main install left
- * in the namespace: once at start, then every five minutes until shutdown.
- * A build counts as alive while its metadata record is queued, running or
- * pushing (the lease reaper abandons those whose lease lapsed).
- */
-function startKanikoSweeper(ctx: ServiceContext, kubeConfig: KubeConfig, namespace: string): void {
-  const schedule = scheduleSweeps({
-    sweep: (isLeaseAlive) => sweepLeftovers({ kubeConfig, namespace, installId: kanikoOptionsFromConfig(ctx.config.current()).installId }, isLeaseAlive),
-    isLeaseAlive: buildLiveness(ctx.clients.metadata, ctx.signal),
-    intervalMs: sweepIntervalMs,
-    ready: () => metadataServing(ctx),
-    signal: ctx.signal,
-    onSwept: (r) => {
-      if (r.jobs.length + r.secrets.length > 0) ctx.log.info("kaniko sweeper removed leftovers", { namespace, jobs: r.jobs, secrets: r.secrets });
-    },
-    onError: (err) => ctx.log.error("kaniko sweeper failed", { namespace, error: err instanceof Error ? err.message : String(err) }),
-  });
-  ctx.defer(() => schedule.stop());
+/** The registry check after a build reported its push: the digest there, or dataLoss. */
+function checkPushed(config: ResolvedConfig): (reference: string, signal: AbortSignal) => Promise<string> {
+  return async (reference, signal) => {
+    const digest = await manifestDigest(createRegistryClient(await loadRegistryOptions(config.registry)), reference, signal);
+    if (digest === undefined) throw new DomainError("dataLoss", `the build reported a push of ${reference}, but the registry does not have it`);
+    return digest;
+  };
 }
 
-/** Resolves once the metadata service mounted here has its database (at once when it runs elsewhere). */
-function metadataServing(ctx: ServiceContext): Promise<void> {
-  const name = MetadataService.typeName;
-  return new Promise((resolve) => {
-    if (ctx.health.get(name) !== "notServing") return resolve();
-    const off = ctx.health.subscribe((service, status) => {
-      if (service === name && status === "serving") {
-        off();
-        resolve();
-      }
-    });
-    ctx.signal.addEventListener("abort", () => { off(); resolve(); }, { once: true });
-  });
-}
-
-/**
- * The Kubernetes objects a kaniko build with this header would create, as
- * JSON lines with secret data redacted — planned with the very options the
- * kaniko builder of this configuration uses. For `buildplane build --dry-run`.
- */
-export function kanikoDryRun(config: ResolvedConfig, header: BuildHeader): string[] {
-  return kanikoDryRunLines(header, kanikoOptionsFromConfig(config));
+/** A mode whose implementation is still loading: builds wait for it. */
+function lazyImageBuilder(mode: ImageBuilder["mode"], loading: Promise<ImageBuilder>): ImageBuilder {
+  loading.catch(() => undefined);
+  return {
+    mode,
+    build: async (job, onProgress, signal) => (await loading).build(job, onProgress, signal),
+    close: async () => (await loading.catch(() => undefined))?.close(),
+  };
 }
 
 /** `HasImage` and the engine part of `GetStatus`, for modes that build on this machine. */

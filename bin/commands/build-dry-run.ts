@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { kanikoDryRun } from "../../app/factories/builder.js";
+import { kanikoDryRun } from "../../app/factories/kaniko.js";
 import { composeServices } from "../../app/compose-services.js";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import type { ResolvedConfig } from "../../libs/config/config-types.js";

@@ -18,8 +18,9 @@ export function mirrorGit(dir: string, signal?: AbortSignal): SimpleGit {
  */
 export async function initBare(dir: string, signal?: AbortSignal): Promise<void> {
   const git = simpleGit({ baseDir: dir, abort: signal, unsafe: { allowUnsafeTemplateDir: true } });
+  // Bare repositories keep no reflogs by default (core.logAllRefUpdates is
+  // false for them), so nothing needs configuring after the init.
   await git.raw(["init", "--bare", "--quiet", "--template="]);
-  await git.raw(["config", "core.logAllRefUpdates", "false"]);
 }
 
 /**

@@ -44,6 +44,8 @@ export const DEFAULT_MIRROR_ENTRIES = 32;
 interface Entry {
   readonly dir: string;
   refs: number;
+  /** Created empty by this process and not fetched yet: lookups can only miss. */
+  empty?: boolean;
 }
 
 /**
@@ -84,13 +86,15 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
     }
   };
 
-  const create = async (dir: string, repo: ParsedRepository, signal: AbortSignal) => {
+  const create = async (e: Entry, repo: ParsedRepository, signal: AbortSignal) => {
+    const dir = e.dir;
     if (await exists(join(dir, "HEAD"))) return;
     const tmp = join(opts.root, `.tmp-${randomBytes(8).toString("hex")}`);
     try {
       await mkdir(tmp, { recursive: true });
       await initBare(tmp, signal);
       await rename(tmp, dir);
+      e.empty = true;
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       if (signal.aborted) throw new GitCanceledError(repo.display, "init");
@@ -140,7 +144,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
       try {
         const onAbort = () => new GitCanceledError(repo.display, "init");
         await evicting.get(key);
-        await flights.run(`init:${key}`, (s) => create(e.dir, repo, s), signal, onAbort);
+        await flights.run(`init:${key}`, (s) => create(e, repo, s), signal, onAbort);
         await evict();
       } catch (err) {
         release();
@@ -153,9 +157,10 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         repository: repo,
         release,
         async ensureCommit(rev, s) {
-          const found = await lookupCommit(e.dir, repo.display, rev, s);
+          const found = e.empty === true ? undefined : await lookupCommit(e.dir, repo.display, rev, s);
           if (found !== undefined) return found;
           await fetchOnce("fetch", ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], s);
+          e.empty = false;
           const afterFetch = await lookupCommit(e.dir, repo.display, rev, s);
           if (afterFetch !== undefined) return afterFetch;
           if (FULL_SHA.test(rev)) {

@@ -28,6 +28,13 @@ export interface GitTarget {
 }
 
 /** Resolve, describe and stream for git repositories (remote or local). */
+/** A folder's content key, containerfile and ignore rules at one commit. */
+interface FolderDescriptionOf {
+  readonly treeHash: string;
+  readonly containerfile: string;
+  readonly ignoreRules: string[];
+}
+
 export function createGitSource(deps: { mirrors: MirrorCache; refs: RemoteRefsLister }) {
   const { mirrors, refs } = deps;
 
@@ -40,7 +47,22 @@ export function createGitSource(deps: { mirrors: MirrorCache; refs: RemoteRefsLi
     }
   }
 
-  async function folderOf(lease: MirrorLease, t: GitTarget, commit: string, containerfile: string, signal?: AbortSignal) {
+  // What a folder holds at a commit never changes: Describe's answer is kept
+  // (per mirror, so per credential identity) for the StreamContext that follows.
+  const described = new Map<string, FolderDescriptionOf>();
+  const describedLimit = 1024;
+
+  async function folderOf(lease: MirrorLease, t: GitTarget, commit: string, containerfile: string, signal?: AbortSignal): Promise<FolderDescriptionOf> {
+    const key = `${lease.dir}\0${commit}\0${t.dir}\0${containerfile}`;
+    const known = described.get(key);
+    if (known) return known;
+    const found = await describeFolder(lease, t, commit, containerfile, signal);
+    if (described.size >= describedLimit) described.delete(described.keys().next().value ?? "");
+    described.set(key, found);
+    return found;
+  }
+
+  async function describeFolder(lease: MirrorLease, t: GitTarget, commit: string, containerfile: string, signal?: AbortSignal): Promise<FolderDescriptionOf> {
     const display = t.repo.display;
     const tree = await lookupPath(lease.dir, display, commit, t.dir, signal);
     if (tree?.type !== "tree") throw new PathNotFoundError(display, commit, t.dir || ".", "a folder");
@@ -51,7 +73,7 @@ export function createGitSource(deps: { mirrors: MirrorCache; refs: RemoteRefsLi
     );
     const ignore = await lookupPath(lease.dir, display, commit, joinRelative(t.dir, ".dockerignore"), signal);
     const rules = ignore?.type === "blob" ? parseDockerignore(await readBlobText(lease.dir, display, ignore.oid, signal)) : [];
-    return { treeHash: tree.oid, containerfile: cf, ignoreRules: rules };
+    return Object.freeze({ treeHash: tree.oid, containerfile: cf, ignoreRules: rules });
   }
 
   return {

@@ -18,6 +18,27 @@ export interface TlsOptions {
 }
 
 const firstBytesTimeoutMs = 30_000;
+
+/**
+ * HTTP/2 flow-control windows for uploads (build contexts): the default 64 KiB
+ * makes a sender wait a round trip for every 64 KiB, so a loaded event loop
+ * throttles transfers. 4 MiB per stream and 16 MiB per connection keep the
+ * pipe full while still bounding what a client may have in flight.
+ */
+const streamWindow: http2.Settings = { initialWindowSize: 4 * 1024 * 1024 };
+const connectionWindowBytes = 16 * 1024 * 1024;
+
+function widenConnectionWindow(session: http2.ServerHttp2Session): void {
+  const widen = (): void => {
+    try {
+      session.setLocalWindowSize(connectionWindowBytes);
+    } catch {
+      // The session closed before it was set up; nothing to widen.
+    }
+  };
+  if (session.socket && !session.connecting) widen();
+  else session.once("connect", widen);
+}
 const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /**
@@ -28,8 +49,11 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
  * to an HTTP/1.1 server.
  */
 export function createPlainListener(handler: DualHandler, tracker: ConnectionTracker): net.Server {
-  const h2 = http2.createServer({}, handler);
-  h2.on("session", (session) => tracker.addSession(session));
+  const h2 = http2.createServer({ settings: streamWindow }, handler);
+  h2.on("session", (session) => {
+    widenConnectionWindow(session);
+    tracker.addSession(session);
+  });
   const h1 = http.createServer(handler);
   return net.createServer((socket) => {
     tracker.addSocket(socket);
@@ -69,11 +93,15 @@ export function createTlsListener(handler: DualHandler, tracker: ConnectionTrack
       cert: tls.certPem,
       key: tls.keyPem,
       allowHTTP1: true,
+      settings: streamWindow,
       ...(mutual ? { ca: tls.clientCaPem, requestCert: true, rejectUnauthorized: true } : {}),
     },
     handler,
   );
-  server.on("session", (session) => tracker.addSession(session));
+  server.on("session", (session) => {
+    widenConnectionWindow(session);
+    tracker.addSession(session);
+  });
   server.on("connection", (socket: net.Socket) => {
     tracker.addRawSocket(socket);
     socket.on("error", () => undefined);

@@ -14,7 +14,7 @@ import { mountService, type MountedService } from "../../libs/rpc/service-mount.
 import { Secret } from "../../libs/secret/secret.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
 import { createCommandBuilder, type CommandEngine } from "../../services/builder/command/command-builder.js";
-import { createDelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
+import { createDelegateBuilder, type DelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
 import type { NodeTlsOptions } from "../../services/builder/delegate/grpc-node.js";
 import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/delegate/node-guard.js";
 import type { ImageBuilder, PushTarget } from "../../services/builder/image-builder.js";
@@ -72,6 +72,7 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     slots,
     defaultTimeoutSecs: config.builder.buildTimeoutSecs,
     ...(mode === "command" ? engineQueries(getEngine, config.system.containerCommand) : {}),
+    ...(isDelegate(builder) ? { nodes: () => builder.nodes() } : {}),
   });
   const openRun = createOpenRunDelegateHandler({
     token: config.system.builderAuthToken,
@@ -115,6 +116,10 @@ function lazyImageBuilder(mode: ImageBuilder["mode"], loading: Promise<ImageBuil
     build: async (job, onProgress, signal) => (await loading).build(job, onProgress, signal),
     close: async () => (await loading.catch(() => undefined))?.close(),
   };
+}
+
+function isDelegate(builder: ImageBuilder): builder is DelegateBuilder {
+  return builder.mode === "delegate" && typeof (builder as Partial<DelegateBuilder>).nodes === "function";
 }
 
 /** `HasImage` and the engine part of `GetStatus`, for modes that build on this machine. */

@@ -26,6 +26,17 @@ export class BuildCanceledError extends DomainError {
 }
 
 /** What the builder service needs. */
+/** One builder node of a delegate pool, as `GetStatus` reports it. */
+export interface BuilderNodeView {
+  readonly url: string;
+  readonly healthy: boolean;
+  readonly capacity: number;
+  readonly running: number;
+  readonly queued: number;
+  readonly reason: string;
+  readonly inFlight: number;
+}
+
 export interface BuilderServiceDeps {
   /** The configured mode. */
   readonly builder: ImageBuilder;
@@ -34,6 +45,8 @@ export interface BuilderServiceDeps {
   readonly defaultTimeoutSecs: number;
   /** Local engine lookup, when this builder has an engine. */
   hasImage?(reference: string, signal: AbortSignal): Promise<{ exists: boolean; digest: string }>;
+  /** Delegate mode: the pool's nodes as last probed. */
+  nodes?(): readonly BuilderNodeView[];
   /** Engine name and version, and whether it answers. */
   engineStatus?(signal: AbortSignal): Promise<{ engine: string; version: string; healthy: boolean }>;
 }
@@ -127,7 +140,10 @@ export function createBuilderService(deps: BuilderServiceDeps): ServiceImpl<type
     },
 
     async getStatus(_req, ctx) {
-      const engine = deps.engineStatus ? await deps.engineStatus(ctx.signal) : { engine: "", version: "", healthy: true };
+      const nodes = deps.nodes?.() ?? [];
+      const engine = deps.engineStatus
+        ? await deps.engineStatus(ctx.signal)
+        : { engine: "", version: "", healthy: deps.nodes === undefined || nodes.some((n) => n.healthy) };
       return {
         mode: deps.builder.mode,
         capacity: deps.slots.capacity,
@@ -136,6 +152,15 @@ export function createBuilderService(deps: BuilderServiceDeps): ServiceImpl<type
         healthy: engine.healthy,
         engine: engine.engine,
         version: engine.version,
+        nodes: nodes.map((n) => ({
+          url: n.url,
+          healthy: n.healthy,
+          capacity: n.capacity,
+          running: n.running,
+          queued: n.queued,
+          reason: n.reason,
+          inFlight: n.inFlight,
+        })),
       };
     },
   };

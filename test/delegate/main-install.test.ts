@@ -3,6 +3,9 @@ import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
@@ -125,4 +128,30 @@ test("a main install run with buildplane serve and no container engine delegates
     await main.stop();
   }
   assert.equal(main.output().includes(token), false, "the token is in the main install's output");
+});
+
+test("a main install's GetStatus lists the builder nodes of its pool with their health and capacity", async () => {
+  const config = await mainConfig(token, "status");
+  const main = await startServe(config, noEngine());
+  try {
+    const builder = createClient(
+      BuilderService,
+      createGrpcTransport({ baseUrl: main.url, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }),
+    );
+    let status = await builder.getStatus({});
+    for (let i = 0; i < 100 && !(status.nodes.length === 2 && status.nodes.every((n) => n.healthy)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await builder.getStatus({});
+    }
+    assert.equal(status.mode, "delegate");
+    assert.equal(status.healthy, true);
+    assert.deepEqual(status.nodes.map((n) => n.url).sort(), nodes.map((n) => n.url).sort());
+    for (const n of status.nodes) {
+      assert.equal(n.healthy, true, n.reason);
+      assert.equal(n.capacity, 2);
+      assert.equal(n.reason, "");
+    }
+  } finally {
+    await main.stop();
+  }
 });

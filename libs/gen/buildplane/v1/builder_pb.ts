@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/builder.proto.
  */
 export const file_buildplane_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("ChtidWlsZHBsYW5lL3YxL2J1aWxkZXIucHJvdG8SDWJ1aWxkcGxhbmUudjEi5gIKC0J1aWxkSGVhZGVyEhAKCGJ1aWxkX2lkGAEgASgJEiYKBWltYWdlGAIgASgLMhcuYnVpbGRwbGFuZS52MS5JbWFnZVJlZhIVCg1jb250YWluZXJmaWxlGAMgASgJEiUKBGFyZ3MYBCADKAsyFy5idWlsZHBsYW5lLnYxLkJ1aWxkQXJnEg4KBnRhcmdldBgFIAEoCRIQCghwbGF0Zm9ybRgGIAEoCRIpCghyZWdpc3RyeRgHIAEoCzIXLmJ1aWxkcGxhbmUudjEuUmVnaXN0cnkSNgoGbGFiZWxzGAggAygLMiYuYnVpbGRwbGFuZS52MS5CdWlsZEhlYWRlci5MYWJlbHNFbnRyeRIVCg1jb250ZXh0X2J5dGVzGAkgASgEEhQKDHRpbWVvdXRfc2VjcxgKIAEoDRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlgKDEJ1aWxkUmVxdWVzdBIsCgZoZWFkZXIYASABKAsyGi5idWlsZHBsYW5lLnYxLkJ1aWxkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdtZXNzYWdlIjkKDUJ1aWxkUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS5idWlsZHBsYW5lLnYxLkJ1aWxkRXZlbnQiJgoSQ2FuY2VsQnVpbGRSZXF1ZXN0EhAKCGJ1aWxkX2lkGAEgASgJIicKE0NhbmNlbEJ1aWxkUmVzcG9uc2USEAoIY2FuY2VsZWQYASABKAgiJAoPSGFzSW1hZ2VSZXF1ZXN0EhEKCXJlZmVyZW5jZRgBIAEoCSIyChBIYXNJbWFnZVJlc3BvbnNlEg4KBmV4aXN0cxgBIAEoCBIOCgZkaWdlc3QYAiABKAkiEgoQR2V0U3RhdHVzUmVxdWVzdCKGAQoRR2V0U3RhdHVzUmVzcG9uc2USDAoEbW9kZRgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIPCgdydW5uaW5nGAMgASgNEg4KBnF1ZXVlZBgEIAEoDRIPCgdoZWFsdGh5GAUgASgIEg4KBmVuZ2luZRgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJMssCCg5CdWlsZGVyU2VydmljZRJGCgVCdWlsZBIbLmJ1aWxkcGxhbmUudjEuQnVpbGRSZXF1ZXN0GhwuYnVpbGRwbGFuZS52MS5CdWlsZFJlc3BvbnNlKAEwARJUCgtDYW5jZWxCdWlsZBIhLmJ1aWxkcGxhbmUudjEuQ2FuY2VsQnVpbGRSZXF1ZXN0GiIuYnVpbGRwbGFuZS52MS5DYW5jZWxCdWlsZFJlc3BvbnNlEksKCEhhc0ltYWdlEh4uYnVpbGRwbGFuZS52MS5IYXNJbWFnZVJlcXVlc3QaHy5idWlsZHBsYW5lLnYxLkhhc0ltYWdlUmVzcG9uc2USTgoJR2V0U3RhdHVzEh8uYnVpbGRwbGFuZS52MS5HZXRTdGF0dXNSZXF1ZXN0GiAuYnVpbGRwbGFuZS52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_buildplane_v1_common]);
+  fileDesc("ChtidWlsZHBsYW5lL3YxL2J1aWxkZXIucHJvdG8SDWJ1aWxkcGxhbmUudjEi5gIKC0J1aWxkSGVhZGVyEhAKCGJ1aWxkX2lkGAEgASgJEiYKBWltYWdlGAIgASgLMhcuYnVpbGRwbGFuZS52MS5JbWFnZVJlZhIVCg1jb250YWluZXJmaWxlGAMgASgJEiUKBGFyZ3MYBCADKAsyFy5idWlsZHBsYW5lLnYxLkJ1aWxkQXJnEg4KBnRhcmdldBgFIAEoCRIQCghwbGF0Zm9ybRgGIAEoCRIpCghyZWdpc3RyeRgHIAEoCzIXLmJ1aWxkcGxhbmUudjEuUmVnaXN0cnkSNgoGbGFiZWxzGAggAygLMiYuYnVpbGRwbGFuZS52MS5CdWlsZEhlYWRlci5MYWJlbHNFbnRyeRIVCg1jb250ZXh0X2J5dGVzGAkgASgEEhQKDHRpbWVvdXRfc2VjcxgKIAEoDRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlgKDEJ1aWxkUmVxdWVzdBIsCgZoZWFkZXIYASABKAsyGi5idWlsZHBsYW5lLnYxLkJ1aWxkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdtZXNzYWdlIjkKDUJ1aWxkUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS5idWlsZHBsYW5lLnYxLkJ1aWxkRXZlbnQiJgoSQ2FuY2VsQnVpbGRSZXF1ZXN0EhAKCGJ1aWxkX2lkGAEgASgJIicKE0NhbmNlbEJ1aWxkUmVzcG9uc2USEAoIY2FuY2VsZWQYASABKAgiJAoPSGFzSW1hZ2VSZXF1ZXN0EhEKCXJlZmVyZW5jZRgBIAEoCSIyChBIYXNJbWFnZVJlc3BvbnNlEg4KBmV4aXN0cxgBIAEoCBIOCgZkaWdlc3QYAiABKAkiEgoQR2V0U3RhdHVzUmVxdWVzdCK3AQoRR2V0U3RhdHVzUmVzcG9uc2USDAoEbW9kZRgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIPCgdydW5uaW5nGAMgASgNEg4KBnF1ZXVlZBgEIAEoDRIPCgdoZWFsdGh5GAUgASgIEg4KBmVuZ2luZRgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJEi8KBW5vZGVzGAggAygLMiAuYnVpbGRwbGFuZS52MS5CdWlsZGVyTm9kZVN0YXR1cyKHAQoRQnVpbGRlck5vZGVTdGF0dXMSCwoDdXJsGAEgASgJEg8KB2hlYWx0aHkYAiABKAgSEAoIY2FwYWNpdHkYAyABKA0SDwoHcnVubmluZxgEIAEoDRIOCgZxdWV1ZWQYBSABKA0SDgoGcmVhc29uGAYgASgJEhEKCWluX2ZsaWdodBgHIAEoDTLLAgoOQnVpbGRlclNlcnZpY2USRgoFQnVpbGQSGy5idWlsZHBsYW5lLnYxLkJ1aWxkUmVxdWVzdBocLmJ1aWxkcGxhbmUudjEuQnVpbGRSZXNwb25zZSgBMAESVAoLQ2FuY2VsQnVpbGQSIS5idWlsZHBsYW5lLnYxLkNhbmNlbEJ1aWxkUmVxdWVzdBoiLmJ1aWxkcGxhbmUudjEuQ2FuY2VsQnVpbGRSZXNwb25zZRJLCghIYXNJbWFnZRIeLmJ1aWxkcGxhbmUudjEuSGFzSW1hZ2VSZXF1ZXN0Gh8uYnVpbGRwbGFuZS52MS5IYXNJbWFnZVJlc3BvbnNlEk4KCUdldFN0YXR1cxIfLmJ1aWxkcGxhbmUudjEuR2V0U3RhdHVzUmVxdWVzdBogLmJ1aWxkcGxhbmUudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_buildplane_v1_common]);
 
 /**
  * BuildHeader opens a Build stream.
@@ -258,6 +258,13 @@ export type GetStatusResponse = Message<"buildplane.v1.GetStatusResponse"> & {
    * @generated from field: string version = 7;
    */
   version: string;
+
+  /**
+   * In delegate mode: the builder nodes of the pool as last probed.
+   *
+   * @generated from field: repeated buildplane.v1.BuilderNodeStatus nodes = 8;
+   */
+  nodes: BuilderNodeStatus[];
 };
 
 /**
@@ -266,6 +273,59 @@ export type GetStatusResponse = Message<"buildplane.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_builder, 8);
+
+/**
+ * BuilderNodeStatus is one builder node of a delegate pool.
+ *
+ * @generated from message buildplane.v1.BuilderNodeStatus
+ */
+export type BuilderNodeStatus = Message<"buildplane.v1.BuilderNodeStatus"> & {
+  /**
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * @generated from field: bool healthy = 2;
+   */
+  healthy: boolean;
+
+  /**
+   * @generated from field: uint32 capacity = 3;
+   */
+  capacity: number;
+
+  /**
+   * @generated from field: uint32 running = 4;
+   */
+  running: number;
+
+  /**
+   * @generated from field: uint32 queued = 5;
+   */
+  queued: number;
+
+  /**
+   * Why the node is unhealthy; empty when healthy.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * Builds this install has running there now.
+   *
+   * @generated from field: uint32 in_flight = 7;
+   */
+  inFlight: number;
+};
+
+/**
+ * Describes the message buildplane.v1.BuilderNodeStatus.
+ * Use `create(BuilderNodeStatusSchema)` to create a new message.
+ */
+export const BuilderNodeStatusSchema: GenMessage<BuilderNodeStatus> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_builder, 9);
 
 /**
  * BuilderService turns a build context into an image, on this machine's

@@ -9,7 +9,7 @@ import { createEcrCredentials, ecrRegion } from "../../libs/registry/ecr-credent
 import { createSdkEcrTokenClient } from "../../libs/registry/ecr-sdk-client.js";
 import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
 import { createRegistryClient, type RegistryClient } from "../../libs/registry/registry-client.js";
-import { loadRegistryOptions, registryHost, type RegistryClientOptions } from "../../libs/registry/registry-options.js";
+import { loadRegistryOptions, registryHost } from "../../libs/registry/registry-options.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
@@ -41,7 +41,7 @@ const modeFactories: Record<ModeKind, (config: ResolvedConfig, engine: () => Pro
       token,
       maxUploadBytes: config.builder.maxUploadBytes,
       tls: nodeTls(config),
-      checkDigest: async (reference, target, signal) => manifestDigest(createRegistryClient(registryClientOptions(target)), reference, signal),
+      checkDigest: async (reference, target, signal) => manifestDigest(createRegistryClient(target), reference, signal),
       resolvePushTarget: resolveEcrTarget,
     });
   },
@@ -145,20 +145,6 @@ async function manifestDigest(client: RegistryClient, reference: string, signal:
   return (await client.headManifest(ref.path, ref.digest ?? ref.tag ?? "latest", signal))?.digest;
 }
 
-function registryClientOptions(target: PushTarget): RegistryClientOptions {
-  return {
-    url: target.url,
-    insecure: target.insecure,
-    type: target.type,
-    username: target.username,
-    password: target.password,
-    caPem: target.caPem,
-    clientCertPem: target.clientCertPem,
-    clientKeyPem: target.clientKeyPem,
-    awsRegion: target.awsRegion,
-  };
-}
-
 /** ECR destinations become a short-lived token obtained here, so builder nodes need no cloud identity. */
 async function resolveEcrTarget(target: PushTarget, signal: AbortSignal): Promise<PushTarget> {
   if (target.type !== "ecr") return target;
@@ -177,4 +163,4 @@ function lazyEngine(engine: () => Promise<Engine>): CommandEngine {
 }
 
 const pushToRegistry: Parameters<typeof createCommandBuilder>[0]["push"] = async (archive, reference, target, signal) =>
-  (await pushImageArchive(createRegistryClient(registryClientOptions(target)), archive, reference, { signal })).digest;
+  (await pushImageArchive(createRegistryClient(target), archive, reference, { signal })).digest;

@@ -5,7 +5,7 @@ import { buildEventToJson, type BuildEventJson } from "./build-events.js";
 import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
 import { buildSpecFromCli } from "./build-spec.js";
 import { loadCliConfig } from "./config.js";
-import { CliExit, exitCodes } from "./exit.js";
+import { exitCodes } from "./exit.js";
 
 interface BuildOptions {
   ref?: string;
@@ -50,10 +50,8 @@ export function registerBuildCommand(program: Command): void {
     .option("--json", "print one JSON object per event")
     .option("--dry-run", "kaniko mode: print the Kubernetes objects a build would create (JSON lines, secret data redacted) and create nothing")
     .action(async (source: string, opts: BuildOptions) => {
-      // The failed line is already printed; the CLI's entry point turns a
-      // message-less CliExit into the exit code (it overwrites process.exitCode).
-      const code = await runBuildCommand(source, opts);
-      if (code !== exitCodes.ok) throw new CliExit(code, "");
+      // The failed line is already printed; the entry point keeps this code.
+      process.exitCode = await runBuildCommand(source, opts);
     });
 }
 

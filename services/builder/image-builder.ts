@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { Secret } from "../../libs/secret/secret.js";
+import type { RegistryClientOptions } from "../../libs/registry/registry-options.js";
 
 /**
  * One build as every mode sees it: the context arrives as an uncompressed tar
@@ -34,18 +35,12 @@ export interface BuildJobArg {
   readonly value: string | Secret;
 }
 
-/** A resolved registry destination with credentials as values. */
-export interface PushTarget {
-  readonly url: string;
+/**
+ * A resolved registry destination with credentials as values: what the
+ * registry client takes, plus the project the reference is qualified with.
+ */
+export interface PushTarget extends RegistryClientOptions {
   readonly project: string;
-  readonly type: "" | "ecr";
-  readonly insecure: boolean;
-  readonly username: string;
-  readonly password: Secret | undefined;
-  readonly caPem: string;
-  readonly clientCertPem: string;
-  readonly clientKeyPem: Secret | undefined;
-  readonly awsRegion: string;
 }
 
 /** What a mode reports while it builds. */

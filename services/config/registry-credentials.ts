@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import type { RegistryConfig } from "../../libs/config/config-types.js";
+import type { RegistryClientOptions } from "../../libs/registry/registry-options.js";
 import { Secret } from "../../libs/secret/secret.js";
 
 /** A registry file (password, CA, client certificate or key) that cannot be read now. */
@@ -11,17 +12,8 @@ export class RegistryFileError extends DomainError {
 }
 
 /** A registry destination with its credentials as values, ready to hand to a pusher. */
-export interface RegistryCredentials {
-  readonly url: string;
+export interface RegistryCredentials extends RegistryClientOptions {
   readonly project: string;
-  readonly type: "" | "ecr";
-  readonly insecure: boolean;
-  readonly username: string;
-  readonly password: Secret | undefined;
-  readonly caPem: string;
-  readonly clientCertPem: string;
-  readonly clientKeyPem: Secret | undefined;
-  readonly awsRegion: string;
 }
 
 /**

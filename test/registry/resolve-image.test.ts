@@ -13,6 +13,7 @@ import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
 import { createErrorInterceptor } from "../../libs/rpc/errors.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
 import { Secret } from "../../libs/secret/secret.js";
+import { createEngine } from "../../libs/engine/engine.js";
 import { createEngineImageLocator, createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService } from "../../services/resolver/service.js";
@@ -139,7 +140,7 @@ describe("ResolveImage against the local engine when no registry is configured",
   after(async () => { for (const t of tags) await removeImage(docker, t); });
 
   it("finds an image the engine holds under the generated local name, and reports one it lacks", async () => {
-    const resolver = resolverClient(createEngineImageLocator(docker), undefined);
+    const resolver = resolverClient(createEngineImageLocator(await createEngine({ command: "docker" })), undefined);
     const s = spec({ appId: `app_dev_${id}` });
     const missing = await resolver.resolveImage({ spec: s });
     assert.equal(missing.exists, false);

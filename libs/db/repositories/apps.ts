@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { DomainError } from "../../errors/domain-error.js";
 import type { AppRow, DatabaseSchema } from "../tables.js";
 import type { AppRecord, BuildArgRecord } from "../records.js";
 
@@ -23,7 +24,7 @@ export async function putApp(db: Kysely<DatabaseSchema>, app: AppRecord): Promis
     .onConflict((oc) => oc.column("id").doUpdateSet(changes))
     .execute();
   const stored = await getApp(db, app.id);
-  if (!stored) throw new Error(`app ${app.id} vanished after being stored`);
+  if (!stored) throw new DomainError("internal", `app ${app.id} was stored but cannot be read back`);
   return stored;
 }
 

@@ -25,7 +25,7 @@ import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { cliEnv, repoRoot } from "../delegate/fixtures/cli.js";
+import { cliEnv, repoRoot } from "../helpers/buildplane-cli.js";
 import { startNode, type TestNode } from "../delegate/fixtures/start-node.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { runCommand } from "../helpers/run-command.js";

@@ -7,7 +7,7 @@ import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { makeTestCerts, type TestCerts } from "../helpers/test-certs.js";
-import { cliEnv, runCli, type CliRun } from "./fixtures/cli.js";
+import { cliEnv, runCli, type CliRun } from "../helpers/buildplane-cli.js";
 import { startServe, type TestNode } from "./fixtures/start-node.js";
 import { removeTestImages } from "./fixtures/test-images.js";
 

@@ -11,7 +11,7 @@ import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { checkDigest, plainTarget } from "./fixtures/build-fixtures.js";
-import { cliEnv, runCli, type CliRun } from "./fixtures/cli.js";
+import { cliEnv, runCli, type CliRun } from "../helpers/buildplane-cli.js";
 import { startNode, startServe, type TestNode } from "./fixtures/start-node.js";
 import { removeTestImages } from "./fixtures/test-images.js";
 

@@ -1,12 +1,8 @@
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { cliEnv, runCli as runBuildplane, type CliRun } from "../helpers/buildplane-cli.js";
 import type { TestRegistry } from "../helpers/start-registry.js";
 import type { TestApiServer } from "./test-api-server.js";
-
-/** The repository root, where `bin/buildplane.js` lives. */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Writes a kubeconfig file (JSON is YAML) whose current context is the stand-in API server. */
 export async function writeKubeconfig(api: TestApiServer, dir: string, namespace: string): Promise<string> {
@@ -65,39 +61,17 @@ export async function writeKanikoConfig(c: KanikoConfigFile): Promise<string> {
   return path;
 }
 
-/** A finished `buildplane` run. */
-export interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliRun };
 
 /**
- * Runs `node bin/buildplane.js args…` to its end (killed after `timeoutMs`),
- * with this process's environment minus every `BUILDPLANE_*`, `KUBECONFIG`
- * and `KUBERNETES_SERVICE_HOST`, so only the test's files apply, plus `extra`.
+ * Runs `node bin/buildplane.js args…` to its end (killed after `timeoutMs`)
+ * with the shared CLI runner, also dropping `KUBECONFIG` and
+ * `KUBERNETES_SERVICE_HOST`, so only the test's files apply, plus `extra`.
  */
 export function runCli(args: readonly string[], extra: NodeJS.ProcessEnv = {}, timeoutMs = 180_000): Promise<CliRun> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("BUILDPLANE_") && k !== "KUBECONFIG" && k !== "KUBERNETES_SERVICE_HOST") env[k] = v;
-  }
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin/buildplane.js"), ...args], { cwd: repoRoot, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    const killOnExit = (): void => void child.kill("SIGKILL");
-    process.once("exit", killOnExit);
-    child.once("error", fail);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      process.removeListener("exit", killOnExit);
-      done({ code, stdout, stderr });
-    });
-  });
+  const env = cliEnv(extra);
+  for (const k of ["KUBECONFIG", "KUBERNETES_SERVICE_HOST"]) if (!(k in extra)) delete env[k];
+  return runBuildplane(args, env, timeoutMs);
 }
 
 /** The run's output, for assertion messages. */

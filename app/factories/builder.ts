@@ -5,6 +5,7 @@ import { createEngine, type Engine } from "../../libs/engine/engine.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { parseReference } from "../../libs/image/reference.js";
+import type { CredentialSource } from "../../libs/registry/credentials.js";
 import { createEcrCredentials, ecrRegion } from "../../libs/registry/ecr-credentials.js";
 import { createSdkEcrTokenClient } from "../../libs/registry/ecr-sdk-client.js";
 import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
@@ -42,7 +43,7 @@ const modeFactories: Record<ModeKind, (config: ResolvedConfig, engine: () => Pro
       maxUploadBytes: config.builder.maxUploadBytes,
       tls: nodeTls(config),
       checkDigest: async (reference, target, signal) => manifestDigest(createRegistryClient(target), reference, signal),
-      resolvePushTarget: resolveEcrTarget,
+      resolvePushTarget: createEcrTargetResolver(),
     });
   },
 };
@@ -145,14 +146,27 @@ async function manifestDigest(client: RegistryClient, reference: string, signal:
   return (await client.headManifest(ref.path, ref.digest ?? ref.tag ?? "latest", signal))?.digest;
 }
 
-/** ECR destinations become a short-lived token obtained here, so builder nodes need no cloud identity. */
-async function resolveEcrTarget(target: PushTarget, signal: AbortSignal): Promise<PushTarget> {
-  if (target.type !== "ecr") return target;
-  const host = registryHost(target.url);
-  const region = ecrRegion(host, target.awsRegion);
-  const creds = await createEcrCredentials(createSdkEcrTokenClient({ region }), host, region).get(signal);
-  if (!creds) throw new DomainError("unauthenticated", `no ECR token was issued for ${host}`);
-  return { ...target, type: "", username: creds.username, password: creds.password };
+/**
+ * ECR destinations become a short-lived token obtained here, so builder
+ * nodes need no cloud identity. One credential source per registry and
+ * region keeps each token until it expires instead of asking AWS per build.
+ */
+function createEcrTargetResolver(): (target: PushTarget, signal: AbortSignal) => Promise<PushTarget> {
+  const sources = new Map<string, CredentialSource>();
+  return async (target, signal) => {
+    if (target.type !== "ecr") return target;
+    const host = registryHost(target.url);
+    const region = ecrRegion(host, target.awsRegion);
+    const key = `${host}\0${region}`;
+    let source = sources.get(key);
+    if (!source) {
+      source = createEcrCredentials(createSdkEcrTokenClient({ region }), host, region);
+      sources.set(key, source);
+    }
+    const creds = await source.get(signal);
+    if (!creds) throw new DomainError("unauthenticated", `no ECR token was issued for ${host}`);
+    return { ...target, type: "", username: creds.username, password: creds.password };
+  };
 }
 
 function lazyEngine(engine: () => Promise<Engine>): CommandEngine {

@@ -12,8 +12,10 @@ export class MigrationFailedError extends DomainError {
 
 /**
  * Brings the schema to the latest migration; a no-op when it is already
- * there. Processes starting together on one SQLite file may see "database is
- * locked" from kysely's migration transaction: that is retried.
+ * there. Each run is one transaction holding the database's migration lock
+ * (Postgres: an advisory lock; SQLite: the write lock, see the SQLite
+ * bundle), so processes starting together apply each migration once. One
+ * that waited past SQLite's busy timeout sees "database is locked": retried.
  */
 export async function migrateToLatest<T>(db: Kysely<T>, signal?: AbortSignal): Promise<string[]> {
   const migrator = new Migrator({ db, provider: createMigrationProvider() });

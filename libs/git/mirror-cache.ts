@@ -17,6 +17,8 @@ export interface MirrorCacheOptions {
   readonly maxEntries: number;
   /** Limit of one fetch; 0 means none. */
   readonly timeoutMs: number;
+  /** Deletes an evicted mirror's folder; default `rm -r`. */
+  readonly removeDir?: (dir: string) => Promise<void>;
 }
 
 /** A mirror held for use; it is never evicted until released. */
@@ -61,6 +63,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
   const knownHosts = join(opts.root, "known_hosts");
   const max = opts.maxEntries > 0 ? opts.maxEntries : DEFAULT_MIRROR_ENTRIES;
   let scanned: Promise<void> | undefined;
+  const removeDir = opts.removeDir ?? ((dir: string) => rm(dir, { recursive: true, force: true }));
 
   const scan = async () => {
     await mkdir(opts.root, { recursive: true });
@@ -80,7 +83,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
       if (entries.size <= max) return;
       if (e.refs > 0) continue;
       entries.delete(key);
-      const removal = rm(e.dir, { recursive: true, force: true }).finally(() => evicting.delete(key));
+      const removal = removeDir(e.dir).finally(() => evicting.delete(key));
       evicting.set(key, removal);
       await removal;
     }

@@ -3,7 +3,6 @@ import type { DbBundle, DbCapabilities, LogWaker } from "./db-bundle.js";
 import type { DatabaseSchema } from "./tables.js";
 import { parseDbConnection, type DbTarget } from "./connection-string.js";
 import { createSqliteBundle } from "./sqlite/bundle.js";
-import { createPostgresBundle } from "./postgres/bundle.js";
 import { DatabaseUnreachableError } from "./errors.js";
 import { migrateToLatest } from "./migrations/migrate.js";
 import { DomainError } from "../errors/domain-error.js";
@@ -36,9 +35,10 @@ export interface OpenDatabaseOptions {
   readonly signal?: AbortSignal;
 }
 
-const bundles: { [K in DbTarget["kind"]]: (t: Extract<DbTarget, { kind: K }>, o: { poolSize: number; busyTimeoutMs: number }) => DbBundle } = {
-  sqlite: (t, o) => createSqliteBundle(t.path, o),
-  postgres: (t, o) => createPostgresBundle(t, o),
+// `pg` is loaded only by installs that use Postgres.
+const bundles: { [K in DbTarget["kind"]]: (t: Extract<DbTarget, { kind: K }>, o: { poolSize: number; busyTimeoutMs: number }) => Promise<DbBundle> } = {
+  sqlite: async (t, o) => createSqliteBundle(t.path, o),
+  postgres: async (t, o) => (await import("./postgres/bundle.js")).createPostgresBundle(t, o),
 };
 
 /**
@@ -49,7 +49,7 @@ const bundles: { [K in DbTarget["kind"]]: (t: Extract<DbTarget, { kind: K }>, o:
 export async function openDatabase(dbConnection: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDbConnection(dbConnection);
   const bundleOpts = { poolSize: opts.poolSize ?? 10, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 };
-  const bundle = target.kind === "sqlite" ? bundles.sqlite(target, bundleOpts) : bundles.postgres(target, bundleOpts);
+  const bundle = await (target.kind === "sqlite" ? bundles.sqlite(target, bundleOpts) : bundles.postgres(target, bundleOpts));
   opts.onHealth?.(false);
   await waitUntilReachable(bundle, opts);
   const db = new Kysely<DatabaseSchema>({ dialect: bundle.dialect });

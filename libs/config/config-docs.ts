@@ -127,8 +127,8 @@ The seed's builder-node config (\`[http] host = "0.0.0.0"\`,
 \`[security] admin_over_tcp = true\`) loads unchanged. A builder node needs
 no registry of its own (the main install sends it). It needs the shared
 token to accept delegated builds (set \`BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN\`
-or \`[system] builder_auth_token\`); without one it rejects every delegated
-build as unauthenticated.
+or \`[system] builder_auth_token\`); with \`admin_over_tcp = true\` and no
+token it refuses to start, since anyone on the network could build and push.
 
 ### Secrets
 

@@ -130,7 +130,7 @@ export const configSchema: readonly SectionSpec[] = [
       int("max_build_wait_secs", 120, 0, "Longest wait in the build queue before the build fails."),
       bool("use_image_pre_build_step", true, "Build images before an app update is committed."),
       str("container_builder", "", "Accepted for compatibility with OpenRun files; not used.", { unused: true }),
-      int("git_checkout_cache_entries", 0, 0, "Checkouts kept in the shared checkout cache; 0 disables the cache."),
+      int("git_checkout_cache_entries", 0, 0, "Git mirrors kept in the shared checkout cache (least recently used ones beyond it are removed when idle); 0 keeps the default bound of 32."),
       int("git_remote_check_interval_secs", 0, 0, "How long a resolved branch head is reused; 0 resolves every time."),
       int("git_operation_timeout_secs", 600, 1, "Timeout of each remote git operation (list, clone, fetch)."),
       int("max_log_lines_per_build", 100000, 1, "Most log lines stored for one build."),

@@ -1,3 +1,4 @@
+import { rootCertificates } from "node:tls";
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
@@ -46,7 +47,7 @@ export function createGrpcNode(options: GrpcNodeOptions): BuilderNode {
     options.url,
     { pingIntervalMs: ping, pingTimeoutMs: ping, pingIdleConnection: false, idleConnectionTimeoutMs: 60_000 },
     {
-      ...(tls?.caPem ? { ca: tls.caPem } : {}),
+      ...(tls?.caPem ? { ca: [...rootCertificates, tls.caPem] } : {}),
       ...(tls?.certPem ? { cert: tls.certPem } : {}),
       ...(tls?.keyPem ? { key: tls.keyPem.unwrap() } : {}),
     },

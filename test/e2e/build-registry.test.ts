@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir } from "../helpers/temp-dir.js";
-import { makeAppRepo, removeImages } from "./app-fixture.js";
+import { imageExists, makeAppRepo, removeImages } from "./app-fixture.js";
 import { cliEnv, describeRun, runCli, type CliResult } from "./cli-process.js";
 
 /** The status of `HEAD /v2/<path>/manifests/<tag>` for a qualified reference. */
@@ -66,6 +66,7 @@ describe("buildplane build with a registry", () => {
     const first = await runCli(args, cliEnv(a.path, extra));
     const image = String(first.last?.["image"] ?? "");
     local.push(image.slice(registry.host.length + 1), image);
+    assert.ok(await imageExists("docker", image.slice(registry.host.length + 1)), "the local image is kept after the push");
     const second = await runCli(args, cliEnv(b.path, extra));
     await assertPushedThenFound(registry, "", first, second);
   });

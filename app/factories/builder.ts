@@ -9,12 +9,13 @@ import type { CredentialSource } from "../../libs/registry/credentials.js";
 import { createEcrCredentials, ecrRegion } from "../../libs/registry/ecr-credentials.js";
 import { createSdkEcrTokenClient } from "../../libs/registry/ecr-sdk-client.js";
 import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
-import { createRegistryClient, type RegistryClient } from "../../libs/registry/registry-client.js";
+import type { RegistryClient } from "../../libs/registry/registry-client.js";
+import { createRegistryClientPool, type RegistryClientPool } from "../../libs/registry/registry-client-pool.js";
 import { loadRegistryOptions, registryHost } from "../../libs/registry/registry-options.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
-import { createCommandBuilder, type CommandEngine } from "../../services/builder/command/command-builder.js";
+import { createCommandBuilder, type CommandEngine, type PushArchive } from "../../services/builder/command/command-builder.js";
 import { createDelegateBuilder, type DelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
 import type { NodeTlsOptions } from "../../services/builder/delegate/grpc-node.js";
 import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/delegate/node-guard.js";
@@ -25,13 +26,20 @@ import { createBuilderService } from "../../services/builder/service.js";
 import type { ServiceContext } from "../service-registry.js";
 type ModeKind = EffectiveBuilderMode["kind"];
 
-/** How each builder mode is built: exhaustive, so a new mode breaks the compile until handled. */
-const modeFactories: Record<ModeKind, (config: ResolvedConfig, engine: () => Promise<Engine>, ctx: ServiceContext) => ImageBuilder> = {
-  command: (_config, engine) => createCommandBuilder({ engine: lazyEngine(engine), push: pushToRegistry }),
+/**
+ * How each builder mode is built: exhaustive, so a new mode breaks the
+ * compile until handled. `registries` is the builder's one client per
+ * registry destination, for its pushes and digest checks.
+ */
+const modeFactories: Record<
+  ModeKind,
+  (config: ResolvedConfig, engine: () => Promise<Engine>, ctx: ServiceContext, registries: RegistryClientPool) => ImageBuilder
+> = {
+  command: (_config, engine, _ctx, registries) => createCommandBuilder({ engine: lazyEngine(engine), push: pushToRegistry(registries) }),
   // The Kubernetes client loads only when this mode is chosen.
-  kaniko: (config, _engine, ctx) =>
-    lazyImageBuilder("kaniko", import("./kaniko.js").then((m) => m.createKanikoMode(config, ctx, checkPushed(config)))),
-  delegate: (config) => {
+  kaniko: (config, _engine, ctx, registries) =>
+    lazyImageBuilder("kaniko", import("./kaniko.js").then((m) => m.createKanikoMode(config, ctx, checkPushed(config, registries)))),
+  delegate: (config, _engine, _ctx, registries) => {
     const mode = config.builder.effectiveMode;
     const token = config.system.builderAuthToken;
     if (mode.kind !== "delegate" || token === undefined) {
@@ -42,7 +50,7 @@ const modeFactories: Record<ModeKind, (config: ResolvedConfig, engine: () => Pro
       token,
       maxUploadBytes: config.builder.maxUploadBytes,
       tls: nodeTls(config),
-      checkDigest: async (reference, target, signal) => manifestDigest(createRegistryClient(target), reference, signal),
+      checkDigest: async (reference, target, signal) => registries.use(target, (client) => manifestDigest(client, reference, signal)),
       resolvePushTarget: createEcrTargetResolver(),
     });
   },
@@ -65,7 +73,10 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     return engine;
   };
   const mode = config.builder.effectiveMode.kind;
-  const builder = modeFactories[mode](config, getEngine, ctx);
+  // Kept for the builder's life, so tokens and sockets outlive one push; closed after the builder (clean-ups run in reverse).
+  const registries = createRegistryClientPool();
+  ctx.defer(async () => registries.close());
+  const builder = modeFactories[mode](config, getEngine, ctx, registries);
   ctx.defer(() => builder.close());
   const slots = createBuildSlots({ capacity: config.system.maxConcurrentBuilds, maxWaitSecs: config.system.maxBuildWaitSecs });
   const service = createBuilderService({
@@ -101,9 +112,10 @@ function nodeTls(config: ResolvedConfig): NodeTlsOptions | undefined {
 }
 
 /** The registry check after a build reported its push: the digest there, or dataLoss. */
-function checkPushed(config: ResolvedConfig): (reference: string, signal: AbortSignal) => Promise<string> {
+function checkPushed(config: ResolvedConfig, registries: RegistryClientPool): (reference: string, signal: AbortSignal) => Promise<string> {
   return async (reference, signal) => {
-    const digest = await manifestDigest(createRegistryClient(await loadRegistryOptions(config.registry)), reference, signal);
+    const options = await loadRegistryOptions(config.registry);
+    const digest = await registries.use(options, (client) => manifestDigest(client, reference, signal));
     if (digest === undefined) throw new DomainError("dataLoss", `the build reported a push of ${reference}, but the registry does not have it`);
     return digest;
   };
@@ -176,5 +188,8 @@ function lazyEngine(engine: () => Promise<Engine>): CommandEngine {
   };
 }
 
-const pushToRegistry: Parameters<typeof createCommandBuilder>[0]["push"] = async (archive, reference, target, signal) =>
-  (await pushImageArchive(createRegistryClient(target), archive, reference, { signal })).digest;
+/** The command mode's push, through the builder's client for the target. */
+function pushToRegistry(registries: RegistryClientPool): PushArchive {
+  return async (archive, reference, target, signal) =>
+    registries.use(target, async (client) => (await pushImageArchive(client, archive, reference, { signal })).digest);
+}

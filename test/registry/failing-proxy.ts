@@ -10,16 +10,22 @@ export interface FailingProxy {
 
 /**
  * Forwards every request to `target` (host:port, plain HTTP) except the
- * first `failures`, which get `status` (503 by default): the registry
- * behind a flaky load balancer, for retry tests.
+ * first `failures` that `matches` accepts (every request by default), which
+ * get `status` (503 by default): the registry behind a flaky load balancer,
+ * for retry tests.
  */
-export async function startFailingProxy(target: string, failures: number, status = 503): Promise<FailingProxy> {
+export async function startFailingProxy(
+  target: string,
+  failures: number,
+  status = 503,
+  matches: (method: string, path: string) => boolean = () => true,
+): Promise<FailingProxy> {
   const seen: string[] = [];
   let failed = 0;
   const [targetHost, targetPort] = target.split(":");
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method ?? ""} ${req.url ?? ""}`);
-    if (failed < failures) {
+    if (failed < failures && matches(req.method ?? "", req.url ?? "")) {
       failed++;
       req.resume();
       res.writeHead(status, { "content-type": "text/plain" }).end("try again");

@@ -145,3 +145,30 @@ describe("registry client with the token flow (a token server of the test's own,
     } finally { client.close(); }
   });
 });
+
+describe("registry client with a token service announcing tokens of one second (expires_in: 1)", () => {
+  let reg: TestRegistry;
+  let tokens: TokenServer;
+  let dir: TempDir;
+  const username = "robot";
+  const password = "robot-secret-2";
+  before(async () => {
+    dir = await tempDir();
+    tokens = await startTokenServer(dir.path, username, password, 1);
+    reg = await startRegistry({
+      extraConfig: { auth: { token: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootcertbundle: tokens.rootCertBundle } } },
+    });
+  });
+  after(async () => { await reg.stop(); await tokens.stop(); await dir.remove(); });
+
+  it("asks the token service again once the token expired", async () => {
+    const client = createRegistryClient(optionsFor(reg, { insecure: true, username, password: new Secret(password) }));
+    try {
+      assert.equal(await client.headManifest("short/app", "t1"), undefined);
+      assert.deepEqual(tokens.requests, [["repository:short/app:pull"]]);
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // past expires_in, so the cached token is stale
+      assert.equal(await client.headManifest("short/app", "t1"), undefined);
+      assert.deepEqual(tokens.requests, [["repository:short/app:pull"], ["repository:short/app:pull"]]);
+    } finally { client.close(); }
+  });
+});

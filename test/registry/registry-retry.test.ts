@@ -67,6 +67,20 @@ describe("registry client retries", () => {
     } finally { client.close(); await proxy.stop(); }
   });
 
+  it("never retries a 403 that a proxy of the test's own answers to the manifest HEAD, and reports permissionDenied", async () => {
+    const proxy = await startFailingProxy(reg.host, 100, 403, (method) => method === "HEAD");
+    const attempts: number[] = [];
+    const client = createRegistryClient(optionsFor(reg, { url: proxy.host, insecure: true }), { retry: fast, onRetry: (_e, a) => attempts.push(a) });
+    try {
+      await assert.rejects(
+        client.headManifest("a/b", "t"),
+        errorWith("permissionDenied", new RegExp(`^registry "${proxy.host}" denied anonymous access to HEAD /v2/a/b/manifests/t$`)),
+      );
+      assert.deepEqual(attempts, []);
+      assert.deepEqual(proxy.seen, ["GET /v2/", "HEAD /v2/a/b/manifests/t"]);
+    } finally { client.close(); await proxy.stop(); }
+  });
+
   it("never retries a 404", async () => {
     const proxy = await startFailingProxy(reg.host, 0);
     const attempts: number[] = [];

@@ -20,9 +20,10 @@ export interface TokenServer {
  * Issues ES256 JWTs as the distribution token spec describes: the signing
  * certificate travels in the `x5c` header and is trusted by the registry
  * through `rootcertbundle`. Only `username`/`password` get tokens; every
- * requested action is granted.
+ * requested action is granted. `expiresInSecs` is the `expires_in` the
+ * answers announce (the JWTs themselves stay valid for five minutes).
  */
-export async function startTokenServer(dir: string, username: string, password: string): Promise<TokenServer> {
+export async function startTokenServer(dir: string, username: string, password: string, expiresInSecs = 300): Promise<TokenServer> {
   const keyPath = join(dir, "token.key");
   const certPath = join(dir, "token.pem");
   await runCommand("openssl", [
@@ -55,7 +56,7 @@ export async function startTokenServer(dir: string, username: string, password: 
     const input = `${b64({ typ: "JWT", alg: "ES256", x5c: [certDer] })}.${b64(claims)}`;
     const signature = sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" }).toString("base64url");
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ token: `${input}.${signature}`, expires_in: 300, issued_at: new Date().toISOString() }));
+    res.end(JSON.stringify({ token: `${input}.${signature}`, expires_in: expiresInSecs, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

@@ -1,19 +1,21 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import type { V1Pod } from "@kubernetes/client-node";
 import { Secret } from "../../libs/secret/secret.js";
 import type { BuildProgress } from "../../services/builder/image-builder.js";
 import { createKanikoBuilder } from "../../services/builder/kaniko/kaniko-builder.js";
 import { resolveKanikoOptions, type KanikoOptions } from "../../services/builder/kaniko/kaniko-options.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { buildJob, checkDigestIn } from "./kaniko-fixtures.js";
+import type { KubeObject } from "./kube-store.js";
 import { startTestApiServer, type TestApiServer } from "./test-api-server.js";
 
 let reg: TestRegistry;
 before(async () => { reg = await startRegistry({ htpasswd: true }); });
 after(async () => { await reg.stop(); });
 
-async function withServer(fn: (api: TestApiServer) => Promise<void>): Promise<void> {
-  const api = await startTestApiServer();
+async function withServer(fn: (api: TestApiServer) => Promise<void>, opts: Parameters<typeof startTestApiServer>[0] = {}): Promise<void> {
+  const api = await startTestApiServer(opts);
   try { await fn(api); } finally { await api.close(); }
 }
 
@@ -42,7 +44,7 @@ function rejectsWith(code: string, pattern: RegExp) {
   };
 }
 
-test("with a stand-in Kubernetes API server, a kaniko build pushes a real image to an authenticated registry and streams its log first", async () => {
+test("with a stand-in Kubernetes API server, a kaniko build pushes a real image to an authenticated registry, streams its log first and has its Secrets owned by its Job", async () => {
   await withServer(async (api) => {
     const specs: string[] = [];
     api.store.subscribe(undefined, (e) => specs.push(JSON.stringify(e.object)));
@@ -50,7 +52,15 @@ test("with a stand-in Kubernetes API server, a kaniko build pushes a real image 
       args: [{ name: "TOKEN", value: new Secret("tok-value-123") }, { name: "PLAIN", value: "visible" }],
     });
     const events: BuildProgress[] = [];
-    const out = await builder(api).build(job, (p) => events.push(p), new AbortController().signal);
+    // What the API server holds while the build runs: the Job and the Secrets' owner references.
+    let during: { job: KubeObject[]; secrets: KubeObject[] } | undefined;
+    const onProgress = (p: BuildProgress) => {
+      events.push(p);
+      if (p.type === "log" && p.stream === "system" && p.text.includes("sending the build context")) {
+        during = { job: api.store.list("jobs", "builds", null), secrets: api.store.list("secrets", "builds", null) };
+      }
+    };
+    const out = await builder(api).build(job, onProgress, new AbortController().signal);
     assert.equal(out.reference, job.reference);
     assert.match(out.digest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(out.digest, await checkDigestIn(reg)(job.reference, AbortSignal.timeout(5000)));
@@ -61,6 +71,14 @@ test("with a stand-in Kubernetes API server, a kaniko build pushes a real image 
     assert.ok(jobSpecs.length > 0);
     for (const s of jobSpecs) assert.ok(!s.includes("tok-value-123"), "the secret arg never appears in a Job or pod");
     assert.ok(!JSON.stringify(events).includes("tok-value-123"), "nor in the log");
+    const [made] = during?.job ?? [];
+    assert.equal(during?.job.length, 1);
+    assert.match(made?.metadata?.uid ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(during?.secrets.length, 2, "the docker config and the secret args");
+    for (const s of during?.secrets ?? []) {
+      assert.deepEqual(s.metadata?.ownerReferences, [{ apiVersion: "batch/v1", kind: "Job", name: made?.metadata?.name, uid: made?.metadata?.uid, blockOwnerDeletion: true, controller: false }],
+        `Secret ${s.metadata?.name} is owned by the Job, so the garbage collector removes it with the Job`);
+    }
     await settle(api);
   });
 });
@@ -116,6 +134,30 @@ test("with a stand-in Kubernetes API server, a build past its deadline fails wit
     const job = buildJob(reg, "FROM local/busybox:1\nRUN busybox sleep 60\n");
     await assert.rejects(builder(api, { buildTimeoutSecs: 2 }).build(job, () => undefined, new AbortController().signal),
       rejectsWith("deadlineExceeded", /^kaniko job "bp-cli-kanikotest-[a-z0-9]+" exceeded its deadline of 2s$/));
+    await settle(api);
+  });
+});
+
+test("with a stand-in Kubernetes API server whose kubelet kills the container at the deadline (exit 137 reported before the pod goes, as on a real cluster), the build fails with deadlineExceeded", async () => {
+  await withServer(async (api) => {
+    const exits: number[] = [];
+    api.store.subscribe(undefined, (e) => {
+      const code = (e.object as V1Pod).status?.containerStatuses?.[0]?.state?.terminated?.exitCode;
+      if (e.resource === "pods" && e.type === "MODIFIED" && code !== undefined) exits.push(code);
+    });
+    const job = buildJob(reg, "FROM local/busybox:1\nRUN busybox sleep 60\n");
+    await assert.rejects(builder(api, { buildTimeoutSecs: 2 }).build(job, () => undefined, new AbortController().signal),
+      rejectsWith("deadlineExceeded", /^kaniko job "bp-cli-kanikotest-[a-z0-9]+" exceeded its deadline of 2s$/));
+    assert.deepEqual(exits, [137], "the container was reported killed, not the pod deleted outright");
+    await settle(api);
+  }, { deadline: "terminate" });
+});
+
+test("with a stand-in Kubernetes API server, a pod still ContainerCreating after pod_start_timeout_secs fails the build with unavailable naming the pod, and leaves nothing", async () => {
+  await withServer(async (api) => {
+    const job = buildJob(reg, "FROM local/busybox:1\n");
+    await assert.rejects(builder(api, { kanikoImage: "test/pull-hangs:1", podStartTimeoutSecs: 1 }).build(job, () => undefined, new AbortController().signal),
+      rejectsWith("unavailable", /^kaniko pod "bp-cli-kanikotest-[a-z0-9]+-[a-z0-9]{5}" did not start: StartTimeout: not running after 1s \(last state ContainerCreating\)$/));
     await settle(api);
   });
 });

@@ -74,7 +74,7 @@ test("with a stand-in Kubernetes API server, build --dry-run prints the Secrets 
   for (const r of ["jobs", "secrets", "pods"] as const) assert.equal(api.store.count(r, ns), 0);
 });
 
-test("build --dry-run in a mode other than kaniko exits 2 and says which mode is in effect", async () => {
+test("with a stand-in Kubernetes API server configured, build --dry-run in a mode other than kaniko exits 2, says which mode is in effect and creates nothing", async () => {
   const sub = await tempDir("buildplane-kube-dry-run-");
   try {
     const config = await writeKanikoConfig({ dir: sub.path, kubeconfig, namespace: ns, registry: reg, mode: "command" });
@@ -82,18 +82,20 @@ test("build --dry-run in a mode other than kaniko exits 2 and says which mode is
     assert.equal(run.code, 2, describeRun(run));
     assert.equal(run.stdout, "");
     assert.equal(run.stderr, "buildplane: --dry-run shows the Kubernetes objects of builder.mode kaniko; the effective mode is command\n");
+    assert.deepEqual(events, [], "the API server saw no object created");
   } finally {
     await sub.remove();
   }
 });
 
-test("build --dry-run with --server exits 2: the plan comes from this machine's configuration", async () => {
+test("with a stand-in Kubernetes API server configured, build --dry-run with --server exits 2 and creates nothing: the plan comes from this machine's configuration", async () => {
   const sub = await tempDir("buildplane-kube-dry-run-");
   try {
     const config = await writeKanikoConfig({ dir: sub.path, kubeconfig, namespace: ns, registry: reg });
     const run = await runCli(["build", repo.url, "--dir", "app", "--config", config, "--server", "http://127.0.0.1:1", "--dry-run"]);
     assert.equal(run.code, 2, describeRun(run));
     assert.equal(run.stderr, "buildplane: --dry-run plans with this machine's configuration and cannot be combined with --server\n");
+    assert.deepEqual(events, [], "the API server saw no object created");
   } finally {
     await sub.remove();
   }

@@ -48,7 +48,16 @@ function buildIdsIn(api: TestApiServer, resource: "jobs" | "secrets" | "pods"): 
   return api.store.list(resource, ns, null).map((o) => o.metadata?.labels?.["buildplane.dev/build-id"] ?? "").sort();
 }
 
-test("with a stand-in Kubernetes API server, the kaniko builder sweeps at start: leftovers of final or unknown builds go, those of live builds stay", async () => {
+/** Polls until `check` holds, at most `ms`. */
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("with a stand-in Kubernetes API server, the kaniko builder sweeps at start: leftovers of final, abandoned (lease lapsed) or unknown builds go, those of live builds stay", async () => {
   const api = await startTestApiServer();
   const reg = await startRegistry();
   const dir = await tempDir("buildplane-kube-sweep-");
@@ -70,16 +79,22 @@ test("with a stand-in Kubernetes API server, the kaniko builder sweeps at start:
     const running = await create(BuildStatus.RUNNING);
     const failed = await create(BuildStatus.FAILED);
     const canceled = await create(BuildStatus.CANCELED);
+    // A build whose builder died: bound to its lease, which lapses; the lease reaper marks it abandoned.
+    const imageKey = "key-lease-lapsed";
+    const { lease } = await records.clients.metadata.acquireLease({ key: `build:${imageKey}`, holder: "crashed-main", ttlMs: 50 });
+    const { build: bound } = await records.clients.metadata.createBuild({ build: { imageKey, mode: "kaniko", status: BuildStatus.RUNNING }, fencingToken: lease?.token ?? 0n });
+    const abandoned = bound?.id ?? "";
+    await until(async () => (await records.clients.metadata.getBuild({ id: abandoned })).build?.status === BuildStatus.ABANDONED, 15_000, "the lease reaper abandons the build");
     await records.close();
     const missing = "b_never_recorded";
     const installId = kanikoOptionsFromConfig(config).installId;
     const jobOf: Record<string, string> = {};
-    for (const id of [queued, running, failed, canceled, missing]) jobOf[id] = await leaveBuild(api, id, installId);
+    for (const id of [queued, running, failed, canceled, abandoned, missing]) jobOf[id] = await leaveBuild(api, id, installId);
     // Another install's build, unknown to this install's records, is not this sweeper's to judge.
     const foreign = "b_other_install";
     jobOf[foreign] = await leaveBuild(api, foreign, "0000000000000000");
     await new Promise((r) => setTimeout(r, 50)); // the Job controller makes the pods
-    assert.equal(api.store.count("pods", ns), 6);
+    assert.equal(api.store.count("pods", ns), 7);
 
     const swept = new Promise<Record<string, unknown>>((resolve, reject) => {
       const log: RpcLogger = {
@@ -89,8 +104,8 @@ test("with a stand-in Kubernetes API server, the kaniko builder sweeps at start:
       composed = composeServices({ config: staticConfigSource(config), services: ["config", "metadata", "builder"], log });
     });
     const fields = await swept;
-    assert.deepEqual([...(fields["jobs"] as string[])].sort(), [jobOf[failed], jobOf[canceled], jobOf[missing]].sort());
-    assert.equal((fields["secrets"] as string[]).length, 6, "two Secrets of each dead build");
+    assert.deepEqual([...(fields["jobs"] as string[])].sort(), [jobOf[failed], jobOf[canceled], jobOf[abandoned], jobOf[missing]].sort());
+    assert.equal((fields["secrets"] as string[]).length, 8, "two Secrets of each dead build");
     await new Promise((r) => setTimeout(r, 20)); // background propagation removes the pods
     const alive = [queued, running, foreign].sort();
     assert.deepEqual(buildIdsIn(api, "jobs"), alive);

@@ -4,6 +4,18 @@ import type { KubeObject, KubeStore } from "./kube-store.js";
 
 const podSuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
+export interface JobControllerOptions {
+  /**
+   * How `activeDeadlineSeconds` ends a Job's pods. `delete` (the default)
+   * removes them at once and marks the Job Failed. `terminate` does what a
+   * real cluster does (Kubernetes 1.31+): it marks the Job `FailureTarget`,
+   * deletes its pods gracefully (a `deletionTimestamp`: the kubelet kills the
+   * container, reports it terminated with exit code 137, then removes the
+   * pod), and adds `Failed` once no pod is left.
+   */
+  readonly deadline?: "delete" | "terminate";
+}
+
 /**
  * The Job controller of the test cluster: for a new Job it creates one pod
  * `<job>-<5 random chars>` from the template, labelled `job-name`,
@@ -11,18 +23,20 @@ const podSuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
  * (controller: true); it marks the Job Complete or Failed
  * (`BackoffLimitExceeded`; `backoffLimit` is taken as 0, no retries) from the
  * pod's phase, and at `activeDeadlineSeconds` deletes the running pod and
- * marks the Job Failed with reason `DeadlineExceeded`.
+ * marks the Job Failed with reason `DeadlineExceeded` (or, with
+ * `deadline: "terminate"`, ends the pod as a real cluster does).
  * `ttlSecondsAfterFinished` is ignored: finished Jobs stay until deleted,
  * which makes a missing clean-up visible to the tests.
  */
 export class JobController {
   readonly #timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly store: KubeStore) {
+  constructor(private readonly store: KubeStore, private readonly opts: JobControllerOptions = {}) {
     store.subscribe(undefined, (e) => {
       if (e.resource === "jobs" && e.type === "ADDED") setImmediate(() => this.#startJob(e.object as V1Job & KubeObject));
       if (e.resource === "jobs" && e.type === "DELETED") this.#clear(e.object);
       if (e.resource === "pods" && e.type === "MODIFIED") this.#podChanged(e.object as V1Pod & KubeObject);
+      if (e.resource === "pods" && e.type === "DELETED") this.#podGone(e.object as V1Pod & KubeObject);
     });
   }
 
@@ -53,15 +67,43 @@ export class JobController {
 
   #deadline(ns: string, name: string, uid: string): void {
     this.#timers.delete(uid);
+    if (this.opts.deadline === "terminate") { this.#terminate(ns, name, uid); return; }
     for (const p of this.store.list("pods", ns, `controller-uid=${uid}`)) {
       try { this.store.delete("pods", ns, p.metadata?.name ?? "", "Background"); } catch { /* gone */ }
     }
     this.#finish(ns, name, "Failed", "DeadlineExceeded", "Job was active longer than specified deadline");
   }
 
-  #podChanged(pod: V1Pod): void {
+  /** The deadline as Kubernetes 1.31+ handles it: `FailureTarget` first, pods deleted gracefully, `Failed` once they are gone. */
+  #terminate(ns: string, name: string, uid: string): void {
+    const reason = "DeadlineExceeded";
+    const message = "Job was active longer than specified deadline";
+    this.#setJob(ns, name, (j) => { j.status = { ...j.status, conditions: [...(j.status?.conditions ?? []), condition("FailureTarget", reason, message)] }; });
+    const pods = this.store.list("pods", ns, `controller-uid=${uid}`);
+    for (const p of pods) {
+      try {
+        this.store.update("pods", ns, p.metadata?.name ?? "", (o) => {
+          o.metadata = { ...o.metadata, deletionTimestamp: new Date().toISOString() as unknown as Date, deletionGracePeriodSeconds: 30 };
+        });
+      } catch { /* gone */ }
+    }
+    if (pods.length === 0) this.#finish(ns, name, "Failed", reason, message);
+  }
+
+  /** A pod of a Job marked `FailureTarget` went away: the Job fails, with the same reason, once none is left. */
+  #podGone(pod: V1Pod): void {
     const owner = pod.metadata?.ownerReferences?.find((r) => r.kind === "Job" && r.controller === true);
     if (owner === undefined) return;
+    const ns = pod.metadata?.namespace ?? "";
+    let target: V1JobCondition | undefined;
+    try { target = (this.store.get("jobs", ns, owner.name) as V1Job).status?.conditions?.find((c) => c.type === "FailureTarget"); } catch { return; }
+    if (target === undefined || this.store.list("pods", ns, `controller-uid=${owner.uid}`).length > 0) return;
+    this.#finish(ns, owner.name, "Failed", target.reason ?? "", target.message ?? "");
+  }
+
+  #podChanged(pod: V1Pod): void {
+    const owner = pod.metadata?.ownerReferences?.find((r) => r.kind === "Job" && r.controller === true);
+    if (owner === undefined || pod.metadata?.deletionTimestamp !== undefined) return; // a terminating pod is the deadline's, not a failure of its own
     const ns = pod.metadata?.namespace ?? "";
     if (pod.status?.phase === "Succeeded") this.#finish(ns, owner.name, "Complete", "", "");
     if (pod.status?.phase === "Failed") this.#finish(ns, owner.name, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
@@ -71,8 +113,8 @@ export class JobController {
     this.#setJob(ns, name, (j) => {
       if ((j.status?.conditions ?? []).some((c) => c.type === "Complete" || c.type === "Failed")) return;
       const now = new Date();
-      const c: V1JobCondition = { type, status: "True", lastProbeTime: now, lastTransitionTime: now, ...(reason ? { reason, message } : {}) };
-      j.status = { ...j.status, active: 0, ...(type === "Complete" ? { succeeded: 1, completionTime: now } : { failed: 1 }), conditions: [c] };
+      const c = condition(type, reason, message);
+      j.status = { ...j.status, active: 0, ...(type === "Complete" ? { succeeded: 1, completionTime: now } : { failed: 1 }), conditions: [...(j.status?.conditions ?? []), c] };
     });
     const uid = this.#uidOf(ns, name);
     if (uid !== undefined) this.#clear({ metadata: { uid } });
@@ -92,4 +134,9 @@ export class JobController {
     if (t !== undefined) clearTimeout(t);
     this.#timers.delete(uid);
   }
+}
+
+function condition(type: string, reason: string, message: string): V1JobCondition {
+  const now = new Date();
+  return { type, status: "True", lastProbeTime: now, lastTransitionTime: now, ...(reason ? { reason, message } : {}) };
 }

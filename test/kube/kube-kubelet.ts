@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import type { V1Container, V1ContainerStatus, V1Pod, V1PodCondition } from "@kubernetes/client-node";
 import type Docker from "dockerode";
-import { runKaniko } from "./kaniko-emulator.js";
+import { runKaniko, type KanikoExit } from "./kaniko-emulator.js";
 import type { KubeObject, KubeStore } from "./kube-store.js";
 
 /** The one node of the test cluster and its labels (a nodeSelector must match them). */
@@ -23,26 +23,44 @@ export interface ContainerRuntime {
  * secret volumes (waits while a Secret is missing, as kubelet retries),
  * resolves `secretKeyRef` env (`CreateContainerConfigError`), pulls the image
  * (any image named `test/unpullable…` gives `ErrImagePull` then
- * `ImagePullBackOff`), then runs the container: every image is run as the
- * Kaniko executor, really building with the local engine.
+ * `ImagePullBackOff`; one named `test/pull-hangs…` stays `ContainerCreating`,
+ * a pull that never ends), then runs the container: every image is run as
+ * the Kaniko executor, really building with the local engine. A pod given a
+ * `deletionTimestamp` (graceful deletion) has its container killed — reported
+ * terminated with exit code 137, as after SIGKILL — and is then removed.
  */
 export class Kubelet {
   readonly runtimes = new Map<string, ContainerRuntime>();
   readonly #aborts = new Map<string, AbortController>();
+  /** Kills the running container of a pod (by `ns/name`). */
+  readonly #kills = new Map<string, AbortController>();
+  readonly #terminating = new Set<string>();
 
   constructor(private readonly store: KubeStore, private readonly docker: Docker) {
     store.subscribe(undefined, (e) => {
       if (e.resource !== "pods") return;
       const key = `${e.object.metadata?.namespace}/${e.object.metadata?.name}`;
       if (e.type === "ADDED") void this.#start(e.object as V1Pod & KubeObject, key);
+      if (e.type === "MODIFIED" && e.object.metadata?.deletionTimestamp !== undefined) this.#terminate(e.object, key);
       if (e.type === "DELETED") {
         this.#aborts.get(key)?.abort();
         this.#aborts.delete(key);
+        this.#kills.delete(key);
+        this.#terminating.delete(key);
         const rt = this.runtimes.get(key);
         rt?.stdin.destroy();
         this.runtimes.delete(key);
       }
     });
+  }
+
+  /** Graceful deletion: kills a running container (its pod is removed once reported), removes a pod not running yet at once. */
+  #terminate(pod: KubeObject, key: string): void {
+    if (this.#terminating.has(key)) return;
+    this.#terminating.add(key);
+    const kill = this.#kills.get(key);
+    if (kill !== undefined) { kill.abort(); return; }
+    try { this.store.delete("pods", pod.metadata?.namespace ?? "", pod.metadata?.name ?? "", "Background"); } catch { /* gone */ }
   }
 
   async #start(pod: V1Pod, key: string): Promise<void> {
@@ -67,6 +85,7 @@ export class Kubelet {
     const files = await this.#mountSecrets(pod, ns, ac.signal);
     if (files === undefined) return;
     await tick();
+    if ((container.image ?? "").startsWith("test/pull-hangs")) return; // stays ContainerCreating
     if ((container.image ?? "").startsWith("test/unpullable")) {
       const msg = `failed to pull and unpack image "${container.image}": pull access denied, repository does not exist or may require authorization`;
       set((p) => { p.status = { ...p.status, containerStatuses: [status({ waiting: { reason: "ErrImagePull", message: msg } })] }; });
@@ -91,9 +110,14 @@ export class Kubelet {
     this.runtimes.set(key, rt);
     const startedAt = new Date();
     set((p) => { p.status = { ...p.status, phase: "Running", startTime: startedAt, conditions: [cond("PodScheduled", "True"), cond("Ready", "True")], containerStatuses: [status({ running: { startedAt } }, { ready: true, started: true })] }; });
-    const log = (line: string) => { rt.lines.push(line); for (const l of rt.listeners) l(line); };
+    const log = (line: string) => { if (rt.done) return; rt.lines.push(line); for (const l of rt.listeners) l(line); }; // a killed container says nothing more
+    const kill = new AbortController();
+    this.#kills.set(key, kill);
+    const killed = new Promise<KanikoExit>((r) => kill.signal.addEventListener("abort", () => r({ exitCode: 137, terminationMessage: "" }), { once: true }));
     // Without stdin (never attached, stdinOnce), Kaniko waits on tar://stdin forever, like the real one.
-    const exit = await runKaniko({ args: container.args ?? [], env, files, stdin: rt.stdin, log, signal: ac.signal }, this.docker);
+    const running = runKaniko({ args: container.args ?? [], env, files, stdin: rt.stdin, log, signal: AbortSignal.any([ac.signal, kill.signal]) }, this.docker);
+    const exit = await Promise.race([running, killed]);
+    this.#kills.delete(key);
     rt.done = true;
     for (const l of rt.listeners) l(null);
     const ok = exit.exitCode === 0;
@@ -101,6 +125,10 @@ export class Kubelet {
       p.status = { ...p.status, phase: ok ? "Succeeded" : "Failed", conditions: [cond("PodScheduled", "True"), cond("Ready", "False", "PodCompleted")],
         containerStatuses: [status({ terminated: { exitCode: exit.exitCode, reason: ok ? "Completed" : "Error", message: exit.terminationMessage, startedAt, finishedAt: new Date() } })] };
     });
+    if (kill.signal.aborted) {
+      // The pod object goes once the kubelet has torn its volumes down: the Job sees its container's end first.
+      setTimeout(() => { try { this.store.delete("pods", ns, name, "Background"); } catch { /* gone */ } }, 500).unref();
+    }
   }
 
   /** The files the pod's secret volumes put in its container, or undefined when the pod went away first. */

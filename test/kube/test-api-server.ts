@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import Docker from "dockerode";
 import { KubeConfig } from "@kubernetes/client-node";
 import { createAttachHandler } from "./kube-attach.js";
-import { JobController } from "./kube-job-controller.js";
+import { JobController, type JobControllerOptions } from "./kube-job-controller.js";
 import { Kubelet } from "./kube-kubelet.js";
 import { applyPatch } from "./kube-patch.js";
 import { matchesSelector } from "./label-selector.js";
@@ -34,11 +34,12 @@ export interface TestApiServer {
  * validated against the Kubernetes schema. Owner references are garbage
  * collected. A Job controller and a kubelet run its Jobs; the container is
  * played as Kaniko and really builds and pushes with the local engine (see
- * `kaniko-emulator.ts`). `ttlSecondsAfterFinished` is ignored.
+ * `kaniko-emulator.ts`). `ttlSecondsAfterFinished` is ignored. `deadline`
+ * chooses how `activeDeadlineSeconds` ends a pod (see `JobControllerOptions`).
  */
-export async function startTestApiServer(opts: { docker?: Docker } = {}): Promise<TestApiServer> {
+export async function startTestApiServer(opts: { docker?: Docker; deadline?: JobControllerOptions["deadline"] } = {}): Promise<TestApiServer> {
   const store = new KubeStore();
-  const jobs = new JobController(store);
+  const jobs = new JobController(store, { deadline: opts.deadline });
   const kubelet = new Kubelet(store, opts.docker ?? new Docker());
   const attach = createAttachHandler(store, kubelet);
   const open = new Set<ServerResponse>();

@@ -112,7 +112,11 @@ async function runBuild(apis: KubeApis, deps: KanikoBuilderDeps, plan: KanikoPla
     await throwIfDeadline(apis, plan, deps.options.buildTimeoutSecs);
     throw new KanikoBuildFailedError(plan.jobName, `pod ${podName} ${ended.reason === "Deleted" ? "was deleted" : ended.reason}`, log.tail());
   }
-  if (ended.exitCode !== 0) throw new KanikoBuildFailedError(plan.jobName, `exit code ${ended.exitCode}`, log.tail());
+  if (ended.exitCode !== 0) {
+    // At activeDeadlineSeconds the kubelet kills the container (137) and reports it before the pod goes.
+    await throwIfDeadline(apis, plan, deps.options.buildTimeoutSecs);
+    throw new KanikoBuildFailedError(plan.jobName, `exit code ${ended.exitCode}`, log.tail());
+  }
   const digest = await deps.checkDigest(job.reference, signal);
   const reported = ended.message.trim();
   if (reported !== "" && reported !== digest) {
@@ -122,9 +126,17 @@ async function runBuild(apis: KubeApis, deps: KanikoBuilderDeps, plan: KanikoPla
   return { reference: job.reference, digest };
 }
 
+/**
+ * Throws `KanikoTimeoutError` when the Job failed for its `activeDeadlineSeconds`,
+ * so a pod killed or deleted by the deadline is reported as a timeout, not a
+ * build failure. Since Kubernetes 1.31 the Job controller marks
+ * `FailureTarget` before terminating the pods and adds `Failed` only once
+ * they are gone, so either condition counts.
+ */
 async function throwIfDeadline(apis: KubeApis, plan: KanikoPlan, timeoutSecs: number): Promise<void> {
   const j = await apis.batch.readNamespacedJob({ name: plan.jobName, namespace: plan.namespace }).catch(() => undefined);
-  if (j?.status?.conditions?.some((c) => c.type === "Failed" && c.reason === "DeadlineExceeded")) throw new KanikoTimeoutError(plan.jobName, timeoutSecs);
+  const hit = j?.status?.conditions?.some((c) => (c.type === "Failed" || c.type === "FailureTarget") && c.status === "True" && c.reason === "DeadlineExceeded");
+  if (hit === true) throw new KanikoTimeoutError(plan.jobName, timeoutSecs);
 }
 
 /** Deletes the Job (pods and owned Secrets go with it) and the Secrets explicitly, bounded by 30 s, NotFound ignored. */

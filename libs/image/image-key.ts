@@ -1,6 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import type { Secret } from "../secret/secret.js";
 import { InvalidImageInputError } from "./errors.js";
+import { repositoryWithoutCredentials } from "./repository-without-credentials.js";
 
 /** One build arg as it enters the key; a secret value stays wrapped. */
 export interface ImageKeyArg {
@@ -35,13 +36,15 @@ const keyVersion = "buildplane-image-key-v1";
  * followed by a NUL byte (OpenRun's getValuesHash shape), build args sorted
  * by name. A secret arg contributes HMAC-SHA256(key = name, value), so a new
  * value gives a new image while the key never carries the value itself.
- * The same inputs give the same key on every machine.
+ * The same inputs give the same key on every machine. The repository enters
+ * without URL credentials: a token never feeds the hash and rotating it
+ * keeps the key.
  */
 export function computeImageKey(inputs: ImageInputs): string {
   if (inputs.treeHash === "") throw new InvalidImageInputError("treeHash", "tree hash is empty: expected the hash of the build folder");
   const values: string[] = [keyVersion];
   if (inputs.appId !== "") values.push("app", inputs.appId);
-  else values.push("source", inputs.repository, inputs.dir);
+  else values.push("source", repositoryWithoutCredentials(inputs.repository), inputs.dir);
   values.push(inputs.treeHash, inputs.containerfile, inputs.target, inputs.platform, String(inputs.args.length));
   for (const arg of sortArgs(inputs.args)) {
     const value = typeof arg.value === "string" ? arg.value : arg.value.unwrap();

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { repositoryWithoutCredentials } from "./repository-without-credentials.js";
 
 /** Longest app part kept in a repository name, so a qualified name stays far below 255 characters. */
 const maxAppLength = 64;
@@ -25,13 +26,15 @@ export function appPartFromAppId(appId: string): string {
 /**
  * The app part of a name for a build without an app id: the repository's
  * last path segment and the folder, sanitized, plus 8 hex of a hash of the
- * repository and folder, so two repositories named `web` stay apart.
+ * repository and folder, so two repositories named `web` stay apart. URL
+ * credentials are left out first, so a token never shapes the name.
  */
 export function appPartFromSource(repository: string, dir: string): string {
-  const repoName = lastSegment(repository).replace(/\.git$/i, "");
+  const plain = repositoryWithoutCredentials(repository);
+  const repoName = lastSegment(plain).replace(/\.git$/i, "");
   const readable = [repoName, ...dir.split("/").filter((s) => s !== "" && s !== ".")].join("-");
   const clean = trimLength(sanitizeComponent(readable), maxAppLength - 9);
-  return `${clean}-${shortHash(`${repository}\0${dir}\0`, 8)}`;
+  return `${clean}-${shortHash(`${plain}\0${dir}\0`, 8)}`;
 }
 
 /**

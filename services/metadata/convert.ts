@@ -9,6 +9,7 @@ import {
   type LogLine,
 } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { AppSchema, BuildSchema, LeaseSchema, type App, type Build, type Lease } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { repositoryWithoutCredentials } from "../../libs/image/repository-without-credentials.js";
 import type { AppRecord, BuildRecord, BuildStatus, LeaseRecord, LogLineRecord, LogStreamName, SourceRecord } from "../../libs/db/records.js";
 import type { AppInput } from "./apps.js";
 import type { NewBuild } from "./builds.js";
@@ -56,9 +57,12 @@ function sourceToPb(s: SourceRecord): GitSource {
   return create(GitSourceSchema, { repository: s.repository, ref: s.ref, dir: s.dir });
 }
 
-/** Source as stored: credentials and auth choice are never kept. */
+/**
+ * Source as stored: credentials, whether sent apart or written into the
+ * repository URL, and the auth choice are never kept.
+ */
 function sourceFromPb(s: GitSource | undefined): SourceRecord {
-  return { repository: s?.repository ?? "", ref: s?.ref ?? "", dir: s?.dir ?? "" };
+  return { repository: repositoryWithoutCredentials(s?.repository ?? ""), ref: s?.ref ?? "", dir: s?.dir ?? "" };
 }
 
 export function buildToPb(b: BuildRecord): Build {

@@ -10,6 +10,7 @@ import {
   type ImageRef,
   type Registry,
 } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { repositoryWithoutCredentials } from "../../libs/image/repository-without-credentials.js";
 import { createBuildFlight, type BuildFlight } from "./build-flight.js";
 import { followRemoteBuild } from "./follow-remote-build.js";
 import { codeName, runBuild, type RunBuildClients } from "./run-build.js";
@@ -95,8 +96,9 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
             mode: deps.mode,
             status: BuildStatus.QUEUED,
             requester: spec.requester,
+            // The record is listed to anyone who can read builds: no URL credentials in it.
             source: create(GitSourceSchema, {
-              repository: spec.source?.repository ?? "",
+              repository: repositoryWithoutCredentials(spec.source?.repository ?? ""),
               ref: spec.source?.ref ?? "",
               dir: spec.source?.dir ?? "",
               authName: spec.source?.authName ?? "",

@@ -1,6 +1,10 @@
 // Benchmark: ResolveImage for an image that exists, in-process and over gRPC
 // on loopback, next to OpenRun's `docker image ls --quiet <image>` and one raw
-// curl HEAD. Run: node --import tsx test/registry/resolve-image.bench.ts
+// curl HEAD. The first rows answer Describe from a stub, to show the resolver
+// and the registry check alone; the "real source" rows resolve a branch of a
+// local git repository through the source service (ls-remote each call, as
+// with the default `git_remote_check_interval_secs = 0`, or reused for 60 s).
+// Run: node --import tsx test/registry/resolve-image.bench.ts
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as http2 from "node:http2";
@@ -18,7 +22,13 @@ import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
 import { createRegistryImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService } from "../../services/resolver/service.js";
+import { createErrorInterceptor } from "../../libs/rpc/errors.js";
+import { silentLogger } from "../../libs/rpc/logger.js";
+import { createSourceService } from "../../services/source/service.js";
+import { createSourceCheckout } from "../../services/source/source-checkout.js";
+import { makeGitRepo } from "../helpers/make-git-repo.js";
 import { startRegistry } from "../helpers/start-registry.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { buildTestImage } from "./engine-image.js";
 import { optionsFor } from "./fixtures.js";
 
@@ -64,6 +74,30 @@ try {
   await measure("ResolveImage in-process (positive cache)", 5000, () => cached(spec, undefined));
   await measure("ResolveImage in-process (no cache: registry HEAD)", 1000, () => uncached(spec, undefined));
   await measure("ResolveImage over gRPC on loopback (positive cache)", 2000, () => grpc.resolveImage({ spec }));
+  // The same check with the real source service on a local repository.
+  const repo = await makeGitRepo({ "app/Containerfile": "FROM local/busybox:1\n", "app/main.txt": "bench\n" });
+  const data = await tempDir("bench-resolve-source-");
+  const realSource = (intervalSecs: number) => {
+    const checkout = createSourceCheckout({
+      gitRoot: `${data.path}/git-${intervalSecs}`,
+      cacheEntries: 0,
+      remoteCheckIntervalSecs: intervalSecs,
+      operationTimeoutSecs: 600,
+      gitAuth: {},
+      defaultGitAuth: "",
+    });
+    return createClient(SourceService, createRouterTransport((r) => r.service(SourceService, createSourceService({ checkout })), { router: { interceptors: [createErrorInterceptor(silentLogger)] } }));
+  };
+  const realSpec = create(BuildSpecSchema, { source: { repository: repo.url, dir: "app" }, appId: `app_prd_${id}` });
+  for (const interval of [0, 60]) {
+    const resolver = createImageResolver({ source: realSource(interval), registry, locator: createRegistryImageLocator(client) });
+    const named = await resolver(realSpec, undefined);
+    await pushImageArchive(client, (await docker.getImage(`cli-bench-${id}:1`).get()) as unknown as Readable, named.reference);
+    await measure(`ResolveImage in-process, real source (interval ${interval} s)`, 300, () => resolver(realSpec, undefined));
+  }
+  await repo.remove();
+  await data.remove();
+
   await measure("docker image ls --quiet <image> (OpenRun's check)", 50, () => run("docker", ["image", "ls", "--quiet", first.name]));
   await measure("curl -I HEAD manifest (one process per check)", 50, () =>
     run("curl", ["-sfI", "-H", "Accept: application/vnd.oci.image.manifest.v1+json", `http://${reg.host}/v2/bench/${first.name.replace(":", "/manifests/")}`]));

@@ -96,7 +96,13 @@ export function builderFactory(ctx: ServiceContext): MountedService {
   });
   return {
     ...mountService(BuilderService, service),
-    networkInterceptors: [createBuilderNodeGuard({ adminOverTcp: config.security.adminOverTcp, maxUploadBytes: config.builder.maxUploadBytes })],
+    networkInterceptors: [
+      createBuilderNodeGuard({
+        adminOverTcp: config.security.adminOverTcp,
+        maxUploadBytes: config.builder.maxUploadBytes,
+        ownEcrHost: config.registry.type === "ecr" && config.registry.url !== "" ? registryHost(config.registry.url) : undefined,
+      }),
+    ],
     httpRoute: (next) => withOpenRunRoutes(openRun, next),
   };
 }

@@ -6,23 +6,45 @@ import { describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pack, type Header } from "tar-stream";
-
-type Headers = Partial<Header> & { name: string };
 import { startServer } from "../../app/start-server.js";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import { loadConfig } from "../../libs/config/load-config.js";
 import { BuilderService, type BuildRequest } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
+import { tarHeader } from "../delegate/fixtures/openrun-request.js";
+
+type Headers = Partial<Header> & { name: string };
+type Entry = { header: Headers; content?: string };
 
 const token = "hostile-context-token";
+const dockerfile = { header: { name: "Dockerfile" }, content: "FROM local/busybox:1\n" };
 
-async function tarOf(entries: Array<{ header: Headers; content?: string }>): Promise<Buffer> {
+async function tarOf(entries: Entry[]): Promise<Buffer> {
   const p = pack();
   for (const e of entries) p.entry(e.header as Header, e.content ?? "");
   p.finalize();
   const chunks: Buffer[] = [];
   for await (const c of p) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** An uncompressed tar of a Dockerfile and `count` empty files, written block by block. */
+function manyEntriesTar(count: number): Buffer {
+  const blocks = [dockerfileBlocks()];
+  for (let i = 0; i < count; i++) blocks.push(tarHeader(`f${i}`, 0));
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+/** A tar whose one file claims `size` bytes: its header is all the guard needs to see. */
+function claimedSizeTar(size: number): Buffer {
+  return Buffer.concat([dockerfileBlocks(), tarHeader("zeros", size), Buffer.alloc(1024)]);
+}
+
+/** The Dockerfile as raw tar blocks (header and padded content). */
+function dockerfileBlocks(): Buffer {
+  const content = Buffer.from(dockerfile.content);
+  return Buffer.concat([tarHeader("Dockerfile", content.length), content, Buffer.alloc(512 - content.length)]);
 }
 
 async function* requests(tar: Buffer): AsyncGenerator<BuildRequest> {
@@ -44,20 +66,59 @@ async function* requests(tar: Buffer): AsyncGenerator<BuildRequest> {
       },
     },
   };
-  yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: tar } };
+  for (let i = 0; i < tar.length; i += 1024 * 1024) {
+    yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: tar.subarray(i, i + 1024 * 1024) } };
+  }
 }
 
-const dockerfile = { header: { name: "Dockerfile" }, content: "FROM local/busybox:1\n" };
-const cases: Array<{ name: string; entry: { header: Headers; content?: string }; message: string }> = [
-  { name: "a name with ..", entry: { header: { name: "../escape.txt" }, content: "x" }, message: 'archive entry "../escape.txt" is not allowed' },
-  { name: "an absolute name", entry: { header: { name: "/etc/cron.d/x" }, content: "x" }, message: 'archive entry "/etc/cron.d/x" is not allowed' },
-  { name: "a symlink pointing out", entry: { header: { name: "link", type: "symlink", linkname: "../../etc/passwd" } }, message: 'archive entry "link" is not allowed: symlink to "../../etc/passwd" points outside the context' },
-  { name: "a device file", entry: { header: { name: "dev", type: "character-device", devmajor: 1, devminor: 3 } }, message: 'archive entry "dev" is not allowed: character-device entries (devices, fifos) are refused' },
+const cases: Array<{ name: string; tar: () => Promise<Buffer>; code: Code; message: string }> = [
+  { name: "a name with ..", tar: () => tarOf([dockerfile, { header: { name: "../escape.txt" }, content: "x" }]), code: Code.InvalidArgument, message: 'archive entry "../escape.txt" is not allowed' },
+  { name: "an absolute name", tar: () => tarOf([dockerfile, { header: { name: "/etc/cron.d/x" }, content: "x" }]), code: Code.InvalidArgument, message: 'archive entry "/etc/cron.d/x" is not allowed' },
+  {
+    name: "a symlink pointing out",
+    tar: () => tarOf([dockerfile, { header: { name: "link", type: "symlink", linkname: "../../etc/passwd" } }]),
+    code: Code.InvalidArgument,
+    message: 'archive entry "link" is not allowed: symlink to "../../etc/passwd" points outside the context',
+  },
+  {
+    name: "a symlink chain (a -> ., a/b -> .., b/escaped.txt, h -> b/escaped.txt)",
+    tar: () =>
+      tarOf([
+        dockerfile,
+        { header: { name: "a", type: "symlink", linkname: "." } },
+        { header: { name: "a/b", type: "symlink", linkname: ".." } },
+        { header: { name: "b/escaped.txt" }, content: "x" },
+        { header: { name: "h", type: "link", linkname: "b/escaped.txt" } },
+      ]),
+    code: Code.InvalidArgument,
+    message: 'archive entry "a/b" is not allowed: its path goes through the symlink "a"',
+  },
+  {
+    name: "a symlink resolving through another symlink",
+    tar: () => tarOf([dockerfile, { header: { name: "a", type: "symlink", linkname: "." } }, { header: { name: "b", type: "symlink", linkname: "a/.." } }]),
+    code: Code.InvalidArgument,
+    message: 'archive entry "b" is not allowed: symlink to "a/.." climbs with .. after a name',
+  },
+  {
+    name: "a hard link pointing out",
+    tar: () => tarOf([dockerfile, { header: { name: "hard", type: "link", linkname: "../etc/passwd" } }]),
+    code: Code.InvalidArgument,
+    message: 'archive entry "../etc/passwd" is not allowed: it contains a .. segment',
+  },
+  {
+    name: "a device file",
+    tar: () => tarOf([dockerfile, { header: { name: "dev", type: "character-device", devmajor: 1, devminor: 3 } }]),
+    code: Code.InvalidArgument,
+    message: 'archive entry "dev" is not allowed: character-device entries (devices, fifos) are refused',
+  },
+  // The node's default limits: 8 GiB unpacked, 200,000 entries.
+  { name: "a file claiming more than the unpacked limit", tar: async () => claimedSizeTar(8 * 1024 ** 3 + 1), code: Code.ResourceExhausted, message: "archive unpacks to more than 8589934592 bytes" },
+  { name: "too many entries", tar: async () => manyEntriesTar(200_000), code: Code.ResourceExhausted, message: "archive has more than 200000 entries" },
 ];
 
 describe("a builder node receiving a hostile build context over gRPC", () => {
   for (const c of cases) {
-    it(`refuses ${c.name} with InvalidArgument before the engine sees it`, async (t) => {
+    it(`refuses ${c.name} with ${Code[c.code]} before the engine sees it`, async (t) => {
       const dataDir = await mkdtemp(join(tmpdir(), "bp-hostile-"));
       t.after(() => rm(dataDir, { recursive: true, force: true }));
       const config = staticConfigSource(
@@ -76,14 +137,14 @@ describe("a builder node receiving a hostile build context over gRPC", () => {
         BuilderService,
         createGrpcTransport({ baseUrl: node.url, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }),
       );
-      const tar = await tarOf([dockerfile, c.entry]);
+      const tar = await c.tar();
       await assert.rejects(
         (async () => {
           for await (const _ of client.build(requests(tar))) void _;
         })(),
         (err: unknown) => {
           assert.ok(err instanceof ConnectError);
-          assert.equal(err.code, Code.InvalidArgument, err.message);
+          assert.equal(err.code, c.code, err.message);
           assert.ok(err.rawMessage.startsWith(c.message), err.rawMessage);
           return true;
         },

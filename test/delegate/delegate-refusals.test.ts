@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { freePort } from "../helpers/free-port.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createDelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
+import { createGrpcNode } from "../../services/builder/delegate/grpc-node.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { checkDigest, makeJob, plainTarget } from "./fixtures/build-fixtures.js";
 import { openRunMeta, openRunRequest, tgz } from "./fixtures/openrun-request.js";
@@ -83,6 +84,45 @@ test("a context over the main install's upload limit fails with resource exhaust
 test("a context over the node's upload limit fails with resource exhausted", async () => {
   const n = await node({ token, maxUploadBytes: 1024 * 1024 });
   await refused([n.url], token, { code: "resourceExhausted", message: /builder\.max_upload_bytes \(1048576 bytes\)/ }, { big: true });
+});
+
+const ecrHost = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+
+/** Sends a build naming `ecrHost` as an `ecr` registry straight to a node, as a main install never does. */
+async function buildToEcr(n: TestNode): Promise<CodedError> {
+  const grpc = createGrpcNode({ url: n.url, token: new Secret(token) });
+  const ecr = { ...plainTarget(ecrHost), insecure: false, type: "ecr" as const, awsRegion: "eu-west-1" };
+  try {
+    const { context, ...job } = makeJob({ registry: ecr });
+    const chunks = async function* (): AsyncGenerator<Uint8Array> {
+      for await (const c of context) yield c as Uint8Array;
+    };
+    const err = await grpc.build({ job, registry: ecr, context: chunks }, () => undefined, new AbortController().signal).then(
+      () => undefined,
+      (e: unknown) => e as CodedError,
+    );
+    assert.ok(err, "the build must not succeed: no AWS here");
+    return err;
+  } finally {
+    await grpc.close();
+  }
+}
+
+test("a build naming an ecr registry is refused with invalid argument: the main install must resolve ECR tokens", async () => {
+  const n = await node({ token });
+  const err = await buildToEcr(n);
+  assert.equal(err.code, "invalidArgument");
+  assert.equal(
+    err.message,
+    `builder node ${n.url}: registry "${ecrHost}" of type ecr is refused: this builder uses its AWS identity only for its own [registry] (type ecr); the main install must resolve ECR tokens and send user AWS with the token as the password`,
+  );
+});
+
+test("a split deployment's builder whose own [registry] is that ECR registry lets the build through (it then fails only for want of AWS credentials)", async () => {
+  const n = await node({ token, ecrRegistry: ecrHost });
+  const err = await buildToEcr(n);
+  assert.notEqual(err.code, "invalidArgument", err.message);
+  assert.doesNotMatch(err.message, /is refused/);
 });
 
 test("with no node reachable the build fails with unavailable listing the nodes", async () => {

@@ -70,6 +70,48 @@ test("a main install delegating to openrun+http gets the image and its digest fr
   }
 });
 
+test("meta.ContainerArgs are plain build args: a RUN step sees the value and the image carries it", async () => {
+  const imageTag = tag();
+  const value = `arg-${randomBytes(6).toString("hex")}`;
+  const file = await tgz([{ header: { name: "Dockerfile" }, content: "FROM local/busybox:1\nARG GREETING\nRUN echo \"$GREETING\" > /greeting.txt\n" }]);
+  const res = await openRunRequest(node.url, { token, meta: { ...openRunMeta(imageTag, registry.host), ContainerArgs: { GREETING: value } }, file });
+  assert.equal(res.status, 200, res.body);
+  const run = await runCommand("docker", ["run", "--rm", `${registry.host}/${imageTag}`, "cat", "/greeting.txt"]);
+  assert.equal(run.stdout, `${value}\n`);
+});
+
+test("a main install delegating to openrun+http passes plain build args to the RUN steps", async () => {
+  const builder = createDelegateBuilder({ urls: [`openrun+${node.url}`], token: new Secret(token), checkDigest, pollIntervalMs: 60_000 });
+  try {
+    const value = `arg-${randomBytes(6).toString("hex")}`;
+    const job = { ...makeJob({ registry: plainTarget(registry.host), dockerfile: "FROM local/busybox:1\nARG GREETING\nRUN echo \"$GREETING\" > /greeting.txt\n" }), args: [{ name: "GREETING", value }] };
+    const outcome = await builder.build(job, () => undefined, new AbortController().signal);
+    const run = await runCommand("docker", ["run", "--rm", outcome.reference, "cat", "/greeting.txt"]);
+    assert.equal(run.stdout, `${value}\n`);
+  } finally {
+    await builder.close();
+  }
+});
+
+test("a main install refuses to send a secret build arg to openrun+http, naming the arg and not the value", async () => {
+  const builder = createDelegateBuilder({ urls: [`openrun+${node.url}`], token: new Secret(token), checkDigest, pollIntervalMs: 60_000 });
+  try {
+    const value = `secret-${randomBytes(6).toString("hex")}`;
+    const job = { ...makeJob({ registry: plainTarget(registry.host) }), args: [{ name: "API_TOKEN", value: new Secret(value) }] };
+    await assert.rejects(builder.build(job, () => undefined, new AbortController().signal), (err: Error & { code?: string }) => {
+      assert.equal(err.code, "failedPrecondition");
+      assert.equal(
+        err.message,
+        `secret build arg API_TOKEN cannot be delegated to OpenRun node openrun+${node.url}: OpenRun's protocol has no secret build args and the value would be recorded in the image history`,
+      );
+      return true;
+    });
+    assert.equal(await checkDigest(job.reference, plainTarget(registry.host), AbortSignal.timeout(5000)), undefined);
+  } finally {
+    await builder.close();
+  }
+});
+
 test("a wrong token gets 401 with a bearer challenge and no token in the answer", async () => {
   const res = await openRunRequest(node.url, { token: "not-the-token", meta: openRunMeta(tag(), registry.host), file: await goodContext("x") });
   assert.equal(res.status, 401);
@@ -118,6 +160,23 @@ const malicious: ReadonlyArray<[string, () => Promise<Buffer>, number, RegExp]> 
   ["a nested .. entry", () => tgz([dockerfile, { header: { name: "a/../../evil.txt" }, content: "x" }]), 400, /it contains a \.\. segment/],
   ["an absolute entry", () => tgz([dockerfile, { header: { name: "/tmp/evil.txt" }, content: "x" }]), 400, /archive entry "\/tmp\/evil\.txt" is not allowed: absolute path/],
   ["a symlink out", () => tgz([dockerfile, { header: { name: "link", type: "symlink", linkname: "../../etc/passwd" } }]), 400, /symlink to "\.\.\/\.\.\/etc\/passwd" points outside the context/],
+  ["a symlink chain (a -> ., a/b -> .., b/escaped.txt, h -> b/escaped.txt)", () => tgz([
+    dockerfile,
+    { header: { name: "a", type: "symlink", linkname: "." } },
+    { header: { name: "a/b", type: "symlink", linkname: ".." } },
+    { header: { name: "b/escaped.txt" }, content: "x" },
+    { header: { name: "h", type: "link", linkname: "b/escaped.txt" } },
+  ]), 400, /^archive entry "a\/b" is not allowed: its path goes through the symlink "a"\n$/],
+  ["a symlink resolving through another symlink", () => tgz([
+    dockerfile,
+    { header: { name: "a", type: "symlink", linkname: "." } },
+    { header: { name: "b", type: "symlink", linkname: "a/.." } },
+  ]), 400, /^archive entry "b" is not allowed: symlink to "a\/\.\." climbs with \.\. after a name/],
+  ["a hard link through a symlink", () => tgz([
+    dockerfile,
+    { header: { name: "d", type: "symlink", linkname: "sub" } },
+    { header: { name: "h", type: "link", linkname: "d/x" } },
+  ]), 400, /^archive entry "h" is not allowed: hard link to "d\/x" goes through the symlink "d"\n$/],
   ["a hard link out", () => tgz([dockerfile, { header: { name: "hard", type: "link", linkname: "../etc/passwd" } }]), 400, /archive entry "\.\.\/etc\/passwd" is not allowed/],
   ["a device", () => tgz([dockerfile, { header: { name: "dev", type: "character-device", devmajor: 1, devminor: 3 } }]), 400, /character-device entries \(devices, fifos\) are refused/],
   // The node's default limits: 8 GiB unpacked, 200,000 entries.

@@ -3,6 +3,7 @@ import { DomainError } from "../../../libs/errors/domain-error.js";
 import { BuilderService, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { UploadTooLargeError } from "./delegate-errors.js";
+import { registryHost } from "../../../libs/registry/registry-options.js";
 
 /** A builder node configured to accept builds it could not authenticate. */
 export class BuilderNodeConfigError extends DomainError {
@@ -15,6 +16,21 @@ export class BuilderNodeConfigError extends DomainError {
 export class DelegatedBuildsDisabledError extends DomainError {
   constructor() {
     super("permissionDenied", "delegated builds over TCP need [security] admin_over_tcp = true on this builder node");
+  }
+}
+
+/**
+ * A delegated build asking this node to push to an ECR registry with its own
+ * AWS identity. The token would be minted for, and sent to, whatever host
+ * the request names, so a node takes only pushes whose credentials come with
+ * the request — or, in a split deployment, its own configured ECR registry.
+ */
+export class EcrTargetRefusedError extends DomainError {
+  constructor(readonly registry: string) {
+    super(
+      "invalidArgument",
+      `registry ${JSON.stringify(registry)} of type ecr is refused: this builder uses its AWS identity only for its own [registry] (type ecr); the main install must resolve ECR tokens and send user AWS with the token as the password`,
+    );
   }
 }
 
@@ -45,23 +61,36 @@ const guarded: ReadonlySet<string> = new Set(["Build", "CancelBuild"]);
  * A server interceptor for the TCP listener of `buildplane serve`: `Build`
  * and `CancelBuild` of the builder service answer `PermissionDenied` naming
  * `[security] admin_over_tcp` unless it is on, and a `Build` stream carrying
- * more than `maxUploadBytes` of context is cut with `ResourceExhausted`.
+ * more than `maxUploadBytes` of context is cut with `ResourceExhausted`,
+ * and one whose header names an `ecr` registry is refused with
+ * `InvalidArgument` (the main install resolves ECR to a token first).
  * Health, `GetStatus` and `HasImage` stay open so pools can probe the node.
  * In-process calls (all-in-one) do not pass through this listener.
  */
-export function createBuilderNodeGuard(options: { readonly adminOverTcp: boolean; readonly maxUploadBytes: number }): Interceptor {
+export function createBuilderNodeGuard(options: {
+  readonly adminOverTcp: boolean;
+  readonly maxUploadBytes: number;
+  /** Host of this process's own `[registry]` when its type is `ecr` (a split deployment's builder); none on a builder node. */
+  readonly ownEcrHost?: string | undefined;
+}): Interceptor {
   return (next) => async (req) => {
     if (req.service.typeName !== BuilderService.typeName || !guarded.has(req.method.name)) return next(req);
     if (!options.adminOverTcp) throw new DelegatedBuildsDisabledError();
     if (req.method.name !== "Build" || !req.stream) return next(req);
-    return next({ ...req, message: limitContext(req.message as AsyncIterable<BuildRequest>, options.maxUploadBytes) } as typeof req);
+    return next({ ...req, message: guardBuildStream(req.message as AsyncIterable<BuildRequest>, options.maxUploadBytes, options.ownEcrHost) } as typeof req);
   };
 }
 
-async function* limitContext(messages: AsyncIterable<BuildRequest>, maxBytes: number): AsyncGenerator<BuildRequest> {
+/** Passes a Build stream through, refusing an `ecr` destination other than `ownEcrHost` and context past `maxBytes`. */
+async function* guardBuildStream(messages: AsyncIterable<BuildRequest>, maxBytes: number, ownEcrHost: string | undefined): AsyncGenerator<BuildRequest> {
   let total = 0;
   for await (const m of messages) {
-    if (m.message.case === "chunk") {
+    if (m.message.case === "header") {
+      const registry = m.message.value.registry;
+      if (registry && registry.type.toLowerCase() === "ecr" && (ownEcrHost === undefined || registryHost(registry.url) !== ownEcrHost)) {
+        throw new EcrTargetRefusedError(registry.url);
+      }
+    } else if (m.message.case === "chunk") {
       total += m.message.value.length;
       if (total > maxBytes) throw new UploadTooLargeError(maxBytes);
     }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import { qualifiedReference } from "../../../libs/image/qualified-reference.js";
 import { confinedRelativePath } from "../../../libs/paths/relative-path.js";
-import { Secret, secretOrUndefined } from "../../../libs/secret/secret.js";
+import { secretOrUndefined } from "../../../libs/secret/secret.js";
 import type { BuildJobArg, PushTarget } from "../image-builder.js";
 
 /** A delegate request whose `meta` part is missing, malformed or asks for something refused. */
@@ -52,7 +52,9 @@ const argName = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Validates the `meta` JSON of `POST /_openrun/delegate_build`. Unlike
  * OpenRun's builder, fields naming files on this machine and `Type = ecr`
  * (this machine's cloud identity) are refused: the sender passes
- * credentials as values. Build arg values are treated as secrets.
+ * credentials as values. `ContainerArgs` are ordinary build args, as in
+ * OpenRun: the protocol has no secret args, so their values are plain (and
+ * land in the image history like any `--build-arg`).
  */
 export function parseOpenRunMeta(text: string): OpenRunBuildSpec {
   let json: unknown;
@@ -97,7 +99,7 @@ export function parseOpenRunMeta(text: string): OpenRunBuildSpec {
   const args = Object.entries(meta.ContainerArgs ?? {})
     .map(([name, value]) => {
       if (!argName.test(name)) throw new OpenRunRequestError(`meta.ContainerArgs key "${name}" is not valid: expected letters, digits and _, not starting with a digit`);
-      return { name, value: new Secret(value) };
+      return { name, value };
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {

@@ -21,6 +21,20 @@ export interface OpenRunNodeOptions {
   readonly probeTimeoutMs?: number;
 }
 
+/**
+ * A secret build arg bound for an OpenRun node. OpenRun's protocol has only
+ * plain `ContainerArgs`, and the node records build arg values in the image
+ * history, so sending it would publish the secret with the image.
+ */
+export class OpenRunSecretArgError extends DomainError {
+  constructor(readonly node: string, readonly argName: string) {
+    super(
+      "failedPrecondition",
+      `secret build arg ${argName} cannot be delegated to OpenRun node ${node}: OpenRun's protocol has no secret build args and the value would be recorded in the image history`,
+    );
+  }
+}
+
 const codeByStatus: Readonly<Record<number, ErrorCode>> = { 400: "invalidArgument", 401: "unauthenticated", 403: "permissionDenied", 404: "notFound", 405: "unimplemented", 413: "resourceExhausted", 503: "unavailable", 504: "deadlineExceeded" };
 
 /**
@@ -30,7 +44,9 @@ const codeByStatus: Readonly<Record<number, ErrorCode>> = { 400: "invalidArgumen
  * can be canceled and times out with the build. Since OpenRun's builder
  * ignores `RegistryConfig.Project` when pushing, the project is folded into
  * `URL` so the image lands at the one qualified reference. OpenRun reports
- * no digest; the delegate mode reads it from the registry.
+ * no digest; the delegate mode reads it from the registry. Build args go
+ * as OpenRun's plain `ContainerArgs`; a secret one is refused before
+ * anything is sent.
  */
 export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
   const base = new URL(options.url.replace(/^openrun\+/, ""));
@@ -56,12 +72,17 @@ export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
     },
     async build(build: NodeBuild, onProgress, signal) {
       const job = build.job;
+      const containerArgs: Record<string, string> = {};
+      for (const a of job.args) {
+        if (a.value instanceof SecretValue) throw new OpenRunSecretArgError(options.url, a.name);
+        containerArgs[a.name] = a.value;
+      }
       const r = build.registry;
       const boundary = `buildplane-${randomBytes(12).toString("hex")}`;
       const meta = JSON.stringify({
         ImageTag: job.name,
         ContainerFile: job.containerfile,
-        ContainerArgs: Object.fromEntries(job.args.map((a) => [a.name, a.value instanceof SecretValue ? a.value.unwrap() : a.value])),
+        ContainerArgs: containerArgs,
         RegistryConfig: {
           URL: r.project ? `${r.url.replace(/\/+$/, "")}/${r.project.replace(/^\/+|\/+$/g, "")}` : r.url,
           Project: "", Type: "", Username: r.username, Password: r.password?.unwrap() ?? "",

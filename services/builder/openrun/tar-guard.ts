@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { Readable } from "node:stream";
 import { extract as tarExtract, pack as tarPack, type Header } from "tar-stream";
 import { DomainError } from "../../../libs/errors/domain-error.js";
+import { createSymlinkIndex, type SymlinkIndex } from "./symlink-index.js";
 
 /** An archive entry or archive that a builder node refuses. */
 export class UnsafeArchiveError extends DomainError {
@@ -24,7 +25,11 @@ export const defaultTarLimits: TarLimits = Object.freeze({ maxBytes: 8 * 1024 **
  * Re-streams a tar, entry by entry, refusing anything that could escape the
  * folder it is unpacked into: `..` segments, absolute or drive-prefixed
  * names, NUL bytes, symlinks pointing out, hard links to outside names,
- * devices and FIFOs, and archives over the size or entry limits. Nothing is
+ * devices and FIFOs, and archives over the size or entry limits. Symlinks
+ * are remembered, so a chain of links each harmless alone cannot escape
+ * either: no entry and no hard link target may go through an earlier
+ * symlink, and a symlink target may only climb (`..`) before it descends,
+ * since `x/..` resolves through `x`, which may be a link. Nothing is
  * written to disk; the output is the same tar minus a `.` root entry. The
  * first refusal destroys the output with `UnsafeArchiveError`.
  */
@@ -33,6 +38,7 @@ export function guardTar(input: Readable, limits: TarLimits = defaultTarLimits):
   const out = tarPack();
   let entries = 0;
   let bytes = 0;
+  const symlinks = createSymlinkIndex();
   const fail = (err: unknown): void => {
     out.destroy(err instanceof Error ? err : new Error(String(err)));
     extract.destroy();
@@ -46,7 +52,7 @@ export function guardTar(input: Readable, limits: TarLimits = defaultTarLimits):
       if (++entries > limits.maxEntries) throw new UnsafeArchiveError(`archive has more than ${limits.maxEntries} entries`, "resourceExhausted");
       bytes += header.size ?? 0;
       if (bytes > limits.maxBytes) throw new UnsafeArchiveError(`archive unpacks to more than ${limits.maxBytes} bytes`, "resourceExhausted");
-      linkname = checkType(header, name);
+      linkname = checkType(header, name, symlinks);
     } catch (err) {
       stream.resume();
       fail(err);
@@ -105,9 +111,18 @@ function entryName(raw: string): string | undefined {
   return normal === "." || normal === "" ? undefined : normal;
 }
 
-/** Checks the entry type; returns the link target to keep for links. */
-function checkType(header: Header, name: string | undefined): string | undefined {
+/**
+ * Checks the entry type and where the entry and its link target lead,
+ * through the symlinks seen so far; returns the link target to keep for
+ * links and records symlinks.
+ */
+function checkType(header: Header, name: string | undefined, symlinks: SymlinkIndex): string | undefined {
   const shown = JSON.stringify(header.name);
+  const refuse = (why: string): never => {
+    throw new UnsafeArchiveError(`archive entry ${shown} is not allowed: ${why}`);
+  };
+  const via = name === undefined ? undefined : symlinks.through(name);
+  if (via !== undefined) refuse(`its path goes through the symlink ${JSON.stringify(via)}`);
   switch (header.type ?? "file") {
     case "file":
     case "contiguous-file":
@@ -115,18 +130,44 @@ function checkType(header: Header, name: string | undefined): string | undefined
       return undefined;
     case "symlink": {
       const target = header.linkname ?? "";
-      const resolved = posix.normalize(posix.join(posix.dirname(name ?? "."), target.replaceAll("\\", "/")));
-      if (target === "" || target.startsWith("/") || resolved === ".." || resolved.startsWith("../")) {
-        throw new UnsafeArchiveError(`archive entry ${shown} is not allowed: symlink to ${JSON.stringify(target)} points outside the context`);
-      }
+      const why = symlinkTargetProblem(name ?? ".", target);
+      if (why !== undefined) refuse(`symlink to ${JSON.stringify(target)} ${why}`);
+      if (name !== undefined) symlinks.add(name);
       return target;
     }
     case "link": {
       const target = entryName(header.linkname ?? "");
-      if (target === undefined) throw new UnsafeArchiveError(`archive entry ${shown} is not allowed: hard link to the context root`);
+      if (target === undefined) refuse("hard link to the context root");
+      const linkVia = symlinks.through(target ?? "");
+      if (linkVia !== undefined) refuse(`hard link to ${JSON.stringify(header.linkname)} goes through the symlink ${JSON.stringify(linkVia)}`);
       return target;
     }
     default:
-      throw new UnsafeArchiveError(`archive entry ${shown} is not allowed: ${header.type ?? "unknown"} entries (devices, fifos) are refused`);
+      return refuse(`${header.type ?? "unknown"} entries (devices, fifos) are refused`);
   }
+}
+
+/**
+ * Why the symlink at `name` may not point at `target`, or undefined. The
+ * target may climb out of the link's folder with leading `..` (the folders
+ * above an entry are real ones: no entry goes through a symlink) but not
+ * above the context root, and may not climb again once it has descended:
+ * `x/..` is `.` only while `x` is no symlink, which a later entry can change.
+ */
+function symlinkTargetProblem(name: string, target: string): string | undefined {
+  const slashed = target.replaceAll("\\", "/");
+  if (target === "" || slashed.startsWith("/")) return "points outside the context";
+  let depth = posix.dirname(name) === "." ? 0 : posix.dirname(name).split("/").length;
+  let descended = false;
+  for (const part of slashed.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part !== "..") {
+      descended = true;
+    } else if (descended) {
+      return "climbs with .. after a name: it would resolve through that name, which may be a symlink";
+    } else if (--depth < 0) {
+      return "points outside the context";
+    }
+  }
+  return undefined;
 }

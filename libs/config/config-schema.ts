@@ -195,7 +195,7 @@ export const configSchema: readonly SectionSpec[] = [
         items: tolerationFields,
         check: checkTolerations,
       },
-      int("pod_start_timeout_secs", 180, 1, "Longest wait for a Kaniko pod to be scheduled and pull its image; the failure names the reason."),
+      int("pod_start_timeout_secs", 180, 1, "Longest wait for a Kaniko pod to be scheduled and pull its image; past it the build fails with `unavailable`, naming the pod and the reason."),
       int("upload_timeout_secs", 300, 1, "Longest time to send the build context to the Kaniko pod's stdin."),
     ],
   },

@@ -48,7 +48,17 @@ interface Entry {
   refs: number;
   /** Created empty by this process and not fetched yet: lookups can only miss. */
   empty?: boolean;
+  /**
+   * Full commit ids found in this mirror, with when they were found. A
+   * commit's objects stay once fetched, so a lookup is not repeated within
+   * `knownCommitMs` (bounded, in case a force-push and git's gc prune it).
+   */
+  readonly known: Map<string, number>;
 }
+
+/** How long a commit found in a mirror is taken as present without asking git again. */
+const knownCommitMs = 10 * 60_000;
+const knownCommitsMax = 4096;
 
 /**
  * Creates the mirror cache. A mirror's folder is `sha256(url + credential
@@ -70,7 +80,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
     const names = (await readdir(opts.root)).filter((n) => /^[0-9a-f]{64}$/.test(n));
     const found = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(opts.root, n))).mtimeMs })));
     for (const { n } of found.sort((a, b) => a.t - b.t)) {
-      if (!entries.has(n)) entries.set(n, { dir: join(opts.root, n), refs: 0 });
+      if (!entries.has(n)) entries.set(n, { dir: join(opts.root, n), refs: 0, known: new Map() });
     }
   };
 
@@ -132,7 +142,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
       await scanned;
       const key = createHash("sha256").update(`${repo.url}\n${authIdentity(auth)}`).digest("hex");
       let entry = entries.get(key);
-      if (entry === undefined) entry = { dir: join(opts.root, key), refs: 0 };
+      if (entry === undefined) entry = { dir: join(opts.root, key), refs: 0, known: new Map() };
       entries.delete(key);
       entries.set(key, entry);
       entry.refs++;
@@ -153,6 +163,15 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         release();
         throw err;
       }
+      /** The full id of `rev` in the mirror, remembered when `rev` is itself a full id. */
+      const lookup = async (rev: string, s?: AbortSignal): Promise<string | undefined> => {
+        const found = e.empty === true ? undefined : await lookupCommit(e.dir, repo.display, rev, s);
+        if (found !== undefined && found === rev) {
+          if (e.known.size >= knownCommitsMax) e.known.clear();
+          e.known.set(rev, Date.now());
+        }
+        return found;
+      };
       const fetchOnce = (label: string, refspecs: string[], s?: AbortSignal) =>
         flights.run(`${label}:${key}`, (fs) => fetch(e.dir, repo, auth, refspecs, fs), s, () => new GitCanceledError(repo.display, "fetch"));
       return {
@@ -160,11 +179,13 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         repository: repo,
         release,
         async ensureCommit(rev, s) {
-          const found = e.empty === true ? undefined : await lookupCommit(e.dir, repo.display, rev, s);
+          const seen = e.known.get(rev);
+          if (seen !== undefined && Date.now() - seen < knownCommitMs) return rev;
+          const found = await lookup(rev, s);
           if (found !== undefined) return found;
           await fetchOnce("fetch", ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], s);
           e.empty = false;
-          const afterFetch = await lookupCommit(e.dir, repo.display, rev, s);
+          const afterFetch = await lookup(rev, s);
           if (afterFetch !== undefined) return afterFetch;
           if (FULL_SHA.test(rev)) {
             // A commit no branch or tag reaches: ask for it by id (servers may refuse).
@@ -173,7 +194,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
             } catch (err) {
               if (!(err instanceof GitCommandError)) throw err;
             }
-            const bySha = await lookupCommit(e.dir, repo.display, rev, s);
+            const bySha = await lookup(rev, s);
             if (bySha !== undefined) return bySha;
           }
           throw new RefNotFoundError(repo.display, rev);

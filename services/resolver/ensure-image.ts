@@ -69,16 +69,25 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
     const flight = createBuildFlight();
     const key = resolved.image.key;
     flights.set(key, flight);
+    // Once its last caller left the flight is stopping: a new caller must
+    // start afresh (and take over the lease when it is released), not
+    // attach to a build that can only end canceled.
+    flight.signal.addEventListener("abort", () => {
+      if (flights.get(key) === flight) flights.delete(key);
+    });
     const run = (async () => {
       let renew: NodeJS.Timeout | undefined;
       let token: bigint | undefined;
       try {
-        const lease = await deps.clients.metadata.acquireLease({ key: leaseKey(key), holder: deps.holder, ttlMs: deps.leaseTtlMs });
-        if (!lease.acquired) {
-          await followRemoteBuild(deps, spec, resolved, flight);
-          return;
+        for (;;) {
+          const lease = await deps.clients.metadata.acquireLease({ key: leaseKey(key), holder: deps.holder, ttlMs: deps.leaseTtlMs });
+          if (lease.acquired) {
+            token = lease.lease?.token;
+            break;
+          }
+          // Another process builds it: follow, and build here if that build stops without an outcome.
+          if ((await followRemoteBuild(deps, spec, resolved, flight)) === "ended") return;
         }
-        token = lease.lease?.token;
         renew = setInterval(() => {
           deps.clients.metadata
             .renewLease({ key: leaseKey(key), holder: deps.holder, token: token ?? 0n, ttlMs: deps.leaseTtlMs })
@@ -125,7 +134,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
         flight.finish(error);
       } finally {
         if (renew) clearInterval(renew);
-        flights.delete(key);
+        if (flights.get(key) === flight) flights.delete(key);
         if (token !== undefined) {
           await deps.clients.metadata.releaseLease({ key: leaseKey(key), holder: deps.holder, token }).catch(() => undefined);
         }

@@ -2,25 +2,31 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BuildEventSchema, BuildStatus, type BuildEvent, type BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { BuildEventSchema, BuildStatus, LogStream, type BuildEvent, type BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { BuildFlight } from "./build-flight.js";
 import type { EnsureImageDeps, ResolvedImage } from "./ensure-image.js";
 
 const liveStatuses = new Set([BuildStatus.QUEUED, BuildStatus.RUNNING, BuildStatus.PUSHING]);
 const pollMs = 200;
 
+/** Statuses of a followed build that say nothing about the image: its callers left, or its process died. */
+const endedWithoutOutcome = new Set([BuildStatus.CANCELED, BuildStatus.ABANDONED]);
+
 /**
  * Follows a build that another process runs for the same image key (it
  * holds the metadata lease): relays that build's stored log lines as they
  * are appended, then its outcome. This is how identical requests reaching
- * different replicas still cause one build.
+ * different replicas still cause one build. Resolves `"ended"` once the
+ * flight is finished, or `"retry"` when the followed build was canceled or
+ * abandoned while this caller still wants the image: the caller then tries
+ * to take the lease and build it itself.
  */
 export async function followRemoteBuild(
   deps: EnsureImageDeps,
   spec: BuildSpec,
   resolved: ResolvedImage,
   flight: BuildFlight,
-): Promise<void> {
+): Promise<"ended" | "retry"> {
   const { metadata } = deps.clients;
   const signal = flight.signal;
   const event = (buildId: string, e: MessageInitShape<typeof BuildEventSchema>["event"]): BuildEvent => create(BuildEventSchema, { buildId, time: timestampNow(), event: e });
@@ -40,6 +46,11 @@ export async function followRemoteBuild(
         }
       }
       const { build: done } = await metadata.getBuild({ id: build.id }, { signal });
+      if (!signal.aborted && done !== undefined && endedWithoutOutcome.has(done.status)) {
+        const how = BuildStatus[done.status].toLowerCase();
+        flight.emit(event(build.id, { case: "log", value: { stream: LogStream.SYSTEM, text: `build ${build.id} in another process ended ${how}; taking it over` } }));
+        return "retry";
+      }
       if (done?.status === BuildStatus.SUCCEEDED) {
         flight.emit(event(build.id, { case: "ready", value: { image: resolved.image.reference, digest: done.digest, cached: false } }));
         flight.finish();
@@ -49,23 +60,30 @@ export async function followRemoteBuild(
         flight.emit(event(build.id, { case: "failed", value: { code, message, logTail: tail } }));
         flight.finish(new ConnectError(message, codeFromName(code)));
       }
-      return;
+      return "ended";
     }
     const again = await deps.resolve(spec, signal);
     if (again.exists) {
       flight.emit(event("", { case: "ready", value: { image: again.image.reference, digest: again.digest, cached: true } }));
       flight.finish();
-      return;
+      return "ended";
+    }
+    if (build && endedWithoutOutcome.has(build.status)) {
+      // Its holder is letting go of the lease (or its lease lapses): try to take it.
+      await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+      if (!signal.aborted) return "retry";
+      continue;
     }
     if (Date.now() > giveUpAt) {
       const message = `another process holds the build lease for ${resolved.image.reference} but records no running build: retry later`;
       flight.emit(event("", { case: "failed", value: { code: "unavailable", message, logTail: [] } }));
       flight.finish(new ConnectError(message, Code.Unavailable));
-      return;
+      return "ended";
     }
     await sleep(pollMs, undefined, { signal }).catch(() => undefined);
   }
   flight.finish(new ConnectError("build canceled while following another process's build", Code.Canceled));
+  return "ended";
 }
 
 function codeFromName(name: string): Code {

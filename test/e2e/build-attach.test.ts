@@ -122,4 +122,38 @@ describe("late callers and callers that leave, through buildplane serve", () => 
     assert.ok(buildLeaseIsFree(serverData.path, record.imageKey), "the build lease is released");
     assert.deepEqual(await leftovers(serverTmp.path), [], "no temp file of the build is left");
   });
+
+  it("a process following another's build takes it over when that build is canceled, and ends ready with one succeeded build", async (t) => {
+    const repo = await makeAppRepo();
+    const marker = `takeover-${repo.nonce}`;
+    await repo.commitFiles({ "app/Containerfile": `FROM local/busybox:1\nRUN echo step-started && sleep 12 && echo ${marker}\nCMD ["echo", "${marker}"]\n` });
+    const data = await tempDir("buildplane-e2e-data-");
+    const images: string[] = [];
+    t.after(async () => {
+      for (const id of await containersWith(marker)) await runCommand("docker", ["rm", "--force", id]).catch(() => undefined);
+      await removeImages("docker", images);
+      await repo.remove();
+      await data.remove();
+    });
+    const args = ["build", repo.url, "--dir", "app", "--json"];
+    const leader = startCli(args, cliEnv(data.path));
+    await leader.waitFor(isLog("step-started"));
+    const follower = startCli(args, cliEnv(data.path));
+    await follower.waitFor(isLog("step-started"));
+
+    leader.child.kill("SIGINT");
+    const led = await leader.done;
+    assert.equal(led.last?.["code"], "canceled", describeRun(led));
+    const followed = await follower.done;
+    assert.equal(followed.code, 0, describeRun(followed));
+    assert.equal(followed.last?.type, "ready", describeRun(followed));
+    images.push(String(followed.last?.["image"]));
+    assert.ok(
+      followed.events.some((e) => e.type === "log" && /in another process ended canceled; taking it over$/.test(String(e["text"]))),
+      "the follower says it takes the build over",
+    );
+    assert.equal(followed.events.filter((e) => e.type === "started").length, 2, "one started event for the followed build, one for its own");
+    const records = await runCli(["builds", "list", "--json"], cliEnv(data.path));
+    assert.deepEqual((JSON.parse(records.stdout) as { status: string }[]).map((r) => r.status), ["succeeded", "canceled"]);
+  });
 });

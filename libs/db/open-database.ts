@@ -49,8 +49,9 @@ const bundles: { [K in DbTarget["kind"]]: (t: Extract<DbTarget, { kind: K }>, o:
 export async function openDatabase(dbConnection: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDbConnection(dbConnection);
   const bundleOpts = { poolSize: opts.poolSize ?? 10, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 };
-  const bundle = await (target.kind === "sqlite" ? bundles.sqlite(target, bundleOpts) : bundles.postgres(target, bundleOpts));
+  // Before the first await: the server must never see this service SERVING while the bundle loads.
   opts.onHealth?.(false);
+  const bundle = await (target.kind === "sqlite" ? bundles.sqlite(target, bundleOpts) : bundles.postgres(target, bundleOpts));
   await waitUntilReachable(bundle, opts);
   const db = new Kysely<DatabaseSchema>({ dialect: bundle.dialect });
   try {

@@ -6,9 +6,10 @@ export type HealthListener = (service: string, status: HealthStatus) => void;
 
 /**
  * The health of each mounted service, by fully qualified name (e.g.
- * `buildplane.v1.ConfigService`), plus "" for the server as a whole. A
- * service reports `notServing` while a dependency is down (metadata until its
- * database connects); the standard Health service reads and watches it.
+ * `buildplane.v1.ConfigService`), plus "" for the server as a whole, SERVING
+ * only while every mounted service is. A service reports `notServing` while a
+ * dependency is down (metadata until its database connects); the standard
+ * Health service reads and watches it.
  */
 export interface HealthRegistry {
   set(service: string, status: HealthStatus): void;
@@ -20,7 +21,7 @@ export interface HealthRegistry {
   subscribe(listener: HealthListener): () => void;
 }
 
-/** Creates an empty registry; the server registers "" as serving when it starts. */
+/** Creates an empty registry; the server sets "" when it starts, from its services (see `createServerHealth`). */
 export function createHealthRegistry(): HealthRegistry {
   const statuses = new Map<string, HealthStatus>();
   const listeners = new Set<HealthListener>();

@@ -15,6 +15,7 @@ import { createPlainListener, createTlsListener, type DualHandler, type TlsOptio
 import { createStderrLogger, type RpcLogger } from "./logger.js";
 import { ListenError, PortInUseError } from "./port-in-use-error.js";
 import { registerReflection } from "./reflection-service.js";
+import { createServerHealth } from "./server-health.js";
 import type { MountedService } from "./service-mount.js";
 
 export interface RpcServerOptions {
@@ -28,7 +29,7 @@ export interface RpcServerOptions {
   readonly authToken?: Secret | undefined;
   /** Extra server interceptors, run inside error mapping and auth. */
   readonly interceptors?: readonly Interceptor[];
-  /** Shared with the services so they can report NOT_SERVING; created when absent. */
+  /** Shared with the services so they can report NOT_SERVING ("" follows them); created when absent. */
   readonly health?: HealthRegistry;
   readonly log?: RpcLogger;
 }
@@ -78,12 +79,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   let address: { host: string; port: number } | undefined;
   let closing: Promise<void> | undefined;
 
-  const setAll = (status: "serving" | "notServing"): void => {
-    health.set("", status);
-    for (const mounted of options.services) {
-      if (status === "notServing" || health.get(mounted.service.typeName) === undefined) health.set(mounted.service.typeName, status);
-    }
-  };
+  const serverHealth = createServerHealth(health, options.services.map((s) => s.service.typeName));
 
   return {
     get address() {
@@ -98,14 +94,14 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
           server.off("error", onError);
           server.on("error", (err) => log.error("rpc server error", { error: err.message }));
           address = { host: options.host, port: (server.address() as AddressInfo).port };
-          setAll("serving");
+          serverHealth.start();
           resolve(address);
         });
       });
     },
     close(graceMs) {
       closing ??= (async () => {
-        setAll("notServing");
+        serverHealth.stop();
         const closed = address ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
         tracker.drain();
         await raceTimeout(tracker.idle(), graceMs);

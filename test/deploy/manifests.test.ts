@@ -78,15 +78,16 @@ test("the configmap's buildplane.toml loads in kaniko mode with postgres metadat
   assert.ok(byKind("ServiceAccount").some((sa) => sa.metadata?.name === c.kubernetes.serviceAccount), "the Kaniko service account exists");
 });
 
-test("the deployment runs as the bound service account with grpc probes on port 25222", () => {
-  const d = one("Deployment") as unknown as { spec: { template: { spec: { serviceAccountName: string; containers: { env?: { name: string }[]; ports: { containerPort: number }[]; readinessProbe: { grpc?: { port: number } }; livenessProbe: { grpc?: { port: number } } }[] } } } };
+test("the deployment runs as the bound service account, ready by gRPC health (database included) and live by TCP on port 25222", () => {
+  const d = one("Deployment") as unknown as { spec: { template: { spec: { serviceAccountName: string; containers: { env?: { name: string }[]; ports: { containerPort: number }[]; readinessProbe: { grpc?: { port: number } }; livenessProbe: { grpc?: { port: number }; tcpSocket?: { port: number } } }[] } } } };
   const pod = d.spec.template.spec;
   const c = pod.containers[0];
   assert.ok(c);
   assert.equal(pod.serviceAccountName, "buildplane");
   assert.deepEqual(c.ports.map((p) => p.containerPort), [25222]);
   assert.equal(c.readinessProbe.grpc?.port, 25222);
-  assert.equal(c.livenessProbe.grpc?.port, 25222);
+  assert.equal(c.livenessProbe.grpc, undefined, "a database outage must not restart the pod");
+  assert.equal(c.livenessProbe.tcpSocket?.port, 25222);
   for (const e of c.env ?? []) assert.ok(knownEnv.has(e.name), `${e.name} is a configuration variable`);
   const svc = one("Service") as unknown as { spec: { ports: { port: number }[] } };
   assert.deepEqual(svc.spec.ports.map((p) => p.port), [25222]);

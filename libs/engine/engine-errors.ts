@@ -9,12 +9,13 @@ export class EngineUnavailableError extends DomainError {
 
 /**
  * The Containerfile could not be built: a failing `RUN`, a parse error, a
- * missing file or base image. The message is the engine's own, and
- * `exitCode` is the failing step's exit code when the engine reports one.
+ * missing file or base image. The message names the failing step's exit
+ * code when the engine reports one (the same words on Docker and Podman),
+ * then gives the engine's own message.
  */
 export class ImageBuildError extends DomainError {
   constructor(readonly tag: string, readonly engineMessage: string, readonly exitCode: number | undefined) {
-    super("failedPrecondition", `build of "${tag}" failed: ${engineMessage}`);
+    super("failedPrecondition", `build of "${tag}" failed${exitCode === undefined ? "" : ` (exit code ${exitCode})`}: ${engineMessage}`);
   }
 }
 

@@ -21,7 +21,7 @@ describe("buildplane build when the build does not succeed", () => {
     const failed = r.last;
     assert.equal(failed?.type, "failed", describeRun(r));
     assert.equal(failed["code"], "failed_precondition");
-    assert.match(String(failed["message"]), /^build of "cli-[^"]+" failed: .*returned a non-zero code: 7/);
+    assert.match(String(failed["message"]), /^build of "cli-[^"]+" failed \(exit code 7\): .*returned a non-zero code: 7/);
     const tail = failed["logTail"] as string[];
     assert.ok(tail.some((line) => line === `about to fail ${repo.nonce}`), `the failing step's output is in the log tail: ${JSON.stringify(tail)}`);
     assert.ok(r.events.some((e) => e.type === "log" && e["text"] === `about to fail ${repo.nonce}`));

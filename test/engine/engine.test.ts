@@ -83,7 +83,7 @@ for (const kind of ["docker", "podman"] as const) {
       await assert.rejects(build, (err: DomainError & { exitCode?: number }) => {
         assert.equal(err.code, "failedPrecondition");
         assert.equal(err.name, "ImageBuildError");
-        assert.match(err.message, new RegExp(`^build of "${tag}" failed: .*(non-zero code: 9|exit status 9)`));
+        assert.match(err.message, new RegExp(`^build of "${tag}" failed \\(exit code 9\\): .*(non-zero code: 9|exit status 9)`));
         assert.equal(err.exitCode, 9);
         return true;
       });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import Docker from "dockerode";
+import { pushImage, type RegistryAccess } from "./kaniko-push.js";
 
 /** What the emulated executor sees inside its container. */
 export interface KanikoRun {
@@ -26,9 +27,13 @@ interface DockerAuth { username?: string; password?: string; auth?: string }
  * Plays Kaniko's executor for real: reads `--context=tar://stdin` as a
  * gzipped tar (as Kaniko does), builds it on the local engine with the
  * `--dockerfile`, `--build-arg` (a bare `NAME` takes the value from the
- * environment) and `--target`, then pushes every `--destination` using only
- * the credentials of `$DOCKER_CONFIG/config.json` (`/kaniko/.docker`), and
- * writes the digest to `--digest-file`.
+ * environment) and `--target`, then pushes every `--destination` itself (see
+ * `pushImage`) using only the credentials of `$DOCKER_CONFIG/config.json`
+ * (`/kaniko/.docker`), the `--registry-certificate=<host>=<path>` CA and the
+ * `--registry-client-cert=<host>=<cert>,<key>` pair read from the mounted
+ * files, and plain HTTP only for an `--insecure-registry=<host>`, and writes
+ * the digest to `--digest-file`. `--cache`, `--cache-repo` and
+ * `--custom-platform` are accepted and ignored.
  */
 export async function runKaniko(run: KanikoRun, docker: Docker = new Docker()): Promise<KanikoExit> {
   const flags = parseFlags(run.args);
@@ -61,14 +66,15 @@ export async function runKaniko(run: KanikoRun, docker: Docker = new Docker()): 
     for (const dest of destinations) {
       const { repo, tag } = splitReference(dest);
       const host = repo.split("/")[0] ?? "";
-      await docker.getImage(temp).tag({ repo, tag });
-      cleanup.push(`${repo}:${tag}`);
-      const authconfig = { ...authFor(configText, host), serveraddress: host };
-      const push = await docker.getImage(`${repo}:${tag}`).push({ authconfig, abortSignal: run.signal });
-      const events: { aux?: { Digest?: string }; error?: string }[] = [];
-      const err = await follow(docker, push, run.log, events);
-      if (err !== undefined) return fail(`error pushing image: failed to push to destination ${dest}: ${err}`);
-      digest = events.find((e) => e.aux?.Digest)?.aux?.Digest ?? digest;
+      const access = registryAccess(flags, run.files, configText, host);
+      if (typeof access === "string") return fail(access);
+      run.log(`INFO Pushing image to ${dest}`);
+      try {
+        digest = await pushImage(docker, temp, repo, tag, access, run.signal);
+      } catch (e) {
+        if (run.signal.aborted) throw e;
+        return fail(`error pushing image: failed to push to destination ${dest}: ${(e as Error).message}`);
+      }
       run.log(`INFO Pushed ${repo}@${digest}`);
     }
     return { exitCode: 0, terminationMessage: flags.has("digest-file") ? digest : "" };
@@ -96,24 +102,49 @@ function splitReference(ref: string): { repo: string; tag: string } {
   return colon > slash ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: "latest" };
 }
 
+/**
+ * How to reach `host`, from the flags that name it and the mounted files
+ * they point at, or the error Kaniko gives for a file that is not there.
+ */
+function registryAccess(flags: Map<string, string[]>, files: ReadonlyMap<string, string>, configText: string | undefined,
+  host: string): RegistryAccess | string {
+  const forHost = (flag: string): string | undefined =>
+    (flags.get(flag) ?? []).find((v) => v.startsWith(`${host}=`))?.slice(host.length + 1);
+  const caPath = forHost("registry-certificate");
+  const caPem = caPath === undefined ? undefined : files.get(caPath);
+  if (caPath !== undefined && caPem === undefined) return `failed to read certificate ${caPath} of registry ${host}: open ${caPath}: no such file or directory`;
+  const pair = forHost("registry-client-cert");
+  let clientCert: RegistryAccess["clientCert"];
+  if (pair !== undefined) {
+    const [certPath = "", keyPath = ""] = pair.split(",");
+    const cert = files.get(certPath);
+    const key = files.get(keyPath);
+    if (cert === undefined || key === undefined) return `failed to load client certificate/key ${pair} of registry ${host}: open ${cert === undefined ? certPath : keyPath}: no such file or directory`;
+    clientCert = { cert, key };
+  }
+  const basic = authFor(configText, host);
+  return {
+    host, insecure: (flags.get("insecure-registry") ?? []).includes(host),
+    ...(caPem === undefined ? {} : { caPem }), ...(clientCert === undefined ? {} : { clientCert }), ...(basic === undefined ? {} : { basic }),
+  };
+}
+
 /** Credentials for `host` from a docker config.json, as Kaniko's keychain would find them. */
-function authFor(configText: string | undefined, host: string): { username?: string; password?: string } {
-  if (configText === undefined) return {};
+function authFor(configText: string | undefined, host: string): { username: string; password: string } | undefined {
+  if (configText === undefined) return undefined;
   const auths = (JSON.parse(configText) as { auths?: Record<string, DockerAuth> }).auths ?? {};
   const a = auths[host];
-  if (a === undefined) return {};
+  if (a === undefined) return undefined;
   if (a.username !== undefined && a.password !== undefined) return { username: a.username, password: a.password };
-  const [username, ...rest] = Buffer.from(a.auth ?? "", "base64").toString().split(":");
+  const [username = "", ...rest] = Buffer.from(a.auth ?? "", "base64").toString().split(":");
   return { username, password: rest.join(":") };
 }
 
 /** Streams engine progress as log lines; resolves with the error text, if any (followProgress hides it). */
-function follow(docker: Docker, stream: NodeJS.ReadableStream, log: (l: string) => void,
-  events: { aux?: { Digest?: string }; error?: string }[] = []): Promise<string | undefined> {
+function follow(docker: Docker, stream: NodeJS.ReadableStream, log: (l: string) => void): Promise<string | undefined> {
   return new Promise((resolve) => {
     let error: string | undefined;
-    docker.modem.followProgress(stream, (err: Error | null) => resolve(err ? err.message : error), (e: { stream?: string; status?: string; id?: string; error?: string; aux?: { Digest?: string } }) => {
-      events.push(e);
+    docker.modem.followProgress(stream, (err: Error | null) => resolve(err ? err.message : error), (e: { stream?: string; status?: string; id?: string; error?: string }) => {
       if (e.error !== undefined) error = e.error;
       const text = e.stream ?? e.error ?? (e.status !== undefined ? `${e.id ? `${e.id}: ` : ""}${e.status}` : undefined);
       if (text !== undefined) for (const line of text.split("\n")) if (line.trim() !== "") log(line.replace(/\r$/, ""));

@@ -1,3 +1,4 @@
+import type { Http2Session } from "node:http2";
 import { rootCertificates } from "node:tls";
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -43,7 +44,7 @@ export function createGrpcNode(options: GrpcNodeOptions): BuilderNode {
   const ping = options.pingIntervalMs ?? 2000;
   const probeTimeoutMs = options.probeTimeoutMs ?? 2000;
   const tls = options.tls;
-  const session = new Http2SessionManager(
+  const session = new GuardedSessionManager(
     options.url,
     { pingIntervalMs: ping, pingTimeoutMs: ping, pingIdleConnection: false, idleConnectionTimeoutMs: 60_000 },
     {
@@ -136,6 +137,27 @@ export function createGrpcNode(options: GrpcNodeOptions): BuilderNode {
       session.abort();
     },
   };
+}
+
+/**
+ * connect-node's session manager, keeping a late error of a dropped HTTP/2
+ * session from becoming an uncaught exception that would end this process:
+ * when a node hangs, the manager drops its listeners from the session whose
+ * ping timed out before Node emits that session's "error" (or the socket's
+ * reset once the node dies). The failure itself still reaches the build.
+ */
+class GuardedSessionManager extends Http2SessionManager {
+  private readonly guarded = new WeakSet<Http2Session>();
+
+  override async request(...args: Parameters<Http2SessionManager["request"]>): ReturnType<Http2SessionManager["request"]> {
+    const stream = await super.request(...args);
+    const conn = stream.session;
+    if (conn && !this.guarded.has(conn)) {
+      this.guarded.add(conn);
+      conn.on("error", () => undefined);
+    }
+    return stream;
+  }
 }
 
 function down(reason: string): NodeLoad {

@@ -40,6 +40,15 @@ export async function classifyNodeError(
     return new BuilderNodeRejectedError(node, "unauthenticated", `${ce.rawMessage}: the node refused the token (set the same [system] builder_auth_token on both sides)`);
   }
   if (!transportCodes.has(ce.code)) return new BuilderNodeRejectedError(node, errorCodeOf(ce.code), ce.rawMessage);
-  if (await stillAlive()) return new BuilderNodeRejectedError(node, errorCodeOf(ce.code), ce.rawMessage);
+  // An unanswered HTTP/2 ping already says the node does not answer: a health check would only wait as long again.
+  if (!pingTimedOut(err) && (await stillAlive())) return new BuilderNodeRejectedError(node, errorCodeOf(ce.code), ce.rawMessage);
   return new BuilderNodeLostError(node, started, ce.rawMessage, { cause: err });
+}
+
+/** Whether `err` (or an error it wraps) is connect-node's "PING timed out" for the connection. */
+function pingTimedOut(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/\bPING timed out\b/.test(e.message)) return true;
+  }
+  return false;
 }

@@ -70,6 +70,8 @@ export function createNodePool(nodes: readonly BuilderNode[], options: { readonl
 
   return {
     async candidates(key, exclude, signal) {
+      // Every node already tried: a probe cannot add one, and would only delay the answer.
+      if (entries.every((e) => exclude.has(e.node.url))) return [];
       if (entries.every((e) => e.checkedAt === 0) || order(key, exclude).length === 0) {
         await abortable(probeAll(), signal);
       }

@@ -61,8 +61,12 @@ export async function runBuild(
     await clients.metadata.updateBuild({ id: plan.buildId, status: next, ...extra });
   };
 
+  // The context's source call ends with the build: Connect's stream iterator
+  // has no return(), so a builder that stops reading early (a failed build)
+  // would otherwise leave the source side's git reader and mirror lease held.
+  const contextCall = new AbortController();
   try {
-    const responses = clients.builder.build(requestStream(clients, plan, signal), { signal });
+    const responses = clients.builder.build(requestStream(clients, plan, AbortSignal.any([signal, contextCall.signal])), { signal });
     for await (const res of responses) {
       const e = res.event;
       if (!e) continue;
@@ -109,6 +113,8 @@ export async function runBuild(
       .catch(() => undefined);
     const final = event({ case: "failed", value: { $typeName: "buildplane.v1.Failed", code: codeName(code), message, logTail: [...tail] } });
     return { final, error: new ConnectError(message, code) };
+  } finally {
+    contextCall.abort();
   }
 }
 

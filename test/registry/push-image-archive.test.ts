@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +26,12 @@ const docker = new Docker();
 async function exportImage(ref: string): Promise<Readable> {
   return (await docker.getImage(ref).get()) as unknown as Readable;
 }
+
+// Spool folders are made under os.tmpdir(): give this file a folder of its
+// own, so the spools of other test files running at the same time never mix in.
+const privateTmp = mkdtempSync(join(tmpdir(), "push-archive-test-"));
+process.env["TMPDIR"] = privateTmp;
+after(() => rmSync(privateTmp, { recursive: true, force: true }));
 
 async function spoolDirs(): Promise<string[]> {
   return (await readdir(tmpdir())).filter((n) => n.startsWith("buildplane-push-"));

@@ -41,6 +41,9 @@ describe("source service: a wrong git password over http", () => {
   let url = "";
   let first = "";
   before(async () => {
+    // Per-operation git environments are made under os.tmpdir(): point it at
+    // a folder of this test alone, so other test files' never mix in.
+    process.env["TMPDIR"] = tempDir("wrongpw-tmp-", cleanups);
     const base = tempDir("wrongpw-base-", cleanups);
     ({ first } = makeServedRepo(base, tempDir("wrongpw-work-", cleanups)));
     http = await startHttpGit(base, "alice", PASSWORD);

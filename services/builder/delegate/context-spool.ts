@@ -2,6 +2,7 @@ import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { DomainError } from "../../../libs/errors/domain-error.js";
 import { UploadTooLargeError } from "./delegate-errors.js";
 
 /**
@@ -79,7 +80,7 @@ export async function createContextSpool(source: Readable, options: { readonly m
     async *chunks() {
       let pos = 0;
       for (;;) {
-        if (disposed) throw new Error("build context spool was removed");
+        if (disposed) throw new DomainError("aborted", "the build context spool was removed: the build ended while a node was still reading its context");
         if (pos < written) {
           const buf = Buffer.allocUnsafe(Math.min(readSize, written - pos));
           const { bytesRead } = await file.read(buf, 0, buf.length, pos);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
@@ -11,33 +10,9 @@ import { DatabaseUnreachableError } from "../../libs/db/errors.js";
 import { startMetadataRuntime } from "../../services/metadata/metadata-runtime.js";
 import { createMetadataService } from "../../services/metadata/service.js";
 import { expectRpcError } from "./rpc-assert.js";
+import { freePort } from "../helpers/free-port.js";
+import { startPostgresProxy } from "./postgres-proxy.js";
 import { testDialects, type TestDatabase } from "./test-databases.js";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** A TCP forwarder from `port` to the local Postgres: "the database comes up". */
-async function startProxy(port: number): Promise<net.Server> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(5432, "127.0.0.1");
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => s.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  server.on("close", () => sockets.forEach((s) => s.destroy()));
-  server.listen(port, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  return server;
-}
 
 const postgres = testDialects.find((d) => d.name === "postgres");
 
@@ -81,7 +56,7 @@ describe("metadata database unreachable at start", () => {
       onHealth: (ok) => health.set(name, ok ? "serving" : "notServing"),
       onRetry: (message) => retries.push(message),
     });
-    let proxy: net.Server | undefined;
+    let proxy: { close(): Promise<void> } | undefined;
     try {
       const transport = createRouterTransport(({ service }) => service(MetadataService, createMetadataService(runtime.deps)), {
         router: { interceptors: [createErrorInterceptor(silentLogger)] },
@@ -95,13 +70,13 @@ describe("metadata database unreachable at start", () => {
         Code.Unavailable,
         `metadata database postgres at 127.0.0.1:${port}/${dbName} is not available: connect ECONNREFUSED 127.0.0.1:${port}`,
       );
-      proxy = await startProxy(port);
+      proxy = await startPostgresProxy(port);
       await runtime.ready;
       assert.equal(health.get(name), "serving");
       await expectRpcError(client.getBuild({ id: "b_x" }), Code.NotFound, "build b_x not found");
     } finally {
       await runtime.close();
-      await new Promise((r) => (proxy ? proxy.close(r) : r(undefined)));
+      await proxy?.close();
     }
     assert.equal(health.get(name), "notServing");
   });

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { connect, createServer as createNetServer, type AddressInfo } from "node:net";
@@ -126,4 +128,25 @@ export function addHistory(repo: string, count: number): void {
     script += `M 100644 inline noise/n.txt\ndata ${Buffer.byteLength(body)}\n${body}\n`;
   }
   execFileSync("git", ["fast-import", "--quiet"], { cwd: repo, env: fixtureEnv, input: script });
+}
+
+/** Every file below `dir`, recursively. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** Every process's argv on this machine, concatenated: a secret in any of them shows up here. */
+export function procCmdlines(): string {
+  let all = "";
+  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      all += readFileSync(`/proc/${pid}/cmdline`, "latin1");
+    } catch {
+      // the process is gone
+    }
+  }
+  return all;
 }

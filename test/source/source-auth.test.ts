@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { observeGitSpawns } from "../../libs/git/run-git.js";
 import { Secret } from "../../libs/secret/secret.js";
-import { startHttpGit, type HttpGit } from "./git-fixtures.js";
+import { filesUnder, procCmdlines, startHttpGit, type HttpGit } from "./git-fixtures.js";
 import { makeServedRepo, sourceClient, tempDir } from "./source-harness.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -13,20 +13,7 @@ after(async () => { for (const c of cleanups.reverse()) await c(); });
 const PASSWORD = "pw-7f3a9c-secret";
 const WRONG = "wrong-5d1e-token";
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
-function procCmdlines(): string {
-  let all = "";
-  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try { all += readFileSync(`/proc/${pid}/cmdline`, "latin1"); } catch { /* gone */ }
-  }
-  return all;
-}
 
 describe("source service: credentials and limits over http", () => {
   let http: HttpGit;

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
 import { Secret } from "../../libs/secret/secret.js";
+import { filesUnder } from "./git-fixtures.js";
 import { makeServedRepo, sourceClient, tempDir } from "./source-harness.js";
 import { makeSshKey, startSshd, type SshKey } from "./ssh-fixture.js";
 
@@ -16,12 +17,6 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 /** The base64 lines of a PEM key: none of them may show up anywhere. */
 function keyLines(key: SshKey): string[] {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { observeGitSpawns } from "../../libs/git/run-git.js";
-import { startHttpGit, type HttpGit } from "./git-fixtures.js";
+import { filesUnder, procCmdlines, startHttpGit, type HttpGit } from "./git-fixtures.js";
 import { makeServedRepo, sourceClient, tempDir } from "./source-harness.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -13,21 +13,7 @@ after(async () => { for (const c of cleanups.reverse()) await c(); });
 const PASSWORD = "right-pw-41c7e2";
 const WRONG = "wrong-pw-9b3f06-token";
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
-/** Every process's argv on this machine, concatenated. */
-function procCmdlines(): string {
-  let all = "";
-  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try { all += readFileSync(`/proc/${pid}/cmdline`, "latin1"); } catch { /* gone */ }
-  }
-  return all;
-}
 
 /** Files of the per-operation git environments (askpass helper, keys) still in the temp folder. */
 function gitEnvFiles(): string[] {

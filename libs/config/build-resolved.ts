@@ -18,6 +18,10 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
     const v = valueOf(entries, section, key);
     return typeof v === "object" && !Array.isArray(v) ? { ...(v as Readonly<Record<string, string>>) } : {};
   };
+  const l = (section: string, key: string): string[] => {
+    const v = valueOf(entries, section, key);
+    return Array.isArray(v) ? v.map(String) : [];
+  };
   const secret = (section: string, key: string): Secret | undefined => secretOrUndefined(s(section, key));
 
   const parsed = parseBuilderMode(s("builder", "mode"));
@@ -29,16 +33,19 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
   const gitAuth: Record<string, GitAuthConfig> = {};
   const gitSpec = sectionSpec("git_auth");
   for (const [name, e] of entries.gitAuth) {
-    const get = (key: string): string => {
+    const raw = (key: string): unknown => {
       const set = e.keys.get(key);
-      const def = gitSpec?.keys.find((k) => k.key === key)?.default ?? "";
-      return String(set ? set.value : def);
+      return set ? set.value : gitSpec?.keys.find((k) => k.key === key)?.default;
     };
+    const get = (key: string): string => String(raw(key) ?? "");
+    const hosts = raw("hosts");
     gitAuth[name] = {
       userId: get("user_id"),
       password: secretOrUndefined(get("password")),
       keyFilePath: get("key_file_path"),
       privateKey: secretOrUndefined(get("private_key")),
+      hosts: Array.isArray(hosts) ? hosts.map((h) => String(h).toLowerCase()) : [],
+      allowPlaintext: raw("allow_plaintext") === true,
     };
   }
 
@@ -55,6 +62,8 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       nodeCaFile: s("builder", "node_ca_file"),
       nodeClientCertFile: s("builder", "node_client_cert_file"),
       nodeClientKeyFile: s("builder", "node_client_key_file"),
+      allowedRegistries: l("builder", "allowed_registries").map((h) => h.toLowerCase()),
+      requireTlsToNodes: b("builder", "require_tls_to_nodes"),
     },
     registry: {
       url: s("registry", "url").replace(/\/+$/, ""),
@@ -84,7 +93,9 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
     security: {
       adminOverTcp: b("security", "admin_over_tcp") || b("security", "unsafe_admin_over_tcp"),
       defaultGitAuth: s("security", "default_git_auth"),
+      allowUnauthenticated: b("security", "allow_unauthenticated"),
     },
+    source: { localRoots: l("source", "local_roots").map((root) => expandPath(root, cwd, env)) },
     http: { host: s("http", "host"), port: n("http", "port"), redirectToHttps: b("http", "redirect_to_https") },
     https: { certFile: s("https", "cert_file"), keyFile: s("https", "key_file"), clientCaFile: s("https", "client_ca_file") },
     metadata: {

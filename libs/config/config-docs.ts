@@ -164,7 +164,7 @@ function renderType(spec: KeySpec): string {
     spec.type === "int" && spec.min !== undefined
       ? spec.max !== undefined && spec.max <= 65535 ? ` (${spec.min}–${spec.max})` : ` (≥ ${spec.min})`
       : "";
-  const names: Record<KeySpec["type"], string> = { string: "string", bool: "bool", int: "integer", secret: "secret string", map: "table", tables: "array of tables" };
+  const names: Record<KeySpec["type"], string> = { string: "string", bool: "bool", int: "integer", secret: "secret string", list: "array of strings", map: "table", tables: "array of tables" };
   return names[spec.type] + range + (spec.readableFile ? ", readable file" : "");
 }
 

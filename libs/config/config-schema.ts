@@ -9,16 +9,17 @@ import { checkNodeSelector, checkResources, checkTolerations } from "./kube-valu
 
 /**
  * How a key's value is written in TOML and read from the environment:
+ * `list` is an array of strings (comma-separated in the environment),
  * `map` is a table of strings, `tables` an array of tables whose fields
  * are described by `items`.
  */
-export type KeyType = "string" | "bool" | "int" | "secret" | "map" | "tables";
+export type KeyType = "string" | "bool" | "int" | "secret" | "list" | "map" | "tables";
 
 /** One table of a `tables` key, e.g. a toleration. */
 export type TableItem = Readonly<Record<string, string | number>>;
 
 /** A value as it sits between parsing and the resolved config. */
-export type KeyValue = string | number | boolean | Readonly<Record<string, string>> | readonly TableItem[];
+export type KeyValue = string | number | boolean | readonly string[] | Readonly<Record<string, string>> | readonly TableItem[];
 
 /** A problem found by a key's own `check`, and where inside the value (`[0, "operator"]`). */
 export interface ValueProblem {
@@ -73,6 +74,8 @@ const secret = (key: string, doc: string, extra: Partial<KeySpec> = {}): KeySpec
   ({ key, type: "secret", default: "", doc, ...extra });
 const file = (key: string, doc: string): KeySpec =>
   ({ key, type: "string", default: "", doc, readableFile: true });
+const list = (key: string, doc: string, extra: Partial<KeySpec> = {}): KeySpec =>
+  ({ key, type: "list", default: [], doc, ...extra });
 const map = (key: string, doc: string, check: KeySpec["check"]): KeySpec =>
   ({ key, type: "map", default: {}, doc, check });
 
@@ -100,6 +103,8 @@ export const configSchema: readonly SectionSpec[] = [
       file("node_ca_file", "PEM CA bundle trusted for `delegate:https://…` builder nodes, in addition to the system roots."),
       file("node_client_cert_file", "PEM client certificate presented to builder nodes that require mTLS; needs `node_client_key_file`."),
       file("node_client_key_file", "PEM client key for builder nodes; needs `node_client_cert_file`."),
+      list("allowed_registries", "On a builder node: the only registry hosts (`host[:port]`) it pushes to; empty accepts any host a caller with the `node` scope names."),
+      bool("require_tls_to_nodes", false, "Refuse `delegate:http://…` builder nodes that are not on this machine (loopback); a warning names each plaintext node otherwise."),
     ],
   },
   {
@@ -143,7 +148,15 @@ export const configSchema: readonly SectionSpec[] = [
       bool("admin_over_tcp", false, "Serve the admin API over TCP (set on builder nodes)."),
       bool("unsafe_admin_over_tcp", false, "Same as `admin_over_tcp` (OpenRun's newer name); either one true enables it.", { aliasOf: "admin_over_tcp" }),
       str("default_git_auth", "", "Name of the `[git_auth.<name>]` entry used when a source names none."),
+      bool("allow_unauthenticated", false, "Serve every RPC without credentials on a non-loopback address. Without it, `serve` refuses to start off loopback unless a credential is configured."),
       { key: "allowed_container_args", type: "map", default: { "add-host": "regex:.*" }, doc: "Accepted for compatibility with OpenRun files; run-time only, not used by builds.", unused: true },
+    ],
+  },
+  {
+    name: "source",
+    doc: "What the source service may read.",
+    keys: [
+      list("local_roots", "Server folders that network callers may name as a repository (a path or `file://` URL under one of them); empty refuses every local path from the network. Callers in this process (the CLI without `--server`) are not limited."),
     ],
   },
   {
@@ -219,6 +232,8 @@ export const configSchema: readonly SectionSpec[] = [
       secret("password", "SSH key passphrase, or the HTTP password or token when no key is given."),
       file("key_file_path", "SSH private key file."),
       secret("private_key", "SSH private key as text."),
+      list("hosts", "Hosts (`host` or `host:port`) this entry's credential is sent to; empty means no host, so the entry is never used."),
+      bool("allow_plaintext", false, "Also send this credential over plain `http://` and `git://`, where anyone on the path can read it."),
     ],
   },
 ];

@@ -17,6 +17,7 @@ export interface ResolvedConfig {
   readonly metadata: MetadataConfig;
   readonly kubernetes: KubernetesConfig;
   readonly services: ServicesConfig;
+  readonly source: SourceConfig;
   /** `[git_auth.<name>]` entries by name. */
   readonly gitAuth: Readonly<Record<string, GitAuthConfig>>;
   /** The file read, or undefined when only defaults and env apply. */
@@ -57,6 +58,10 @@ export interface BuilderConfig {
   /** Client certificate and key presented to builder nodes (mTLS). */
   readonly nodeClientCertFile: string;
   readonly nodeClientKeyFile: string;
+  /** Registry hosts a builder node pushes to; empty accepts any. */
+  readonly allowedRegistries: readonly string[];
+  /** Refuse plain-HTTP builder nodes off loopback. */
+  readonly requireTlsToNodes: boolean;
 }
 
 export interface RegistryConfig {
@@ -92,6 +97,14 @@ export interface SystemConfig {
 export interface SecurityConfig {
   readonly adminOverTcp: boolean;
   readonly defaultGitAuth: string;
+  /** Explicit opt-out: serve without credentials off loopback. */
+  readonly allowUnauthenticated: boolean;
+}
+
+/** What the source service may read for network callers. */
+export interface SourceConfig {
+  /** Absolute server folders network callers may name; empty refuses every local path. */
+  readonly localRoots: readonly string[];
 }
 
 export interface HttpConfig {
@@ -157,6 +170,10 @@ export interface GitAuthConfig {
   readonly password: Secret | undefined;
   readonly keyFilePath: string;
   readonly privateKey: Secret | undefined;
+  /** Hosts (`host` or `host:port`, lower case) the credential may be sent to. */
+  readonly hosts: readonly string[];
+  /** Also over plain `http://` and `git://`. */
+  readonly allowPlaintext: boolean;
 }
 
 /** One problem found while loading a configuration. */

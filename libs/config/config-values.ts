@@ -13,6 +13,7 @@ const expected: Record<KeySpec["type"], string> = {
   secret: "a string",
   bool: "true or false",
   int: "an integer",
+  list: "an array of strings",
   map: "a table of strings",
   tables: "an array of tables",
 };
@@ -60,6 +61,10 @@ function checkType(spec: KeySpec, raw: unknown): Checked {
     case "int":
       if (typeof raw !== "number" || !Number.isInteger(raw)) return bad();
       return checkBounds(spec, raw);
+    case "list": {
+      if (!Array.isArray(raw) || !raw.every((v): v is string => typeof v === "string")) return bad();
+      return { value: [...raw] };
+    }
     case "map": {
       if (!isTable(raw)) return bad();
       const out: Record<string, string> = {};
@@ -102,7 +107,8 @@ function checkItem(fields: readonly KeySpec[], raw: unknown): { readonly item: T
 
 /**
  * Reads an environment variable's text as the key's type: integers in
- * decimal, booleans as true/false, tables as a TOML inline table, arrays of
+ * decimal, booleans as true/false, lists comma-separated (or a TOML inline
+ * array), tables as a TOML inline table, arrays of
  * tables as a TOML inline array (`[{ key = "k", operator = "Exists" }]`).
  */
 export function checkEnvValue(spec: KeySpec, text: string): Checked {
@@ -117,6 +123,11 @@ export function checkEnvValue(spec: KeySpec, text: string): Checked {
     }
     case "int":
       return /^\s*-?\d+\s*$/.test(text) ? checkTomlValue(spec, Number(text)) : bad();
+    case "list": {
+      const t = text.trim();
+      if (t.startsWith("[")) return checkTomlValue(spec, parseInline(t) ?? {});
+      return checkTomlValue(spec, t === "" ? [] : t.split(",").map((v) => v.trim()).filter((v) => v !== ""));
+    }
     case "map":
     case "tables": {
       let parsed: unknown;
@@ -127,6 +138,14 @@ export function checkEnvValue(spec: KeySpec, text: string): Checked {
       }
       return checkTomlValue(spec, parsed);
     }
+  }
+}
+
+function parseInline(text: string): unknown {
+  try {
+    return parse(`v = ${text}`)["v"];
+  } catch {
+    return undefined;
   }
 }
 

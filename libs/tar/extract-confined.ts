@@ -1,0 +1,93 @@
+import { constants } from "node:fs";
+import { chmod, link, lstat, mkdir, open, readdir, realpath, rm, symlink, type FileHandle } from "node:fs/promises";
+import { dirname, join, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { DomainError } from "../errors/domain-error.js";
+import { ArchiveCanceledError, ArchiveMalformedError } from "./archive-errors.js";
+import { resolveArchiveLimits, type ArchiveLimits } from "./archive-limits.js";
+import { createArchiveTree, type ConfinedEntry } from "./archive-tree.js";
+import { createTarParser } from "./tar-parser.js";
+
+/** What an extraction wrote. */
+export interface ExtractResult {
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/**
+ * Unpacks an untrusted tar into `dir` (created; it must not exist or be
+ * empty) under the same rules and limits as `confineArchive`: each entry is
+ * checked before anything of it is written. On disk it adds its own guards:
+ * files are created exclusively without following links (`O_EXCL`,
+ * `O_NOFOLLOW`), and every parent folder must resolve inside `dir`. Modes
+ * keep permission bits only (folders stay writable by the owner). On a
+ * refusal, a malformed archive, an error or `signal` aborting, `dir` is
+ * removed and the error is a `DomainError`.
+ */
+export async function extractConfined(input: Readable, dir: string, limits: Partial<ArchiveLimits> = {}, signal?: AbortSignal): Promise<ExtractResult> {
+  const resolved = resolveArchiveLimits(limits);
+  const parser = createTarParser(resolved);
+  const tree = createArchiveTree(resolved);
+  const onAbort = (): void => void input.destroy(new ArchiveCanceledError());
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let file: FileHandle | undefined;
+  let current: ConfinedEntry | undefined;
+  try {
+    if (signal?.aborted) throw new ArchiveCanceledError();
+    await mkdir(dir, { recursive: true });
+    if ((await readdir(dir)).length > 0) throw new DomainError("failedPrecondition", `extraction folder ${JSON.stringify(dir)} is not empty: expected a new or empty folder`);
+    const root = await realpath(dir);
+    const place = async (entry: ConfinedEntry): Promise<string> => {
+      const dest = join(root, entry.path);
+      await mkdir(dirname(dest), { recursive: true, mode: 0o755 });
+      const parent = await realpath(dirname(dest));
+      if (parent !== root && !parent.startsWith(root + sep)) throw new ArchiveMalformedError(`entry ${JSON.stringify(entry.path)} resolves outside the extraction folder`);
+      return dest;
+    };
+    const handle = async (events: ReturnType<typeof parser.push>): Promise<void> => {
+      for (const event of events) {
+        if (event.kind === "entry") {
+          current = tree.admit(event.entry);
+          if (current === undefined) continue;
+          const dest = await place(current);
+          switch (current.type) {
+            case "directory":
+              if (!(await lstat(dest).catch(() => undefined))?.isDirectory()) await mkdir(dest);
+              await chmod(dest, current.mode | 0o700);
+              break;
+            case "file":
+              file = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, current.mode | 0o600);
+              break;
+            case "symlink":
+              await symlink(current.target, dest);
+              break;
+            case "link":
+              await link(join(root, current.target), dest);
+              break;
+          }
+        } else if (event.kind === "data") {
+          if (file !== undefined) await file.write(event.bytes);
+        } else if (event.kind === "entryEnd") {
+          if (file !== undefined && current?.type === "file") {
+            await file.chmod(current.mode | 0o600);
+            await file.close();
+          }
+          file = undefined;
+        }
+      }
+    };
+    for await (const chunk of input as AsyncIterable<Buffer>) await handle(parser.push(chunk));
+    await handle(parser.end());
+    if (signal?.aborted) throw new ArchiveCanceledError();
+    return { ...tree.totals };
+  } catch (err) {
+    input.destroy();
+    await file?.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    if (signal?.aborted) throw new ArchiveCanceledError();
+    if (err instanceof DomainError) throw err;
+    throw new ArchiveMalformedError(err instanceof Error ? err.message : String(err));
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}

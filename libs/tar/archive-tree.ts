@@ -147,6 +147,7 @@ export function createArchiveTree(limits: ArchiveLimits): ArchiveTree {
   };
 
   const lookup = (path: string): Node | undefined => {
+    if (path === "") return root;
     let node: Node | undefined = root;
     for (const part of path.split("/")) {
       if (node === undefined || node.kind !== "directory") return undefined;

@@ -32,10 +32,12 @@ export async function extractConfined(input: Readable, dir: string, limits: Part
   signal?.addEventListener("abort", onAbort, { once: true });
   let file: FileHandle | undefined;
   let current: ConfinedEntry | undefined;
+  let owned = false;
   try {
     if (signal?.aborted) throw new ArchiveCanceledError();
     await mkdir(dir, { recursive: true });
     if ((await readdir(dir)).length > 0) throw new DomainError("failedPrecondition", `extraction folder ${JSON.stringify(dir)} is not empty: expected a new or empty folder`);
+    owned = true;
     const root = await realpath(dir);
     const place = async (entry: ConfinedEntry): Promise<string> => {
       const dest = join(root, entry.path);
@@ -83,9 +85,11 @@ export async function extractConfined(input: Readable, dir: string, limits: Part
   } catch (err) {
     input.destroy();
     await file?.close().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    if (owned) await rm(dir, { recursive: true, force: true });
     if (signal?.aborted) throw new ArchiveCanceledError();
     if (err instanceof DomainError) throw err;
+    // A file system call failing is our side; anything else came with the input stream.
+    if (err instanceof Error && "syscall" in err) throw new DomainError("internal", `extracting the archive into ${JSON.stringify(dir)} failed: ${err.message}`, { cause: err });
     throw new ArchiveMalformedError(err instanceof Error ? err.message : String(err));
   } finally {
     signal?.removeEventListener("abort", onAbort);

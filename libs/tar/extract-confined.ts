@@ -1,9 +1,9 @@
 import { constants } from "node:fs";
 import { chmod, link, lstat, mkdir, open, readdir, realpath, rm, symlink, type FileHandle } from "node:fs/promises";
-import { dirname, join, sep } from "node:path";
+import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { DomainError } from "../errors/domain-error.js";
-import { ArchiveCanceledError, ArchiveMalformedError } from "./archive-errors.js";
+import { ArchiveCanceledError, ArchiveEntryError, ArchiveMalformedError } from "./archive-errors.js";
 import { resolveArchiveLimits, type ArchiveLimits } from "./archive-limits.js";
 import { createArchiveTree, type ConfinedEntry } from "./archive-tree.js";
 import { createTarParser } from "./tar-parser.js";
@@ -18,8 +18,8 @@ export interface ExtractResult {
  * Unpacks an untrusted tar into `dir` (created; it must not exist or be
  * empty) under the same rules and limits as `confineArchive`: each entry is
  * checked before anything of it is written. On disk it adds its own guards:
- * files are created exclusively without following links (`O_EXCL`,
- * `O_NOFOLLOW`), and every parent folder must resolve inside `dir`. Modes
+ * folders are made one level at a time and checked with `lstat`, files are
+ * created exclusively without following links (`O_EXCL`, `O_NOFOLLOW`). Modes
  * keep permission bits only (folders stay writable by the owner). On a
  * refusal, a malformed archive, an error or `signal` aborting, `dir` is
  * removed and the error is a `DomainError`.
@@ -39,12 +39,24 @@ export async function extractConfined(input: Readable, dir: string, limits: Part
     if ((await readdir(dir)).length > 0) throw new DomainError("failedPrecondition", `extraction folder ${JSON.stringify(dir)} is not empty: expected a new or empty folder`);
     owned = true;
     const root = await realpath(dir);
+    /** Folders known to be real folders inside `root`, by relative path. */
+    const folders = new Set<string>([""]);
+    // Each folder is created or checked one level at a time with lstat, so no
+    // symlink is ever followed, whatever the archive rules let through.
+    const ensureFolder = async (rel: string, entry: string): Promise<void> => {
+      if (folders.has(rel)) return;
+      const parent = posix.dirname(rel);
+      await ensureFolder(parent === "." ? "" : parent, entry);
+      const abs = join(root, rel);
+      const st = await lstat(abs).catch(() => undefined);
+      if (st === undefined) await mkdir(abs, { mode: 0o755 });
+      else if (!st.isDirectory()) throw new ArchiveEntryError(entry, `path goes through ${JSON.stringify(rel)}, which is not a folder on disk`);
+      folders.add(rel);
+    };
     const place = async (entry: ConfinedEntry): Promise<string> => {
-      const dest = join(root, entry.path);
-      await mkdir(dirname(dest), { recursive: true, mode: 0o755 });
-      const parent = await realpath(dirname(dest));
-      if (parent !== root && !parent.startsWith(root + sep)) throw new ArchiveMalformedError(`entry ${JSON.stringify(entry.path)} resolves outside the extraction folder`);
-      return dest;
+      const parent = posix.dirname(entry.path);
+      await ensureFolder(parent === "." ? "" : parent, entry.path);
+      return join(root, entry.path);
     };
     const handle = async (events: ReturnType<typeof parser.push>): Promise<void> => {
       for (const event of events) {
@@ -54,7 +66,7 @@ export async function extractConfined(input: Readable, dir: string, limits: Part
           const dest = await place(current);
           switch (current.type) {
             case "directory":
-              if (!(await lstat(dest).catch(() => undefined))?.isDirectory()) await mkdir(dest);
+              await ensureFolder(current.path, current.path);
               await chmod(dest, current.mode | 0o700);
               break;
             case "file":
@@ -68,7 +80,7 @@ export async function extractConfined(input: Readable, dir: string, limits: Part
               break;
           }
         } else if (event.kind === "data") {
-          if (file !== undefined) await file.write(event.bytes);
+          for (let done = 0; file !== undefined && done < event.bytes.length; ) done += (await file.write(event.bytes, done)).bytesWritten;
         } else if (event.kind === "entryEnd") {
           if (file !== undefined && current?.type === "file") {
             await file.chmod(current.mode | 0o600);

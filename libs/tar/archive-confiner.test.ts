@@ -116,6 +116,17 @@ describe("confineArchive", () => {
     await assert.rejects(drain(out), (err) => err === cut);
   });
 
+  it("errors the output with canceled and releases the input when the signal aborts", async () => {
+    const input = new PassThrough();
+    const ac = new AbortController();
+    const out = confineArchive(input, {}, ac.signal);
+    input.write(rawHeader({ name: "a", size: 4096 }));
+    const draining = drain(out);
+    ac.abort();
+    await assert.rejects(draining, { code: "canceled", message: "reading the archive was canceled" });
+    assert.equal(input.destroyed, true);
+  });
+
   it("applies the limits it is given", async () => {
     await assert.rejects(drain(confineArchive(Readable.from([archive(file("a", "x".repeat(11)))]), { maxBytes: 10 })), {
       code: "resourceExhausted",

@@ -1,6 +1,6 @@
 import { Transform, type Readable } from "node:stream";
 import { DomainError } from "../errors/domain-error.js";
-import { ArchiveMalformedError } from "./archive-errors.js";
+import { ArchiveCanceledError, ArchiveMalformedError } from "./archive-errors.js";
 import { resolveArchiveLimits, type ArchiveLimits } from "./archive-limits.js";
 import { createArchiveTree } from "./archive-tree.js";
 import { createTarParser } from "./tar-parser.js";
@@ -68,13 +68,18 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
 /**
  * Confines `input` (a tar byte stream) and returns the confined tar: the
  * drop-in for the builder's former `guardTar`. A refusal destroys the
- * output with a `DomainError`, an error of the input with that error; a reader
- * that destroys the output early also destroys the input.
+ * output with a `DomainError`, an error of the input with that error, and
+ * `signal` aborting with `ArchiveCanceledError`; a reader that destroys the
+ * output early also destroys the input.
  */
-export function confineArchive(input: Readable, limits: Partial<ArchiveLimits> = {}): Readable {
+export function confineArchive(input: Readable, limits: Partial<ArchiveLimits> = {}, signal?: AbortSignal): Readable {
   const confiner = createArchiveConfiner(limits);
+  const onAbort = (): void => void confiner.destroy(new ArchiveCanceledError());
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
   input.on("error", (err) => confiner.destroy(err));
   confiner.once("close", () => {
+    signal?.removeEventListener("abort", onAbort);
     if (!input.destroyed && !input.readableEnded) input.destroy();
   });
   input.pipe(confiner);

@@ -36,9 +36,9 @@ export class ArchiveMalformedError extends DomainError {
   }
 }
 
-/** Extraction stopped because the caller canceled; nothing is kept. */
+/** Reading or extracting the archive stopped because the caller canceled; nothing is kept. */
 export class ArchiveCanceledError extends DomainError {
   constructor() {
-    super("canceled", "archive extraction was canceled");
+    super("canceled", "reading the archive was canceled");
   }
 }

@@ -79,7 +79,7 @@ describe("extractConfined", () => {
     input.write(Buffer.alloc(512));
     while (!existsSync(join(out, "f"))) await new Promise((resolve) => setImmediate(resolve));
     ac.abort();
-    await assert.rejects(running, { code: "canceled", message: "archive extraction was canceled" });
+    await assert.rejects(running, { code: "canceled", message: "reading the archive was canceled" });
     assert.equal(existsSync(out), false);
     assert.equal(input.destroyed, true);
   });

@@ -2,9 +2,15 @@ import { ArchiveEntryError, ArchiveMalformedError } from "./archive-errors.js";
 
 /** The fields of one 512-byte tar header block, decoded but not yet trusted. */
 export interface TarHeader {
-  /** The name field, joined with the ustar prefix field when the block is POSIX ustar. */
+  /**
+   * The name field, joined with the ustar prefix field when the block is
+   * POSIX ustar. Bytes that are not UTF-8 show as U+FFFD: a name written
+   * whole in an extension record may be cut anywhere in this field.
+   */
   readonly name: string;
+  readonly nameIsUtf8: boolean;
   readonly linkname: string;
+  readonly linknameIsUtf8: boolean;
   readonly typeflag: string;
   readonly mode: number;
   readonly size: number;
@@ -22,7 +28,7 @@ export function headerName(header: TarHeader): string {
  * Decodes a header block at byte `offset` of the archive: checks the
  * checksum (unsigned, or signed as some old writers compute it), reads
  * octal and base-256 numbers, and takes the prefix field only in POSIX
- * ustar blocks (GNU blocks keep other data there). Names must be UTF-8.
+ * ustar blocks (GNU blocks keep other data there).
  */
 export function readHeader(block: Buffer, offset: number): TarHeader {
   const stored = octal(block.subarray(148, 156));
@@ -37,9 +43,10 @@ export function readHeader(block: Buffer, offset: number): TarHeader {
     throw new ArchiveMalformedError(`the header at byte ${offset} has a bad checksum`);
   }
   const posixUstar = block.toString("latin1", 257, 263) === "ustar\0";
-  const shortName = text(block.subarray(0, 100), offset);
-  const prefix = posixUstar ? text(block.subarray(345, 500), offset) : "";
-  const name = prefix === "" ? shortName : `${prefix}/${shortName}`;
+  const shortName = text(block.subarray(0, 100));
+  const prefix = posixUstar ? text(block.subarray(345, 500)) : { text: "", utf8: true };
+  const name = prefix.text === "" ? shortName.text : `${prefix.text}/${shortName.text}`;
+  const linkname = text(block.subarray(157, 257));
   const number = (start: number, end: number, what: string): number => {
     const n = numeric(block.subarray(start, end));
     if (n === undefined) throw new ArchiveEntryError(name, `its ${what} field is not a valid number`);
@@ -47,7 +54,9 @@ export function readHeader(block: Buffer, offset: number): TarHeader {
   };
   return {
     name,
-    linkname: text(block.subarray(157, 257), offset, name),
+    nameIsUtf8: shortName.utf8 && prefix.utf8,
+    linkname: linkname.text,
+    linknameIsUtf8: linkname.utf8,
     typeflag: String.fromCharCode(block[156] ?? 0),
     mode: number(100, 108, "mode"),
     size: number(124, 136, "size"),
@@ -55,14 +64,14 @@ export function readHeader(block: Buffer, offset: number): TarHeader {
   };
 }
 
-/** A NUL-terminated UTF-8 field. */
-function text(field: Buffer, offset: number, entry?: string): string {
+/** A NUL-terminated field as UTF-8, and whether its bytes were valid UTF-8. */
+function text(field: Buffer): { text: string; utf8: boolean } {
   const end = field.indexOf(0);
   const bytes = end < 0 ? field : field.subarray(0, end);
   try {
-    return utf8.decode(bytes);
+    return { text: utf8.decode(bytes), utf8: true };
   } catch {
-    throw new ArchiveEntryError(entry ?? bytes.toString("utf8"), `the ${entry === undefined ? "name" : "link target"} in the header at byte ${offset} is not valid UTF-8`);
+    return { text: bytes.toString("utf8"), utf8: false };
   }
 }
 

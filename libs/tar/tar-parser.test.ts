@@ -65,6 +65,16 @@ describe("tar parser", () => {
     assert.deepEqual(parse(archive(rawHeader({ name: "n", prefix: "p/q" }), rawHeader({ name: "g", prefix: "ignored", format: "gnu" }))).map((e) => e.name), ["p/q/n", "g"]);
   });
 
+  it("takes a name cut anywhere in the header field when an extension record gives it whole", () => {
+    const name = "€".repeat(40);
+    const cut = Buffer.from(name).subarray(0, 100);
+    assert.deepEqual(parse(archive(gnuLong("L", name), rawHeader({ name: cut }))).map((e) => e.name), [name]);
+    assert.throws(() => parse(archive(rawHeader({ name: cut }))), {
+      message: `archive entry "${"€".repeat(33)}\uFFFD": the name in the header at byte 0 is not valid UTF-8`,
+      code: "invalidArgument",
+    });
+  });
+
   it("reads base-256 sizes and accepts signed checksums", () => {
     const [event] = createTarParser(defaultArchiveLimits).push(rawHeader({ name: "big", size: 8 ** 11 }));
     assert.equal(event?.kind === "entry" ? event.entry.size : undefined, 8 ** 11);

@@ -144,12 +144,14 @@ export function createTarParser(limits: ArchiveLimits): TarParser {
   const startEntry = (header: TarHeader, offset: number): void => {
     const { pax, longname, longlink } = pending;
     pending = {};
-    const name = pick("name", header.name, [["PAX path", pax?.get("path")], ["GNU.sparse.name", pax?.get("GNU.sparse.name")], ["GNU long name", longname]]);
-    const linkname = pick("link target", header.linkname, [["PAX linkpath", pax?.get("linkpath")], ["GNU long link", longlink]], name);
-    const size = pax?.has("size") === true ? paxInteger(pax, "size", name) : header.size;
-    const mtime = pax?.has("mtime") === true ? paxSeconds(pax, name) : header.mtime;
+    const name = pick("name", [["PAX path", pax?.get("path")], ["GNU.sparse.name", pax?.get("GNU.sparse.name")], ["GNU long name", longname]]);
+    if (name === undefined && !header.nameIsUtf8) throw new ArchiveEntryError(header.name, `the name in the header at byte ${offset} is not valid UTF-8`);
+    const linkname = pick("link target", [["PAX linkpath", pax?.get("linkpath")], ["GNU long link", longlink]], name ?? header.name);
+    if (linkname === undefined && !header.linknameIsUtf8) throw new ArchiveEntryError(name ?? header.name, `the link target in the header at byte ${offset} is not valid UTF-8`);
+    const size = pax?.has("size") === true ? paxInteger(pax, "size", name ?? header.name) : header.size;
+    const mtime = pax?.has("mtime") === true ? paxSeconds(pax, name ?? header.name) : header.mtime;
     const sparse = pax !== undefined && [...pax.keys()].some((k) => k.startsWith("GNU.sparse."));
-    events.push({ kind: "entry", entry: { name, linkname, typeflag: header.typeflag, mode: header.mode, size, mtime, sparse, offset } });
+    events.push({ kind: "entry", entry: { name: name ?? header.name, linkname: linkname ?? header.linkname, typeflag: header.typeflag, mode: header.mode, size, mtime, sparse, offset } });
     remaining = bodySize = size;
     if (size === 0) {
       events.push({ kind: "entryEnd" });
@@ -234,11 +236,12 @@ const recordLabel: Record<RecordKind, string> = {
 };
 
 /**
- * The value a reader would use: the one of an extension record, else the
- * header's. Extension records that disagree are refused, since readers
- * differ on which one wins (Go prefers the GNU long name, tar-stream PAX).
+ * The value of an extension record a reader would use instead of the
+ * header's, or undefined when there is none. Extension records that
+ * disagree are refused, since readers differ on which one wins (Go prefers
+ * the GNU long name, tar-stream PAX).
  */
-function pick(what: string, headerValue: string, candidates: ReadonlyArray<readonly [string, string | undefined]>, entry?: string): string {
+function pick(what: string, candidates: ReadonlyArray<readonly [string, string | undefined]>, entry?: string): string | undefined {
   let chosen: readonly [string, string] | undefined;
   for (const [label, value] of candidates) {
     if (value === undefined) continue;
@@ -247,7 +250,7 @@ function pick(what: string, headerValue: string, candidates: ReadonlyArray<reado
     }
     chosen ??= [label, value];
   }
-  return chosen?.[1] ?? headerValue;
+  return chosen?.[1];
 }
 
 /** The text of a GNU long name or long link record: UTF-8 up to its terminating NUL bytes. */

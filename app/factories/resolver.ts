@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
+import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
@@ -30,6 +31,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     mode: config.builder.effectiveMode.kind,
     timeoutSecs: config.builder.buildTimeoutSecs,
     leaseTtlMs,
+    knownSecrets: () => secretValuesIn(ctx.config.current()),
   });
   // Runs before the metadata database closes (clean-ups run in reverse): a
   // build stopped at shutdown still writes its final record and releases its lease.

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Secret } from "../secret/secret.js";
+import { makeOwnedTempDir, removeOwnedTempDir } from "../temp/owned-temp.js";
 import { UnsafePathError } from "./git-errors.js";
 import type { ParsedRepository } from "./git-url.js";
 
@@ -15,7 +15,7 @@ export interface GitAuth {
   readonly username: string;
   /** HTTP password or token; with a private key, its passphrase. */
   readonly password: Secret | undefined;
-  /** PEM private key for SSH, written to a 0600 temp file for one operation. */
+  /** PEM private key for SSH, written to a 0600 file in a private folder for one operation. */
   readonly privateKey: Secret | undefined;
   /** Path of an SSH key file on this machine (not a secret itself). */
   readonly keyFilePath: string;
@@ -25,6 +25,16 @@ export interface GitAuth {
 export interface PreparedGitEnv {
   readonly env: Readonly<Record<string, string>>;
   cleanup(): Promise<void>;
+}
+
+/**
+ * `<gitRoot>/tmp`: where one operation's askpass helper and SSH key file
+ * live (a 0700 folder under the data dir, never a shared temp path), each in
+ * a folder named after its process so a start-up sweep removes what a killed
+ * process left.
+ */
+export function gitTempRoot(gitRoot: string): string {
+  return join(gitRoot, "tmp");
 }
 
 /** Protocols git may use; `ext::` and friends would run commands. */
@@ -58,7 +68,9 @@ export function authIdentity(auth: GitAuth | undefined): string {
  * user or system config, no credential helper (nothing is ever stored), no
  * prompts, only safe protocols. HTTP credentials come from an askpass helper
  * that reads non-`GIT_` variables; SSH keys go to a 0600 file named in
- * `GIT_SSH_COMMAND`. Nothing secret reaches argv or the mirror's config.
+ * `GIT_SSH_COMMAND`, both in an owned 0700 folder under `tempRoot` (see
+ * `gitTempRoot`) that `cleanup` removes. Nothing secret reaches argv or the
+ * mirror's config.
  * Host keys: trust on first use, recorded in `knownHostsFile`; a changed key
  * is refused.
  */
@@ -66,10 +78,10 @@ export async function prepareGitEnv(
   repo: ParsedRepository,
   auth: GitAuth | undefined,
   knownHostsFile: string,
+  tempRoot: string,
 ): Promise<PreparedGitEnv> {
-  const dir = await mkdtemp(join(tmpdir(), "buildplane-git-"));
-  await chmod(dir, 0o700);
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const dir = await makeOwnedTempDir(tempRoot, "git");
+  const cleanup = () => removeOwnedTempDir(dir, tempRoot);
   try {
     const env: Record<string, string> = {
       PATH: process.env["PATH"] ?? "/usr/bin:/bin",

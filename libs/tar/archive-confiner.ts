@@ -24,6 +24,9 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
   let ended = false;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      // What one input piece gives goes out as one piece: a stream write per
+      // header, body and padding would cost more than copying small entries.
+      const out: Buffer[] = [];
       try {
         for (const event of parser.push(chunk)) {
           switch (event.kind) {
@@ -31,26 +34,28 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
               const entry = tree.admit(event.entry);
               passing = entry?.type === "file";
               size = entry?.type === "file" ? entry.size : 0;
-              if (entry !== undefined) this.push(encodeEntryHeader(entry));
+              if (entry !== undefined) out.push(encodeEntryHeader(entry));
               break;
             }
             case "data":
-              if (passing) this.push(event.bytes);
+              if (passing) out.push(event.bytes);
               break;
             case "entryEnd":
-              if (passing && size % 512 !== 0) this.push(bodyPadding(size));
+              if (passing && size % 512 !== 0) out.push(bodyPadding(size));
               passing = false;
               break;
             case "end":
-              if (!ended) this.push(END_OF_ARCHIVE);
+              if (!ended) out.push(END_OF_ARCHIVE);
               ended = true;
               break;
           }
         }
-        done();
       } catch (err) {
         done(asDomainError(err));
+        return;
       }
+      if (out.length > 0) this.push(out.length === 1 ? out[0] : Buffer.concat(out));
+      done();
     },
     flush(done) {
       try {

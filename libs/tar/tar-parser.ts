@@ -38,6 +38,7 @@ export interface TarParser {
 }
 
 const BLOCK = 512;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
 type RecordKind = "pax" | "global" | "longname" | "longlink";
 
@@ -77,7 +78,7 @@ export function createTarParser(limits: ArchiveLimits): TarParser {
 
   const onHeader = (): void => {
     const offset = pos - BLOCK;
-    if (block.every((b) => b === 0)) {
+    if (block.equals(ZERO_BLOCK)) {
       if (pending.pax || pending.longname !== undefined || pending.longlink !== undefined) {
         throw new ArchiveMalformedError(`the extension record before byte ${offset} is followed by the end of the archive`);
       }

@@ -1,6 +1,6 @@
 import { ArchiveEntryError, ArchiveLimitError, ArchiveMalformedError } from "./archive-errors.js";
 import type { ArchiveLimits } from "./archive-limits.js";
-import { headerName, readHeader, type TarHeader } from "./tar-header.js";
+import { readHeader, type TarHeader } from "./tar-header.js";
 import { parsePaxRecords, type PaxRecords } from "./pax-records.js";
 
 /**
@@ -105,7 +105,7 @@ export function createTarParser(limits: ArchiveLimits): TarParser {
   };
 
   const startRecord = (kind: RecordKind, header: TarHeader): void => {
-    const name = headerName(header);
+    const name = header.name;
     if (header.size > limits.maxRecordBytes) {
       throw new ArchiveLimitError(name, `extension record of ${header.size} bytes is larger than the limit of ${limits.maxRecordBytes}`);
     }

@@ -113,6 +113,9 @@ describe("archive tree rules", () => {
       refuses([hard("h", "etc/passwd")], `archive entry "h": hard link target "etc/passwd" is not an earlier file of the archive`));
     it("refuses a link to itself", () => refuses([hard("h", "h")], `archive entry "h": hard link target "h" is not an earlier file of the archive`));
     it("refuses a link to a symlink", () => refuses([sym("s", "."), hard("h", "s")], `archive entry "h": hard link target "s" is a symlink`));
+    it("refuses a link through a symlink", () =>
+      refuses([d("sub/"), f("sub/x"), sym("d", "sub"), hard("h", "d/x")], `archive entry "h": hard link target "d/x" goes through the symlink "d"`));
+    it("refuses a link under a file", () => refuses([f("f"), hard("h", "f/x")], `archive entry "h": hard link target "f/x" is not an earlier file of the archive`));
     it("refuses a link to a folder", () => refuses([d("d/"), hard("h", "d/")], `archive entry "h": hard link target "d/" is a folder`));
     it("refuses a link to an implied folder", () => refuses([f("d/x"), hard("h", "d")], `archive entry "h": hard link target "d" is a folder`));
     it("refuses a link whose target climbs out", () => refuses([hard("h", "../x")], `archive entry "h": hard link target "../x" escapes the context`));

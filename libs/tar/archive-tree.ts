@@ -110,7 +110,7 @@ export function createArchiveTree(limits: ArchiveLimits): ArchiveTree {
         break;
       case "link": {
         const target = confinedPath(raw.linkname, "hard link target", shown, limits);
-        const found = lookup(target);
+        const found = lookup(target, (via) => refuse(`hard link target ${shownName(raw.linkname)} goes through the symlink ${shownName(via)}`));
         if (found === undefined) refuse(`hard link target ${shownName(raw.linkname)} is not an earlier file of the archive`);
         else if (found.kind === "symlink") refuse(`hard link target ${shownName(raw.linkname)} is a symlink`);
         else if (found.kind === "directory") refuse(`hard link target ${shownName(raw.linkname)} is a folder`);
@@ -146,12 +146,16 @@ export function createArchiveTree(limits: ArchiveLimits): ArchiveTree {
     return node;
   };
 
-  const lookup = (path: string): Node | undefined => {
+  /** The node at `path`, or undefined; a symlink on the way is reported to `onSymlink`. */
+  const lookup = (path: string, onSymlink: (via: string) => never): Node | undefined => {
     if (path === "") return root;
+    const parts = path.split("/");
     let node: Node | undefined = root;
-    for (const part of path.split("/")) {
-      if (node === undefined || node.kind !== "directory") return undefined;
+    for (const [i, part] of parts.entries()) {
+      if (node.kind === "symlink") onSymlink(parts.slice(0, i).join("/"));
+      if (node.kind !== "directory") return undefined;
       node = node.children?.get(part);
+      if (node === undefined) return undefined;
     }
     return node;
   };

@@ -101,10 +101,10 @@ export const configSchema: readonly SectionSpec[] = [
       int("build_timeout_secs", 1800, 1, "A build running longer than this is cancelled and fails."),
       { ...int("max_upload_bytes", 2147483648, 1, "Largest build context accepted, in bytes (uncompressed)."), max: Number.MAX_SAFE_INTEGER },
       file("node_ca_file", "PEM CA bundle trusted for `delegate:https://…` builder nodes, in addition to the system roots."),
-      file("node_client_cert_file", "PEM client certificate presented to builder nodes that require mTLS; needs `node_client_key_file`."),
+      file("node_client_cert_file", "PEM client certificate presented to builder nodes (gRPC and `openrun+https://`) that require mTLS; needs `node_client_key_file`."),
       file("node_client_key_file", "PEM client key for builder nodes; needs `node_client_cert_file`."),
-      list("allowed_registries", "On a builder node: the only registry hosts (`host[:port]`) it pushes to; empty accepts any host a caller with the `node` scope names."),
-      bool("require_tls_to_nodes", false, "Refuse `delegate:http://…` builder nodes that are not on this machine (loopback); a warning names each plaintext node otherwise."),
+      list("allowed_registries", "On a builder node: the only registry hosts (`host[:port]`, compared exactly) it pushes to; a build to another host is refused with `permission_denied`; empty accepts any host a caller with the `node` scope names. Whatever the list, a node builds only `<registry-host>/<repository>:<tag>` references and never tags a name without a registry host."),
+      bool("require_tls_to_nodes", false, "Refuse at load `delegate:http://…` and `openrun+http://…` builder nodes that are not on this machine (loopback); otherwise a warning at start names each such node and `GetStatus` marks it `plaintext`."),
     ],
   },
   {

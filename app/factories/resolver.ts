@@ -9,6 +9,8 @@ import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService, toResolvedImage } from "../../services/resolver/service.js";
+import { createLocalRootsPolicy } from "../../services/source/local-roots.js";
+import { createRepositoryNetworkGuard } from "../../services/source/network-guard.js";
 import type { ServiceContext } from "../service-registry.js";
 
 const leaseTtlMs = 30_000;
@@ -36,7 +38,12 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   // Runs before the metadata database closes (clean-ups run in reverse): a
   // build stopped at shutdown still writes its final record and releases its lease.
   ctx.defer(() => ensureImage.drain());
-  return mountService(ResolverService, createResolverService({ resolveImage, ensureImage }));
+  // The resolver reaches the source service in-process: guard repositories at its own network edge.
+  const policy = createLocalRootsPolicy(() => ctx.config.current().source.localRoots);
+  return {
+    ...mountService(ResolverService, createResolverService({ resolveImage, ensureImage })),
+    networkInterceptors: [createRepositoryNetworkGuard(policy, ResolverService)],
+  };
 }
 
 /** The install key from the metadata service, asked once (again after a failure): it never changes. */

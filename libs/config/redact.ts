@@ -17,7 +17,7 @@ export function redactDbConnection(url: string): string {
 }
 
 /** A plain TOML-like value of the redacted view. */
-export type PlainValue = string | number | boolean | Readonly<Record<string, string>> | readonly Readonly<Record<string, string | number>>[];
+export type PlainValue = string | number | boolean | Readonly<Record<string, string>> | readonly Readonly<Record<string, string | number>>[] | readonly string[];
 
 /** The redacted view: section → key → value, `[git_auth.<name>]` nested under `git_auth`. */
 export type RedactedTable = Record<string, Record<string, PlainValue | Record<string, PlainValue>>>;
@@ -61,6 +61,7 @@ function plain(v: unknown): PlainValue {
   if (v === undefined) return "";
   if (v instanceof Secret) return v.isEmpty ? "" : redacted;
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
+  if (Array.isArray(v) && v.every((item) => typeof item === "string")) return v as string[];
   if (Array.isArray(v)) {
     // Tables of an array (tolerations) with their TOML key names; unset fields left out.
     return v.map((item: Record<string, unknown>) =>

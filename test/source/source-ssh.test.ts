@@ -80,7 +80,7 @@ describe("source service: ssh:// with keys", () => {
 
   it("resolves and streams with a [git_auth] private_key through a 0600 key file in a private folder under the data dir, removed afterwards", async () => {
     const data = dataDir();
-    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(good.privateKey), hosts: [], allowPlaintext: false } }, defaultGitAuth: "deploy" });
+    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(good.privateKey), hosts: [new URL(url).host], allowPlaintext: false } }, defaultGitAuth: "deploy" });
     assert.equal((await client.resolveRevision({ source: { repository: url, ref: "main" } })).commit, first);
     const ctx = await collect(client, { source: { repository: url, ref: "main", dir: "app" } });
     const local = await collect(sourceClient(dataDir()), { source: { repository: work, dir: "app" }, commit: first });
@@ -107,7 +107,7 @@ describe("source service: ssh:// with keys", () => {
 
   it("uses a [git_auth] key_file_path in place, with user_id naming the account when the url names none", async () => {
     const data = dataDir();
-    const client = sourceClient(data, { gitAuth: { file: { userId: "root", password: undefined, keyFilePath: good.path, privateKey: undefined, hosts: [], allowPlaintext: false } } });
+    const client = sourceClient(data, { gitAuth: { file: { userId: "root", password: undefined, keyFilePath: good.path, privateKey: undefined, hosts: [new URL(url).host], allowPlaintext: false } } });
     const source = { repository: urlWithoutUser, ref: "main", dir: "app", authName: "file" };
     assert.equal((await client.resolveRevision({ source })).commit, first);
     const d = await client.describe({ source });
@@ -125,7 +125,7 @@ describe("source service: ssh:// with keys", () => {
 
   it("returns Unauthenticated naming the repository, never the key, for a key the server does not accept", async () => {
     const data = dataDir();
-    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(wrong.privateKey), hosts: [], allowPlaintext: false } } });
+    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(wrong.privateKey), hosts: [new URL(url).host], allowPlaintext: false } } });
     const expected = `authentication failed for repository "${url}": check the git credentials for it`;
     const check = (err: unknown) => {
       assert.ok(err instanceof ConnectError);

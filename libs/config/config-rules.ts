@@ -7,6 +7,7 @@ import type { ConfigDiagnostic } from "./config-types.js";
 import { diagnosticAt, getEntry, valueOf, type Entries, type Origin } from "./config-entries.js";
 import { keyInside } from "./config-values.js";
 import { parseQuantity } from "./kube-values.js";
+import { isPlaintextNodeUrl } from "./plaintext-nodes.js";
 import { redactDbConnection } from "./redact.js";
 import { isInKubernetes } from "./runtime-env.js";
 
@@ -38,6 +39,15 @@ export function checkRules(entries: Entries, fileName: string, env: NodeJS.Proce
     if (str("registry", "url") === "") report("builder", "mode", `${JSON.stringify(modeText)} needs a registry: ${hint("registry", "url")}`);
     if (mode.mode.kind === "delegate" && str("system", "builder_auth_token") === "") {
       report("builder", "mode", `${JSON.stringify(modeText)} needs a token: ${hint("system", "builder_auth_token")}`);
+    }
+  }
+  if ("mode" in mode && mode.mode.kind === "delegate" && valueOf(entries, "builder", "require_tls_to_nodes") === true) {
+    for (const url of mode.mode.urls.filter(isPlaintextNodeUrl)) {
+      report(
+        "builder",
+        "mode",
+        `builder node ${url} is reached over plain HTTP across the network, which [builder] require_tls_to_nodes = true refuses: expected https:// (or a loopback node)`,
+      );
     }
   }
 

@@ -32,6 +32,11 @@ test("a postgres url keeps everything but its password", () => {
   assert.equal(redactDbConnection("sqlite:/var/bp.db"), "sqlite:/var/bp.db");
 });
 
+test("a postgres url whose password holds @, / or : unencoded shows no part of it", () => {
+  assert.equal(redactDbConnection("postgres://app:first@second/third:x@db:5432/bp"), "postgres://app:***@db:5432/bp");
+  assert.equal(redactDbConnection("postgres://app@db/bp?sslmode=require&password=p@ss&x=1"), "postgres://app@db/bp?sslmode=require&password=***&x=1");
+});
+
 test("the redacted table shows *** for every secret and no clear value", () => {
   const table = redactedTable(withSecrets());
   assert.equal(table["registry"]?.["password"], "***");

@@ -6,9 +6,14 @@ import type { ResolvedConfig } from "./config-types.js";
  * A database URL with its password replaced by `***`, so the rest (host,
  * database) can still be shown: `postgres://app:***@db:5432/bp`. Any
  * `scheme://user:password@` is redacted, also in URLs that are not valid.
+ * The password runs to the last `@`: one written with `@`, `/` or `:`
+ * unencoded is hidden whole (at worst the host is hidden with it), and a
+ * `password=` query parameter is hidden too.
  */
 export function redactDbConnection(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, `$1${redacted}@`);
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^]*@/i, `$1${redacted}@`)
+    .replace(/([?&]password=)[^&#]*/gi, `$1${redacted}`);
 }
 
 /** A plain TOML-like value of the redacted view. */

@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DomainError } from "../errors/domain-error.js";
 import type { Secret } from "../secret/secret.js";
+import { makeOwnedTempDir, removeOwnedTempDir } from "../temp/owned-temp.js";
 import { UnsafePathError } from "./git-errors.js";
 import type { ParsedRepository } from "./git-url.js";
 
@@ -16,7 +16,7 @@ export interface GitAuth {
   readonly username: string;
   /** HTTP password or token; with a private key, its passphrase. */
   readonly password: Secret | undefined;
-  /** PEM private key for SSH, written to a 0600 temp file for one operation. */
+  /** PEM private key for SSH, written to a 0600 file in a private folder for one operation. */
   readonly privateKey: Secret | undefined;
   /** Path of an SSH key file on this machine (not a secret itself). */
   readonly keyFilePath: string;
@@ -26,6 +26,16 @@ export interface GitAuth {
 export interface PreparedGitEnv {
   readonly env: Readonly<Record<string, string>>;
   cleanup(): Promise<void>;
+}
+
+/**
+ * `<gitRoot>/tmp`: where one operation's askpass helper and SSH key file
+ * live (a 0700 folder under the data dir, never a shared temp path), each in
+ * a folder named after its process so a start-up sweep removes what a killed
+ * process left.
+ */
+export function gitTempRoot(gitRoot: string): string {
+  return join(gitRoot, "tmp");
 }
 
 /** Protocols git may use; `ext::` and friends would run commands. */
@@ -67,18 +77,19 @@ const HELPER = `!f() { test "$1" = get || exit 0; printf 'username=%s\\npassword
  * first request. HTTP credentials come from a helper scoped to the
  * repository's own scheme, host and port, reading non-`GIT_` variables; SSH
  * keys go to a 0600 file named in `GIT_SSH_COMMAND`, their passphrase through
- * `SSH_ASKPASS`. `git://` carries no credential. Nothing secret reaches argv
- * or the mirror's config. Host keys: trust on first use, recorded in
- * `knownHostsFile`; a changed key is refused.
+ * `SSH_ASKPASS`, both in an owned 0700 folder under `tempRoot` (see
+ * `gitTempRoot`) that `cleanup` removes. `git://` carries no credential.
+ * Nothing secret reaches argv or the mirror's config. Host keys: trust on
+ * first use, recorded in `knownHostsFile`; a changed key is refused.
  */
 export async function prepareGitEnv(
   repo: ParsedRepository,
   auth: GitAuth | undefined,
   knownHostsFile: string,
+  tempRoot: string,
 ): Promise<PreparedGitEnv> {
-  const dir = await mkdtemp(join(tmpdir(), "buildplane-git-"));
-  await chmod(dir, 0o700);
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const dir = await makeOwnedTempDir(tempRoot, "git");
+  const cleanup = () => removeOwnedTempDir(dir, tempRoot);
   try {
     const config: Array<[string, string]> = [
       ["credential.helper", ""],

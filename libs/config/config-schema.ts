@@ -156,7 +156,7 @@ export const configSchema: readonly SectionSpec[] = [
     name: "source",
     doc: "What the source service may read.",
     keys: [
-      list("local_roots", "Server folders that network callers may name as a repository (a path or `file://` URL under one of them); empty refuses every local path from the network. Callers in this process (the CLI without `--server`) are not limited."),
+      list("local_roots", "Server folders that network callers may name as a repository (a path or `file://` URL under one of them, compared by real path: a symlink, `..` or `.git` link leading out is refused); empty refuses every local path from the network. Callers in this process (the CLI without `--server`) are not limited."),
     ],
   },
   {

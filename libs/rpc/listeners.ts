@@ -75,7 +75,7 @@ export function createPlainListener(handler: DualHandler, tracker: ConnectionTra
   });
   const h1 = http.createServer({ headersTimeout: limits.headersMs, requestTimeout: 0, connectionsCheckingInterval: checkingIntervalMs(limits) }, handler);
   h1.setTimeout(limits.idleMs);
-  return net.createServer((socket) => {
+  const server = net.createServer((socket) => {
     tracker.addSocket(socket);
     socket.on("error", () => undefined);
     // A client that connects and says nothing does not hold a socket forever.
@@ -100,6 +100,11 @@ export function createPlainListener(handler: DualHandler, tracker: ConnectionTra
     };
     socket.on("data", onData);
   });
+  // The HTTP/1.1 server is fed sockets and never listens itself; its header
+  // deadlines are checked only once it has seen "listening", and stop at close.
+  server.on("listening", () => h1.emit("listening"));
+  server.on("close", () => h1.close(() => undefined));
+  return server;
 }
 
 /**

@@ -19,7 +19,7 @@ export interface PeerCertificate {
 
 /** Who a request comes from, as far as its credential says. */
 export type Identity =
-  | { readonly ok: true; readonly who: string; readonly scopes: ReadonlySet<Scope> }
+  | { readonly ok: true; readonly who: readonly string[]; readonly scopes: ReadonlySet<Scope> }
   | { readonly ok: false; readonly message: string };
 
 export interface CredentialOptions {
@@ -72,7 +72,7 @@ export function createCredentials(options: CredentialOptions): Credentials {
         who.push(`client certificate ${JSON.stringify(peer.commonName || peer.altNames[0] || "")}`);
       }
       if (who.length === 0) return { ok: false, message: "missing bearer token" };
-      return { ok: true, who: who.join(" and "), scopes };
+      return { ok: true, who, scopes };
     },
   };
 }

@@ -26,7 +26,8 @@ export function createEdgeGuard(credentials: Credentials): (next: DualHandler) =
       if (!identity.ok) return answerRefusal(req, res, "unauthenticated", identity.message);
       if (route !== undefined && !route.rule.some((s) => identity.scopes.has(s))) {
         const needed = route.rule.length === 1 ? `scope ${route.rule[0] ?? ""}` : `one of the scopes ${route.rule.join(", ")}`;
-        return answerRefusal(req, res, "permission_denied", `${route.name} needs ${needed}, which ${identity.who} does not carry`);
+        const who = identity.who.length === 1 ? `${identity.who[0] ?? ""} does` : `${identity.who.join(" and ")} do`;
+        return answerRefusal(req, res, "permission_denied", `${route.name} needs ${needed}, which ${who} not carry`);
       }
       return next(req, res);
     };

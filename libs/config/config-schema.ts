@@ -6,6 +6,7 @@
  */
 
 import { checkNodeSelector, checkResources, checkTolerations } from "./kube-values.js";
+import { checkScopeMap } from "./scope-values.js";
 
 /**
  * How a key's value is written in TOML and read from the environment:
@@ -130,7 +131,7 @@ export const configSchema: readonly SectionSpec[] = [
     keys: [
       str("data_dir", "~/.buildplane", "Folder for the SQLite database, caches and `buildplane.toml`.", { path: true }),
       str("container_command", "auto", "`auto` (podman, else docker, found on PATH), `docker`, `podman` or an absolute path."),
-      secret("builder_auth_token", "Bearer token shared by a main install and its builder nodes; required for `delegate` mode."),
+      secret("builder_auth_token", "The node credential, shared by a main install and its builder nodes (scope `node`: builder Build, CancelBuild, HasImage, GetStatus); required for `delegate` mode."),
       int("max_concurrent_builds", 1, 1, "Builds run at the same time by this process; more wait in a queue."),
       int("max_build_wait_secs", 120, 0, "Longest wait in the build queue before the build fails."),
       bool("use_image_pre_build_step", true, "Build images before an app update is committed."),
@@ -149,6 +150,9 @@ export const configSchema: readonly SectionSpec[] = [
       bool("unsafe_admin_over_tcp", false, "Same as `admin_over_tcp` (OpenRun's newer name); either one true enables it.", { aliasOf: "admin_over_tcp" }),
       str("default_git_auth", "", "Name of the `[git_auth.<name>]` entry used when a source names none."),
       bool("allow_unauthenticated", false, "Serve every RPC without credentials on a non-loopback address. Without it, `serve` refuses to start off loopback unless a credential is configured."),
+      secret("read_token", "Bearer token with the `read` scope: build records, logs, apps, status and the redacted config."),
+      secret("build_token", "Bearer token with the `build` and `read` scopes: what `buildplane build --server` needs."),
+      secret("admin_token", "Bearer token with the `admin`, `build` and `read` scopes: also apps writes and config validation."),
       { key: "allowed_container_args", type: "map", default: { "add-host": "regex:.*" }, doc: "Accepted for compatibility with OpenRun files; run-time only, not used by builds.", unused: true },
     ],
   },
@@ -166,6 +170,9 @@ export const configSchema: readonly SectionSpec[] = [
       str("host", "127.0.0.1", "Interface to listen on; `0.0.0.0` on a builder node."),
       { ...int("port", 25222, 0, "Port to listen on; 0 picks a free port."), max: 65535 },
       bool("redirect_to_https", false, "Accepted for compatibility; must stay false on builder nodes."),
+      { ...int("max_message_bytes", 8388608, 1024, "Largest RPC message accepted, in bytes, after decompression; a larger one is refused with `resource_exhausted`."), max: 1073741824 },
+      int("headers_timeout_secs", 30, 1, "Time a client has to send a request's headers (and a new connection its first bytes)."),
+      int("idle_timeout_secs", 600, 1, "A connection with no bytes moving either way for this long is closed; a slow but moving upload is never cut."),
     ],
   },
   {
@@ -175,6 +182,7 @@ export const configSchema: readonly SectionSpec[] = [
       file("cert_file", "PEM server certificate; needs `key_file`."),
       file("key_file", "PEM server key; needs `cert_file`."),
       file("client_ca_file", "PEM CA bundle: when set, clients must present a certificate it signed (mTLS)."),
+      map("client_scopes", "Scopes of each client certificate, by subject CN or subjectAltName (`DNS:…`, `URI:…` or the bare name): `{ \"ci.example\" = \"build,read\" }`; `*` matches every certificate the CA signed.", checkScopeMap),
       { ...int("port", 25223, 0, "Accepted for compatibility with OpenRun files; TLS is served on `http.port`.", { unused: true }), max: 65535 },
     ],
   },
@@ -221,6 +229,7 @@ export const configSchema: readonly SectionSpec[] = [
       str("source_url", "", "URL of the source service."),
       str("resolver_url", "", "URL of the resolver service."),
       str("builder_url", "", "URL of the builder service."),
+      secret("token", "Bearer token split services present to each other; a server grants it the `internal`, `node` and `read` scopes. Without it they present `[system] builder_auth_token` (scope `node`)."),
     ],
   },
   {

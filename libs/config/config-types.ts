@@ -99,6 +99,10 @@ export interface SecurityConfig {
   readonly defaultGitAuth: string;
   /** Explicit opt-out: serve without credentials off loopback. */
   readonly allowUnauthenticated: boolean;
+  /** Bearer tokens by role (scopes `read`; `build`+`read`; `admin`+`build`+`read`). */
+  readonly readToken: Secret | undefined;
+  readonly buildToken: Secret | undefined;
+  readonly adminToken: Secret | undefined;
 }
 
 /** What the source service may read for network callers. */
@@ -111,6 +115,10 @@ export interface HttpConfig {
   readonly host: string;
   readonly port: number;
   readonly redirectToHttps: boolean;
+  /** Largest RPC message, after decompression. */
+  readonly maxMessageBytes: number;
+  readonly headersTimeoutSecs: number;
+  readonly idleTimeoutSecs: number;
 }
 
 /** TLS for the RPC port; all empty means plain h2c. */
@@ -119,6 +127,8 @@ export interface HttpsConfig {
   readonly keyFile: string;
   /** When set, clients must present a certificate signed by this CA. */
   readonly clientCaFile: string;
+  /** Client certificate identity (CN, SAN or `*`) → scopes, each list checked against the known scopes. */
+  readonly clientScopes: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface MetadataConfig {
@@ -163,6 +173,8 @@ export interface ServicesConfig {
   readonly sourceUrl: string;
   readonly resolverUrl: string;
   readonly builderUrl: string;
+  /** Presented by split services to each other; granted `internal`, `node` and `read`. */
+  readonly token: Secret | undefined;
 }
 
 export interface GitAuthConfig {

@@ -38,6 +38,9 @@ interface Node {
 const SETUID = 0o4000;
 const SETGID = 0o2000;
 
+/** The longest file name most file systems take (NAME_MAX), in bytes. */
+const MAX_SEGMENT = 255;
+
 const refusedTypes: Readonly<Record<string, string>> = {
   "3": "character devices are refused",
   "4": "block devices are refused",
@@ -48,7 +51,8 @@ const refusedTypes: Readonly<Record<string, string>> = {
 /**
  * Creates the rule set for one archive:
  * - names: relative, no NUL or backslash, no `..` segment, normalised
- *   (`./a//b/` is `a/b`), within `maxPathLength`;
+ *   (`./a//b/` is `a/b`), within `maxPathLength`, no file name (between
+ *   slashes) over 255 bytes;
  * - types: regular files, folders, symlinks and hard links only; devices,
  *   fifos, sparse files and unknown types refused; only files carry data;
  * - modes: set-uid and set-gid refused, the sticky bit dropped;
@@ -201,6 +205,8 @@ function confinedPath(name: string, what: "path" | "hard link target", entry: st
   if (name.startsWith("/")) refuse("is absolute");
   if (/^[A-Za-z]:/.test(name)) refuse("starts with a drive letter");
   const parts = name.split("/").filter((p) => p !== "" && p !== ".");
+  // Up to 85 UTF-16 units make at most 255 UTF-8 bytes: most names need no count.
+  if (parts.some((p) => p.length > 85 && Buffer.byteLength(p) > MAX_SEGMENT)) refuse(`has a name longer than ${MAX_SEGMENT} bytes between slashes`);
   if (parts.includes("..")) {
     let depth = 0;
     for (const p of parts) if ((depth += p === ".." ? -1 : 1) < 0) refuse("escapes the context");

@@ -107,10 +107,10 @@ describe("archive tree rules", () => {
   });
 
   describe("hard links", () => {
-    it("accepts a link to an earlier file, and a link to that link", () => {
-      assert.deepEqual(admitAll([f("./a/f"), hard("h", "a/f"), hard("h2", "./h")]).slice(1), [
-        { type: "link", path: "h", target: "a/f", mtime: 0 },
-        { type: "link", path: "h2", target: "h", mtime: 0 },
+    it("accepts a link to an earlier file, and a link to that link, both with the file's permission bits", () => {
+      assert.deepEqual(admitAll([f("./a/f", { mode: 0o755 }), hard("h", "a/f"), hard("h2", "./h")]).slice(1), [
+        { type: "link", path: "h", target: "a/f", mode: 0o755, mtime: 0 },
+        { type: "link", path: "h2", target: "h", mode: 0o755, mtime: 0 },
       ]);
     });
     it("refuses a link to a name the archive does not hold", () =>

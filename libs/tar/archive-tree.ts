@@ -12,8 +12,12 @@ export type ConfinedEntry =
   | { readonly type: "file"; readonly path: string; readonly mode: number; readonly size: number; readonly mtime: number }
   | { readonly type: "directory"; readonly path: string; readonly mode: number; readonly mtime: number }
   | { readonly type: "symlink"; readonly path: string; readonly target: string; readonly mtime: number }
-  /** `target` is the normalised path of an earlier regular file of the archive. */
-  | { readonly type: "link"; readonly path: string; readonly target: string; readonly mtime: number };
+  /**
+   * `target` is the normalised path of an earlier regular file of the
+   * archive; `mode` is that file's, since extractors (Docker's among them)
+   * apply a link's mode to the inode it shares with its target.
+   */
+  | { readonly type: "link"; readonly path: string; readonly target: string; readonly mode: number; readonly mtime: number };
 
 /** The rules, entry by entry, with what the archive declared so far. */
 export interface ArchiveTree {
@@ -32,6 +36,8 @@ type Kind = "directory" | "file" | "symlink";
 interface Node {
   kind: Kind;
   children?: Map<string, Node>;
+  /** Permission bits of a file. */
+  mode?: number;
 }
 
 /** Where the set-uid, set-gid and sticky bits sit in a tar mode. */
@@ -118,14 +124,14 @@ export function createArchiveTree(limits: ArchiveLimits): ArchiveTree {
         if (found === undefined) refuse(`hard link target ${shownName(raw.linkname)} is not an earlier file of the archive`);
         else if (found.kind === "symlink") refuse(`hard link target ${shownName(raw.linkname)} is a symlink`);
         else if (found.kind === "directory") refuse(`hard link target ${shownName(raw.linkname)} is a folder`);
-        entry = { type, path, target, mtime };
+        entry = { type, path, target, mode: found?.mode ?? 0o644, mtime };
         kind = "file";
         break;
       }
     }
     if (existing === undefined) {
       parent.children ??= new Map();
-      parent.children.set(last, { kind });
+      parent.children.set(last, kind === "file" ? { kind, mode: entry.type === "file" || entry.type === "link" ? entry.mode : 0o644 } : { kind });
     }
     return entry;
   };

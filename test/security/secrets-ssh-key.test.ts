@@ -46,7 +46,7 @@ describe("an ssh fetch with a configured private key", () => {
     cleanups.push(sshd.stop);
 
     const client = sourceClient(data, {
-      gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(key.privateKey), hosts: [], allowPlaintext: false } },
+      gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(key.privateKey), hosts: [new URL(sshd.url(bare)).host], allowPlaintext: false } },
       defaultGitAuth: "deploy",
     });
     assert.match((await client.resolveRevision({ source: { repository: sshd.url(bare), ref: "main" } })).commit, /^[0-9a-f]{40}$/);

@@ -15,18 +15,21 @@ after(async () => {
 
 /**
  * A forced command for the authorized key: while git's ssh is connected it
- * records every process's argv and environment that names a key file, and
- * every file under the temp folder and the data dir, then runs git's command.
+ * records the argv and `GIT_SSH_COMMAND` of every process working on `bare`
+ * (this test's repository: other processes on the machine are left out),
+ * and every key file under the data dir, then runs git's command.
  */
-function writeSpy(dir: string, dataDir: string, log: string): string {
+function writeSpy(dir: string, dataDir: string, bare: string, log: string): string {
   const script = join(dir, "spy.sh");
   writeFileSync(script, `#!/bin/sh
 {
   for p in /proc/[0-9]*; do
-    tr '\\000' ' ' < "$p/cmdline" 2>/dev/null | grep -a -- " -i " | sed 's/^/argv: /'
+    cmd=$(tr '\\000' ' ' < "$p/cmdline" 2>/dev/null)
+    case "$cmd" in *'${bare}'*) ;; *) continue ;; esac
+    printf '%s\\n' "$cmd" | grep -a -- " -i " | sed 's/^/argv: /'
     tr '\\000' '\\n' < "$p/environ" 2>/dev/null | grep -a '^GIT_SSH_COMMAND=' | sed 's/^/env: /'
   done
-  find '${tmpdir()}' /tmp '${dataDir}' -name id_key 2>/dev/null | sed 's/^/file: /'
+  find '${dataDir}' -name id_key 2>/dev/null | sed 's/^/file: /'
 } >> '${log}'
 exec sh -c "$SSH_ORIGINAL_COMMAND"
 `, { mode: 0o755 });
@@ -42,7 +45,7 @@ describe("an ssh fetch with a configured private key", () => {
     const key = makeSshKey(server, "deploy_key");
     const log = join(server, "spy.log");
     writeFileSync(log, "");
-    const sshd = await startSshd(server, [key], writeSpy(server, data, log));
+    const sshd = await startSshd(server, [key], writeSpy(server, data, bare, log));
     cleanups.push(sshd.stop);
 
     const client = sourceClient(data, {

@@ -7,6 +7,7 @@ import { composeServices } from "./compose-services.js";
 import { checkExposure, serverCredentials } from "./server-credentials.js";
 import { NoServiceAvailableError } from "./service-selection.js";
 import { readTlsFiles } from "./tls-files.js";
+import { sweepLeftovers } from "./sweep-leftovers.js";
 
 export interface StartServerOptions {
   /** The live configuration (`openConfigSource`, or `staticConfigSource` in tests). */
@@ -49,6 +50,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const exposure = checkExposure(host, credentials, config.security.allowUnauthenticated);
   if (exposure.warning) log.error(exposure.warning, { setting: "security.allow_unauthenticated" });
   const tls = readTlsFiles(config.https);
+  await sweepLeftovers(config, log);
   const composed = composeServices({ config: options.config, services: options.services, log });
   if (composed.mounted.length === 0) {
     await composed.close();

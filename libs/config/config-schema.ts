@@ -102,10 +102,10 @@ export const configSchema: readonly SectionSpec[] = [
       int("build_timeout_secs", 1800, 1, "A build running longer than this is cancelled and fails."),
       { ...int("max_upload_bytes", 2147483648, 1, "Largest build context accepted, in bytes (uncompressed)."), max: Number.MAX_SAFE_INTEGER },
       file("node_ca_file", "PEM CA bundle trusted for `delegate:https://…` builder nodes, in addition to the system roots."),
-      file("node_client_cert_file", "PEM client certificate presented to builder nodes that require mTLS; needs `node_client_key_file`."),
+      file("node_client_cert_file", "PEM client certificate presented to builder nodes (gRPC and `openrun+https://`) that require mTLS; needs `node_client_key_file`."),
       file("node_client_key_file", "PEM client key for builder nodes; needs `node_client_cert_file`."),
-      list("allowed_registries", "On a builder node: the only registry hosts (`host[:port]`) it pushes to; empty accepts any host a caller with the `node` scope names."),
-      bool("require_tls_to_nodes", false, "Refuse `delegate:http://…` builder nodes that are not on this machine (loopback); a warning names each plaintext node otherwise."),
+      list("allowed_registries", "On a builder node: the only registry hosts (`host[:port]`, compared exactly) it pushes to; a build to another host is refused with `permission_denied`; empty accepts any host a caller with the `node` scope names. Whatever the list, a node builds only `<registry-host>/<repository>:<tag>` references and never tags a name without a registry host."),
+      bool("require_tls_to_nodes", false, "Refuse at load `delegate:http://…` and `openrun+http://…` builder nodes that are not on this machine (loopback); otherwise a warning at start names each such node and `GetStatus` marks it `plaintext`."),
     ],
   },
   {
@@ -160,7 +160,7 @@ export const configSchema: readonly SectionSpec[] = [
     name: "source",
     doc: "What the source service may read.",
     keys: [
-      list("local_roots", "Server folders that network callers may name as a repository (a path or `file://` URL under one of them); empty refuses every local path from the network. Callers in this process (the CLI without `--server`) are not limited."),
+      list("local_roots", "Server folders that network callers may name as a repository (a path or `file://` URL under one of them, compared by real path: a symlink, `..` or `.git` link leading out is refused); empty refuses every local path from the network. Callers in this process (the CLI without `--server`) are not limited."),
     ],
   },
   {
@@ -241,7 +241,7 @@ export const configSchema: readonly SectionSpec[] = [
       secret("password", "SSH key passphrase, or the HTTP password or token when no key is given."),
       file("key_file_path", "SSH private key file."),
       secret("private_key", "SSH private key as text."),
-      list("hosts", "Hosts (`host` or `host:port`) this entry's credential is sent to; empty means no host, so the entry is never used."),
+      list("hosts", "Hosts (`host` or `host:port`) this entry's credential is sent to, and only those; a bare `host` means the transport's default port (443, 80, 9418, 22). Required: an entry without hosts is refused at load."),
       bool("allow_plaintext", false, "Also send this credential over plain `http://` and `git://`, where anyone on the path can read it."),
     ],
   },

@@ -115,7 +115,8 @@ test("a main install with the wrong token fails with unauthenticated and prints 
 
 test("a main install run with buildplane serve and no container engine delegates the build of build --server", async () => {
   const config = await mainConfig(token, "served");
-  const main = await startServe(config, noEngine());
+  // The repository is a server folder: allow it, as an operator would with [source] local_roots.
+  const main = await startServe(config, { ...noEngine(), BUILDPLANE_SOURCE_LOCAL_ROOTS: repo.path });
   try {
     const run = await runCli(["build", repo.url, "--app", "e2e-served", "--json", "--config", config, "--server", main.url], { ...noEngine(), BUILDPLANE_TOKEN: buildToken });
     const last = run.events.at(-1);

@@ -50,6 +50,7 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
     AcquireLease: ["internal"],
     RenewLease: ["internal"],
     ReleaseLease: ["internal"],
+    GetInstallKey: ["internal"],
   },
   "buildplane.v1.SourceService": {
     ResolveRevision: ["internal"],

@@ -4,6 +4,7 @@ import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
+import { createEnsureImageFromUpload } from "../../services/resolver/ensure-from-upload.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
@@ -34,7 +35,13 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   // Runs before the metadata database closes (clean-ups run in reverse): a
   // build stopped at shutdown still writes its final record and releases its lease.
   ctx.defer(() => ensureImage.drain());
-  return mountService(ResolverService, createResolverService({ resolveImage, ensureImage }));
+  const ensureImageFromUpload = createEnsureImageFromUpload({
+    flow: ensureImage,
+    registry,
+    locator,
+    spool: { maxBytes: config.builder.maxUploadBytes, timeoutSecs: config.builder.uploadTimeoutSecs },
+  });
+  return mountService(ResolverService, createResolverService({ resolveImage, ensureImage, ensureImageFromUpload }));
 }
 
 /** The registry check; the client is made on first use (reading password and certificate files). */

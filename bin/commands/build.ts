@@ -29,7 +29,9 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * Registers `buildplane build <source>`: the main job. It resolves the
  * image for the source and builds it only when missing — in this process on
  * the embedded default (SQLite under the data dir, the local engine), or
- * through a server with `--server URL`. Exit 0 when ready, 1 when failed.
+ * through a server with `--server URL`, which gets a git URL as is and a
+ * local folder's context uploaded (it never reads a path of the client's).
+ * Exit 0 when ready, 1 when failed.
  */
 export function registerBuildCommand(program: Command): void {
   program
@@ -71,11 +73,17 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let connection: ResolverConnection | undefined;
+  // Stops reading the folder once the call ends (an existing image is answered before the upload is read).
+  const upload = new AbortController();
   let last: BuildEventJson | undefined;
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
+    const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
     connection = opts.server ? openRemoteResolver(opts.server, config) : await openEmbedded(config);
-    for await (const res of connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal })) {
+    const responses = opts.server && (await isUploadedFolder(spec))
+      ? connection.resolver.ensureImageFromContext((await prepareFolderUpload(spec, opts.force ?? false, upload.signal)).requests, { signal: stop.signal })
+      : connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal });
+    for await (const res of responses) {
       const e = res.event && buildEventToJson(res.event);
       if (!e) continue;
       last = e;
@@ -89,6 +97,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
       reporter.event(last);
     }
   } finally {
+    upload.abort();
     reporter.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -1,19 +1,20 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { once } from "node:events";
-import { extract, type Header } from "tar-stream";
+import { extract, pack, type Header } from "tar-stream";
 
 /** One parsed entry: its header and its body. */
 interface TarEntryStream extends AsyncIterable<Uint8Array> {
   readonly header: Header;
   resume(): unknown;
+  destroy(err?: Error): unknown;
 }
 import { DomainError, isDomainError } from "../../libs/errors/domain-error.js";
-import { packTar, type TarEntry } from "../../libs/tar/deterministic-tar.js";
+import type { TarEntry } from "../../libs/tar/deterministic-tar.js";
 import { createContextDigest, type ContextDigest } from "./context-digest.js";
 import { UploadCanceledError, UploadEntryError, UploadTimeoutError, UploadTooLargeError } from "./upload-errors.js";
 
@@ -69,10 +70,14 @@ export async function spoolUpload(source: AsyncIterator<Uint8Array>, options: Sp
   // Listening for entries before any byte arrives: the parser drops an entry nobody listens for.
   const parsing = ex[Symbol.asyncIterator]() as AsyncIterator<TarEntryStream>;
   const parsed: AsyncIterable<TarEntryStream> = { [Symbol.asyncIterator]: () => parsing };
+  // The entry being read: a parser torn down mid-body does not end its entry's stream.
+  const reading: { current?: TarEntryStream | undefined } = {};
   const tearDown = (): void => {
     const reason: unknown = stop.signal.reason;
+    const err = reason instanceof Error ? reason : new Error(String(reason));
     input.destroy();
-    ex.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    reading.current?.destroy(err);
+    ex.destroy(err);
   };
   stop.signal.addEventListener("abort", tearDown, { once: true });
   input.on("error", (err: Error) => ex.destroy(err));
@@ -83,11 +88,10 @@ export async function spoolUpload(source: AsyncIterator<Uint8Array>, options: Sp
     const digest = createContextDigest();
     const files = new Set<string>();
     const out = await open(path, "wx", 0o600);
-    try {
-      for await (const piece of packTar(checkedEntries(parsed, digest, files), stop.signal)) await out.write(piece);
-    } finally {
-      await out.close();
-    }
+    const packing = repack(checkedEntries(parsed, digest, files, reading), out).finally(() => out.close());
+    packing.catch(() => undefined);
+    // Once the upload stops (limit, time, caller gone) nothing waits for the packer: its streams are torn down and the folder removed.
+    await untilAborted(packing, stop.signal);
     const bytes = await feeding;
     stop.signal.throwIfAborted();
     return {
@@ -108,6 +112,51 @@ export async function spoolUpload(source: AsyncIterator<Uint8Array>, options: Sp
     clearTimeout(timer);
     signal.removeEventListener("abort", onCallerGone);
     stop.signal.removeEventListener("abort", tearDown);
+  }
+}
+
+const epoch = new Date(0);
+
+/**
+ * Writes the checked entries as `packTar` does (fixed times and owners, the
+ * given modes), to `out`. Written here rather than through `packTar` because
+ * an uploaded body can fail mid-entry (caller gone, truncated tar): every
+ * entry stream gets an error listener, so such a failure rejects this call
+ * instead of surfacing as an unhandled stream error.
+ */
+async function repack(entries: AsyncIterable<TarEntry>, out: FileHandle): Promise<void> {
+  const p = pack();
+  const draining = (async () => {
+    for await (const piece of p as AsyncIterable<Buffer>) await out.write(piece);
+  })();
+  draining.catch(() => undefined);
+  try {
+    for await (const e of entries) {
+      await new Promise<void>((resolve, reject) => {
+        const header = { name: e.type === "directory" ? `${e.path}/` : e.path, type: e.type, mode: e.mode, size: e.type === "file" ? e.size : 0, mtime: epoch, uid: 0, gid: 0, uname: "", gname: "", linkname: e.linkname ?? "" };
+        const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
+        sink.on("error", reject);
+        const body = e.body;
+        if (e.type !== "file" || body === undefined) {
+          sink.end(undefined);
+          return;
+        }
+        void (async () => {
+          try {
+            for await (const piece of body) if (!sink.write(piece)) await once(sink, "drain");
+            sink.end(undefined);
+          } catch (err) {
+            sink.destroy(err instanceof Error ? err : new Error(String(err)));
+            reject(err);
+          }
+        })();
+      });
+    }
+    p.finalize();
+    await draining;
+  } catch (err) {
+    p.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
   }
 }
 
@@ -132,9 +181,15 @@ async function feed(source: AsyncIterator<Uint8Array>, input: PassThrough, maxBy
 }
 
 /** The parsed entries, checked and hashed, as the packer takes them. */
-async function* checkedEntries(ex: AsyncIterable<TarEntryStream>, digest: ContextDigest, files: Set<string>): AsyncGenerator<TarEntry> {
+async function* checkedEntries(
+  ex: AsyncIterable<TarEntryStream>,
+  digest: ContextDigest,
+  files: Set<string>,
+  reading: { current?: TarEntryStream | undefined },
+): AsyncGenerator<TarEntry> {
   let previous: Buffer | undefined;
   for await (const entry of ex) {
+    reading.current = entry;
     const h = entry.header;
     const path = entryPath(h.name, h.type === "directory");
     const key = Buffer.from(path);

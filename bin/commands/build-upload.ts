@@ -14,6 +14,8 @@ export interface FolderUpload {
   readonly requests: AsyncIterable<EnsureImageFromContextRequest>;
   /** The image's content hash, as the server will check it. */
   readonly treeHash: string;
+  /** Stops reading the folder: the call ended, maybe before the upload was read (an existing image). */
+  close(): void;
 }
 
 /**
@@ -50,13 +52,15 @@ export async function prepareFolderUpload(spec: BuildSpec, force: boolean, signa
       dir,
       treeHash: described.treeHash,
     });
-    async function* requests(): AsyncGenerator<EnsureImageFromContextRequest> {
+    // No signal for the file streams: one aborted while nobody reads it would fail with an unhandled error.
+    async function* messages(): AsyncGenerator<EnsureImageFromContextRequest> {
       yield { $typeName: "buildplane.v1.EnsureImageFromContextRequest", message: { case: "header", value: header } };
-      for await (const chunk of folderContext(folder, dir, described.containerfile, signal)) {
+      for await (const chunk of folderContext(folder, dir, described.containerfile)) {
         yield { $typeName: "buildplane.v1.EnsureImageFromContextRequest", message: { case: "chunk", value: chunk } };
       }
     }
-    return { requests: requests(), treeHash: described.treeHash };
+    const requests = messages();
+    return { requests, treeHash: described.treeHash, close: () => void requests.return(undefined).catch(() => undefined) };
   } catch (err) {
     // A missing containerfile or an unsafe --dir: the same code and words as from a server.
     throw isDomainError(err) ? new ConnectError(err.message, connectCodeOf(err.code)) : err;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ResolverConnection } from "../../app/embedded.js";
+import type { FolderUpload } from "./build-upload.js";
 import { buildEventToJson, type BuildEventJson } from "./build-events.js";
 import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
 import { buildSpecFromCli } from "./build-spec.js";
@@ -73,15 +74,15 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let connection: ResolverConnection | undefined;
-  // Stops reading the folder once the call ends (an existing image is answered before the upload is read).
-  const upload = new AbortController();
+  let upload: FolderUpload | undefined;
   let last: BuildEventJson | undefined;
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
     const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
     connection = opts.server ? openRemoteResolver(opts.server, config) : await openEmbedded(config);
-    const responses = opts.server && (await isUploadedFolder(spec))
-      ? connection.resolver.ensureImageFromContext((await prepareFolderUpload(spec, opts.force ?? false, upload.signal)).requests, { signal: stop.signal })
+    if (opts.server && (await isUploadedFolder(spec))) upload = await prepareFolderUpload(spec, opts.force ?? false, stop.signal);
+    const responses = upload
+      ? connection.resolver.ensureImageFromContext(upload.requests, { signal: stop.signal })
       : connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal });
     for await (const res of responses) {
       const e = res.event && buildEventToJson(res.event);
@@ -97,7 +98,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
       reporter.event(last);
     }
   } finally {
-    upload.abort();
+    upload?.close();
     reporter.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -40,6 +40,21 @@ describe("buildplane build <folder> --server", () => {
     assert.equal(second.code, 0, describeRun(second));
     assert.deepEqual(second.events, [{ type: "ready", image, digest: first.last["digest"], cached: true, buildId: "" }]);
 
+    // An existing image is answered from the header alone: this upload never ends, and the call still does.
+    const { client: raw, drop } = resolverClient(server.serve.url);
+    t.after(() => drop());
+    const spec = create(BuildSpecSchema, { source: { repository: folder.path }, args: [{ name: "GREETING", value: "hej" }] });
+    const upload = await prepareFolderUpload(spec, false, AbortSignal.timeout(30_000));
+    async function* headerOnly(): AsyncGenerator<EnsureImageFromContextRequest> {
+      for await (const m of upload.requests) {
+        yield m;
+        await new Promise(() => undefined);
+      }
+    }
+    const answered: unknown[] = [];
+    for await (const res of raw.ensureImageFromContext(headerOnly(), { signal: AbortSignal.timeout(20_000) })) answered.push(res.event?.event.value);
+    assert.deepEqual(answered.map((v) => ({ ...(v as object) })), [{ $typeName: "buildplane.v1.Ready", image, digest: first.last["digest"], cached: true }]);
+
     // Same engine: the in-process build finds the image the server built, because it names it the same.
     const local = await runCli(args, client);
     assert.equal(local.code, 0, describeRun(local));

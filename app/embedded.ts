@@ -2,10 +2,12 @@ import type { Client } from "@connectrpc/connect";
 import { staticConfigSource } from "../libs/config/config-source.js";
 import type { ResolvedConfig } from "../libs/config/config-types.js";
 import type { ResolverService } from "../libs/gen/buildplane/v1/resolver_pb.js";
+import type { Secret } from "../libs/secret/secret.js";
 import { silentLogger, type RpcLogger } from "../libs/rpc/logger.js";
 import { createServiceClients } from "../libs/rpc/service-clients.js";
 import { serviceNames } from "../libs/rpc/service-names.js";
 import { composeServices } from "./compose-services.js";
+import { sweepLeftovers } from "./sweep-leftovers.js";
 
 /** A resolver to run EnsureImage against, and how to let go of it. */
 export interface ResolverConnection {
@@ -17,14 +19,16 @@ export interface ResolverConnection {
  * The embedded default: all five services in this process, talking through
  * in-process transports — SQLite under the data dir, the local engine, no
  * server and no socket. What `buildplane build` uses without `--server`.
+ * Temp folders left by killed processes are swept first.
  */
 export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = silentLogger): Promise<ResolverConnection> {
+  await sweepLeftovers(config, log);
   const composed = composeServices({ config: staticConfigSource(config), services: serviceNames, log });
   return { resolver: composed.clients.resolver, close: () => composed.close() };
 }
 
-/** A resolver on a buildplane server, reached over gRPC with the configured bearer token. */
-export function openRemoteResolver(url: string, config: ResolvedConfig, log: RpcLogger = silentLogger): ResolverConnection {
-  const clients = createServiceClients({ local: () => [], urls: { resolver: url }, token: config.system.builderAuthToken, log });
+/** A resolver on a buildplane server, reached over gRPC with the caller's bearer token (scope `build`). */
+export function openRemoteResolver(url: string, token: Secret | undefined, log: RpcLogger = silentLogger): ResolverConnection {
+  const clients = createServiceClients({ local: () => [], urls: { resolver: url }, token, log });
   return { resolver: clients.resolver, close: async () => clients.close() };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { EffectiveBuilderMode, ResolvedConfig } from "../../libs/config/config-types.js";
 import { engineEnvironment } from "../../libs/config/engine-env.js";
+import { isPlaintextNodeUrl } from "../../libs/config/plaintext-nodes.js";
 import { createEngine, type Engine } from "../../libs/engine/engine.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
@@ -39,12 +40,13 @@ const modeFactories: Record<
   // The Kubernetes client loads only when this mode is chosen.
   kaniko: (config, _engine, ctx, registries) =>
     lazyImageBuilder("kaniko", import("./kaniko.js").then((m) => m.createKanikoMode(config, ctx, checkPushed(config, registries)))),
-  delegate: (config, _engine, _ctx, registries) => {
+  delegate: (config, _engine, ctx, registries) => {
     const mode = config.builder.effectiveMode;
     const token = config.system.builderAuthToken;
     if (mode.kind !== "delegate" || token === undefined) {
       throw new DomainError("failedPrecondition", "builder.mode delegate needs [system] builder_auth_token (or BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN)");
     }
+    warnPlaintextNodes(mode.urls, ctx);
     return createDelegateBuilder({
       urls: mode.urls,
       token,
@@ -93,6 +95,7 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     slots,
     timeoutSecs: config.builder.buildTimeoutSecs,
     maxUploadBytes: config.builder.maxUploadBytes,
+    allowedRegistries: config.builder.allowedRegistries,
   });
   return {
     ...mountService(BuilderService, service),
@@ -101,10 +104,26 @@ export function builderFactory(ctx: ServiceContext): MountedService {
         adminOverTcp: config.security.adminOverTcp,
         maxUploadBytes: config.builder.maxUploadBytes,
         ownEcrHost: config.registry.type === "ecr" && config.registry.url !== "" ? registryHost(config.registry.url) : undefined,
+        allowedRegistries: config.builder.allowedRegistries,
       }),
     ],
     httpRoute: (next) => withOpenRunRoutes(openRun, next),
   };
+}
+
+/**
+ * Names, at start, each builder node reached over plain HTTP across the
+ * network: the token, registry credentials and build args go in clear
+ * (fine inside a mesh whose sidecars encrypt, never silent).
+ * `[builder] require_tls_to_nodes = true` refuses such a config at load.
+ */
+function warnPlaintextNodes(urls: readonly string[], ctx: ServiceContext): void {
+  for (const url of urls.filter(isPlaintextNodeUrl)) {
+    ctx.log.info(
+      `warning: builder node ${url} is reached over plain HTTP: the builder token, registry credentials and build args cross the network in clear; use https:// or set [builder] require_tls_to_nodes = true to refuse this`,
+      { node: url, plaintext: true },
+    );
+  }
 }
 
 /** TLS towards builder nodes: `[builder] node_ca_file`, `node_client_cert_file`, `node_client_key_file`. */

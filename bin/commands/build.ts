@@ -7,8 +7,9 @@ import { createJsonReporter, createPlainReporter, createTerminalReporter, type B
 import { buildSpecFromCli } from "./build-spec.js";
 import { loadCliConfig } from "./config.js";
 import { exitCodes } from "./exit.js";
+import { nameServerInFailure, serverToken, withTokenFileOption, type ServerCredentialOptions } from "./server-credential.js";
 
-interface BuildOptions {
+interface BuildOptions extends ServerCredentialOptions {
   ref?: string;
   dir?: string;
   file?: string;
@@ -35,7 +36,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * Exit 0 when ready, 1 when failed.
  */
 export function registerBuildCommand(program: Command): void {
-  program
+  const command = program
     .command("build")
     .description("Make sure the image for a source exists, building it only when missing; print its reference.")
     .argument("<source>", "git URL (https://, ssh://, git://, git@host:path, file://) or local folder")
@@ -51,8 +52,8 @@ export function registerBuildCommand(program: Command): void {
     .option("--config <file>", "TOML configuration file")
     .option("--server <url>", "use a buildplane server instead of running in this process")
     .option("--json", "print one JSON object per event")
-    .option("--dry-run", "kaniko mode: print the Kubernetes objects a build would create (JSON lines, secret data redacted) and create nothing")
-    .action(async (source: string, opts: BuildOptions) => {
+    .option("--dry-run", "kaniko mode: print the Kubernetes objects a build would create (JSON lines, secret data redacted) and create nothing");
+  withTokenFileOption(command).action(async (source: string, opts: BuildOptions) => {
       // The failed line is already printed; the entry point keeps this code.
       process.exitCode = await runBuildCommand(source, opts);
     });
@@ -61,6 +62,7 @@ export function registerBuildCommand(program: Command): void {
 async function runBuildCommand(source: string, opts: BuildOptions): Promise<number> {
   const spec = buildSpecFromCli(source, opts, process.env, process.cwd());
   const config = loadCliConfig(opts.config);
+  const token = opts.server ? serverToken(opts, process.env) : undefined;
   // The services load only when a build runs, so `--help` and usage errors stay quick.
   if (opts.dryRun) return (await import("./build-dry-run.js")).runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
   const streams = { stdout: process.stdout, stderr: process.stderr };
@@ -79,7 +81,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
     const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
-    connection = opts.server ? openRemoteResolver(opts.server, config) : await openEmbedded(config);
+    connection = opts.server ? openRemoteResolver(opts.server, token) : await openEmbedded(config);
     if (opts.server && (await isUploadedFolder(spec))) upload = await prepareFolderUpload(spec, opts.force ?? false, stop.signal);
     const responses = upload
       ? connection.resolver.ensureImageFromContext(upload.requests, { signal: stop.signal })
@@ -91,7 +93,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
       reporter.event(e);
     }
   } catch (err) {
-    const error = ConnectError.from(err);
+    const error = opts.server ? nameServerInFailure(ConnectError.from(err), opts.server) : ConnectError.from(err);
     if (last?.type !== "failed") {
       const code = stop.signal.aborted ? Code.Canceled : error.code;
       last = { type: "failed", code: Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(), message: error.rawMessage, buildId: "" };

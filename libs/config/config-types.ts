@@ -101,6 +101,10 @@ export interface SecurityConfig {
   readonly defaultGitAuth: string;
   /** Explicit opt-out: serve without credentials off loopback. */
   readonly allowUnauthenticated: boolean;
+  /** Bearer tokens by role (scopes `read`; `build`+`read`; `admin`+`build`+`read`). */
+  readonly readToken: Secret | undefined;
+  readonly buildToken: Secret | undefined;
+  readonly adminToken: Secret | undefined;
 }
 
 /** What the source service may read for network callers. */
@@ -113,6 +117,10 @@ export interface HttpConfig {
   readonly host: string;
   readonly port: number;
   readonly redirectToHttps: boolean;
+  /** Largest RPC message, after decompression. */
+  readonly maxMessageBytes: number;
+  readonly headersTimeoutSecs: number;
+  readonly idleTimeoutSecs: number;
 }
 
 /** TLS for the RPC port; all empty means plain h2c. */
@@ -121,6 +129,8 @@ export interface HttpsConfig {
   readonly keyFile: string;
   /** When set, clients must present a certificate signed by this CA. */
   readonly clientCaFile: string;
+  /** Client certificate identity (CN, SAN or `*`) → scopes, each list checked against the known scopes. */
+  readonly clientScopes: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface MetadataConfig {
@@ -165,6 +175,8 @@ export interface ServicesConfig {
   readonly sourceUrl: string;
   readonly resolverUrl: string;
   readonly builderUrl: string;
+  /** Presented by split services to each other; granted `internal`, `node` and `read`. */
+  readonly token: Secret | undefined;
 }
 
 export interface GitAuthConfig {

@@ -46,7 +46,7 @@ describe("loadConfig", () => {
     assert.equal(c.system.gitOperationTimeoutSecs, 600);
     assert.equal(c.system.maxLogLinesPerBuild, 100000);
     assert.equal(c.system.builderAuthToken, undefined);
-    assert.deepEqual({ ...c.http }, { host: "127.0.0.1", port: 25222, redirectToHttps: false });
+    assert.deepEqual({ ...c.http }, { host: "127.0.0.1", port: 25222, redirectToHttps: false, maxMessageBytes: 8388608, headersTimeoutSecs: 30, idleTimeoutSecs: 600 });
     assert.equal(c.metadata.dbConnection.unwrap(), "sqlite:/home/someone/.buildplane/buildplane.db");
     assert.equal(c.metadata.poolSize, 10);
     assert.equal(c.kubernetes.namespace, "buildplane");
@@ -160,6 +160,7 @@ user_id = "me"
 password = "hunter2"
 key_file_path = "keys/id"
 private_key = "-----BEGIN KEY-----"
+hosts = ["Git.Example.com", "git.example.com:8443"]
 [security]
 default_git_auth = "corp"
 `);
@@ -171,6 +172,7 @@ default_git_auth = "corp"
     assert.equal(corp?.keyFilePath, join(dir, "keys", "id"));
     assert.equal(corp?.password?.unwrap(), "hunter2");
     assert.equal(String(corp?.privateKey), "***");
+    assert.deepEqual(corp?.hosts, ["git.example.com", "git.example.com:8443"]);
     assert.ok(!JSON.stringify(c).includes("hunter2") && !JSON.stringify(c).includes("s3cret"));
   });
 

@@ -35,6 +35,8 @@ export interface BuilderNodeView {
   readonly queued: number;
   readonly reason: string;
   readonly inFlight: number;
+  /** Reached over plain HTTP across the network. */
+  readonly plaintext?: boolean;
 }
 
 export interface BuilderServiceDeps {
@@ -160,6 +162,7 @@ export function createBuilderService(deps: BuilderServiceDeps): ServiceImpl<type
           queued: n.queued,
           reason: n.reason,
           inFlight: n.inFlight,
+          plaintext: n.plaintext ?? false,
         })),
       };
     },

@@ -29,6 +29,8 @@ export interface EnsureFromUploadDeps {
   readonly registry: RegistryLocation | undefined;
   /** The existence check EnsureImage uses. */
   readonly locator: ImageLocator;
+  /** The install key that hashes secret args, as ResolveImage uses it; asked only when a spec has one. */
+  readonly installKey?: ((signal: AbortSignal | undefined) => Promise<Uint8Array>) | undefined;
   readonly spool: SpoolOptions;
 }
 
@@ -49,6 +51,7 @@ const treeHashShape = /^sha256:[0-9a-f]{64}$/;
  */
 export function createEnsureImageFromUpload(deps: EnsureFromUploadDeps): EnsureImageFromUpload {
   const resolve = async (h: CheckedHeader, signal: AbortSignal): Promise<ResolvedImage> => {
+    const installKey = h.spec.args.some((a) => a.secret) && deps.installKey ? await deps.installKey(signal) : undefined;
     const image = generateImage(
       {
         appId: h.spec.appId,
@@ -61,6 +64,7 @@ export function createEnsureImageFromUpload(deps: EnsureFromUploadDeps): EnsureI
         platform: h.spec.platform,
       },
       deps.registry,
+      installKey,
     );
     const found = await deps.locator.find(image.reference, signal);
     return {

@@ -38,6 +38,8 @@ export interface EnsureImageDeps {
   readonly mode: string;
   readonly timeoutSecs: number;
   readonly leaseTtlMs: number;
+  /** Secret values of this process's config (tokens, passwords), scrubbed from build logs with the request's own. */
+  readonly knownSecrets?: () => readonly string[];
 }
 
 /** The EnsureImage flow, as an async iterable of events per request. */
@@ -146,6 +148,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
           registry,
           timeoutSecs: deps.timeoutSecs,
           context: upload ? (signal: AbortSignal) => upload.chunks(signal) : undefined,
+          knownSecrets: deps.knownSecrets?.() ?? [],
         };
         const { final, error } = await runBuild(deps.clients, plan, (e) => flight.emit(e), flight.signal);
         flight.emit(final);

@@ -6,7 +6,7 @@ import { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import type { BuildSlots } from "../build-slots.js";
 import { UploadTooLargeError } from "../delegate/delegate-errors.js";
-import { DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
+import { checkNodePush, DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
 import type { BuildJob, ImageBuilder } from "../image-builder.js";
 import { checkBearer } from "./bearer-check.js";
 import { answer, httpStatusOf, type AnyRequest, type AnyResponse } from "./http-answer.js";
@@ -25,6 +25,8 @@ export interface OpenRunHandlerDeps {
   /** `[builder] max_upload_bytes`: the compressed upload. */
   readonly maxUploadBytes: number;
   readonly tarLimits?: TarLimits;
+  /** `[builder] allowed_registries`: the only registry hosts pushed to; empty allows any. */
+  readonly allowedRegistries?: readonly string[];
   /** Build output lines, for the node's own log. */
   readonly onLog?: (buildId: string, text: string) => void;
 }
@@ -92,7 +94,9 @@ async function handle(deps: OpenRunHandlerDeps, req: AnyRequest, res: AnyRespons
     const onMeta = (text: string): void => {
       if (spec) return fail(new OpenRunRequestError("the request has more than one meta part"));
       try {
-        spec = parseOpenRunMeta(text);
+        const parsed = parseOpenRunMeta(text);
+        checkNodePush(parsed.reference, parsed.registry.url, deps.allowedRegistries ?? []);
+        spec = parsed;
       } catch (err) {
         fail(err);
       }
@@ -143,7 +147,8 @@ async function runBuild(deps: OpenRunHandlerDeps, spec: OpenRunBuildSpec, file: 
   const buildId = randomUUID();
   const job: BuildJob = {
     buildId,
-    name: spec.name,
+    // The checked, registry-qualified reference is the image's only name here.
+    name: spec.reference,
     reference: spec.reference,
     imageKey: "",
     appId: "",

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { once } from "node:events";
@@ -15,6 +14,7 @@ interface TarEntryStream extends AsyncIterable<Uint8Array> {
 }
 import { DomainError, isDomainError } from "../../libs/errors/domain-error.js";
 import type { TarEntry } from "../../libs/tar/deterministic-tar.js";
+import { defaultTempRoot, makeOwnedTempDir, removeOwnedTempDir } from "../../libs/temp/owned-temp.js";
 import { createContextDigest, type ContextDigest } from "./context-digest.js";
 import { UploadCanceledError, UploadEntryError, UploadTimeoutError, UploadTooLargeError } from "./upload-errors.js";
 
@@ -24,7 +24,7 @@ export interface SpoolOptions {
   readonly maxBytes: number;
   /** `[builder] upload_timeout_secs`: the whole upload must end within it. */
   readonly timeoutSecs: number;
-  /** Parent of the private spool folder; the OS temp folder when absent. */
+  /** Root of the owned spool folder; buildplane's private temp root when absent (swept at start after a crash). */
   readonly tmpDir?: string | undefined;
 }
 
@@ -42,12 +42,9 @@ export interface SpooledContext {
   dispose(): Promise<void>;
 }
 
-/** The prefix of spool folders in the temp folder, for sweeping what a killed process left. */
-export const uploadSpoolPrefix = "buildplane-upload-";
-
 /**
- * Receives an uploaded context tar and spools it to a private folder (0700,
- * the file 0600) while hashing it. The tar is not kept as sent: each entry
+ * Receives an uploaded context tar and spools it to an owned private folder
+ * (0700, the file 0600; swept at start when a killed process left it) while hashing it. The tar is not kept as sent: each entry
  * is checked (a file, folder or symlink at a clean relative path, in path
  * order, each once) and written again by the deterministic packer, so every
  * header field the hash does not cover (times, owners, PAX records) is
@@ -61,10 +58,11 @@ export async function spoolUpload(source: AsyncIterator<Uint8Array>, options: Sp
   const onCallerGone = (): void => stop.abort(new UploadCanceledError());
   if (signal.aborted) onCallerGone();
   else signal.addEventListener("abort", onCallerGone, { once: true });
-  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), uploadSpoolPrefix));
+  const root = options.tmpDir ?? defaultTempRoot();
+  const dir = await makeOwnedTempDir(root, "upload");
   const path = join(dir, "context.tar");
   let disposed: Promise<void> | undefined;
-  const dispose = (): Promise<void> => (disposed ??= rm(dir, { recursive: true, force: true }));
+  const dispose = (): Promise<void> => (disposed ??= removeOwnedTempDir(dir, root));
   const input = new PassThrough();
   const ex = extract();
   // Listening for entries before any byte arrives: the parser drops an entry nobody listens for.

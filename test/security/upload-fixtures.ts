@@ -61,9 +61,15 @@ export async function startUploadServer(extra: NodeJS.ProcessEnv = {}): Promise<
   };
 }
 
-/** Upload spools a server left in its TMPDIR. */
+/**
+ * Upload spools a server has in its TMPDIR: the `upload@…` folders under
+ * buildplane's private temp root, which is removed once empty.
+ */
 export async function spoolsLeft(tmp: string): Promise<string[]> {
-  return (await readdir(tmp)).filter((n) => n.startsWith("buildplane-upload-"));
+  const roots = (await readdir(tmp)).filter((n) => n.startsWith("buildplane-"));
+  const found: string[] = [];
+  for (const r of roots) found.push(...(await readdir(join(tmp, r)).catch(() => [])).map((n) => `${r}/${n}`));
+  return found;
 }
 
 /** A resolver client of its own HTTP/2 connection; `drop()` cuts the connection as a dying process would. */

@@ -14,7 +14,8 @@ export type ScopeRule = "open" | readonly Scope[];
  * The scopes:
  * - `read`: build records, logs, apps, the redacted config and a builder's
  *   status — what a dashboard or `buildplane builds --server` reads.
- * - `build`: EnsureImage and ResolveImage, what `buildplane build --server`
+ * - `build`: EnsureImage, EnsureImageFromContext (a folder's context
+ *   uploaded by the CLI) and ResolveImage, what `buildplane build --server`
  *   and OpenRun's prebuild call; it can make the server build and push.
  * - `admin`: apps writes and config validation (which reads server files to
  *   check them), kept from `build` so a CI token cannot delete apps.
@@ -62,6 +63,7 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
   "buildplane.v1.ResolverService": {
     ResolveImage: ["build", "internal"],
     EnsureImage: ["build"],
+    EnsureImageFromContext: ["build"],
   },
   "buildplane.v1.BuilderService": {
     Build: ["node"],

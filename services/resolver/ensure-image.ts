@@ -13,7 +13,8 @@ import {
 import { repositoryWithoutCredentials } from "../../libs/image/repository-without-credentials.js";
 import { createBuildFlight, type BuildFlight } from "./build-flight.js";
 import { followRemoteBuild } from "./follow-remote-build.js";
-import { codeName, runBuild, type RunBuildClients } from "./run-build.js";
+import { codeName } from "../../libs/rpc/code-names.js";
+import { runBuild, type RunBuildClients } from "./run-build.js";
 
 /** What resolving a spec found: the name, the inputs, and whether the image exists. */
 export interface ResolvedImage {

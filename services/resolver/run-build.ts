@@ -12,6 +12,7 @@ import {
 } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
+import { codeName } from "../../libs/rpc/code-names.js";
 import { createLogRecorder } from "./log-recorder.js";
 
 /** The services a build run talks to. */
@@ -116,11 +117,6 @@ export async function runBuild(
   } finally {
     contextCall.abort();
   }
-}
-
-/** Connect's code as a snake_case name, as in gRPC status names: `deadline_exceeded`. */
-export function codeName(code: Code): string {
-  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<BuildRequest> {

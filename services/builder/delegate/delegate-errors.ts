@@ -33,18 +33,6 @@ export class UploadTooLargeError extends DomainError {
   }
 }
 
-/** The registry does not hold what the node said it pushed. */
-export class PushedDigestMismatchError extends DomainError {
-  constructor(readonly node: string, readonly reference: string, reported: string, found: string | undefined) {
-    super(
-      "dataLoss",
-      found === undefined
-        ? `builder node ${node} reported pushing ${reference} (${reported}) but the registry has no such manifest`
-        : `builder node ${node} reported ${reference} as ${reported} but the registry has ${found}`,
-    );
-  }
-}
-
 /** The delegate mode was configured or called without something it needs. */
 export class DelegateSetupError extends DomainError {
   constructor(message: string) {

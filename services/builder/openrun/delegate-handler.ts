@@ -1,30 +1,29 @@
 import { randomUUID } from "node:crypto";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import busboy from "busboy";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
-import type { BuildSlots } from "../build-slots.js";
+import type { BuildLifecycle } from "../build-lifecycle.js";
+import { UnsafeArchiveError } from "../context-confiner.js";
 import { UploadTooLargeError } from "../delegate/delegate-errors.js";
 import { DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
-import type { BuildJob, ImageBuilder } from "../image-builder.js";
+import type { BuildJob } from "../image-builder.js";
 import { checkBearer } from "./bearer-check.js";
 import { answer, httpStatusOf, type AnyRequest, type AnyResponse } from "./http-answer.js";
 import { OpenRunRequestError, parseOpenRunMeta, type OpenRunBuildSpec } from "./openrun-meta.js";
-import { defaultTarLimits, guardTar, UnsafeArchiveError, type TarLimits } from "./tar-guard.js";
 
 export interface OpenRunHandlerDeps {
   /** `[system] builder_auth_token`; unset refuses every request. */
   readonly token: Secret | undefined;
   /** `[security] admin_over_tcp`; off refuses every request with 403. */
   readonly adminOverTcp: boolean;
-  /** The node's builder mode and its build slots, as the gRPC path uses them. */
-  readonly builder: ImageBuilder;
-  readonly slots: BuildSlots;
+  /** The node's one build lifecycle (mode, slots, confiner), as the gRPC path uses it. */
+  readonly lifecycle: BuildLifecycle;
+  /** `[builder] build_timeout_secs`: OpenRun's meta carries no timeout. */
   readonly timeoutSecs: number;
   /** `[builder] max_upload_bytes`: the compressed upload. */
   readonly maxUploadBytes: number;
-  readonly tarLimits?: TarLimits;
   /** Build output lines, for the node's own log. */
   readonly onLog?: (buildId: string, text: string) => void;
 }
@@ -127,19 +126,14 @@ async function handle(deps: OpenRunHandlerDeps, req: AnyRequest, res: AnyRespons
   answer(req, res, 200, "");
 }
 
-/** Builds and pushes one OpenRun request through the node's mode and slots. */
+/** Builds and pushes one OpenRun request through the node's lifecycle. */
 async function runBuild(deps: OpenRunHandlerDeps, spec: OpenRunBuildSpec, file: Readable, outer: AbortSignal): Promise<void> {
-  const stop = new AbortController();
-  let contextError: unknown;
-  const contextFailed = (err: unknown): void => {
-    contextError ??= err;
-    stop.abort(contextError);
-  };
   const gunzip = createGunzip();
-  gunzip.on("error", (err) => contextFailed(new UnsafeArchiveError(`file part is not gzip data: ${err.message}`)));
-  file.on("error", contextFailed);
-  const context = guardTar(file.pipe(gunzip), deps.tarLimits ?? defaultTarLimits);
-  context.on("error", contextFailed);
+  const context = new PassThrough();
+  gunzip.on("error", (err) => context.destroy(new UnsafeArchiveError(`file part is not gzip data: ${err.message}`)));
+  file.on("error", (err) => context.destroy(err));
+  context.on("close", () => gunzip.destroy());
+  file.pipe(gunzip).pipe(context);
   const buildId = randomUUID();
   const job: BuildJob = {
     buildId,
@@ -157,26 +151,7 @@ async function runBuild(deps: OpenRunHandlerDeps, spec: OpenRunBuildSpec, file: 
     contextBytes: undefined,
     timeoutSecs: deps.timeoutSecs,
   };
-  const onOuter = (): void => stop.abort(outer.reason);
-  outer.addEventListener("abort", onOuter, { once: true });
-  const timer = setTimeout(() => stop.abort(new DomainError("deadlineExceeded", `build of ${spec.name} timed out after ${deps.timeoutSecs}s (builder.build_timeout_secs)`)), deps.timeoutSecs * 1000);
-  try {
-    const slot = await deps.slots.acquire(stop.signal, () => undefined);
-    try {
-      await deps.builder.build(job, (p) => (p.type === "log" ? deps.onLog?.(buildId, p.text) : undefined), stop.signal);
-    } finally {
-      slot.release();
-    }
-  } catch (err) {
-    if (contextError) throw contextError;
-    if (stop.signal.aborted && stop.signal.reason instanceof DomainError) throw stop.signal.reason;
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    outer.removeEventListener("abort", onOuter);
-    context.destroy();
-  }
-  if (contextError) throw contextError;
+  await deps.lifecycle.run(job, (p) => (p.type === "log" ? deps.onLog?.(buildId, p.text) : undefined), outer);
 }
 
 function header(req: AnyRequest, name: string): string | undefined {

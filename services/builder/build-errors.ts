@@ -1,0 +1,67 @@
+import { DomainError, isDomainError } from "../../libs/errors/domain-error.js";
+import type { BuilderModeKind } from "./image-builder.js";
+
+/**
+ * The builder's error vocabulary: every mode and both wire formats end a
+ * build with one of these (or a mode's own failure), so a timeout, a
+ * cancellation or a refused request reads the same whichever path ran it.
+ */
+
+/** A build that ran past its time limit (the job's `timeout_secs`, by default `[builder] build_timeout_secs`). */
+export class BuildTimeoutError extends DomainError {
+  constructor(readonly buildId: string, readonly timeoutSecs: number) {
+    super("deadlineExceeded", `build ${buildId} timed out after ${timeoutSecs}s (builder.build_timeout_secs) and was stopped`);
+  }
+}
+
+/** A build stopped by `CancelBuild` or by its caller going away. */
+export class BuildCanceledError extends DomainError {
+  constructor(readonly buildId: string) {
+    super("canceled", `build ${buildId} was canceled`);
+  }
+}
+
+/**
+ * Why a build's `signal` was aborted: the lifecycle aborts with a
+ * `BuildTimeoutError` or `BuildCanceledError`, which a mode rethrows as is;
+ * any other abort (a caller of the mode alone) reads as a cancellation.
+ */
+export function abortReason(signal: AbortSignal, buildId: string): DomainError {
+  return isDomainError(signal.reason) ? signal.reason : new BuildCanceledError(buildId);
+}
+
+/**
+ * A secret build arg sent to a mode that cannot keep it secret. Docker's
+ * classic builder and Podman (buildah) both write the values of the build
+ * args a `RUN` step sees into the image history (`|1 TOKEN=… /bin/sh -c …`),
+ * where anyone who can pull the image reads them; refusing is the only way
+ * not to leak them.
+ */
+export class SecretArgUnsupportedError extends DomainError {
+  constructor(readonly mode: BuilderModeKind, readonly argName: string) {
+    super(
+      "failedPrecondition",
+      `secret build arg ${argName} is not supported by the ${mode} mode: docker and podman record build arg values in the image history`,
+    );
+  }
+}
+
+/** A build without a registry sent to a mode that always pushes. */
+export class RegistryRequiredError extends DomainError {
+  constructor(readonly mode: BuilderModeKind, readonly buildId: string) {
+    super("failedPrecondition", `build "${buildId}" has no registry: the ${mode} mode pushes to a registry, set [registry] url`);
+  }
+}
+
+/** The registry does not hold what a build reported it pushed. */
+export class PushNotVerifiedError extends DomainError {
+  /** `by` names who pushed: `builder node http://…`, `kaniko job "bp-…"`. */
+  constructor(readonly by: string, readonly reference: string, reported: string, found: string | undefined) {
+    super(
+      "dataLoss",
+      found === undefined
+        ? `${by} reported pushing ${reference} (${reported}) but the registry has no such manifest`
+        : `${by} reported ${reference} as ${reported} but the registry has ${found}`,
+    );
+  }
+}

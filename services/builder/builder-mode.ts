@@ -1,0 +1,64 @@
+import type { Client } from "@connectrpc/connect";
+import type { ResolvedConfig } from "../../libs/config/config-types.js";
+import { DomainError } from "../../libs/errors/domain-error.js";
+import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import type { RegistryClientPool } from "../../libs/registry/registry-client-pool.js";
+import type { RpcLogger } from "../../libs/rpc/logger.js";
+import type { BuilderModeKind, ImageBuilder } from "./image-builder.js";
+
+/**
+ * What a mode can do, as data: the lifecycle checks a request against it
+ * before any slot is taken, `GetStatus` reports it so the resolver can refuse
+ * a build before it takes a lease or writes a record, and the composition
+ * root never asks a mode's name.
+ */
+export interface ModeCapabilities {
+  /** Secret build args reach the build without being recorded in the image. */
+  readonly secretArgs: boolean;
+  /** The job's labels are put on the image. */
+  readonly labels: boolean;
+  /** Every build pushes: a job without a registry is refused. */
+  readonly needsRegistry: boolean;
+  /** The digest the mode reports comes from elsewhere (a Job, a node) and is checked in the registry after the build. */
+  readonly verifiesPush: boolean;
+  /** Images live in an engine on this machine (`HasImage`, engine status). */
+  readonly localEngine: boolean;
+  /** A target platform other than the builder's own can be asked for. */
+  readonly platforms: boolean;
+}
+
+/** What every mode may use when it is created; each takes the few it needs. */
+export interface BuilderModeDeps {
+  /** The configuration the builder service starts with. */
+  readonly config: ResolvedConfig;
+  /** The live configuration (the kaniko sweeper re-reads it). */
+  currentConfig(): ResolvedConfig;
+  /** The builder's registry clients, one per destination. */
+  readonly registries: RegistryClientPool;
+  readonly metadata: Client<typeof MetadataService>;
+  /** Resolves once the metadata service can answer (at once when it runs elsewhere). */
+  metadataReady(): Promise<void>;
+  readonly log: RpcLogger;
+  /** Aborts at shutdown. */
+  readonly signal: AbortSignal;
+  /** Registers a clean-up run at shutdown. */
+  defer(cleanup: () => Promise<void>): void;
+}
+
+/**
+ * One builder mode as its folder exports it: `command/`, `kaniko/` and
+ * `delegate/` each export one of these, and the composition root picks one
+ * from an exhaustive table by `[builder] mode`.
+ */
+export interface BuilderModeModule {
+  readonly kind: BuilderModeKind;
+  readonly capabilities: ModeCapabilities;
+  create(deps: BuilderModeDeps): ImageBuilder;
+}
+
+/** A mode asked for something it has no local engine for (`HasImage` on kaniko or delegate). */
+export class NoLocalEngineError extends DomainError {
+  constructor(readonly mode: BuilderModeKind, readonly reference: string) {
+    super("failedPrecondition", `builder mode ${mode} has no local engine to look up ${reference}`);
+  }
+}

@@ -1,10 +1,9 @@
-import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { kanikoDryRun } from "../../app/factories/kaniko.js";
 import { composeServices } from "../../app/compose-services.js";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import type { ResolvedConfig } from "../../libs/config/config-types.js";
-import { BuildHeaderSchema } from "../../libs/gen/buildplane/v1/builder_pb.js";
+import { buildHeader } from "../../libs/build/build-header.js";
 import { isDomainError } from "../../libs/errors/domain-error.js";
 import type { BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
@@ -43,15 +42,13 @@ export async function runBuildDryRun(spec: BuildSpec, config: ResolvedConfig, op
     const resolved = await clients.resolver.resolveImage({ spec }, signal ? { signal } : {});
     const described = await clients.source.describe({ source: spec.source, commit: resolved.commit, containerfile: spec.containerfile }, signal ? { signal } : {});
     const { registry } = await clients.config.getRegistryCredentials({}, signal ? { signal } : {});
-    const header = create(BuildHeaderSchema, {
+    const header = buildHeader({
       buildId: dryRunBuildId,
+      spec,
       image: resolved.image,
+      commit: resolved.commit,
       containerfile: described.containerfile,
-      args: spec.args,
-      target: spec.target,
-      platform: spec.platform,
       registry,
-      labels: spec.appId === "" ? {} : { "buildplane.app": spec.appId },
       timeoutSecs: config.builder.buildTimeoutSecs,
     });
     for (const line of kanikoDryRun(config, header)) io.stdout.write(`${line}\n`);

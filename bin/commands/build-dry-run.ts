@@ -1,5 +1,5 @@
 import { ConnectError } from "@connectrpc/connect";
-import { kanikoDryRun } from "../../app/factories/kaniko.js";
+import { builderModes } from "../../app/factories/builder.js";
 import { composeServices } from "../../app/compose-services.js";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import type { ResolvedConfig } from "../../libs/config/config-types.js";
@@ -30,7 +30,8 @@ export const dryRunBuildId = "dry-run";
  */
 export async function runBuildDryRun(spec: BuildSpec, config: ResolvedConfig, opts: { server?: string | undefined }, io: DryRunIo, signal?: AbortSignal): Promise<number> {
   const mode = config.builder.effectiveMode.kind;
-  if (mode !== "kaniko") {
+  const dryRun = builderModes[mode].dryRun;
+  if (!dryRun) {
     throw new CliExit(exitCodes.usage, `--dry-run shows the Kubernetes objects of builder.mode kaniko; the effective mode is ${mode}`);
   }
   if (opts.server !== undefined) {
@@ -51,7 +52,7 @@ export async function runBuildDryRun(spec: BuildSpec, config: ResolvedConfig, op
       registry,
       timeoutSecs: config.builder.buildTimeoutSecs,
     });
-    for (const line of kanikoDryRun(config, header)) io.stdout.write(`${line}\n`);
+    for (const line of await dryRun(config, header)) io.stdout.write(`${line}\n`);
     const reference = resolved.image?.reference ?? "";
     if (resolved.exists) io.stderr.write(`buildplane: ${reference} already exists (${resolved.digest}): a build runs only with --force\n`);
     return exitCodes.ok;

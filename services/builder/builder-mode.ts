@@ -1,6 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import type { ResolvedConfig } from "../../libs/config/config-types.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
+import type { BuildHeader } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { RegistryClientPool } from "../../libs/registry/registry-client-pool.js";
 import type { RpcLogger } from "../../libs/rpc/logger.js";
@@ -54,6 +55,12 @@ export interface BuilderModeModule {
   readonly kind: BuilderModeKind;
   readonly capabilities: ModeCapabilities;
   create(deps: BuilderModeDeps): ImageBuilder;
+  /**
+   * What a build with this header would create, as JSON lines with secret
+   * data redacted, without creating anything (`build --dry-run`); absent
+   * for modes with nothing of their own to show.
+   */
+  readonly dryRun?: (config: ResolvedConfig, header: BuildHeader) => Promise<string[]>;
 }
 
 /** A mode asked for something it has no local engine for (`HasImage` on kaniko or delegate). */

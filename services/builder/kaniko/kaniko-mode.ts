@@ -1,5 +1,6 @@
-import type { BuilderModeModule } from "../builder-mode.js";
+import { NoLocalEngineError, type BuilderModeModule } from "../builder-mode.js";
 import type { ImageBuilder } from "../image-builder.js";
+import { kanikoOptionsFromConfig } from "./kaniko-config.js";
 
 /**
  * The `kaniko` mode: one Kubernetes Job per build. The Kubernetes client
@@ -15,9 +16,15 @@ export const kanikoMode: BuilderModeModule = {
     return {
       mode: "kaniko",
       build: async (job, onProgress, signal) => (await loading).build(job, onProgress, signal),
-      status: async (signal) => (await loading).status(signal),
-      hasImage: async (reference, signal) => (await loading).hasImage(reference, signal),
+      status: async (signal) => loading.then((b) => b.status(signal), () => ({ engine: "", version: "", healthy: false, nodes: [] })),
+      hasImage: async (reference) => {
+        throw new NoLocalEngineError("kaniko", reference);
+      },
       close: async () => (await loading.catch(() => undefined))?.close(),
     };
+  },
+  async dryRun(config, header) {
+    const { kanikoDryRunLines } = await import("./kaniko-dry-run.js");
+    return kanikoDryRunLines(header, kanikoOptionsFromConfig(config), config.builder.buildTimeoutSecs);
   },
 };

@@ -1,5 +1,4 @@
 import { DomainError, isDomainError } from "../../libs/errors/domain-error.js";
-import type { BuilderModeKind } from "./image-builder.js";
 
 /**
  * The builder's error vocabulary: every mode and both wire formats end a
@@ -30,28 +29,7 @@ export function abortReason(signal: AbortSignal, buildId: string): DomainError {
   return isDomainError(signal.reason) ? signal.reason : new BuildCanceledError(buildId);
 }
 
-/**
- * A secret build arg sent to a mode that cannot keep it secret. Docker's
- * classic builder and Podman (buildah) both write the values of the build
- * args a `RUN` step sees into the image history (`|1 TOKEN=… /bin/sh -c …`),
- * where anyone who can pull the image reads them; refusing is the only way
- * not to leak them.
- */
-export class SecretArgUnsupportedError extends DomainError {
-  constructor(readonly mode: BuilderModeKind, readonly argName: string) {
-    super(
-      "failedPrecondition",
-      `secret build arg ${argName} is not supported by the ${mode} mode: docker and podman record build arg values in the image history`,
-    );
-  }
-}
-
-/** A build without a registry sent to a mode that always pushes. */
-export class RegistryRequiredError extends DomainError {
-  constructor(readonly mode: BuilderModeKind, readonly buildId: string) {
-    super("failedPrecondition", `build "${buildId}" has no registry: the ${mode} mode pushes to a registry, set [registry] url`);
-  }
-}
+export { RegistryRequiredError, SecretArgUnsupportedError } from "../../libs/build/capability-check.js";
 
 /** The registry does not hold what a build reported it pushed. */
 export class PushNotVerifiedError extends DomainError {

@@ -5,6 +5,7 @@ import type { BuildHeader } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { RegistryClientPool } from "../../libs/registry/registry-client-pool.js";
 import type { RpcLogger } from "../../libs/rpc/logger.js";
+import type { ModeCapabilities } from "../../libs/build/capability-check.js";
 import type { BuilderModeKind, ImageBuilder } from "./image-builder.js";
 
 /**
@@ -13,20 +14,7 @@ import type { BuilderModeKind, ImageBuilder } from "./image-builder.js";
  * a build before it takes a lease or writes a record, and the composition
  * root never asks a mode's name.
  */
-export interface ModeCapabilities {
-  /** Secret build args reach the build without being recorded in the image. */
-  readonly secretArgs: boolean;
-  /** The job's labels are put on the image. */
-  readonly labels: boolean;
-  /** Every build pushes: a job without a registry is refused. */
-  readonly needsRegistry: boolean;
-  /** The digest the mode reports comes from elsewhere (a Job, a node) and is checked in the registry after the build. */
-  readonly verifiesPush: boolean;
-  /** Images live in an engine on this machine (`HasImage`, engine status). */
-  readonly localEngine: boolean;
-  /** A target platform other than the builder's own can be asked for. */
-  readonly platforms: boolean;
-}
+export type { ModeCapabilities } from "../../libs/build/capability-check.js";
 
 /** What every mode may use when it is created; each takes the few it needs. */
 export interface BuilderModeDeps {

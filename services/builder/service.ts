@@ -103,6 +103,7 @@ export function createBuilderService(deps: BuilderServiceDeps): ServiceImpl<type
         healthy: status.healthy,
         engine: status.engine,
         version: status.version,
+        capabilities: { ...deps.capabilities },
         nodes: status.nodes.map((n) => ({
           url: n.url,
           healthy: n.healthy,

@@ -6,6 +6,7 @@ import { silentLogger, type RpcLogger } from "../libs/rpc/logger.js";
 import { createServiceClients } from "../libs/rpc/service-clients.js";
 import { serviceNames } from "../libs/rpc/service-names.js";
 import { composeServices } from "./compose-services.js";
+import { sweepLeftovers } from "./sweep-leftovers.js";
 
 /** A resolver to run EnsureImage against, and how to let go of it. */
 export interface ResolverConnection {
@@ -17,8 +18,10 @@ export interface ResolverConnection {
  * The embedded default: all five services in this process, talking through
  * in-process transports — SQLite under the data dir, the local engine, no
  * server and no socket. What `buildplane build` uses without `--server`.
+ * Temp folders left by killed processes are swept first.
  */
 export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = silentLogger): Promise<ResolverConnection> {
+  await sweepLeftovers(config, log);
   const composed = composeServices({ config: staticConfigSource(config), services: serviceNames, log });
   return { resolver: composed.clients.resolver, close: () => composed.close() };
 }

@@ -6,6 +6,7 @@ import type { ServiceName } from "../libs/rpc/service-names.js";
 import { composeServices } from "./compose-services.js";
 import { NoServiceAvailableError } from "./service-selection.js";
 import { readTlsFiles } from "./tls-files.js";
+import { sweepLeftovers } from "./sweep-leftovers.js";
 
 export interface StartServerOptions {
   /** The live configuration (`openConfigSource`, or `staticConfigSource` in tests). */
@@ -42,6 +43,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const log = options.log ?? createStderrLogger();
   const config = options.config.current();
   const tls = readTlsFiles(config.https);
+  await sweepLeftovers(config, log);
   const composed = composeServices({ config: options.config, services: options.services, log });
   if (composed.mounted.length === 0) {
     await composed.close();

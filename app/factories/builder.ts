@@ -61,6 +61,7 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     lifecycle,
     timeoutSecs: config.builder.buildTimeoutSecs,
     maxUploadBytes: config.builder.maxUploadBytes,
+    allowedRegistries: config.builder.allowedRegistries,
   });
   return {
     ...mountService(BuilderService, service),
@@ -69,6 +70,7 @@ export function builderFactory(ctx: ServiceContext): MountedService {
         adminOverTcp: config.security.adminOverTcp,
         maxUploadBytes: config.builder.maxUploadBytes,
         ownEcrHost: config.registry.type === "ecr" && config.registry.url !== "" ? registryHost(config.registry.url) : undefined,
+        allowedRegistries: config.builder.allowedRegistries,
       }),
     ],
     httpRoute: (next) => withOpenRunRoutes(openRun, next),

@@ -3,11 +3,14 @@ import { hostname } from "node:os";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
+import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService, toResolvedImage } from "../../services/resolver/service.js";
+import { createLocalRootsPolicy } from "../../services/source/local-roots.js";
+import { createRepositoryNetworkGuard } from "../../services/source/network-guard.js";
 import type { ServiceContext } from "../service-registry.js";
 
 const leaseTtlMs = 30_000;
@@ -21,7 +24,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   const config = ctx.config.current();
   const registry = config.registry.url === "" ? undefined : { url: config.registry.url, project: config.registry.project };
   const locator: ImageLocator = registry ? lazyRegistryLocator(ctx) : builderLocator(ctx);
-  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator });
+  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey: cachedInstallKey(ctx) });
   const ensureImage = createEnsureImage({
     clients: { source: ctx.clients.source, builder: ctx.clients.builder, metadata: ctx.clients.metadata },
     resolve: async (spec, signal) => toResolvedImage(await resolveImage(spec, signal)),
@@ -30,11 +33,23 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     mode: config.builder.effectiveMode.kind,
     timeoutSecs: config.builder.buildTimeoutSecs,
     leaseTtlMs,
+    knownSecrets: () => secretValuesIn(ctx.config.current()),
   });
   // Runs before the metadata database closes (clean-ups run in reverse): a
   // build stopped at shutdown still writes its final record and releases its lease.
   ctx.defer(() => ensureImage.drain());
-  return mountService(ResolverService, createResolverService({ resolveImage, ensureImage }));
+  // The resolver reaches the source service in-process: guard repositories at its own network edge.
+  const policy = createLocalRootsPolicy(() => ctx.config.current().source.localRoots);
+  return {
+    ...mountService(ResolverService, createResolverService({ resolveImage, ensureImage })),
+    networkInterceptors: [createRepositoryNetworkGuard(policy, ResolverService)],
+  };
+}
+
+/** The install key from the metadata service, asked once (again after a failure): it never changes. */
+function cachedInstallKey(ctx: ServiceContext): (signal: AbortSignal | undefined) => Promise<Uint8Array> {
+  let key: Uint8Array | undefined;
+  return async (signal) => (key ??= (await ctx.clients.metadata.getInstallKey({}, signal ? { signal } : {})).key);
 }
 
 /** The registry check; the client is made on first use (reading password and certificate files). */

@@ -41,7 +41,7 @@ describe("configuration validation rules", () => {
   });
 
   test("an unknown key in a git_auth entry suggests the closest one", () => {
-    assert.deepEqual(problems('[git_auth.corp]\nuserid = "me"\n'), [
+    assert.deepEqual(problems('[git_auth.corp]\nuserid = "me"\nhosts = ["git.example.com"]\n'), [
       `${file}:2:1: git_auth.corp.userid: unknown key "userid" in [git_auth.<name>]: did you mean "user_id"?`,
     ]);
   });
@@ -162,8 +162,21 @@ describe("configuration validation rules", () => {
   });
 
   test("default_git_auth must name a git_auth entry", () => {
-    assert.deepEqual(problems('[security]\ndefault_git_auth = "crop"\n[git_auth.corp]\nuser_id = "me"\n'), [
+    assert.deepEqual(problems('[security]\ndefault_git_auth = "crop"\n[git_auth.corp]\nuser_id = "me"\nhosts = ["git.example.com"]\n'), [
       `${file}:2:1: security.default_git_auth: "crop" is not defined: expected one of [git_auth.corp]`,
+    ]);
+  });
+
+  test("a git_auth entry without hosts is refused, naming the key to add", () => {
+    assert.deepEqual(problems('[git_auth.corp]\nuser_id = "me"\n'), [
+      `${file}:1:1: git_auth.corp.hosts: [git_auth.corp] has no hosts, so its credential would go nowhere: set hosts = ["git.example.com"] to the hosts (host or host:port) it may be sent to`,
+    ]);
+  });
+
+  test("git_auth hosts must be host or host:port", () => {
+    assert.deepEqual(problems('[git_auth.corp]\nhosts = ["git.example.com", "git.example.com:8443", "[::1]:2222", "https://git.example.com", "h:99999"]\n'), [
+      `${file}:2:1: git_auth.corp.hosts: "https://git.example.com" is not valid: expected host or host:port, e.g. "git.example.com" or "git.example.com:8443"`,
+      `${file}:2:1: git_auth.corp.hosts: "h:99999" is not valid: expected host or host:port, e.g. "git.example.com" or "git.example.com:8443"`,
     ]);
   });
 

@@ -1,11 +1,13 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
+import { parseHostEntry } from "../git/git-host.js";
 import { parseBuilderMode } from "./builder-mode.js";
 import { configSchema, envName } from "./config-schema.js";
 import type { ConfigDiagnostic } from "./config-types.js";
 import { diagnosticAt, getEntry, valueOf, type Entries, type Origin } from "./config-entries.js";
 import { keyInside } from "./config-values.js";
 import { parseQuantity } from "./kube-values.js";
+import { isPlaintextNodeUrl } from "./plaintext-nodes.js";
 import { redactDbConnection } from "./redact.js";
 import { isInKubernetes } from "./runtime-env.js";
 
@@ -37,6 +39,15 @@ export function checkRules(entries: Entries, fileName: string, env: NodeJS.Proce
     if (str("registry", "url") === "") report("builder", "mode", `${JSON.stringify(modeText)} needs a registry: ${hint("registry", "url")}`);
     if (mode.mode.kind === "delegate" && str("system", "builder_auth_token") === "") {
       report("builder", "mode", `${JSON.stringify(modeText)} needs a token: ${hint("system", "builder_auth_token")}`);
+    }
+  }
+  if ("mode" in mode && mode.mode.kind === "delegate" && valueOf(entries, "builder", "require_tls_to_nodes") === true) {
+    for (const url of mode.mode.urls.filter(isPlaintextNodeUrl)) {
+      report(
+        "builder",
+        "mode",
+        `builder node ${url} is reached over plain HTTP across the network, which [builder] require_tls_to_nodes = true refuses: expected https:// (or a loopback node)`,
+      );
     }
   }
 
@@ -75,6 +86,18 @@ export function checkRules(entries: Entries, fileName: string, env: NodeJS.Proce
     const names = [...entries.gitAuth.keys()].map((n) => `[git_auth.${n}]`);
     const known = names.length ? `: expected one of ${names.join(", ")}` : ": expected the name of a [git_auth.<name>] section, and there is none";
     report("security", "default_git_auth", `${JSON.stringify(gitAuth)} is not defined${known}`);
+  }
+
+  for (const [name, e] of entries.gitAuth) {
+    const set = e.keys.get("hosts");
+    const hosts = Array.isArray(set?.value) ? set.value.map(String) : [];
+    const at = (message: string) => out.push(diagnosticAt(set?.origin ?? e.origin, fileName, `git_auth.${name}.hosts`, message));
+    if (hosts.length === 0) {
+      at(`[git_auth.${name}] has no hosts, so its credential would go nowhere: set hosts = ["git.example.com"] to the hosts (host or host:port) it may be sent to`);
+    }
+    for (const h of hosts.filter((h) => parseHostEntry(h) === undefined)) {
+      at(`${JSON.stringify(h)} is not valid: expected host or host:port, e.g. "git.example.com" or "git.example.com:8443"`);
+    }
   }
 
   const requests = valueOf(entries, "kubernetes", "resources_requests");

@@ -232,7 +232,7 @@ export const configSchema: readonly SectionSpec[] = [
       secret("password", "SSH key passphrase, or the HTTP password or token when no key is given."),
       file("key_file_path", "SSH private key file."),
       secret("private_key", "SSH private key as text."),
-      list("hosts", "Hosts (`host` or `host:port`) this entry's credential is sent to; empty means no host, so the entry is never used."),
+      list("hosts", "Hosts (`host` or `host:port`) this entry's credential is sent to, and only those; a bare `host` means the transport's default port (443, 80, 9418, 22). Required: an entry without hosts is refused at load."),
       bool("allow_plaintext", false, "Also send this credential over plain `http://` and `git://`, where anyone on the path can read it."),
     ],
   },

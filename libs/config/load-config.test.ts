@@ -160,6 +160,7 @@ user_id = "me"
 password = "hunter2"
 key_file_path = "keys/id"
 private_key = "-----BEGIN KEY-----"
+hosts = ["Git.Example.com", "git.example.com:8443"]
 [security]
 default_git_auth = "corp"
 `);
@@ -171,6 +172,7 @@ default_git_auth = "corp"
     assert.equal(corp?.keyFilePath, join(dir, "keys", "id"));
     assert.equal(corp?.password?.unwrap(), "hunter2");
     assert.equal(String(corp?.privateKey), "***");
+    assert.deepEqual(corp?.hosts, ["git.example.com", "git.example.com:8443"]);
     assert.ok(!JSON.stringify(c).includes("hunter2") && !JSON.stringify(c).includes("s3cret"));
   });
 

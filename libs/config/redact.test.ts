@@ -17,6 +17,7 @@ db_connection = "postgres://app:db-s3cret@db:5432/bp"
 [git_auth.corp]
 password = "git-s3cret"
 private_key = "key-s3cret"
+hosts = ["git.example.com"]
 `;
 
 function withSecrets() {
@@ -31,12 +32,17 @@ test("a postgres url keeps everything but its password", () => {
   assert.equal(redactDbConnection("sqlite:/var/bp.db"), "sqlite:/var/bp.db");
 });
 
+test("a postgres url whose password holds @, / or : unencoded shows no part of it", () => {
+  assert.equal(redactDbConnection("postgres://app:first@second/third:x@db:5432/bp"), "postgres://app:***@db:5432/bp");
+  assert.equal(redactDbConnection("postgres://app@db/bp?sslmode=require&password=p@ss&x=1"), "postgres://app@db/bp?sslmode=require&password=***&x=1");
+});
+
 test("the redacted table shows *** for every secret and no clear value", () => {
   const table = redactedTable(withSecrets());
   assert.equal(table["registry"]?.["password"], "***");
   assert.equal(table["system"]?.["builder_auth_token"], "***");
   assert.equal(table["metadata"]?.["db_connection"], "postgres://app:***@db:5432/bp");
-  assert.deepEqual(table["git_auth"]?.["corp"], { user_id: "", password: "***", key_file_path: "", private_key: "***", hosts: [], allow_plaintext: false });
+  assert.deepEqual(table["git_auth"]?.["corp"], { user_id: "", password: "***", key_file_path: "", private_key: "***", hosts: ["git.example.com"], allow_plaintext: false });
   assert.doesNotMatch(JSON.stringify(table), /s3cret/);
 });
 

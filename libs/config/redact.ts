@@ -6,13 +6,18 @@ import type { ResolvedConfig } from "./config-types.js";
  * A database URL with its password replaced by `***`, so the rest (host,
  * database) can still be shown: `postgres://app:***@db:5432/bp`. Any
  * `scheme://user:password@` is redacted, also in URLs that are not valid.
+ * The password runs to the last `@`: one written with `@`, `/` or `:`
+ * unencoded is hidden whole (at worst the host is hidden with it), and a
+ * `password=` query parameter is hidden too.
  */
 export function redactDbConnection(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, `$1${redacted}@`);
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^]*@/i, `$1${redacted}@`)
+    .replace(/([?&]password=)[^&#]*/gi, `$1${redacted}`);
 }
 
 /** A plain TOML-like value of the redacted view. */
-export type PlainValue = string | number | boolean | Readonly<Record<string, string>> | readonly Readonly<Record<string, string | number>>[];
+export type PlainValue = string | number | boolean | Readonly<Record<string, string>> | readonly Readonly<Record<string, string | number>>[] | readonly string[];
 
 /** The redacted view: section → key → value, `[git_auth.<name>]` nested under `git_auth`. */
 export type RedactedTable = Record<string, Record<string, PlainValue | Record<string, PlainValue>>>;
@@ -56,6 +61,7 @@ function plain(v: unknown): PlainValue {
   if (v === undefined) return "";
   if (v instanceof Secret) return v.isEmpty ? "" : redacted;
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
+  if (Array.isArray(v) && v.every((item) => typeof item === "string")) return v as string[];
   if (Array.isArray(v)) {
     // Tables of an array (tolerations) with their TOML key names; unset fields left out.
     return v.map((item: Record<string, unknown>) =>

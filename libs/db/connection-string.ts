@@ -46,6 +46,7 @@ export function describeDbTarget(target: DbTarget): string {
     : `postgres at ${target.host}:${target.port}/${target.database}`;
 }
 
+/** The password hidden whole, up to the last `@` (it may contain `@` itself), and any `password=` parameter. */
 function maskPassword(text: string): string {
-  return text.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+  return text.replace(/(\/\/[^:/@]*:)[^]*@/, "$1***@").replace(/([?&]password=)[^&#]*/gi, "$1***");
 }

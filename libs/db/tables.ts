@@ -10,6 +10,7 @@ export interface DatabaseSchema {
   builds: BuildsTable;
   build_logs: BuildLogsTable;
   leases: LeasesTable;
+  install_secrets: InstallSecretsTable;
 }
 
 export interface AppsTable {
@@ -85,3 +86,10 @@ export interface LeasesTable {
   expires_at: number;
 }
 export type LeaseRow = Selectable<LeasesTable>;
+
+/** Per-install values kept with the metadata; `value` is hex. Never exposed but to internal callers. */
+export interface InstallSecretsTable {
+  name: string;
+  value: string;
+  created_at: number;
+}

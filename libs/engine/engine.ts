@@ -4,6 +4,7 @@ import { buildImage, type BuildImageOptions, type BuildImageResult, type OnBuild
 import { resolveEngineEndpoint, type ContainerCommand, type EngineEndpoint } from "./engine-endpoint.js";
 import { EngineUnavailableError, ImageNotFoundError } from "./engine-errors.js";
 import { classifyEngineError, dial, type Modem } from "./engine-request.js";
+import { imagePath } from "./image-path.js";
 
 /** Which engine answers and its version. */
 export interface EngineInfo {
@@ -85,7 +86,7 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
   };
 
   const inspect = async (ref: string, signal?: AbortSignal): Promise<InspectReply> =>
-    (await dial(modem, { path: `/images/${ref}/json`, method: "GET", abortSignal: signal, statusCodes: { 200: true, 404: "no such image", 500: "server error" } })
+    (await dial(modem, { path: imagePath(ref, "/json"), method: "GET", abortSignal: signal, statusCodes: { 200: true, 404: "no such image", 500: "server error" } })
       .catch((err: unknown) => { throw classifyEngineError(err, { operation: `inspect of image "${ref}"`, endpoint: label, signal, image: ref }); })) as InspectReply;
 
   return {
@@ -121,19 +122,19 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
     },
 
     async exportImage(ref, signal) {
-      return (await dial(modem, { path: `/images/${ref}/get`, method: "GET", isStream: true, abortSignal: signal, statusCodes: { 200: true, 404: "no such image", 500: "server error" } })
+      return (await dial(modem, { path: imagePath(ref, "/get"), method: "GET", isStream: true, abortSignal: signal, statusCodes: { 200: true, 404: "no such image", 500: "server error" } })
         .catch((err: unknown) => { throw classifyEngineError(err, { operation: `export of image "${ref}"`, endpoint: label, signal, image: ref }); })) as Readable;
     },
 
     async tag(ref, target, signal) {
       const [repo, tag] = splitTag(target);
-      await dial(modem, { path: `/images/${ref}/tag?`, method: "POST", options: { repo, tag }, abortSignal: signal, statusCodes: { 200: true, 201: true, 400: "bad parameter", 404: "no such image", 409: "conflict", 500: "server error" } })
+      await dial(modem, { path: imagePath(ref, "/tag?"), method: "POST", options: { repo, tag }, abortSignal: signal, statusCodes: { 200: true, 201: true, 400: "bad parameter", 404: "no such image", 409: "conflict", 500: "server error" } })
         .catch((err: unknown) => { throw classifyEngineError(err, { operation: `tag of image "${ref}" as "${target}"`, endpoint: label, signal, image: ref }); });
     },
 
     async removeImage(ref, options, signal) {
       try {
-        await dial(modem, { path: `/images/${ref}?`, method: "DELETE", options: { force: options?.force === true }, abortSignal: signal, statusCodes: { 200: true, 404: "no such image", 409: "conflict", 500: "server error" } });
+        await dial(modem, { path: imagePath(ref, "?"), method: "DELETE", options: { force: options?.force === true }, abortSignal: signal, statusCodes: { 200: true, 404: "no such image", 409: "conflict", 500: "server error" } });
         return true;
       } catch (err) {
         const classified = classifyEngineError(err, { operation: `removal of image "${ref}"`, endpoint: label, signal, image: ref });

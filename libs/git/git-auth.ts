@@ -1,8 +1,9 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DomainError } from "../errors/domain-error.js";
 import type { Secret } from "../secret/secret.js";
+import { makeOwnedTempDir, removeOwnedTempDir } from "../temp/owned-temp.js";
 import { UnsafePathError } from "./git-errors.js";
 import type { ParsedRepository } from "./git-url.js";
 
@@ -15,7 +16,7 @@ export interface GitAuth {
   readonly username: string;
   /** HTTP password or token; with a private key, its passphrase. */
   readonly password: Secret | undefined;
-  /** PEM private key for SSH, written to a 0600 temp file for one operation. */
+  /** PEM private key for SSH, written to a 0600 file in a private folder for one operation. */
   readonly privateKey: Secret | undefined;
   /** Path of an SSH key file on this machine (not a secret itself). */
   readonly keyFilePath: string;
@@ -27,14 +28,22 @@ export interface PreparedGitEnv {
   cleanup(): Promise<void>;
 }
 
+/**
+ * `<gitRoot>/tmp`: where one operation's askpass helper and SSH key file
+ * live (a 0700 folder under the data dir, never a shared temp path), each in
+ * a folder named after its process so a start-up sweep removes what a killed
+ * process left.
+ */
+export function gitTempRoot(gitRoot: string): string {
+  return join(gitRoot, "tmp");
+}
+
 /** Protocols git may use; `ext::` and friends would run commands. */
 export const allowedProtocols = "https:http:git:ssh:file";
 
+/** SSH's passphrase prompt helper. */
 const ASKPASS = `#!/bin/sh
-case "$1" in
-  [Uu]sername*) printf '%s\\n' "$BUILDPLANE_ASKPASS_USERNAME" ;;
-  *) printf '%s\\n' "$BUILDPLANE_ASKPASS_PASSWORD" ;;
-esac
+printf '%s\\n' "$BUILDPLANE_ASKPASS_PASSWORD"
 `;
 
 const processKey = randomBytes(32);
@@ -54,23 +63,38 @@ export function authIdentity(auth: GitAuth | undefined): string {
 }
 
 /**
+ * A credential helper that answers `get` from two non-`GIT_` variables. It
+ * is configured under `credential.<scheme>://<host:port>.helper`, so git
+ * asks it only for that exact scheme, host and port: a redirect to another
+ * host, or any other URL, gets nothing.
+ */
+const HELPER = `!f() { test "$1" = get || exit 0; printf 'username=%s\\npassword=%s\\n' "$BUILDPLANE_GIT_USERNAME" "$BUILDPLANE_GIT_PASSWORD"; }; f`;
+
+/**
  * Builds git's environment from scratch (nothing inherited but PATH): no
- * user or system config, no credential helper (nothing is ever stored), no
- * prompts, only safe protocols. HTTP credentials come from an askpass helper
- * that reads non-`GIT_` variables; SSH keys go to a 0600 file named in
- * `GIT_SSH_COMMAND`. Nothing secret reaches argv or the mirror's config.
- * Host keys: trust on first use, recorded in `knownHostsFile`; a changed key
- * is refused.
+ * user or system config, no credential helper but ours (nothing is ever
+ * stored), no prompts, only safe protocols, redirects followed only on the
+ * first request. HTTP credentials come from a helper scoped to the
+ * repository's own scheme, host and port, reading non-`GIT_` variables; SSH
+ * keys go to a 0600 file named in `GIT_SSH_COMMAND`, their passphrase through
+ * `SSH_ASKPASS`, both in an owned 0700 folder under `tempRoot` (see
+ * `gitTempRoot`) that `cleanup` removes. `git://` carries no credential.
+ * Nothing secret reaches argv or the mirror's config. Host keys: trust on
+ * first use, recorded in `knownHostsFile`; a changed key is refused.
  */
 export async function prepareGitEnv(
   repo: ParsedRepository,
   auth: GitAuth | undefined,
   knownHostsFile: string,
+  tempRoot: string,
 ): Promise<PreparedGitEnv> {
-  const dir = await mkdtemp(join(tmpdir(), "buildplane-git-"));
-  await chmod(dir, 0o700);
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const dir = await makeOwnedTempDir(tempRoot, "git");
+  const cleanup = () => removeOwnedTempDir(dir, tempRoot);
   try {
+    const config: Array<[string, string]> = [
+      ["credential.helper", ""],
+      ["http.followRedirects", "initial"],
+    ];
     const env: Record<string, string> = {
       PATH: process.env["PATH"] ?? "/usr/bin:/bin",
       HOME: dir,
@@ -79,21 +103,33 @@ export async function prepareGitEnv(
       GIT_CONFIG_NOSYSTEM: "1",
       GIT_CONFIG_GLOBAL: "/dev/null",
       GIT_ALLOW_PROTOCOL: allowedProtocols,
-      GIT_CONFIG_COUNT: "1",
-      GIT_CONFIG_KEY_0: "credential.helper",
-      GIT_CONFIG_VALUE_0: "",
     };
     const password = auth?.password ?? repo.urlPassword;
-    if (password !== undefined && !password.isEmpty) {
-      const askpass = join(dir, "askpass.sh");
-      await writeFile(askpass, ASKPASS, { mode: 0o700 });
-      env["GIT_ASKPASS"] = askpass;
-      env["BUILDPLANE_ASKPASS_USERNAME"] = auth?.username || repo.urlUsername || "git";
-      env["BUILDPLANE_ASKPASS_PASSWORD"] = password.unwrap();
+    const hasPassword = password !== undefined && !password.isEmpty;
+    if (hasPassword && (repo.transport === "https" || repo.transport === "http")) {
+      const username = auth?.username || repo.urlUsername || "git";
+      if (/[\0\r\n]/.test(username)) throw new UnsafePathError("git username", username, "a name without line breaks");
+      if (/[\0\r\n]/.test(password.unwrap())) throw new DomainError("invalidArgument", "git password is not valid: expected a value without line breaks");
+      config.push([`credential.${new URL(repo.url).origin}.helper`, HELPER]);
+      env["BUILDPLANE_GIT_USERNAME"] = username;
+      env["BUILDPLANE_GIT_PASSWORD"] = password.unwrap();
     }
     if (repo.transport === "ssh") {
-      env["GIT_SSH_COMMAND"] = await sshCommand(dir, sshUserInUrl(repo.url), auth, knownHostsFile, env);
+      if (hasPassword) {
+        // The password is the key's passphrase: ssh asks this helper for it.
+        const askpass = join(dir, "askpass.sh");
+        await writeFile(askpass, ASKPASS, { mode: 0o700 });
+        env["SSH_ASKPASS"] = askpass;
+        env["SSH_ASKPASS_REQUIRE"] = "force";
+        env["BUILDPLANE_ASKPASS_PASSWORD"] = password.unwrap();
+      }
+      env["GIT_SSH_COMMAND"] = await sshCommand(dir, sshUserInUrl(repo.url), auth, knownHostsFile, hasPassword);
     }
+    env["GIT_CONFIG_COUNT"] = String(config.length);
+    config.forEach(([key, value], i) => {
+      env[`GIT_CONFIG_KEY_${i}`] = key;
+      env[`GIT_CONFIG_VALUE_${i}`] = value;
+    });
     return { env, cleanup };
   } catch (err) {
     await cleanup();
@@ -106,7 +142,7 @@ async function sshCommand(
   urlUser: string,
   auth: GitAuth | undefined,
   knownHostsFile: string,
-  env: Record<string, string>,
+  hasPassphrase: boolean,
 ): Promise<string> {
   const opts = [
     "ssh", "-F", "/dev/null",
@@ -128,13 +164,7 @@ async function sshCommand(
     await writeFile(keyFile, pem.endsWith("\n") ? pem : `${pem}\n`, { mode: 0o600 });
   }
   if (keyFile !== "") opts.push("-i", quote(keyFile), "-o", "IdentitiesOnly=yes");
-  if (env["GIT_ASKPASS"] !== undefined) {
-    // The password is the key's passphrase: ssh asks the same helper.
-    env["SSH_ASKPASS"] = env["GIT_ASKPASS"];
-    env["SSH_ASKPASS_REQUIRE"] = "force";
-  } else {
-    opts.push("-o", "BatchMode=yes");
-  }
+  if (!hasPassphrase) opts.push("-o", "BatchMode=yes");
   return opts.join(" ");
 }
 

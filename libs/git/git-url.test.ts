@@ -36,6 +36,12 @@ describe("repository strings", () => {
     ["--upload-pack=touch /tmp/x", "--upload-pack=touch /tmp/x"],
     ["ftp://host/app.git", "ftp://host/app.git"],
     ["https://user:pw@host/a\nb", "https://host/a\nb"],
+    ["ext::sh -c touch% /tmp/pwned", "ext::sh -c touch% /tmp/pwned"],
+    ["fd::3", "fd::3"],
+    ["file:/etc/passwd", "file:/etc/passwd"],
+    ["FILE:etc", "FILE:etc"],
+    ["ssh://-oProxyCommand=touch%20x/app.git", "ssh://-oProxyCommand=touch%20x/app.git"],
+    ["git@-oProxyCommand=x:app.git", "git@-oProxyCommand=x:app.git"],
   ];
   for (const [input, shown] of bad) {
     it(`refuses ${JSON.stringify(input)} with invalid argument, never showing a password`, () => {

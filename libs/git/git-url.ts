@@ -24,16 +24,23 @@ export interface ParsedRepository {
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 const SCP_LIKE = /^(?:[^@/\s]+@)?[^:/\s]+:[^\s].*$/;
+const HELPER = /^[a-z][a-z0-9+.-]*::/i;
 const EXPECTED = "an https://, http://, git://, ssh://, file:// URL, user@host:path or a local path";
 
 /** Parses a repository string from a request; rejects what git should never see. */
 export function parseRepository(input: string): ParsedRepository {
   const raw = input.trim();
   if (raw === "") throw new InvalidRepositoryError(raw, EXPECTED);
-  if (raw.startsWith("-") || /[\0\r\n]/.test(raw)) throw new InvalidRepositoryError(scrubUrl(raw), EXPECTED);
+  // Option-like strings, transport helpers (`ext::sh -c …`, `fd::3`) and
+  // `file:` without `//` (git would read it as ssh to a host named "file").
+  if (raw.startsWith("-") || /[\0\r\n]/.test(raw) || HELPER.test(raw) || /^file:(?!\/\/)/i.test(raw)) {
+    throw new InvalidRepositoryError(scrubUrl(raw), EXPECTED);
+  }
   const scheme = SCHEME.exec(raw)?.[1]?.toLowerCase();
   if (scheme !== undefined) return parseUrl(raw, scheme);
   if (!isAbsolute(raw) && !raw.startsWith(".") && SCP_LIKE.test(raw) && !raw.split(":")[0]?.includes("/")) {
+    const host = (raw.split(":")[0] ?? "").replace(/^.*@/, "");
+    if (host.startsWith("-")) throw new InvalidRepositoryError(raw, EXPECTED);
     return { url: raw, display: raw, transport: "ssh", urlUsername: undefined, urlPassword: undefined };
   }
   const path = resolve(raw);
@@ -51,7 +58,7 @@ function parseUrl(raw: string, scheme: string): ParsedRepository {
     const path = decodeURIComponent(u.pathname);
     return { url: `file://${path}`, display: `file://${path}`, transport: "file", urlUsername: undefined, urlPassword: undefined };
   }
-  if (scheme !== "https" && scheme !== "http" && scheme !== "git" && scheme !== "ssh") {
+  if ((scheme !== "https" && scheme !== "http" && scheme !== "git" && scheme !== "ssh") || u.hostname === "" || u.hostname.startsWith("-")) {
     throw new InvalidRepositoryError(scrubUrl(raw), EXPECTED);
   }
   const username = u.username === "" ? undefined : decodeURIComponent(u.username);

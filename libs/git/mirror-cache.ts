@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { authIdentity, prepareGitEnv, type GitAuth } from "./git-auth.js";
+import { authIdentity, gitTempRoot, prepareGitEnv, type GitAuth } from "./git-auth.js";
 import { GitCanceledError, GitCommandError, RefNotFoundError } from "./git-errors.js";
 import type { ParsedRepository } from "./git-url.js";
 import { initBare, lookupCommit } from "./local-git.js";
@@ -119,7 +119,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
   };
 
   const fetch = async (dir: string, repo: ParsedRepository, auth: GitAuth | undefined, refspecs: string[], signal: AbortSignal) => {
-    const prepared = await prepareGitEnv(repo, auth, knownHosts);
+    const prepared = await prepareGitEnv(repo, auth, knownHosts, gitTempRoot(opts.root));
     try {
       await runGit(["fetch", "--quiet", "--prune", "--no-write-fetch-head", "--", repo.url, ...refspecs], {
         env: prepared.env,

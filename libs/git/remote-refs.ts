@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { authIdentity, prepareGitEnv, type GitAuth } from "./git-auth.js";
+import { authIdentity, gitTempRoot, prepareGitEnv, type GitAuth } from "./git-auth.js";
 import type { ParsedRepository } from "./git-url.js";
 import { parseLsRemote, type RemoteRefs } from "./ls-remote.js";
 import { runGit } from "./run-git.js";
@@ -34,7 +34,7 @@ export function createRemoteRefsLister(opts: RemoteRefsOptions): RemoteRefsListe
   const run = async (repo: ParsedRepository, auth: GitAuth | undefined, signal?: AbortSignal) => {
     // ssh records a new host key in known_hosts only if its folder exists.
     await mkdir(opts.root, { recursive: true });
-    const prepared = await prepareGitEnv(repo, auth, knownHosts);
+    const prepared = await prepareGitEnv(repo, auth, knownHosts, gitTempRoot(opts.root));
     try {
       const out = await runGit(["ls-remote", "--", repo.url], {
         env: prepared.env,

@@ -26,3 +26,17 @@ export class InvalidImageInputError extends DomainError {
     this.input = input;
   }
 }
+
+/**
+ * A secret build arg reached the image key without the install's key that
+ * hashes it: the resolver was wired without one. It names the arg, never
+ * its value.
+ */
+export class MissingInstallKeyError extends DomainError {
+  readonly arg: string;
+
+  constructor(arg: string) {
+    super("failedPrecondition", `build arg ${JSON.stringify(arg)} is secret: expected the install key (from the metadata service) to hash it`);
+    this.arg = arg;
+  }
+}

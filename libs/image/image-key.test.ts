@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { createHash, createHmac } from "node:crypto";
 import { describe, it } from "node:test";
 import { Secret } from "../secret/secret.js";
-import { InvalidImageInputError } from "./errors.js";
+import { InvalidImageInputError, MissingInstallKeyError } from "./errors.js";
 import { computeImageKey, type ImageInputs } from "./image-key.js";
 
 const base: ImageInputs = {
@@ -42,7 +43,8 @@ describe("computeImageKey", () => {
   ];
   for (const [what, change] of changes) {
     it(`changes when ${what} changes`, () => {
-      assert.notEqual(computeImageKey({ ...base, ...change }), computeImageKey(base));
+      const installKey = new Uint8Array(32).fill(3);
+      assert.notEqual(computeImageKey({ ...base, ...change }, installKey), computeImageKey(base, installKey));
     });
   }
 
@@ -54,11 +56,41 @@ describe("computeImageKey", () => {
   });
 
   it("changes with a secret's value but never contains it", () => {
+    const installKey = new Uint8Array(32).fill(7);
     const withSecret = (v: string): ImageInputs => ({ ...base, args: [{ name: "TOKEN", value: new Secret(v), secret: true }] });
-    const a = computeImageKey(withSecret("hunter2"));
-    assert.notEqual(a, computeImageKey(withSecret("hunter3")));
-    assert.equal(a, computeImageKey(withSecret("hunter2")));
+    const a = computeImageKey(withSecret("hunter2"), installKey);
+    assert.notEqual(a, computeImageKey(withSecret("hunter3"), installKey));
+    assert.equal(a, computeImageKey(withSecret("hunter2"), installKey));
     assert.ok(!a.includes("hunter2"));
+  });
+
+  it("hashes a secret arg with the install key, so another install's key gives another image key", () => {
+    const inputs: ImageInputs = { ...base, args: [{ name: "TOKEN", value: new Secret("hunter2"), secret: true }] };
+    const one = computeImageKey(inputs, new Uint8Array(32).fill(1));
+    assert.notEqual(one, computeImageKey(inputs, new Uint8Array(32).fill(2)));
+    assert.equal(one, computeImageKey(inputs, new Uint8Array(32).fill(1)));
+  });
+
+  it("never hashes a secret arg with its name as the key, as a guess could be tested offline", () => {
+    const inputs: ImageInputs = { ...base, args: [{ name: "TOKEN", value: new Secret("hunter2"), secret: true }] };
+    const nameKeyed = createHmac("sha256", "TOKEN").update("hunter2").digest("hex");
+    const values = ["buildplane-image-key-v1", "app", base.appId, base.treeHash, "Containerfile", "", "", "1", "TOKEN", `hmac-sha256:${nameKeyed}`];
+    const guessed = createHash("sha256").update(values.map((v) => `${v}\0`).join("")).digest("hex");
+    assert.notEqual(computeImageKey(inputs, new Uint8Array(32).fill(1)), guessed);
+  });
+
+  it("keeps the key of inputs without secret args whatever the install key", () => {
+    assert.equal(computeImageKey(base, new Uint8Array(32).fill(9)), computeImageKey(base));
+  });
+
+  it("refuses a secret arg without an install key with failedPrecondition naming the arg", () => {
+    const inputs: ImageInputs = { ...base, args: [{ name: "TOKEN", value: new Secret("hunter2"), secret: true }] };
+    assert.throws(() => computeImageKey(inputs), (err: unknown) => {
+      assert.ok(err instanceof MissingInstallKeyError);
+      assert.equal(err.code, "failedPrecondition");
+      assert.equal(err.message, 'build arg "TOKEN" is secret: expected the install key (from the metadata service) to hash it');
+      return true;
+    });
   });
 
   it("rejects a build arg given twice with invalidArgument naming it", () => {

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import type { Secret } from "../secret/secret.js";
-import { InvalidImageInputError } from "./errors.js";
+import { InvalidImageInputError, MissingInstallKeyError } from "./errors.js";
 import { repositoryWithoutCredentials } from "./repository-without-credentials.js";
 
 /** One build arg as it enters the key; a secret value stays wrapped. */
@@ -34,13 +34,15 @@ const keyVersion = "buildplane-image-key-v1";
 /**
  * The content key of a build: sha256 hex over the inputs, each written
  * followed by a NUL byte (OpenRun's getValuesHash shape), build args sorted
- * by name. A secret arg contributes HMAC-SHA256(key = name, value), so a new
- * value gives a new image while the key never carries the value itself.
- * The same inputs give the same key on every machine. The repository enters
+ * by name. A secret arg contributes HMAC-SHA256(installKey, name NUL value):
+ * a new value gives a new image, yet the key (published in image names and
+ * labels) cannot be used to test guesses of the value offline without the
+ * install's random key, which never leaves the install. Without secret args
+ * the same inputs give the same key on every machine. The repository enters
  * without URL credentials: a token never feeds the hash and rotating it
  * keeps the key.
  */
-export function computeImageKey(inputs: ImageInputs): string {
+export function computeImageKey(inputs: ImageInputs, installKey?: Uint8Array): string {
   if (inputs.treeHash === "") throw new InvalidImageInputError("treeHash", "tree hash is empty: expected the hash of the build folder");
   const values: string[] = [keyVersion];
   if (inputs.appId !== "") values.push("app", inputs.appId);
@@ -48,7 +50,7 @@ export function computeImageKey(inputs: ImageInputs): string {
   values.push(inputs.treeHash, inputs.containerfile, inputs.target, inputs.platform, String(inputs.args.length));
   for (const arg of sortArgs(inputs.args)) {
     const value = typeof arg.value === "string" ? arg.value : arg.value.unwrap();
-    values.push(arg.name, arg.secret ? `hmac-sha256:${createHmac("sha256", arg.name).update(value).digest("hex")}` : `plain:${value}`);
+    values.push(arg.name, arg.secret ? `install-hmac-sha256:${secretDigest(arg.name, value, installKey)}` : `plain:${value}`);
   }
   const hash = createHash("sha256");
   for (const v of values) {
@@ -56,6 +58,11 @@ export function computeImageKey(inputs: ImageInputs): string {
     hash.update(v, "utf8").update("\0");
   }
   return hash.digest("hex");
+}
+
+function secretDigest(name: string, value: string, installKey: Uint8Array | undefined): string {
+  if (installKey === undefined || installKey.length < 16) throw new MissingInstallKeyError(name);
+  return createHmac("sha256", installKey).update(name).update("\0").update(value).digest("hex");
 }
 
 /** Args sorted by name (code-unit order, locale-independent); a name given twice is an error. */

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { extract } from "tar-stream";
 import { DomainError } from "../errors/domain-error.js";
 import type { BlobSource } from "./blob-upload.js";
+import { defaultTempRoot, makeOwnedTempDir, removeOwnedTempDir } from "../temp/owned-temp.js";
 
 /** A blob written to the spool folder, readable again (by range) for retries and chunks. */
 export interface SpooledBlob extends BlobSource {
@@ -34,13 +34,16 @@ const maxManifestBytes = 1024 * 1024;
 /**
  * Streams a `docker save` tarball (Docker or Podman: `manifest.json`, a
  * config JSON, one uncompressed tar per layer) into a temp folder, hashing
- * each file on the way, so layers of any size never sit in memory. Entry
+ * each file on the way, so layers of any size never sit in memory. The
+ * folder is an owned one under `defaultTempRoot()`, swept at start-up when
+ * a killed process left it. Entry
  * names are never used as paths. The folder is removed on every failure;
  * on success the caller calls `remove()`.
  */
 export async function spoolDockerArchive(archive: Readable, signal?: AbortSignal): Promise<SpooledImage> {
-  const dir = await mkdtemp(join(tmpdir(), "buildplane-push-"));
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const root = defaultTempRoot();
+  const dir = await makeOwnedTempDir(root, "push");
+  const remove = () => removeOwnedTempDir(dir, root);
   try {
     const files = new Map<string, SpooledBlob>();
     const ex = extract();

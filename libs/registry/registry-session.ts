@@ -7,6 +7,7 @@ import {
 } from "./errors.js";
 import { header, httpRequest, type HttpResponse, type RequestBody } from "./http-request.js";
 import type { RegistryClientOptions } from "./registry-options.js";
+import { RedirectRefusedError, sendFollowingRedirects } from "./redirects.js";
 import { mapTransportError } from "./transport-errors.js";
 import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.js";
 
@@ -48,14 +49,40 @@ export function createRegistrySession(options: RegistryClientOptions, credential
       : { cert: options.clientCertPem, key: options.clientKeyPem.unwrap() }),
   });
   const httpAgent = new http.Agent({ keepAlive: true });
+  // Hosts a redirect or a Location points to (a storage backend, a token
+  // service elsewhere) get neither the client certificate nor Authorization.
+  const foreignHttpsAgent = new https.Agent({
+    keepAlive: true,
+    rejectUnauthorized: !options.insecure,
+    ...(options.caPem === "" ? {} : { ca: [...rootCertificates, options.caPem] }),
+  });
+  const ownOrigins = new Set([`https://${host}`, `http://${host}`].map((u) => { try { return new URL(u).origin; } catch { return u; } }));
   let base: URL | undefined;
   let challenge: AuthChallenge | undefined;
   let pinging: Promise<void> | undefined;
   const tokens = new Map<string, CachedToken>();
 
-  function raw(method: string, url: URL, headers: Record<string, string>, body: RequestBody | undefined, signal: AbortSignal | undefined, what: string) {
-    const agent = url.protocol === "https:" ? httpsAgent : httpAgent;
-    return httpRequest({ method, url, headers, body, agent, signal, timeoutMs }).catch((err: unknown) => {
+  /**
+   * One exchange, following redirects: `credentials` go only to `origin`
+   * (see `sendFollowingRedirects`), the client certificate only to this
+   * registry's own host.
+   */
+  function raw(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: RequestBody | undefined,
+    signal: AbortSignal | undefined,
+    what: string,
+    credentials: Record<string, string> = {},
+    origin: string = url.origin,
+  ): Promise<HttpResponse> {
+    return sendFollowingRedirects({ method, url, headers, body }, credentials, origin, (hop) => {
+      const own = ownOrigins.has(hop.url.origin);
+      const agent = hop.url.protocol === "https:" ? (own ? httpsAgent : foreignHttpsAgent) : httpAgent;
+      return httpRequest({ method: hop.method, url: hop.url, headers: hop.headers, body: hop.body, agent, signal, timeoutMs });
+    }).catch((err: unknown) => {
+      if (err instanceof RedirectRefusedError) throw new RegistryProtocolError(host, `${what}: ${err.message}`, undefined, "failedPrecondition");
       throw mapTransportError(host, err, signal, what);
     });
   }
@@ -89,9 +116,8 @@ export function createRegistrySession(options: RegistryClientOptions, credential
     if (ch.service !== undefined) url.searchParams.set("service", ch.service);
     for (const s of scopes) url.searchParams.append("scope", s);
     const creds = await credentials.get(signal);
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (creds !== undefined) headers.authorization = basic(creds.username, creds.password.unwrap());
-    const res = await raw("GET", url, headers, undefined, signal, "token request");
+    const secret: Record<string, string> = creds === undefined ? {} : { authorization: basic(creds.username, creds.password.unwrap()) };
+    const res = await raw("GET", url, { accept: "application/json" }, undefined, signal, "token request", secret, url.origin);
     if (res.status === 401 || res.status === 403) {
       credentials.invalidate();
       throw new RegistryUnauthenticatedError(host, credentials.username);
@@ -132,10 +158,10 @@ export function createRegistrySession(options: RegistryClientOptions, credential
       const url = new URL(req.target, base);
       const what = `${req.method} ${url.pathname}`;
       for (let attempt = 0; ; attempt++) {
-        const headers: Record<string, string> = { ...req.headers };
         const auth = await authorization(req.scopes, req.signal);
-        if (auth !== undefined) headers.authorization = auth;
-        const res = await raw(req.method, url, headers, req.body, req.signal, what);
+        // Only this registry's origin gets the credential: an upload Location
+        // or a redirect naming another host gets none.
+        const res = await raw(req.method, url, { ...req.headers }, req.body, req.signal, what, auth === undefined ? {} : { authorization: auth }, base?.origin ?? url.origin);
         if (res.status === 401) {
           if (attempt === 0) {
             challenge = parseWwwAuthenticate(header(res, "www-authenticate")) ?? challenge;
@@ -154,6 +180,7 @@ export function createRegistrySession(options: RegistryClientOptions, credential
     },
     close() {
       httpsAgent.destroy();
+      foreignHttpsAgent.destroy();
       httpAgent.destroy();
     },
   };

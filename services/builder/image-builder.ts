@@ -69,6 +69,8 @@ export interface BuilderNodeView {
   readonly queued: number;
   readonly reason: string;
   readonly inFlight: number;
+  /** Reached over plain HTTP across the network. */
+  readonly plaintext?: boolean;
 }
 
 /** What a mode reports about where it builds, for `GetStatus`. */

@@ -112,6 +112,7 @@ export function createBuilderService(deps: BuilderServiceDeps): ServiceImpl<type
           queued: n.queued,
           reason: n.reason,
           inFlight: n.inFlight,
+          plaintext: n.plaintext ?? false,
         })),
       };
     },

@@ -5,6 +5,7 @@ import { createBuild, listBuildPage, requireBuild, updateBuild, type BuildUpdate
 import {
   appFromPb, appToPb, buildStatusFromPb, buildStatusToPb, buildToPb, leaseToPb, logLineFromPb, logLineToPb, newBuildFromPb, safeNumber,
 } from "./convert.js";
+import { imageKeyHmacKey } from "./install-key.js";
 import { acquire, release, renew } from "./leases.js";
 import { appendLogs, streamLogs } from "./logs.js";
 import type { MetadataDeps } from "./metadata-deps.js";
@@ -89,6 +90,9 @@ export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof Me
     },
     async releaseLease(req) {
       return { released: await release(deps, { key: req.key, holder: req.holder, token: safeNumber(req.token, "token") }) };
+    },
+    async getInstallKey() {
+      return { key: await imageKeyHmacKey(deps) };
     },
   };
 }

@@ -42,6 +42,8 @@ export interface EnsureImageDeps {
   readonly mode: string;
   readonly timeoutSecs: number;
   readonly leaseTtlMs: number;
+  /** Secret values of this process's config (tokens, passwords), scrubbed from build logs with the request's own. */
+  readonly knownSecrets?: () => readonly string[];
 }
 
 /** The EnsureImage flow, as an async iterable of events per request. */
@@ -130,6 +132,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
           containerfile: resolved.containerfile,
           registry,
           timeoutSecs: deps.timeoutSecs,
+          knownSecrets: deps.knownSecrets?.() ?? [],
         };
         const { final, error } = await runBuild(deps.clients, plan, (e) => flight.emit(e), flight.signal);
         flight.emit(final);

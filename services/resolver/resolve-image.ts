@@ -29,6 +29,8 @@ export interface ImageResolverDeps {
   readonly registry: RegistryLocation | undefined;
   /** The registry check when a registry is configured, else the engine check. */
   readonly locator: ImageLocator;
+  /** The install key that hashes secret args (metadata `GetInstallKey`); asked only when a spec has one. */
+  readonly installKey?: (signal: AbortSignal | undefined) => Promise<Uint8Array>;
   /** Positive answers kept (default 10,000). */
   readonly cacheEntries?: number;
 }
@@ -46,6 +48,7 @@ export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
   return async (spec, signal) => {
     const source = spec.source;
     const described = await deps.source.describe({ source, containerfile: spec.containerfile }, { signal });
+    const installKey = spec.args.some((a) => a.secret) && deps.installKey ? await deps.installKey(signal) : undefined;
     const image = generateImage(
       {
         appId: spec.appId,
@@ -58,6 +61,7 @@ export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
         platform: spec.platform,
       },
       deps.registry,
+      installKey,
     );
     const cacheKey = `${deps.locator.kind}\0${image.reference}`;
     let digest = cache.get(cacheKey);

@@ -14,7 +14,9 @@ import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.j
 import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
 import { buildHeader } from "../../libs/build/build-header.js";
 import { codeName } from "../../libs/rpc/code-names.js";
+import { createLogScrubber } from "../../libs/secret/scrub.js";
 import { createLogRecorder } from "./log-recorder.js";
+import { secretsOfPlan } from "./plan-secrets.js";
 
 /** The services a build run talks to. */
 export interface RunBuildClients {
@@ -34,6 +36,8 @@ export interface BuildPlan {
   readonly containerfile: string;
   readonly registry: Registry | undefined;
   readonly timeoutSecs: number;
+  /** Further secret values to scrub from logs (the config's tokens and passwords). */
+  readonly knownSecrets?: readonly string[];
 }
 
 const tailSize = 20;
@@ -42,7 +46,8 @@ const tailSize = 20;
  * Runs one build: streams the context from the source service into the
  * builder, relays every builder event through `emit`, records the log lines
  * and the status changes in metadata, and resolves with the final event
- * (ready or failed). The build record is final however the run ends; a
+ * (ready or failed). Log lines, the log tail and error messages have every
+ * known secret value replaced by `***` before they are relayed or stored. The build record is final however the run ends; a
  * failure is returned as a `Failed` event together with the RPC error.
  */
 export async function runBuild(
@@ -53,6 +58,7 @@ export async function runBuild(
 ): Promise<{ final: BuildEvent; error?: ConnectError }> {
   const event = (e: BuildEvent["event"]): BuildEvent => create(BuildEventSchema, { buildId: plan.buildId, time: timestampNow(), event: e });
   const logs = createLogRecorder(clients.metadata, plan.buildId);
+  const { scrub } = createLogScrubber(secretsOfPlan(plan));
   const tail: string[] = [];
   let status = BuildStatus.QUEUED;
   let digest = "";
@@ -78,12 +84,14 @@ export async function runBuild(
           if (e.event.value.builderNode) await clients.metadata.updateBuild({ id: plan.buildId, builderNode: e.event.value.builderNode });
           emit(event({ case: "started", value: { ...e.event.value, image: plan.image, commit: plan.commit } }));
           break;
-        case "log":
-          logs.add(e.event.value);
-          tail.push(e.event.value.text);
+        case "log": {
+          const line = { ...e.event.value, text: scrub(e.event.value.text) };
+          logs.add(line);
+          tail.push(line.text);
           if (tail.length > tailSize) tail.shift();
-          emit(event(e.event));
+          emit(event({ case: "log", value: line }));
           break;
+        }
         case "pushed":
           digest = e.event.value.digest;
           await setStatus(BuildStatus.PUSHING);
@@ -103,7 +111,7 @@ export async function runBuild(
     const error = ConnectError.from(err);
     const canceled = error.code === Code.Canceled || signal.aborted;
     const code = canceled ? Code.Canceled : error.code;
-    const message = canceled && error.code !== Code.Canceled ? `build ${plan.buildId} was canceled` : error.rawMessage;
+    const message = canceled && error.code !== Code.Canceled ? `build ${plan.buildId} was canceled` : scrub(error.rawMessage);
     await logs.flush().catch(() => undefined);
     await clients.metadata
       .updateBuild({

@@ -40,7 +40,7 @@ export function createSourceCheckout(opts: SourceOptions) {
     const repo = parseRepository(src.repository);
     const dir = normalizeRelativePath("dir", src.dir);
     if (repo.transport === "local" && !(await isGitRepository(repo.url))) return { kind: "folder", root: repo.url, dir };
-    const auth = chooseGitAuth(src.credentials, src.authName, opts.gitAuth, opts.defaultGitAuth);
+    const auth = chooseGitAuth(src.credentials, src.authName, opts.gitAuth, opts.defaultGitAuth, repo);
     return { kind: "git", git: { repo, auth, dir } };
   }
 

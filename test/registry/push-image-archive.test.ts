@@ -19,6 +19,7 @@ import { startFailingProxy } from "./failing-proxy.js";
 import { optionsFor } from "./fixtures.js";
 import { startTokenServer } from "./token-server.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { defaultTempRoot } from "../../libs/temp/owned-temp.js";
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -33,8 +34,11 @@ const privateTmp = mkdtempSync(join(tmpdir(), "push-archive-test-"));
 process.env["TMPDIR"] = privateTmp;
 after(() => rmSync(privateTmp, { recursive: true, force: true }));
 
+/** Spool folders in the private temp root, and anything named like a spool directly in the temp folder. */
 async function spoolDirs(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((n) => n.startsWith("buildplane-push-"));
+  const top = (await readdir(tmpdir())).filter((n) => n.startsWith("buildplane-push-"));
+  const owned = await readdir(defaultTempRoot()).catch(() => [] as string[]);
+  return [...top, ...owned.filter((n) => n.startsWith("push@"))];
 }
 
 async function findFromFreshProcess(reg: TestRegistry, reference: string, extra: { insecure?: boolean; client?: boolean } = {}): Promise<string> {

@@ -29,7 +29,7 @@ describe("source service: credentials and limits over http", () => {
 
   it("fetches with a named git_auth entry and keeps the secret out of argv, /proc and the mirror", async () => {
     const data = tempDir("auth-data-", cleanups);
-    const client = sourceClient(data, { gitAuth: { main: { userId: "alice", password: new Secret(PASSWORD), keyFilePath: "", privateKey: undefined, hosts: [], allowPlaintext: false } }, defaultGitAuth: "main" });
+    const client = sourceClient(data, { gitAuth: { main: { userId: "alice", password: new Secret(PASSWORD), keyFilePath: "", privateKey: undefined, hosts: [new URL(url).host], allowPlaintext: true } }, defaultGitAuth: "main" });
     const argvs: string[] = [];
     const stop = observeGitSpawns((argv) => argvs.push(argv.join(" ")));
     let seenInProc = false;

@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
-import { extractTar } from "../../libs/tar/safe-extract.js";
+import { extractConfined } from "../../libs/tar/extract-confined.js";
 import { addHistory, git, startGitDaemon, startHttpGit } from "./git-fixtures.js";
 import { makeServedRepo, sourceClient, tempDir, writeFixtureTree } from "./source-harness.js";
 
@@ -46,7 +46,7 @@ describe("source service: build contexts", () => {
     assert.equal(Number(a.totalBytes), a.tar.length);
     assert.equal(a.sha256, b.sha256);
     const out = join(tempDir("ctx-out-", cleanups), "x");
-    await extractTar(Readable.from(a.tar), out, { maxBytes: 1 << 20, maxEntries: 100 });
+    await extractConfined(Readable.from(a.tar), out, { maxBytes: 1 << 20, maxEntries: 100 });
     assert.equal(lstatSync(join(out, "run.sh")).mode & 0o777, 0o755);
     assert.equal(lstatSync(join(out, "Dockerfile")).mode & 0o777, 0o644);
     assert.equal(readlinkSync(join(out, "link")), "run.sh");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
@@ -38,12 +38,12 @@ async function collect(client: Client<typeof SourceService>, req: Parameters<Cli
  * records the mode of every temporary key file and every process's argv,
  * then runs what git asked for.
  */
-function writeObserver(dir: string, keyRoot: string, log: string): string {
+function writeObserver(dir: string, keyRoot: string, dataRoot: string, log: string): string {
   const script = join(dir, "observe.sh");
   writeFileSync(script, `#!/bin/sh
 {
   echo "connection: $SSH_ORIGINAL_COMMAND"
-  for f in '${keyRoot}'/*/*; do [ -e "$f" ] && stat -c 'tempfile %a %n' "$f"; done
+  for f in '${keyRoot}'/*/* '${keyRoot}'/*/*/* '${dataRoot}'/*/git/tmp/*/*; do [ -e "$f" ] && stat -c 'tempfile %a %n' "$f"; done
   for p in /proc/[0-9]*/cmdline; do tr '\\000' ' ' < "$p" 2>/dev/null; echo; done
 } >> '${log}'
 exec sh -c "$SSH_ORIGINAL_COMMAND"
@@ -69,7 +69,7 @@ describe("source service: ssh:// with keys", () => {
     dataRoot = tempDir("ssh-data-", cleanups);
     keyRoot = tempDir("ssh-tmp-", cleanups);
     log = join(server, "observed.log");
-    const sshd = await startSshd(server, [good], writeObserver(server, keyRoot, log));
+    const sshd = await startSshd(server, [good], writeObserver(server, keyRoot, dataRoot, log));
     cleanups.push(sshd.stop);
     url = sshd.url(bare);
     urlWithoutUser = url.replace("root@", "");
@@ -78,9 +78,9 @@ describe("source service: ssh:// with keys", () => {
   });
   beforeEach(() => writeFileSync(log, ""));
 
-  it("resolves and streams with a [git_auth] private_key through a 0600 temporary key file that is removed afterwards", async () => {
+  it("resolves and streams with a [git_auth] private_key through a 0600 key file in a private folder under the data dir, removed afterwards", async () => {
     const data = dataDir();
-    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(good.privateKey), hosts: [], allowPlaintext: false } }, defaultGitAuth: "deploy" });
+    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(good.privateKey), hosts: [new URL(url).host], allowPlaintext: false } }, defaultGitAuth: "deploy" });
     assert.equal((await client.resolveRevision({ source: { repository: url, ref: "main" } })).commit, first);
     const ctx = await collect(client, { source: { repository: url, ref: "main", dir: "app" } });
     const local = await collect(sourceClient(dataDir()), { source: { repository: work, dir: "app" }, commit: first });
@@ -93,10 +93,11 @@ describe("source service: ssh:// with keys", () => {
     assert.deepEqual(connections, Array(3).fill(`connection: git-upload-pack '${bare}'`));
     const tempFiles = observed.split("\n").filter((l) => l.startsWith("tempfile ") && l.endsWith("/id_key"));
     assert.equal(tempFiles.length, 3);
-    for (const line of tempFiles) assert.match(line, new RegExp(`^tempfile 600 ${keyRoot}/buildplane-git-[^/]+/id_key$`));
+    for (const line of tempFiles) assert.match(line, new RegExp(`^tempfile 600 ${data}/git/tmp/git@[^/]+@${process.pid}@[A-Za-z0-9]{6}/id_key$`));
     assert.ok(observed.includes("IdentitiesOnly=yes"), "the client's argv was captured while connected");
     for (const l of keyLines(good)) assert.equal(observed.includes(l), false, "the private key is in a process's argv");
     assert.deepEqual(readdirSync(keyRoot), []);
+    assert.equal(existsSync(join(data, "git", "tmp")), false, "the key folder and its emptied root were removed");
     for (const f of filesUnder(join(data, "git"))) {
       const body = readFileSync(f, "latin1");
       for (const l of keyLines(good)) assert.equal(body.includes(l), false, f);
@@ -106,7 +107,7 @@ describe("source service: ssh:// with keys", () => {
 
   it("uses a [git_auth] key_file_path in place, with user_id naming the account when the url names none", async () => {
     const data = dataDir();
-    const client = sourceClient(data, { gitAuth: { file: { userId: "root", password: undefined, keyFilePath: good.path, privateKey: undefined, hosts: [], allowPlaintext: false } } });
+    const client = sourceClient(data, { gitAuth: { file: { userId: "root", password: undefined, keyFilePath: good.path, privateKey: undefined, hosts: [new URL(url).host], allowPlaintext: false } } });
     const source = { repository: urlWithoutUser, ref: "main", dir: "app", authName: "file" };
     assert.equal((await client.resolveRevision({ source })).commit, first);
     const d = await client.describe({ source });
@@ -124,7 +125,7 @@ describe("source service: ssh:// with keys", () => {
 
   it("returns Unauthenticated naming the repository, never the key, for a key the server does not accept", async () => {
     const data = dataDir();
-    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(wrong.privateKey), hosts: [], allowPlaintext: false } } });
+    const client = sourceClient(data, { gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(wrong.privateKey), hosts: [new URL(url).host], allowPlaintext: false } } });
     const expected = `authentication failed for repository "${url}": check the git credentials for it`;
     const check = (err: unknown) => {
       assert.ok(err instanceof ConnectError);

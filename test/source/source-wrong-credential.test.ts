@@ -68,6 +68,6 @@ describe("source service: a wrong git password over http", () => {
     const mirrorFiles = filesUnder(join(data, "git"));
     assert.ok(mirrorFiles.some((f) => f.endsWith("/HEAD")), "the mirror was created");
     for (const f of mirrorFiles) assert.equal(readFileSync(f).includes(WRONG), false, f);
-    for (const f of gitEnvFiles()) assert.equal(readFileSync(f).includes(WRONG), false, f);
+    for (const f of [...gitEnvFiles(), ...filesUnder(join(data, "git"))]) assert.equal(readFileSync(f).includes(WRONG), false, f);
   });
 });

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./0001-initial.js";
+import * as installSecrets from "./0002-install-secrets.js";
 
 /**
  * Every migration, in order, compiled into the program: no folder scan at
@@ -8,6 +9,7 @@ import * as initial from "./0001-initial.js";
 export function createMigrationProvider(): MigrationProvider {
   const migrations: Record<string, Migration> = {
     "0001-initial": initial,
+    "0002-install-secrets": installSecrets,
   };
   return { getMigrations: async () => migrations };
 }

@@ -63,7 +63,7 @@ export function createDelegateBuilder(options: DelegateBuilderOptions): Delegate
     (url) =>
       options.nodeFactory?.(url) ??
       (url.startsWith("openrun+")
-        ? createOpenRunNode({ url, token: options.token, ...(options.tls?.caPem ? { caPem: options.tls.caPem } : {}) })
+        ? createOpenRunNode({ url, token: options.token, ...options.tls })
         : undefined) ??
       createGrpcNode({ url, token: options.token, tls: options.tls, ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}) }),
   );

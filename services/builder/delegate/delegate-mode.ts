@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { ResolvedConfig } from "../../../libs/config/config-types.js";
+import { isPlaintextNodeUrl } from "../../../libs/config/plaintext-nodes.js";
 import { createEcrPushTargetResolver } from "../../../libs/registry/ecr-push-target.js";
+import type { RpcLogger } from "../../../libs/rpc/logger.js";
 import { Secret } from "../../../libs/secret/secret.js";
 import type { BuilderModeModule } from "../builder-mode.js";
 import { registryDigestCheck } from "../push-verification.js";
@@ -26,6 +28,7 @@ export const delegateMode: BuilderModeModule = {
     if (mode.kind !== "delegate" || token === undefined) {
       throw new DelegateSetupError("builder.mode delegate needs [system] builder_auth_token (or BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN)");
     }
+    warnPlaintextNodes(mode.urls, deps.log);
     return createDelegateBuilder({
       urls: mode.urls,
       token,
@@ -36,6 +39,21 @@ export const delegateMode: BuilderModeModule = {
     });
   },
 };
+
+/**
+ * Names, at start, each builder node reached over plain HTTP across the
+ * network: the token, registry credentials and build args go in clear
+ * (fine inside a mesh whose sidecars encrypt, never silent).
+ * `[builder] require_tls_to_nodes = true` refuses such a config at load.
+ */
+function warnPlaintextNodes(urls: readonly string[], log: RpcLogger): void {
+  for (const url of urls.filter(isPlaintextNodeUrl)) {
+    log.info(
+      `warning: builder node ${url} is reached over plain HTTP: the builder token, registry credentials and build args cross the network in clear; use https:// or set [builder] require_tls_to_nodes = true to refuse this`,
+      { node: url, plaintext: true },
+    );
+  }
+}
 
 /** TLS towards builder nodes: `[builder] node_ca_file`, `node_client_cert_file`, `node_client_key_file`. */
 function nodeTls(config: ResolvedConfig): NodeTlsOptions | undefined {

@@ -1,3 +1,4 @@
+import { isPlaintextNodeUrl } from "../../../libs/config/plaintext-nodes.js";
 import type { BuilderNode, NodeLoad } from "./builder-node.js";
 import { rendezvousOrder } from "./rendezvous.js";
 
@@ -8,6 +9,8 @@ export interface NodeState extends NodeLoad {
   readonly inFlight: number;
   /** When the last probe answered (ms since epoch; 0 before the first). */
   readonly checkedAt: number;
+  /** Reached over plain HTTP across the network (see `isPlaintextNodeUrl`). */
+  readonly plaintext: boolean;
 }
 
 /** The health-checked pool of builder nodes. */
@@ -91,7 +94,7 @@ export function createNodePool(nodes: readonly BuilderNode[], options: { readonl
       };
     },
     snapshot() {
-      return entries.map((e) => ({ url: e.node.url, ...e.load, inFlight: e.inFlight, checkedAt: e.checkedAt }));
+      return entries.map((e) => ({ url: e.node.url, ...e.load, inFlight: e.inFlight, checkedAt: e.checkedAt, plaintext: isPlaintextNodeUrl(e.node.url) }));
     },
     async close() {
       clearInterval(timer);

@@ -7,7 +7,7 @@ import type { Secret } from "../../../libs/secret/secret.js";
 import type { BuildLifecycle } from "../build-lifecycle.js";
 import { UnsafeArchiveError } from "../context-confiner.js";
 import { UploadTooLargeError } from "../delegate/delegate-errors.js";
-import { DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
+import { checkNodePush, DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
 import type { BuildJob } from "../image-builder.js";
 import { checkBearer } from "./bearer-check.js";
 import { answer, httpStatusOf, type AnyRequest, type AnyResponse } from "./http-answer.js";
@@ -24,6 +24,8 @@ export interface OpenRunHandlerDeps {
   readonly timeoutSecs: number;
   /** `[builder] max_upload_bytes`: the compressed upload. */
   readonly maxUploadBytes: number;
+  /** `[builder] allowed_registries`: the only registry hosts pushed to; empty allows any. */
+  readonly allowedRegistries?: readonly string[];
   /** Build output lines, for the node's own log. */
   readonly onLog?: (buildId: string, text: string) => void;
 }
@@ -91,7 +93,9 @@ async function handle(deps: OpenRunHandlerDeps, req: AnyRequest, res: AnyRespons
     const onMeta = (text: string): void => {
       if (spec) return fail(new OpenRunRequestError("the request has more than one meta part"));
       try {
-        spec = parseOpenRunMeta(text);
+        const parsed = parseOpenRunMeta(text);
+        checkNodePush(parsed.reference, parsed.registry.url, deps.allowedRegistries ?? []);
+        spec = parsed;
       } catch (err) {
         fail(err);
       }
@@ -137,7 +141,8 @@ async function runBuild(deps: OpenRunHandlerDeps, spec: OpenRunBuildSpec, file: 
   const buildId = randomUUID();
   const job: BuildJob = {
     buildId,
-    name: spec.name,
+    // The checked, registry-qualified reference is the image's only name here.
+    name: spec.reference,
     reference: spec.reference,
     imageKey: "",
     appId: "",

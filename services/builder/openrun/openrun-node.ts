@@ -18,6 +18,9 @@ export interface OpenRunNodeOptions {
   readonly token: Secret;
   /** CA trusted for `openrun+https`. */
   readonly caPem?: string;
+  /** Client certificate and key presented to a node that requires mTLS (`[builder] node_client_cert_file`/`node_client_key_file`). */
+  readonly certPem?: string;
+  readonly keyPem?: Secret;
   readonly probeTimeoutMs?: number;
 }
 
@@ -51,7 +54,10 @@ const codeByStatus: Readonly<Record<number, ErrorCode>> = { 400: "invalidArgumen
 export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
   const base = new URL(options.url.replace(/^openrun\+/, ""));
   const client = base.protocol === "https:" ? https : http;
-  const tls = options.caPem ? { ca: options.caPem } : {};
+  const tls = {
+    ...(options.caPem ? { ca: options.caPem } : {}),
+    ...(options.certPem && options.keyPem ? { cert: options.certPem, key: options.keyPem.unwrap() } : {}),
+  };
 
   return {
     url: options.url,

@@ -3,7 +3,7 @@ import { BuildCanceledError, BuildTimeoutError } from "./build-errors.js";
 import type { BuildSlots } from "./build-slots.js";
 import { checkCapabilities } from "./capability-check.js";
 import type { ModeCapabilities } from "./builder-mode.js";
-import { confineContext, defaultTarLimits, type TarLimits } from "./context-confiner.js";
+import { confineContext, type ArchiveLimits } from "./context-confiner.js";
 import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder } from "./image-builder.js";
 
 /** What the lifecycle reports besides the mode's own progress. */
@@ -16,7 +16,7 @@ export interface BuildLifecycleDeps {
   readonly builder: ImageBuilder;
   readonly capabilities: ModeCapabilities;
   readonly slots: BuildSlots;
-  readonly tarLimits?: TarLimits;
+  readonly archiveLimits?: Partial<ArchiveLimits>;
 }
 
 /** One build's way through the builder, whichever wire it came over. */
@@ -43,7 +43,7 @@ export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
       const stop = new AbortController();
       running.set(job.buildId, stop);
       const raw = job.context;
-      const context = confineContext(raw, deps.tarLimits ?? defaultTarLimits);
+      const context = confineContext(raw, deps.archiveLimits ?? {});
       // A context refused on its way (unsafe entry, upload cut) fails the build with that reason.
       const onContextError = (err: unknown): void => stop.abort(err);
       raw.once("error", onContextError);

@@ -1,14 +1,16 @@
 import type { Readable } from "node:stream";
-import { defaultTarLimits, guardTar, type TarLimits } from "./openrun/tar-guard.js";
+import { confineArchive } from "../../libs/tar/archive-confiner.js";
+import type { ArchiveLimits } from "../../libs/tar/archive-limits.js";
 
-export { UnsafeArchiveError, defaultTarLimits, type TarLimits } from "./openrun/tar-guard.js";
+export type { ArchiveLimits } from "../../libs/tar/archive-limits.js";
 
 /**
  * The one archive confiner every build context passes on its way to a mode,
- * whichever wire it came over: entries that could escape the folder they are
- * unpacked into, and size or entry-count bombs, fail the stream with
- * `UnsafeArchiveError` naming the entry.
+ * whichever wire it came over (`libs/tar/archive-confiner.ts`): headers
+ * rebuilt from an allow-list, entries and links that could escape refused,
+ * size and entry-count bombs refused; the first refusal fails the stream
+ * with a `DomainError` naming the entry and the rule.
  */
-export function confineContext(input: Readable, limits: TarLimits = defaultTarLimits): Readable {
-  return guardTar(input, limits);
+export function confineContext(input: Readable, limits: Partial<ArchiveLimits> = {}, signal?: AbortSignal): Readable {
+  return confineArchive(input, limits, signal);
 }

@@ -5,7 +5,6 @@ import busboy from "busboy";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import type { BuildLifecycle } from "../build-lifecycle.js";
-import { UnsafeArchiveError } from "../context-confiner.js";
 import { UploadTooLargeError } from "../delegate/delegate-errors.js";
 import { checkNodePush, DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
 import type { BuildJob } from "../image-builder.js";
@@ -36,7 +35,7 @@ const metaLimit = 1024 * 1024;
  * The handler of OpenRun's `POST /_openrun/delegate_build` on a builder
  * node: the token is checked (constant time) before the body is read, the
  * multipart body is streamed (`meta` JSON, then `file` tar.gz), the archive
- * is gunzipped and re-streamed through `guardTar` straight into the build,
+ * is gunzipped and re-streamed through the archive confiner straight into the build,
  * and the image is built through the same mode and slots as gRPC builds and
  * pushed to the request's registry. Answers: 200 empty on success, 400 bad
  * request, 401 token, 403 builds over TCP disabled, 405 method, 413 too
@@ -134,7 +133,7 @@ async function handle(deps: OpenRunHandlerDeps, req: AnyRequest, res: AnyRespons
 async function runBuild(deps: OpenRunHandlerDeps, spec: OpenRunBuildSpec, file: Readable, outer: AbortSignal): Promise<void> {
   const gunzip = createGunzip();
   const context = new PassThrough();
-  gunzip.on("error", (err) => context.destroy(new UnsafeArchiveError(`file part is not gzip data: ${err.message}`)));
+  gunzip.on("error", (err) => context.destroy(new OpenRunRequestError(`file part is not gzip data: ${err.message}`)));
   file.on("error", (err) => context.destroy(err));
   context.on("close", () => gunzip.destroy());
   file.pipe(gunzip).pipe(context);

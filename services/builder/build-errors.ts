@@ -43,3 +43,10 @@ export class PushNotVerifiedError extends DomainError {
     );
   }
 }
+
+/** The context is larger than `[builder] max_upload_bytes`. */
+export class UploadTooLargeError extends DomainError {
+  constructor(readonly limitBytes: number) {
+    super("resourceExhausted", `build context is larger than builder.max_upload_bytes (${limitBytes} bytes): shrink the context (.dockerignore) or raise the limit`);
+  }
+}

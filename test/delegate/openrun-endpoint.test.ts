@@ -131,7 +131,7 @@ test("a method other than POST gets 405", async () => {
 
 const badRequests: ReadonlyArray<[string, () => Promise<Parameters<typeof openRunRequest>[1]>, RegExp]> = [
   ["meta that is not JSON", async () => ({ rawMeta: "{nope", file: await goodContext("x") }), /^meta part is not valid JSON/],
-  ["no meta part", async () => ({ file: await goodContext("x") }), /^the meta part must come before the file part/],
+  ["no meta part", async () => ({ file: await goodContext("x") }), /^the request has no meta part\n$/],
   ["no file part", async () => ({ meta: openRunMeta(tag(), registry.host) }), /^the request has no file part/],
   ["no registry url", async () => ({ meta: openRunMeta(tag(), ""), file: await goodContext("x") }), /^meta\.RegistryConfig\.URL is empty/],
   ["a PasswordFile", async () => ({ meta: openRunMeta(tag(), registry.host, { Username: "u", PasswordFile: "/etc/shadow" }), file: await goodContext("x") }), /^meta\.RegistryConfig\.PasswordFile is refused: .*send the value in Password/],

@@ -7,7 +7,7 @@ import { verifyPushed, type CheckDigest } from "../push-verification.js";
 import type { BuilderNode } from "./builder-node.js";
 import { createContextSpool } from "./context-spool.js";
 import { BuilderNodeLostError, DelegateSetupError, NoBuilderNodeError } from "./delegate-errors.js";
-import { createOpenRunNode } from "../openrun/openrun-node.js";
+import { createOpenRunNode } from "./openrun-node.js";
 import { createGrpcNode, type NodeTlsOptions } from "./grpc-node.js";
 import { createNodePool, type NodeState } from "./node-pool.js";
 

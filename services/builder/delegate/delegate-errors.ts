@@ -26,12 +26,7 @@ export class BuilderNodeRejectedError extends DomainError {
   }
 }
 
-/** The context is larger than `[builder] max_upload_bytes`. */
-export class UploadTooLargeError extends DomainError {
-  constructor(readonly limitBytes: number) {
-    super("resourceExhausted", `build context is larger than builder.max_upload_bytes (${limitBytes} bytes): shrink the context (.dockerignore) or raise the limit`);
-  }
-}
+export { UploadTooLargeError } from "../build-errors.js";
 
 /** The delegate mode was configured or called without something it needs. */
 export class DelegateSetupError extends DomainError {

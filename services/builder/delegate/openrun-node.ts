@@ -8,9 +8,9 @@ import type { ErrorCode } from "../../../libs/errors/domain-error.js";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { Secret as SecretValue } from "../../../libs/secret/secret.js";
-import type { BuilderNode, NodeBuild } from "../delegate/builder-node.js";
-import { BuilderNodeLostError, BuilderNodeRejectedError } from "../delegate/delegate-errors.js";
-import { openRunDelegatePath, openRunHealthPath } from "./openrun-routes.js";
+import { encodeOpenRunBody, encodeOpenRunMeta, openRunDelegatePath, openRunHealthPath } from "../wire/openrun-codec.js";
+import type { BuilderNode, NodeBuild } from "./builder-node.js";
+import { BuilderNodeLostError, BuilderNodeRejectedError } from "./delegate-errors.js";
 
 export interface OpenRunNodeOptions {
   /** `openrun+http://host:port` or `openrun+https://host:port`. */
@@ -83,26 +83,10 @@ export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
         if (a.value instanceof SecretValue) throw new OpenRunSecretArgError(options.url, a.name);
         containerArgs[a.name] = a.value;
       }
-      const r = build.registry;
       const boundary = `buildplane-${randomBytes(12).toString("hex")}`;
-      const meta = JSON.stringify({
-        ImageTag: job.name,
-        ContainerFile: job.containerfile,
-        ContainerArgs: containerArgs,
-        RegistryConfig: {
-          URL: r.project ? `${r.url.replace(/\/+$/, "")}/${r.project.replace(/^\/+|\/+$/g, "")}` : r.url,
-          Project: "", Type: "", Username: r.username, Password: r.password?.unwrap() ?? "",
-          PasswordFile: "", CAFile: "", ClientCertFile: "", ClientKeyFile: "",
-          Insecure: r.insecure, AWSRegion: "",
-          CAPem: r.caPem, ClientCertPem: r.clientCertPem, ClientKeyPem: r.clientKeyPem?.unwrap() ?? "",
-        },
-      });
-      async function* body(): AsyncGenerator<Buffer> {
-        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n${meta}\r\n`);
-        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${job.name.replace(/[^\w.:-]/g, "_")}-context.tar.gz"\r\nContent-Type: application/octet-stream\r\n\r\n`);
-        yield* Readable.from(build.context()).pipe(createGzip()) as AsyncIterable<Buffer>;
-        yield Buffer.from(`\r\n--${boundary}--\r\n`);
-      }
+      const meta = encodeOpenRunMeta({ name: job.name, containerfile: job.containerfile, args: containerArgs, registry: build.registry });
+      const body = (): AsyncIterable<Uint8Array> =>
+        encodeOpenRunBody(boundary, meta, `${job.name}-context.tar.gz`, Readable.from(build.context()).pipe(createGzip()) as AsyncIterable<Buffer>);
       const timeout = AbortSignal.timeout(job.timeoutSecs * 1000);
       const all = AbortSignal.any([signal, timeout]);
       let sent = false;

@@ -44,7 +44,8 @@ export function composeServices(options: {
       resolver: config.services.resolverUrl,
       builder: config.services.builderUrl,
     },
-    token: config.system.builderAuthToken,
+    // The internal credential; a main install with only the node token still reaches builder services.
+    token: config.services.token ?? config.system.builderAuthToken,
     log: options.log,
   });
   const ctx = {

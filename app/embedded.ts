@@ -2,6 +2,7 @@ import type { Client } from "@connectrpc/connect";
 import { staticConfigSource } from "../libs/config/config-source.js";
 import type { ResolvedConfig } from "../libs/config/config-types.js";
 import type { ResolverService } from "../libs/gen/buildplane/v1/resolver_pb.js";
+import type { Secret } from "../libs/secret/secret.js";
 import { silentLogger, type RpcLogger } from "../libs/rpc/logger.js";
 import { createServiceClients } from "../libs/rpc/service-clients.js";
 import { serviceNames } from "../libs/rpc/service-names.js";
@@ -26,8 +27,8 @@ export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = sile
   return { resolver: composed.clients.resolver, close: () => composed.close() };
 }
 
-/** A resolver on a buildplane server, reached over gRPC with the configured bearer token. */
-export function openRemoteResolver(url: string, config: ResolvedConfig, log: RpcLogger = silentLogger): ResolverConnection {
-  const clients = createServiceClients({ local: () => [], urls: { resolver: url }, token: config.system.builderAuthToken, log });
+/** A resolver on a buildplane server, reached over gRPC with the caller's bearer token (scope `build`). */
+export function openRemoteResolver(url: string, token: Secret | undefined, log: RpcLogger = silentLogger): ResolverConnection {
+  const clients = createServiceClients({ local: () => [], urls: { resolver: url }, token, log });
   return { resolver: clients.resolver, close: async () => clients.close() };
 }

@@ -4,6 +4,7 @@ import { createRpcServer, type RpcServer } from "../libs/rpc/rpc-server.js";
 import type { ServiceClients } from "../libs/rpc/service-clients.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
 import { composeServices } from "./compose-services.js";
+import { checkExposure, serverCredentials } from "./server-credentials.js";
 import { NoServiceAvailableError } from "./service-selection.js";
 import { readTlsFiles } from "./tls-files.js";
 import { sweepLeftovers } from "./sweep-leftovers.js";
@@ -36,12 +37,18 @@ export interface RunningServer {
 /**
  * The composition root: builds the requested services with their
  * dependencies (clients of the others, in-process when mounted here), mounts
- * them on one RPC server configured from `[http]`, `[https]` and
- * `[system] builder_auth_token`, and starts listening.
+ * them on one RPC server configured from `[http]`, `[https]` and the
+ * credentials (tokens and client certificates with their scopes), and starts
+ * listening. Off loopback without any credential it refuses to start
+ * (`OpenDoorError`) unless `[security] allow_unauthenticated` is set.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const log = options.log ?? createStderrLogger();
   const config = options.config.current();
+  const host = options.host ?? config.http.host;
+  const credentials = serverCredentials(config);
+  const exposure = checkExposure(host, credentials, config.security.allowUnauthenticated);
+  if (exposure.warning) log.error(exposure.warning, { setting: "security.allow_unauthenticated" });
   const tls = readTlsFiles(config.https);
   await sweepLeftovers(config, log);
   const composed = composeServices({ config: options.config, services: options.services, log });
@@ -50,11 +57,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw new NoServiceAvailableError(options.services);
   }
   const server = createRpcServer({
-    host: options.host ?? config.http.host,
+    host,
     port: options.port ?? config.http.port,
     tls,
     services: composed.services,
-    authToken: config.system.builderAuthToken,
+    credentials,
+    maxMessageBytes: config.http.maxMessageBytes,
+    limits: { headersMs: config.http.headersTimeoutSecs * 1000, idleMs: config.http.idleTimeoutSecs * 1000 },
     health: composed.health,
     log,
   });

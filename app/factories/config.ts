@@ -3,6 +3,7 @@ import { DomainError } from "../../libs/errors/domain-error.js";
 import { ConfigService } from "../../libs/gen/buildplane/v1/config_pb.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { createConfigService } from "../../services/config/service.js";
+import { serverCredentials } from "../server-credentials.js";
 import type { ServiceContext } from "../service-registry.js";
 
 /** Registry credentials asked for over the network while nobody can authenticate. */
@@ -10,20 +11,21 @@ export class CredentialsNeedAuthError extends DomainError {
   constructor() {
     super(
       "permissionDenied",
-      "GetRegistryCredentials over the network needs callers to authenticate: set [system] builder_auth_token (or BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN)",
+      "GetRegistryCredentials over the network needs a caller with the internal scope: set [services] token (or BUILDPLANE_SERVICES_TOKEN) here and on the services that call it",
     );
   }
 }
 
 /**
  * The config service. `GetRegistryCredentials` hands out secrets, so over
- * the network it answers only when a token is configured (the auth
- * interceptor then checks every caller); in-process callers are trusted.
+ * the network it answers only when credentials are configured (the port then
+ * lets only `internal` callers reach it, see `libs/rpc/rpc-scopes.ts`) —
+ * never on an open port, even one opened with `allow_unauthenticated`;
+ * in-process callers are trusted.
  */
 export function configFactory(ctx: ServiceContext): MountedService {
   const guard: Interceptor = (next) => async (req) => {
-    const token = ctx.config.current().system.builderAuthToken;
-    if (req.method.name === "GetRegistryCredentials" && (token === undefined || token.isEmpty)) throw new CredentialsNeedAuthError();
+    if (req.method.name === "GetRegistryCredentials" && !serverCredentials(ctx.config.current()).configured) throw new CredentialsNeedAuthError();
     return next(req);
   };
   return {

@@ -2,13 +2,15 @@ import type { Command } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ResolverConnection } from "../../app/embedded.js";
 import { codeName } from "../../libs/rpc/code-names.js";
+import type { FolderUpload } from "./build-upload.js";
 import { buildEventToJson, type BuildEventJson } from "./build-events.js";
 import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
 import { buildSpecFromCli } from "./build-spec.js";
 import { loadCliConfig } from "./config.js";
 import { exitCodes } from "./exit.js";
+import { nameServerInFailure, serverToken, withTokenFileOption, type ServerCredentialOptions } from "./server-credential.js";
 
-interface BuildOptions {
+interface BuildOptions extends ServerCredentialOptions {
   ref?: string;
   dir?: string;
   file?: string;
@@ -30,10 +32,12 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * Registers `buildplane build <source>`: the main job. It resolves the
  * image for the source and builds it only when missing — in this process on
  * the embedded default (SQLite under the data dir, the local engine), or
- * through a server with `--server URL`. Exit 0 when ready, 1 when failed.
+ * through a server with `--server URL`, which gets a git URL as is and a
+ * local folder's context uploaded (it never reads a path of the client's).
+ * Exit 0 when ready, 1 when failed.
  */
 export function registerBuildCommand(program: Command): void {
-  program
+  const command = program
     .command("build")
     .description("Make sure the image for a source exists, building it only when missing; print its reference.")
     .argument("<source>", "git URL (https://, ssh://, git://, git@host:path, file://) or local folder")
@@ -49,8 +53,8 @@ export function registerBuildCommand(program: Command): void {
     .option("--config <file>", "TOML configuration file")
     .option("--server <url>", "use a buildplane server instead of running in this process")
     .option("--json", "print one JSON object per event")
-    .option("--dry-run", "kaniko mode: print the Kubernetes objects a build would create (JSON lines, secret data redacted) and create nothing")
-    .action(async (source: string, opts: BuildOptions) => {
+    .option("--dry-run", "kaniko mode: print the Kubernetes objects a build would create (JSON lines, secret data redacted) and create nothing");
+  withTokenFileOption(command).action(async (source: string, opts: BuildOptions) => {
       // The failed line is already printed; the entry point keeps this code.
       process.exitCode = await runBuildCommand(source, opts);
     });
@@ -59,6 +63,7 @@ export function registerBuildCommand(program: Command): void {
 async function runBuildCommand(source: string, opts: BuildOptions): Promise<number> {
   const spec = buildSpecFromCli(source, opts, process.env, process.cwd());
   const config = loadCliConfig(opts.config);
+  const token = opts.server ? serverToken(opts, process.env) : undefined;
   // The services load only when a build runs, so `--help` and usage errors stay quick.
   if (opts.dryRun) return (await import("./build-dry-run.js")).runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
   const streams = { stdout: process.stdout, stderr: process.stderr };
@@ -72,24 +77,31 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let connection: ResolverConnection | undefined;
+  let upload: FolderUpload | undefined;
   let last: BuildEventJson | undefined;
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
-    connection = opts.server ? openRemoteResolver(opts.server, config) : await openEmbedded(config);
-    for await (const res of connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal })) {
+    const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
+    connection = opts.server ? openRemoteResolver(opts.server, token) : await openEmbedded(config);
+    if (opts.server && (await isUploadedFolder(spec))) upload = await prepareFolderUpload(spec, opts.force ?? false, stop.signal);
+    const responses = upload
+      ? connection.resolver.ensureImageFromContext(upload.requests, { signal: stop.signal })
+      : connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal });
+    for await (const res of responses) {
       const e = res.event && buildEventToJson(res.event);
       if (!e) continue;
       last = e;
       reporter.event(e);
     }
   } catch (err) {
-    const error = ConnectError.from(err);
+    const error = opts.server ? nameServerInFailure(ConnectError.from(err), opts.server) : ConnectError.from(err);
     if (last?.type !== "failed") {
       const code = stop.signal.aborted ? Code.Canceled : error.code;
       last = { type: "failed", code: codeName(code), message: error.rawMessage, buildId: "" };
       reporter.event(last);
     }
   } finally {
+    upload?.close();
     reporter.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

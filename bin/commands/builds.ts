@@ -10,6 +10,7 @@ import { silentLogger } from "../../libs/rpc/logger.js";
 import { buildStatusFromPb, buildStatusToPb } from "../../services/metadata/convert.js";
 import { loadCliConfig } from "./config.js";
 import { CliExit, exitCodes } from "./exit.js";
+import { nameServerInFailure, serverToken, tokenInterceptors, withTokenFileOption, type ServerCredentialOptions } from "./server-credential.js";
 
 /** Where the builds commands write; the process by default. */
 export interface BuildsCommandIo {
@@ -18,7 +19,7 @@ export interface BuildsCommandIo {
 
 const processIo: BuildsCommandIo = { out: (text) => process.stdout.write(text) };
 
-interface CommonOptions {
+interface CommonOptions extends ServerCredentialOptions {
   config?: string;
   server?: string;
 }
@@ -37,9 +38,11 @@ interface MetadataConnection {
 export function registerBuildsCommands(program: Command, io: BuildsCommandIo = processIo): void {
   const builds = program.command("builds").description("List builds, show one, replay or follow its log.");
   const common = (cmd: Command): Command =>
-    cmd
-      .option("--config <file>", "TOML configuration file (default: $BUILDPLANE_CONFIG, else <data_dir>/buildplane.toml)")
-      .option("--server <url>", "read from a buildplane server (e.g. http://127.0.0.1:25222) instead of the local database");
+    withTokenFileOption(
+      cmd
+        .option("--config <file>", "TOML configuration file (default: $BUILDPLANE_CONFIG, else <data_dir>/buildplane.toml)")
+        .option("--server <url>", "read from a buildplane server (e.g. http://127.0.0.1:25222) instead of the local database"),
+    );
 
   common(builds.command("list"))
     .description("List builds, newest first.")
@@ -139,12 +142,13 @@ function table(builds: readonly Build[]): string {
 
 /** Runs `fn` with a client of the server or of the local database, turning RPC errors into CLI exits. */
 async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) => Promise<void>): Promise<void> {
-  const conn = opts.server ? connectServer(opts.server) : await openLocal(opts.config);
+  const conn = opts.server ? connectServer(opts.server, opts) : await openLocal(opts.config);
   try {
     await fn(conn);
   } catch (err) {
     if (err instanceof ConnectError) {
-      throw new CliExit(err.code === Code.InvalidArgument ? exitCodes.usage : exitCodes.failure, err.rawMessage);
+      const named = opts.server ? nameServerInFailure(err, opts.server) : err;
+      throw new CliExit(named.code === Code.InvalidArgument ? exitCodes.usage : exitCodes.failure, named.rawMessage);
     }
     throw err;
   } finally {
@@ -152,15 +156,16 @@ async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) 
   }
 }
 
-function connectServer(url: string): MetadataConnection {
+function connectServer(url: string, opts: ServerCredentialOptions): MetadataConnection {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new CliExit(exitCodes.usage, `--server "${url}" is not valid: expected a URL such as http://127.0.0.1:25222`);
   }
+  const interceptors = tokenInterceptors(serverToken(opts, process.env));
   const sessionManager = new Http2SessionManager(parsed.origin);
-  const transport: Transport = createGrpcTransport({ baseUrl: url, sessionManager });
+  const transport: Transport = createGrpcTransport({ baseUrl: url, sessionManager, interceptors });
   return { client: createClient(MetadataService, transport), close: async () => sessionManager.abort() };
 }
 

@@ -4,6 +4,7 @@ import { sectionSpec } from "./config-schema.js";
 import type { BuilderMode, GitAuthConfig, KubernetesToleration, ResolvedConfig } from "./config-types.js";
 import { expandPath, valueOf, type Entries } from "./config-entries.js";
 import { effectiveBuilderMode, isInKubernetes } from "./runtime-env.js";
+import { splitScopes } from "../rpc/scope-names.js";
 
 /**
  * Builds the frozen `ResolvedConfig` from entries that passed every check:
@@ -59,6 +60,7 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       kanikoCacheRepo: s("builder", "kaniko_cache_repo"),
       buildTimeoutSecs: n("builder", "build_timeout_secs"),
       maxUploadBytes: n("builder", "max_upload_bytes"),
+      uploadTimeoutSecs: n("builder", "upload_timeout_secs"),
       nodeCaFile: s("builder", "node_ca_file"),
       nodeClientCertFile: s("builder", "node_client_cert_file"),
       nodeClientKeyFile: s("builder", "node_client_key_file"),
@@ -94,10 +96,25 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       adminOverTcp: b("security", "admin_over_tcp") || b("security", "unsafe_admin_over_tcp"),
       defaultGitAuth: s("security", "default_git_auth"),
       allowUnauthenticated: b("security", "allow_unauthenticated"),
+      readToken: secret("security", "read_token"),
+      buildToken: secret("security", "build_token"),
+      adminToken: secret("security", "admin_token"),
     },
     source: { localRoots: l("source", "local_roots").map((root) => expandPath(root, cwd, env)) },
-    http: { host: s("http", "host"), port: n("http", "port"), redirectToHttps: b("http", "redirect_to_https") },
-    https: { certFile: s("https", "cert_file"), keyFile: s("https", "key_file"), clientCaFile: s("https", "client_ca_file") },
+    http: {
+      host: s("http", "host"),
+      port: n("http", "port"),
+      redirectToHttps: b("http", "redirect_to_https"),
+      maxMessageBytes: n("http", "max_message_bytes"),
+      headersTimeoutSecs: n("http", "headers_timeout_secs"),
+      idleTimeoutSecs: n("http", "idle_timeout_secs"),
+    },
+    https: {
+      certFile: s("https", "cert_file"),
+      keyFile: s("https", "key_file"),
+      clientCaFile: s("https", "client_ca_file"),
+      clientScopes: Object.fromEntries(Object.entries(m("https", "client_scopes")).map(([id, text]) => [id, splitScopes(text)])),
+    },
     metadata: {
       dbConnection: new Secret(db === "" ? `sqlite:${dataDir}/buildplane.db` : db),
       poolSize: n("metadata", "pool_size"),
@@ -120,6 +137,7 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       sourceUrl: s("services", "source_url"),
       resolverUrl: s("services", "resolver_url"),
       builderUrl: s("services", "builder_url"),
+      token: secret("services", "token"),
     },
     gitAuth,
     sourceFile,

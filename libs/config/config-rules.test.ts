@@ -193,6 +193,13 @@ describe("configuration validation rules", () => {
     ]);
   });
 
+  test("builder.allowed_registries entries must be host[:port], without scheme or path", () => {
+    assert.deepEqual(problems('[builder]\nallowed_registries = ["reg.example.com:5000", "https://ghcr.io", "ghcr.io/org"]\n'), [
+      `${file}:2:1: builder.allowed_registries: "https://ghcr.io" is not valid: expected a registry host[:port] without scheme or path, e.g. "registry.example.com:5000"`,
+      `${file}:2:1: builder.allowed_registries: "ghcr.io/org" is not valid: expected a registry host[:port] without scheme or path, e.g. "registry.example.com:5000"`,
+    ]);
+  });
+
   test("every problem is reported at once", () => {
     assert.equal(problems('[builder]\nmode = "x"\n[http]\nport = -1\n[nope]\n').length, 3);
   });

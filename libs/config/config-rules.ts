@@ -13,6 +13,7 @@ import { isInKubernetes } from "./runtime-env.js";
 
 const scheme = /^[a-z][a-z0-9+.-]*:\/\//i;
 const serviceUrl = /^https?:\/\/[^/?#\s]+\/?$/;
+const registryHostEntry = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i;
 
 /**
  * The checks that look at values together or at the outside world (modes,
@@ -48,6 +49,12 @@ export function checkRules(entries: Entries, fileName: string, env: NodeJS.Proce
         "mode",
         `builder node ${url} is reached over plain HTTP across the network, which [builder] require_tls_to_nodes = true refuses: expected https:// (or a loopback node)`,
       );
+    }
+  }
+  const allowedRegistries = valueOf(entries, "builder", "allowed_registries");
+  for (const host of Array.isArray(allowedRegistries) ? (allowedRegistries as readonly string[]) : []) {
+    if (!registryHostEntry.test(host)) {
+      report("builder", "allowed_registries", `${JSON.stringify(host)} is not valid: expected a registry host[:port] without scheme or path, e.g. "registry.example.com:5000"`);
     }
   }
 

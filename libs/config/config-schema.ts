@@ -6,6 +6,7 @@
  */
 
 import { checkNodeSelector, checkResources, checkTolerations } from "./kube-values.js";
+import { checkScopeMap } from "./scope-values.js";
 
 /**
  * How a key's value is written in TOML and read from the environment:
@@ -100,11 +101,12 @@ export const configSchema: readonly SectionSpec[] = [
       str("kaniko_cache_repo", "", "Kaniko cache repository; empty means `<registry.url>[/<registry.project>]/kaniko-cache`."),
       int("build_timeout_secs", 1800, 1, "A build running longer than this is cancelled and fails."),
       { ...int("max_upload_bytes", 2147483648, 1, "Largest build context accepted, in bytes (uncompressed)."), max: Number.MAX_SAFE_INTEGER },
+      int("upload_timeout_secs", 600, 1, "Longest time a client may take to upload a folder's context (`build <folder> --server`); past it the upload fails with `deadline_exceeded`."),
       file("node_ca_file", "PEM CA bundle trusted for `delegate:https://…` builder nodes, in addition to the system roots."),
-      file("node_client_cert_file", "PEM client certificate presented to builder nodes that require mTLS; needs `node_client_key_file`."),
+      file("node_client_cert_file", "PEM client certificate presented to builder nodes (gRPC and `openrun+https://`) that require mTLS; needs `node_client_key_file`."),
       file("node_client_key_file", "PEM client key for builder nodes; needs `node_client_cert_file`."),
-      list("allowed_registries", "On a builder node: the only registry hosts (`host[:port]`) it pushes to; empty accepts any host a caller with the `node` scope names."),
-      bool("require_tls_to_nodes", false, "Refuse `delegate:http://…` builder nodes that are not on this machine (loopback); a warning names each plaintext node otherwise."),
+      list("allowed_registries", "On a builder node: the only registry hosts (`host[:port]`, compared exactly) it pushes to; a build to another host is refused with `permission_denied`; empty accepts any host a caller with the `node` scope names. Whatever the list, a node builds only `<registry-host>/<repository>:<tag>` references and never tags a name without a registry host."),
+      bool("require_tls_to_nodes", false, "Refuse at load `delegate:http://…` and `openrun+http://…` builder nodes that are not on this machine (loopback); otherwise a warning at start names each such node and `GetStatus` marks it `plaintext`."),
     ],
   },
   {
@@ -130,7 +132,7 @@ export const configSchema: readonly SectionSpec[] = [
     keys: [
       str("data_dir", "~/.buildplane", "Folder for the SQLite database, caches and `buildplane.toml`.", { path: true }),
       str("container_command", "auto", "`auto` (podman, else docker, found on PATH), `docker`, `podman` or an absolute path."),
-      secret("builder_auth_token", "Bearer token shared by a main install and its builder nodes; required for `delegate` mode."),
+      secret("builder_auth_token", "The node credential, shared by a main install and its builder nodes (scope `node`: builder Build, CancelBuild, HasImage, GetStatus); required for `delegate` mode."),
       int("max_concurrent_builds", 1, 1, "Builds run at the same time by this process; more wait in a queue."),
       int("max_build_wait_secs", 120, 0, "Longest wait in the build queue before the build fails."),
       bool("use_image_pre_build_step", true, "Build images before an app update is committed."),
@@ -149,6 +151,9 @@ export const configSchema: readonly SectionSpec[] = [
       bool("unsafe_admin_over_tcp", false, "Same as `admin_over_tcp` (OpenRun's newer name); either one true enables it.", { aliasOf: "admin_over_tcp" }),
       str("default_git_auth", "", "Name of the `[git_auth.<name>]` entry used when a source names none."),
       bool("allow_unauthenticated", false, "Serve every RPC without credentials on a non-loopback address. Without it, `serve` refuses to start off loopback unless a credential is configured."),
+      secret("read_token", "Bearer token with the `read` scope: build records, logs, apps, status and the redacted config."),
+      secret("build_token", "Bearer token with the `build` and `read` scopes: what `buildplane build --server` needs."),
+      secret("admin_token", "Bearer token with the `admin`, `build` and `read` scopes: also apps writes and config validation."),
       { key: "allowed_container_args", type: "map", default: { "add-host": "regex:.*" }, doc: "Accepted for compatibility with OpenRun files; run-time only, not used by builds.", unused: true },
     ],
   },
@@ -156,7 +161,7 @@ export const configSchema: readonly SectionSpec[] = [
     name: "source",
     doc: "What the source service may read.",
     keys: [
-      list("local_roots", "Server folders that network callers may name as a repository (a path or `file://` URL under one of them); empty refuses every local path from the network. Callers in this process (the CLI without `--server`) are not limited."),
+      list("local_roots", "Server folders that network callers may name as a repository (a path or `file://` URL under one of them, compared by real path: a symlink, `..` or `.git` link leading out is refused); empty refuses every local path from the network. Callers in this process (the CLI without `--server`) are not limited."),
     ],
   },
   {
@@ -166,6 +171,9 @@ export const configSchema: readonly SectionSpec[] = [
       str("host", "127.0.0.1", "Interface to listen on; `0.0.0.0` on a builder node."),
       { ...int("port", 25222, 0, "Port to listen on; 0 picks a free port."), max: 65535 },
       bool("redirect_to_https", false, "Accepted for compatibility; must stay false on builder nodes."),
+      { ...int("max_message_bytes", 8388608, 1024, "Largest RPC message accepted, in bytes, after decompression; a larger one is refused with `resource_exhausted`."), max: 1073741824 },
+      int("headers_timeout_secs", 30, 1, "Time a client has to send a request's headers (and a new connection its first bytes)."),
+      int("idle_timeout_secs", 600, 1, "A connection with no request in flight and nothing moving for this long is closed (an idle HTTP/1.1 keep-alive connection after at most 5 s); a request in flight, such as a slow upload or a build stream quiet through a long step, is never cut."),
     ],
   },
   {
@@ -175,6 +183,7 @@ export const configSchema: readonly SectionSpec[] = [
       file("cert_file", "PEM server certificate; needs `key_file`."),
       file("key_file", "PEM server key; needs `cert_file`."),
       file("client_ca_file", "PEM CA bundle: when set, clients must present a certificate it signed (mTLS)."),
+      map("client_scopes", "Scopes of each client certificate, by subject CN or subjectAltName (`DNS:…`, `URI:…` or the bare name): `{ \"ci.example\" = \"build,read\" }`; `*` matches every certificate the CA signed.", checkScopeMap),
       { ...int("port", 25223, 0, "Accepted for compatibility with OpenRun files; TLS is served on `http.port`.", { unused: true }), max: 65535 },
     ],
   },
@@ -221,6 +230,7 @@ export const configSchema: readonly SectionSpec[] = [
       str("source_url", "", "URL of the source service."),
       str("resolver_url", "", "URL of the resolver service."),
       str("builder_url", "", "URL of the builder service."),
+      secret("token", "Bearer token split services present to each other; a server grants it the `internal`, `node` and `read` scopes. Without it they present `[system] builder_auth_token` (scope `node`)."),
     ],
   },
   {

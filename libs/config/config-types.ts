@@ -53,6 +53,8 @@ export interface BuilderConfig {
   readonly kanikoCacheRepo: string;
   readonly buildTimeoutSecs: number;
   readonly maxUploadBytes: number;
+  /** Longest time a client may take to upload a context to the resolver. */
+  readonly uploadTimeoutSecs: number;
   /** CA trusted for TLS builder nodes ("" = system roots only). */
   readonly nodeCaFile: string;
   /** Client certificate and key presented to builder nodes (mTLS). */
@@ -99,6 +101,10 @@ export interface SecurityConfig {
   readonly defaultGitAuth: string;
   /** Explicit opt-out: serve without credentials off loopback. */
   readonly allowUnauthenticated: boolean;
+  /** Bearer tokens by role (scopes `read`; `build`+`read`; `admin`+`build`+`read`). */
+  readonly readToken: Secret | undefined;
+  readonly buildToken: Secret | undefined;
+  readonly adminToken: Secret | undefined;
 }
 
 /** What the source service may read for network callers. */
@@ -111,6 +117,10 @@ export interface HttpConfig {
   readonly host: string;
   readonly port: number;
   readonly redirectToHttps: boolean;
+  /** Largest RPC message, after decompression. */
+  readonly maxMessageBytes: number;
+  readonly headersTimeoutSecs: number;
+  readonly idleTimeoutSecs: number;
 }
 
 /** TLS for the RPC port; all empty means plain h2c. */
@@ -119,6 +129,8 @@ export interface HttpsConfig {
   readonly keyFile: string;
   /** When set, clients must present a certificate signed by this CA. */
   readonly clientCaFile: string;
+  /** Client certificate identity (CN, SAN or `*`) → scopes, each list checked against the known scopes. */
+  readonly clientScopes: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface MetadataConfig {
@@ -163,6 +175,8 @@ export interface ServicesConfig {
   readonly sourceUrl: string;
   readonly resolverUrl: string;
   readonly builderUrl: string;
+  /** Presented by split services to each other; granted `internal`, `node` and `read`. */
+  readonly token: Secret | undefined;
 }
 
 export interface GitAuthConfig {

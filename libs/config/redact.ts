@@ -68,6 +68,9 @@ function plain(v: unknown): PlainValue {
       Object.fromEntries(Object.entries(item).filter(([, x]) => x !== undefined).map(([k, x]) => [snake(k), typeof x === "number" ? x : String(x)])),
     );
   }
-  if (typeof v === "object" && v !== null) return v as Record<string, string>;
+  if (typeof v === "object" && v !== null) {
+    // Maps; a map of lists (`[https] client_scopes`) shown as it is written, comma-separated.
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Array.isArray(x) ? x.join(",") : String(x)]));
+  }
   return String(v);
 }

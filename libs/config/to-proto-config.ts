@@ -71,7 +71,13 @@ export function toProtoConfig(c: ResolvedConfig): Config {
       podStartTimeoutSecs: c.kubernetes.podStartTimeoutSecs,
       uploadTimeoutSecs: c.kubernetes.uploadTimeoutSecs,
     },
-    services: { ...c.services },
+    services: {
+      configUrl: c.services.configUrl,
+      metadataUrl: c.services.metadataUrl,
+      sourceUrl: c.services.sourceUrl,
+      resolverUrl: c.services.resolverUrl,
+      builderUrl: c.services.builderUrl,
+    },
     gitAuth: Object.fromEntries(
       Object.entries(c.gitAuth).map(([name, g]) => [
         name,

@@ -17,7 +17,28 @@ export interface TlsOptions {
   readonly clientCaPem?: string | undefined;
 }
 
-const firstBytesTimeoutMs = 30_000;
+/**
+ * Time limits of the port. `headersMs` bounds a slowloris client (a new
+ * connection's first bytes and an HTTP/1.1 request's headers); `idleMs`
+ * closes a connection with no request in flight on which nothing moved
+ * either way. There is no limit on a whole request: a long upload, or a
+ * build stream quiet through a long step, is never cut (a request timeout
+ * answering 408 mid-upload is what it avoids). A request is in flight only
+ * once its credential passed the edge guard, so an anonymous client cannot
+ * hold a connection open past these limits.
+ */
+export interface ListenerLimits {
+  readonly headersMs: number;
+  readonly idleMs: number;
+}
+
+/** `[http] headers_timeout_secs` and `idle_timeout_secs` defaults. */
+export const defaultListenerLimits: ListenerLimits = { headersMs: 30_000, idleMs: 600_000 };
+
+/** HTTP/1.1 servers check header deadlines on this interval; at most a second late, never more than half the limit. */
+function checkingIntervalMs(limits: ListenerLimits): number {
+  return Math.max(100, Math.min(1000, Math.floor(limits.headersMs / 2)));
+}
 
 /**
  * HTTP/2 flow-control windows for uploads (build contexts): the default 64 KiB
@@ -39,6 +60,17 @@ function widenConnectionWindow(session: http2.ServerHttp2Session): void {
   if (session.socket && !session.connecting) widen();
   else session.once("connect", widen);
 }
+/**
+ * Closes (GOAWAY) an HTTP/2 session on which nothing moved for `idleMs` while
+ * it had no request in flight. The timer restarts with any frame, so it
+ * fires again after a quiet stream ends.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, tracker: ConnectionTracker, limits: ListenerLimits): void {
+  session.setTimeout(limits.idleMs, () => {
+    if (!tracker.sessionBusy(session)) session.close();
+  });
+}
+
 const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /**
@@ -48,18 +80,33 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
  * bytes put back, to an HTTP/2 server when they are the HTTP/2 preface, else
  * to an HTTP/1.1 server.
  */
-export function createPlainListener(handler: DualHandler, tracker: ConnectionTracker): net.Server {
+export function createPlainListener(handler: DualHandler, tracker: ConnectionTracker, limits: ListenerLimits = defaultListenerLimits): net.Server {
   const h2 = http2.createServer({ settings: streamWindow }, handler);
   h2.on("session", (session) => {
     widenConnectionWindow(session);
     tracker.addSession(session);
+    closeWhenIdle(session, tracker, limits);
   });
-  const h1 = http.createServer(handler);
-  return net.createServer((socket) => {
+  const h1 = http.createServer(
+    {
+      headersTimeout: limits.headersMs,
+      requestTimeout: 0,
+      // Between requests Node applies this instead of the idle limit: its 5 s default, or less.
+      keepAliveTimeout: Math.min(5000, limits.idleMs),
+      connectionsCheckingInterval: checkingIntervalMs(limits),
+    },
+    handler,
+  );
+  h1.setTimeout(limits.idleMs);
+  // With a listener, Node leaves the decision to us: only a connection without a request in flight is dropped.
+  h1.on("timeout", (socket: net.Socket) => {
+    if (!tracker.socketBusy(socket)) socket.destroy();
+  });
+  const server = net.createServer((socket) => {
     tracker.addSocket(socket);
     socket.on("error", () => undefined);
     // A client that connects and says nothing does not hold a socket forever.
-    socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
+    socket.setTimeout(limits.headersMs, () => socket.destroy());
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       seen = Buffer.concat([seen, chunk]);
@@ -80,13 +127,18 @@ export function createPlainListener(handler: DualHandler, tracker: ConnectionTra
     };
     socket.on("data", onData);
   });
+  // The HTTP/1.1 server is fed sockets and never listens itself; its header
+  // deadlines are checked only once it has seen "listening", and stop at close.
+  server.on("listening", () => h1.emit("listening"));
+  server.on("close", () => h1.close(() => undefined));
+  return server;
 }
 
 /**
  * A TLS listener: HTTP/2 and HTTP/1.1 chosen by ALPN; with a client CA, the
  * handshake fails for clients without a certificate signed by it.
  */
-export function createTlsListener(handler: DualHandler, tracker: ConnectionTracker, tls: TlsOptions): net.Server {
+export function createTlsListener(handler: DualHandler, tracker: ConnectionTracker, tls: TlsOptions, limits: ListenerLimits = defaultListenerLimits): net.Server {
   const mutual = tls.clientCaPem !== undefined && tls.clientCaPem !== "";
   const server = http2.createSecureServer(
     {
@@ -94,6 +146,8 @@ export function createTlsListener(handler: DualHandler, tracker: ConnectionTrack
       key: tls.keyPem,
       allowHTTP1: true,
       settings: streamWindow,
+      // A client that does not finish its TLS handshake in time is dropped.
+      handshakeTimeout: limits.headersMs,
       ...(mutual ? { ca: tls.clientCaPem, requestCert: true, rejectUnauthorized: true } : {}),
     },
     handler,
@@ -101,6 +155,7 @@ export function createTlsListener(handler: DualHandler, tracker: ConnectionTrack
   server.on("session", (session) => {
     widenConnectionWindow(session);
     tracker.addSession(session);
+    closeWhenIdle(session, tracker, limits);
   });
   server.on("connection", (socket: net.Socket) => {
     tracker.addRawSocket(socket);

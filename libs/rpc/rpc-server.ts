@@ -4,14 +4,14 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import type { Secret } from "../secret/secret.js";
-import { createBearerAuthInterceptor } from "./auth-interceptor.js";
 import { createConnectionTracker } from "./connection-tracker.js";
+import type { Credentials } from "./credentials.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
+import { createEdgeGuard } from "./edge-guard.js";
 import { createErrorInterceptor } from "./errors.js";
 import { createHealthRegistry, type HealthRegistry } from "./health-registry.js";
 import { createHealthService } from "./health-service.js";
-import { createPlainListener, createTlsListener, type DualHandler, type TlsOptions } from "./listeners.js";
+import { createPlainListener, createTlsListener, defaultListenerLimits, type DualHandler, type ListenerLimits, type TlsOptions } from "./listeners.js";
 import { createStderrLogger, type RpcLogger } from "./logger.js";
 import { ListenError, PortInUseError } from "./port-in-use-error.js";
 import { registerReflection } from "./reflection-service.js";
@@ -25,9 +25,16 @@ export interface RpcServerOptions {
   /** Serve TLS (HTTP/2 and HTTP/1.1 by ALPN) instead of plain h2c + HTTP/1.1. */
   readonly tls?: TlsOptions | undefined;
   readonly services: readonly MountedService[];
-  /** When set, every call except health and reflection needs this bearer token. */
-  readonly authToken?: Secret | undefined;
-  /** Extra server interceptors, run inside error mapping and auth. */
+  /**
+   * Who may call what (see `rpc-scopes.ts`), checked from the headers before
+   * any body is read; absent or with nothing configured, every call is open.
+   */
+  readonly credentials?: Credentials | undefined;
+  /** Largest message accepted after decompression; larger ones answer `resource_exhausted`. Default 8 MiB. */
+  readonly maxMessageBytes?: number | undefined;
+  /** Header and idle timeouts of the listener. */
+  readonly limits?: ListenerLimits | undefined;
+  /** Extra server interceptors, run inside error mapping. */
   readonly interceptors?: readonly Interceptor[];
   /** Shared with the services so they can report NOT_SERVING ("" follows them); created when absent. */
   readonly health?: HealthRegistry;
@@ -59,7 +66,6 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const tracker = createConnectionTracker();
   const interceptors = [
     createErrorInterceptor(log),
-    ...(options.authToken ? [createBearerAuthInterceptor({ token: options.authToken })] : []),
     ...(options.interceptors ?? []),
     ...options.services.flatMap((s) => s.networkInterceptors ?? []),
   ];
@@ -69,13 +75,17 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     router.service(Health, createHealthService(health));
     registerReflection(router, index);
   };
-  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal });
+  // readMaxBytes bounds every message, and (as zlib's maxOutputLength) what a compressed one may inflate to.
+  const readMaxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
+  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes });
   const routed = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
+  const guarded = options.credentials ? createEdgeGuard(options.credentials)(routed) : routed;
   const handler: DualHandler = (req, res) => {
     tracker.trackRequest(req, res);
-    routed(req, res);
+    guarded(req, res);
   };
-  const server: Server = options.tls ? createTlsListener(handler, tracker, options.tls) : createPlainListener(handler, tracker);
+  const limits = options.limits ?? defaultListenerLimits;
+  const server: Server = options.tls ? createTlsListener(handler, tracker, options.tls, limits) : createPlainListener(handler, tracker, limits);
   let address: { host: string; port: number } | undefined;
   let closing: Promise<void> | undefined;
 
@@ -115,6 +125,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     },
   };
 }
+
+/** `[http] max_message_bytes`' default: far above the 64 KiB context chunks a Build stream carries. */
+export const defaultMaxMessageBytes = 8 * 1024 * 1024;
 
 /** How long connections may take to flush and close after the handlers ended. */
 const flushMs = 2000;

@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { BuildRequestSchema } from "../gen/buildplane/v1/builder_pb.js";
 import { Secret } from "../secret/secret.js";
 import { silentLogger } from "./logger.js";
+import { createCredentials } from "./credentials.js";
 import { createRpcServer } from "./rpc-server.js";
 import { createServiceClients } from "./service-clients.js";
 import { createFixtureBuilderService, createFixtureConfigService } from "./test-fixtures.js";
@@ -51,7 +52,7 @@ describe("service clients", () => {
 
   it("reach a service in another process over gRPC with the bearer token", async (t) => {
     const token = new Secret("remote-token-1");
-    const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [createFixtureConfigService()], authToken: token, log: silentLogger });
+    const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [createFixtureConfigService()], credentials: createCredentials({ tokens: [{ name: "test", token, scopes: ["read"] }], clientScopes: {}, mutualTls: false }), log: silentLogger });
     const { port } = await server.listen();
     t.after(() => server.close(0));
     const url = `http://127.0.0.1:${port}`;

@@ -6,6 +6,9 @@ import { createArchiveTree } from "./archive-tree.js";
 import { createTarParser } from "./tar-parser.js";
 import { bodyPadding, encodeEntryHeader, END_OF_ARCHIVE } from "./tar-writer.js";
 
+/** Output pieces below this size are joined before they are pushed. */
+const SMALL_PIECE = 4096;
+
 /**
  * Creates a transform from an untrusted tar to a confined one. Every entry
  * is checked by the rules of `createArchiveTree` and written again from an
@@ -24,6 +27,24 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
   let ended = false;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      // Headers, small bodies and padding are joined into one piece: a stream
+      // write each would cost more than copying them. Large bodies pass as they are.
+      const small: Buffer[] = [];
+      let smallBytes = 0;
+      const flushSmall = (): void => {
+        if (small.length > 0) this.push(small.length === 1 ? small[0] : Buffer.concat(small, smallBytes));
+        small.length = 0;
+        smallBytes = 0;
+      };
+      const emit = (piece: Buffer): void => {
+        if (piece.length >= SMALL_PIECE) {
+          flushSmall();
+          this.push(piece);
+        } else {
+          small.push(piece);
+          smallBytes += piece.length;
+        }
+      };
       try {
         for (const event of parser.push(chunk)) {
           switch (event.kind) {
@@ -31,26 +52,28 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
               const entry = tree.admit(event.entry);
               passing = entry?.type === "file";
               size = entry?.type === "file" ? entry.size : 0;
-              if (entry !== undefined) this.push(encodeEntryHeader(entry));
+              if (entry !== undefined) emit(encodeEntryHeader(entry));
               break;
             }
             case "data":
-              if (passing) this.push(event.bytes);
+              if (passing) emit(event.bytes);
               break;
             case "entryEnd":
-              if (passing && size % 512 !== 0) this.push(bodyPadding(size));
+              if (passing && size % 512 !== 0) emit(bodyPadding(size));
               passing = false;
               break;
             case "end":
-              if (!ended) this.push(END_OF_ARCHIVE);
+              if (!ended) emit(END_OF_ARCHIVE);
               ended = true;
               break;
           }
         }
-        done();
       } catch (err) {
         done(asDomainError(err));
+        return;
       }
+      flushSmall();
+      done();
     },
     flush(done) {
       try {

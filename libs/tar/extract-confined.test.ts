@@ -32,6 +32,16 @@ describe("extractConfined", () => {
     assert.equal(await readFile(join(out, "deep/er/c.txt"), "utf8"), "c");
   });
 
+  it("stops reading at the end-of-archive marker and releases the input", async () => {
+    const out = target();
+    const input = new PassThrough();
+    input.write(archive(file("a.txt", "a")));
+    const result = await extractConfined(input, out);
+    assert.deepEqual(result, { entries: 1, bytes: 1 });
+    assert.equal(await readFile(join(out, "a.txt"), "utf8"), "a");
+    assert.equal(input.destroyed, true);
+  });
+
   it("refuses an entry by the archive rules and removes the target", async () => {
     const out = target();
     await assert.rejects(extractConfined(Readable.from([archive(file("ok", "x"), symlink("l", "."), file("l/x", "y"))]), out), {

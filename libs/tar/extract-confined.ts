@@ -58,8 +58,10 @@ export async function extractConfined(input: Readable, dir: string, limits: Part
       await ensureFolder(parent === "." ? "" : parent, entry.path);
       return join(root, entry.path);
     };
+    let ended = false;
     const handle = async (events: ReturnType<typeof parser.push>): Promise<void> => {
       for (const event of events) {
+        if (event.kind === "end") ended = true;
         if (event.kind === "entry") {
           current = tree.admit(event.entry);
           if (current === undefined) continue;
@@ -90,8 +92,12 @@ export async function extractConfined(input: Readable, dir: string, limits: Part
         }
       }
     };
-    for await (const chunk of input as AsyncIterable<Buffer>) await handle(parser.push(chunk));
-    await handle(parser.end());
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      await handle(parser.push(chunk));
+      // Whatever follows the end-of-archive marker is not read.
+      if (ended) break;
+    }
+    if (!ended) await handle(parser.end());
     if (signal?.aborted) throw new ArchiveCanceledError();
     return { ...tree.totals };
   } catch (err) {

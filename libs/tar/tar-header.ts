@@ -19,11 +19,6 @@ export interface TarHeader {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** A name to show for a header in messages, even before its extension records are applied. */
-export function headerName(header: TarHeader): string {
-  return header.name;
-}
-
 /**
  * Decodes a header block at byte `offset` of the archive: checks the
  * checksum (unsigned, or signed as some old writers compute it), reads

@@ -1,6 +1,6 @@
 import { ArchiveEntryError, ArchiveLimitError, ArchiveMalformedError } from "./archive-errors.js";
 import type { ArchiveLimits } from "./archive-limits.js";
-import { headerName, readHeader, type TarHeader } from "./tar-header.js";
+import { readHeader, type TarHeader } from "./tar-header.js";
 import { parsePaxRecords, type PaxRecords } from "./pax-records.js";
 
 /**
@@ -38,6 +38,7 @@ export interface TarParser {
 }
 
 const BLOCK = 512;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
 type RecordKind = "pax" | "global" | "longname" | "longlink";
 
@@ -77,7 +78,7 @@ export function createTarParser(limits: ArchiveLimits): TarParser {
 
   const onHeader = (): void => {
     const offset = pos - BLOCK;
-    if (block.every((b) => b === 0)) {
+    if (block.equals(ZERO_BLOCK)) {
       if (pending.pax || pending.longname !== undefined || pending.longlink !== undefined) {
         throw new ArchiveMalformedError(`the extension record before byte ${offset} is followed by the end of the archive`);
       }
@@ -104,7 +105,7 @@ export function createTarParser(limits: ArchiveLimits): TarParser {
   };
 
   const startRecord = (kind: RecordKind, header: TarHeader): void => {
-    const name = headerName(header);
+    const name = header.name;
     if (header.size > limits.maxRecordBytes) {
       throw new ArchiveLimitError(name, `extension record of ${header.size} bytes is larger than the limit of ${limits.maxRecordBytes}`);
     }

@@ -31,7 +31,7 @@ export function encodeEntryHeader(entry: ConfinedEntry): Buffer {
   const header = ustar({
     name: split?.name ?? "@PaxLongName",
     prefix: split?.prefix ?? "",
-    mode: entry.type === "file" || entry.type === "directory" ? entry.mode : entry.type === "symlink" ? 0o777 : 0o644,
+    mode: entry.type === "symlink" ? 0o777 : entry.mode,
     size: entry.type === "file" ? entry.size : 0,
     mtime: entry.mtime,
     typeflag: typeflags[entry.type],
@@ -84,7 +84,7 @@ function ustar(f: UstarFields): Buffer {
   b.write(f.prefix, 345, 155, "utf8");
   b.fill(0x20, 148, 156);
   let sum = 0;
-  for (const x of b) sum += x;
+  for (let i = 0; i < BLOCK; i++) sum += b[i] ?? 0;
   b.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "latin1");
   return b;
 }

@@ -36,6 +36,8 @@ export interface BuildPlan {
   readonly containerfile: string;
   readonly registry: Registry | undefined;
   readonly timeoutSecs: number;
+  /** The context when it is not the source service's (an upload spooled here). */
+  readonly context?: ((signal: AbortSignal) => AsyncIterable<Uint8Array>) | undefined;
   /** Further secret values to scrub from logs (the config's tokens and passwords). */
   readonly knownSecrets?: readonly string[];
 }
@@ -130,6 +132,12 @@ export async function runBuild(
 
 async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<BuildRequest> {
   yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "header", value: buildHeader(plan) } };
+  if (plan.context) {
+    for await (const chunk of plan.context(signal)) {
+      if (chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: chunk } };
+    }
+    return;
+  }
   const chunks = clients.source.streamContext({ source: plan.spec.source, commit: plan.commit, containerfile: plan.containerfile }, { signal });
   for await (const res of chunks) {
     if (res.chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: res.chunk } };

@@ -16,6 +16,8 @@ import { startNode, startServe, type TestNode } from "./fixtures/start-node.js";
 import { removeTestImages } from "./fixtures/test-images.js";
 
 const token = `tok-${randomUUID()}`;
+/** What `build --server` presents to the main install (scope `build`); the node token does not carry it. */
+const buildToken = `build-${randomUUID()}`;
 const marker = `m${randomUUID().replaceAll("-", "")}`;
 let registry: TestRegistry;
 let nodes: TestNode[] = [];
@@ -55,6 +57,9 @@ async function mainConfig(sentToken: string, dataDir = "data"): Promise<string> 
     `url = ${JSON.stringify(registry.host)}`,
     'project = "e2e"',
     "insecure = true",
+    "",
+    "[security]",
+    `build_token = ${JSON.stringify(buildToken)}`,
     "",
     "[system]",
     `data_dir = ${JSON.stringify(join(dir.path, dataDir))}`,
@@ -110,9 +115,10 @@ test("a main install with the wrong token fails with unauthenticated and prints 
 
 test("a main install run with buildplane serve and no container engine delegates the build of build --server", async () => {
   const config = await mainConfig(token, "served");
-  const main = await startServe(config, noEngine());
+  // The repository is a server folder: allow it, as an operator would with [source] local_roots.
+  const main = await startServe(config, { ...noEngine(), BUILDPLANE_SOURCE_LOCAL_ROOTS: repo.path });
   try {
-    const run = await runCli(["build", repo.url, "--app", "e2e-served", "--json", "--config", config, "--server", main.url], noEngine());
+    const run = await runCli(["build", repo.url, "--app", "e2e-served", "--json", "--config", config, "--server", main.url], { ...noEngine(), BUILDPLANE_TOKEN: buildToken });
     const last = run.events.at(-1);
     if (last?.["type"] === "ready") made(String(last["image"]));
     assert.equal(run.code, 0, describe(run));
@@ -128,6 +134,7 @@ test("a main install run with buildplane serve and no container engine delegates
     await main.stop();
   }
   assert.equal(main.output().includes(token), false, "the token is in the main install's output");
+  assert.equal(main.output().includes(buildToken), false, "the build token is in the main install's output");
 });
 
 test("a main install's GetStatus lists the builder nodes of its pool with their health and capacity", async () => {

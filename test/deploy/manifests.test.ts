@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { load, loadAll } from "js-yaml";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
@@ -45,6 +46,7 @@ test("every kubernetes manifest is valid against the Kubernetes schema of its ki
     ConfigMap: (d) => new ConfigMap(d as ConstructorParameters<typeof ConfigMap>[0]).validate(),
     Deployment: (d) => new Deployment(d as ConstructorParameters<typeof Deployment>[0]).validate(),
     Service: (d) => new Service(d as ConstructorParameters<typeof Service>[0]).validate(),
+    NetworkPolicy: (d) => new NetworkPolicy(d as ConstructorParameters<typeof NetworkPolicy>[0]).validate(),
   };
   assert.deepEqual([...new Set(docs.map((d) => d.kind))].sort(), Object.keys(validators).sort());
   for (const d of docs) {
@@ -65,6 +67,7 @@ test("the configmap's buildplane.toml loads in kaniko mode with postgres metadat
     KUBERNETES_SERVICE_HOST: "10.96.0.1",
     BUILDPLANE_METADATA_DB_CONNECTION: "postgres://buildplane:pw@postgres.buildplane.svc:5432/buildplane",
     BUILDPLANE_REGISTRY_PASSWORD: "pw",
+    BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN: "tok",
   };
   const result = validateConfigText(toml, "buildplane.toml", env);
   assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);

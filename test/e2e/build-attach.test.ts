@@ -28,7 +28,7 @@ describe("late callers and callers that leave, through buildplane serve", () => 
     await repo.commitFiles({ "app/Containerfile": `FROM local/busybox:1\nRUN echo first-${marker} && echo second && sleep 20 && echo third\n` });
     const serverData = await tempDir("buildplane-e2e-data-");
     const clientData = await tempDir("buildplane-e2e-data-");
-    const server = await startServe([], cliEnv(serverData.path));
+    const server = await startServe([], cliEnv(serverData.path, { BUILDPLANE_SOURCE_LOCAL_ROOTS: repo.path }));
     const images: string[] = [];
     t.after(async () => {
       server.child.kill("SIGTERM");
@@ -90,7 +90,7 @@ describe("late callers and callers that leave, through buildplane serve", () => 
     const serverData = await tempDir("buildplane-e2e-data-");
     const clientData = await tempDir("buildplane-e2e-data-");
     const serverTmp = await tempDir("buildplane-e2e-tmp-");
-    const server = await startServe([], cliEnv(serverData.path, { TMPDIR: serverTmp.path }));
+    const server = await startServe([], cliEnv(serverData.path, { TMPDIR: serverTmp.path, BUILDPLANE_SOURCE_LOCAL_ROOTS: repo.path }));
     t.after(async () => {
       server.child.kill("SIGTERM");
       await Promise.race([server.exited, new Promise((r) => setTimeout(r, 10_000))]);

@@ -11,7 +11,8 @@ describe("buildplane build --server", () => {
     const serverData = await tempDir("buildplane-e2e-data-");
     const clientData = await tempDir("buildplane-e2e-data-");
     const images: string[] = [];
-    const server = await startServe([], cliEnv(serverData.path));
+    // The repository is a server folder: allow it, as an operator would with [source] local_roots.
+    const server = await startServe([], cliEnv(serverData.path, { BUILDPLANE_SOURCE_LOCAL_ROOTS: repo.path }));
     t.after(async () => {
       server.child.kill("SIGTERM");
       await Promise.race([server.exited, new Promise((r) => setTimeout(r, 10_000))]);

@@ -9,7 +9,15 @@ import { ConfigService } from "../../libs/gen/buildplane/v1/config_pb.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
 
 const password = "registry-pass-9f3e1c";
-const token = "node-token-51d2aa";
+const token = "internal-token-51d2aa";
+const nodeToken = "node-token-77ab01";
+
+function withBearer(url: string, value: string) {
+  return createClient(
+    ConfigService,
+    createGrpcTransport({ baseUrl: url, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${value}`), next(req))] }),
+  );
+}
 
 async function serve(env: NodeJS.ProcessEnv) {
   const config = staticConfigSource(loadConfig({ env: { BUILDPLANE_REGISTRY_URL: "127.0.0.1:5999", BUILDPLANE_REGISTRY_USERNAME: "ci", BUILDPLANE_REGISTRY_PASSWORD: password, ...env } }));
@@ -17,7 +25,7 @@ async function serve(env: NodeJS.ProcessEnv) {
 }
 
 describe("registry credentials over the network", () => {
-  it("are refused with PermissionDenied naming the setting when no token is configured", async (t) => {
+  it("are refused with PermissionDenied naming the setting when no credential is configured", async (t) => {
     const running = await serve({});
     t.after(() => running.close(0));
     const client = createClient(ConfigService, createGrpcTransport({ baseUrl: running.url }));
@@ -26,7 +34,7 @@ describe("registry credentials over the network", () => {
       assert.equal(err.code, Code.PermissionDenied);
       assert.equal(
         err.rawMessage,
-        "GetRegistryCredentials over the network needs callers to authenticate: set [system] builder_auth_token (or BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN)",
+        "GetRegistryCredentials over the network needs a caller with the internal scope: set [services] token (or BUILDPLANE_SERVICES_TOKEN) here and on the services that call it",
       );
       return true;
     });
@@ -41,19 +49,23 @@ describe("registry credentials over the network", () => {
     assert.equal(res.registry?.password, password);
   });
 
-  it("are given to callers presenting the token, and refused without it", async (t) => {
-    const running = await serve({ BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN: token });
+  it("are given to callers presenting the internal token, and refused to the node token and to anonymous callers", async (t) => {
+    const running = await serve({ BUILDPLANE_SERVICES_TOKEN: token, BUILDPLANE_SYSTEM_BUILDER_AUTH_TOKEN: nodeToken });
     t.after(() => running.close(0));
     const anonymous = createClient(ConfigService, createGrpcTransport({ baseUrl: running.url }));
-    await assert.rejects(anonymous.getRegistryCredentials({}), (err: unknown) => err instanceof ConnectError && err.code === Code.Unauthenticated);
-    const authed = createClient(
-      ConfigService,
-      createGrpcTransport({
-        baseUrl: running.url,
-        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
-      }),
-    );
-    const res = await authed.getRegistryCredentials({});
+    await assert.rejects(anonymous.getRegistryCredentials({}), (err: unknown) => {
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.code, Code.Unauthenticated);
+      assert.equal(err.rawMessage, "missing bearer token");
+      return true;
+    });
+    await assert.rejects(withBearer(running.url, nodeToken).getRegistryCredentials({}), (err: unknown) => {
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.code, Code.PermissionDenied);
+      assert.equal(err.rawMessage, "ConfigService.GetRegistryCredentials needs scope internal, which the [system] builder_auth_token token does not carry");
+      return true;
+    });
+    const res = await withBearer(running.url, token).getRegistryCredentials({});
     assert.equal(res.registry?.username, "ci");
     assert.equal(res.registry?.password, password);
   });

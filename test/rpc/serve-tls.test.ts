@@ -45,7 +45,7 @@ describe("buildplane serve over TLS", () => {
     const certs = makeTestCerts(dir.path);
     const file = writeConfig(
       dir.path,
-      `[https]\ncert_file = "${certs.serverCertFile}"\nkey_file = "${certs.serverKeyFile}"\nclient_ca_file = "${certs.caFile}"\n`,
+      `[https]\ncert_file = "${certs.serverCertFile}"\nkey_file = "${certs.serverKeyFile}"\nclient_ca_file = "${certs.caFile}"\nclient_scopes = { "buildplane test client" = "read" }\n`,
     );
     const proc = await startServe(["--config", file, "--services", "config"], childEnv(dir.path));
     t.after(() => proc.kill());

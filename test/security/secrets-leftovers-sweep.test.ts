@@ -23,9 +23,9 @@ interface Held {
 
 /** Starts the fixture process and waits for the line naming its temp files. */
 async function startHolder(dataDir: string, tmp: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "test/security/fixtures/hold-temp-files.ts"), dataDir, privateKey], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "test/security/fixtures/hold-temp-files.ts"), dataDir], {
     cwd: repoRoot,
-    env: { ...process.env, TMPDIR: tmp },
+    env: { ...process.env, TMPDIR: tmp, TEST_PRIVATE_KEY: privateKey },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -51,6 +51,7 @@ describe("temp files of a process killed with SIGKILL", () => {
       await tmp.remove();
     });
     const { child, held } = await startHolder(data.path, tmp.path);
+    t.after(() => child.kill("SIGKILL"));
 
     assert.ok(held.keyFile.startsWith(join(data.path, "git", "tmp") + "/"), held.keyFile);
     assert.equal(statSync(held.keyFile).mode & 0o777, 0o600);

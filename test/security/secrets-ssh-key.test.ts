@@ -16,9 +16,11 @@ after(async () => {
 /**
  * A forced command for the authorized key: while git's ssh is connected it
  * records every process's argv and environment that names a key file, and
- * every file under the temp folder and the data dir, then runs git's command.
+ * every key file holding this test's key under the temp folder and the data
+ * dir, then runs git's command. Other tests may run ssh at the same time:
+ * only the lines naming this test's data dir (its known_hosts file) count.
  */
-function writeSpy(dir: string, dataDir: string, log: string): string {
+function writeSpy(dir: string, dataDir: string, log: string, keyLine: string): string {
   const script = join(dir, "spy.sh");
   writeFileSync(script, `#!/bin/sh
 {
@@ -26,7 +28,7 @@ function writeSpy(dir: string, dataDir: string, log: string): string {
     tr '\\000' ' ' < "$p/cmdline" 2>/dev/null | grep -a -- " -i " | sed 's/^/argv: /'
     tr '\\000' '\\n' < "$p/environ" 2>/dev/null | grep -a '^GIT_SSH_COMMAND=' | sed 's/^/env: /'
   done
-  find '${tmpdir()}' /tmp '${dataDir}' -name id_key 2>/dev/null | sed 's/^/file: /'
+  find '${tmpdir()}' /tmp '${dataDir}' -name id_key -exec grep -l -F -- '${keyLine}' {} + 2>/dev/null | sed 's/^/file: /'
 } >> '${log}'
 exec sh -c "$SSH_ORIGINAL_COMMAND"
 `, { mode: 0o755 });
@@ -42,16 +44,18 @@ describe("an ssh fetch with a configured private key", () => {
     const key = makeSshKey(server, "deploy_key");
     const log = join(server, "spy.log");
     writeFileSync(log, "");
-    const sshd = await startSshd(server, [key], writeSpy(server, data, log));
+    const keyBody = key.privateKey.split("\n").filter((l) => l.length >= 20 && !l.startsWith("-----"));
+    const sshd = await startSshd(server, [key], writeSpy(server, data, log, keyBody[0] ?? ""));
     cleanups.push(sshd.stop);
 
     const client = sourceClient(data, {
-      gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(key.privateKey), hosts: [], allowPlaintext: false } },
+      gitAuth: { deploy: { userId: "", password: undefined, keyFilePath: "", privateKey: new Secret(key.privateKey), hosts: [new URL(sshd.url(bare)).host], allowPlaintext: false } },
       defaultGitAuth: "deploy",
     });
     assert.match((await client.resolveRevision({ source: { repository: sshd.url(bare), ref: "main" } })).commit, /^[0-9a-f]{40}$/);
 
-    const seen = readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+    const ours = (l: string): boolean => l.startsWith("file: ") || l.includes(join(data, "git", "known_hosts"));
+    const seen = readFileSync(log, "utf8").split("\n").filter((l) => l !== "" && ours(l));
     const keyPaths = seen.flatMap((l) => [...l.matchAll(/-i '?([^' ]+)'?/g)].map((m) => m[1] ?? ""));
     const files = seen.filter((l) => l.startsWith("file: ")).map((l) => l.slice("file: ".length));
     assert.ok(seen.some((l) => l.startsWith("argv: ")) && seen.some((l) => l.startsWith("env: ")), seen.join("\n"));
@@ -61,7 +65,6 @@ describe("an ssh fetch with a configured private key", () => {
       assert.equal(path.startsWith(tmpdir() + "/") && !path.startsWith(data), false, `key file ${path} is in the temp folder`);
     }
     assert.equal(existsSync(join(data, "git", "tmp")), false, "the key folder is removed after the fetch");
-    const keyBody = key.privateKey.split("\n").filter((l) => l.length >= 20 && !l.startsWith("-----"));
     for (const f of filesUnder(data)) for (const l of keyBody) assert.equal(readFileSync(f, "latin1").includes(l), false, f);
   });
 });

@@ -1,0 +1,103 @@
+import type { Scope } from "./scope-names.js";
+
+/** A method anyone may call (probes and tooling), or the scopes of which a caller needs one. */
+export type ScopeRule = "open" | readonly Scope[];
+
+/**
+ * The one table of who may call what: every RPC of every service served on
+ * the port, by fully qualified service name and method name, and every plain
+ * HTTP route. A method missing here is refused to every credential
+ * (`rpc-scopes.test.ts` fails when a mounted service has one), so a new RPC
+ * is added here in the same change, e.g.
+ * `ResolverService.EnsureImageFromContext: ["build"]`.
+ *
+ * The scopes:
+ * - `read`: build records, logs, apps, the redacted config and a builder's
+ *   status — what a dashboard or `buildplane builds --server` reads.
+ * - `build`: EnsureImage and ResolveImage, what `buildplane build --server`
+ *   and OpenRun's prebuild call; it can make the server build and push.
+ * - `admin`: apps writes and config validation (which reads server files to
+ *   check them), kept from `build` so a CI token cannot delete apps.
+ * - `node`: a builder node's Build, CancelBuild and HasImage (and
+ *   GetStatus, so a main install can probe its nodes): the OpenRun
+ *   `builder_auth_token` meaning. It can make a node build and push.
+ * - `internal`: service to service — leases, build record writes, log
+ *   appends, registry credentials (long-lived secrets), the install key
+ *   that hashes secret build args, and the source
+ *   service (it reads repositories with the server's git credentials).
+ *   Never needed by a person.
+ */
+export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRule>>>> = {
+  "grpc.health.v1.Health": { Check: "open", Watch: "open", List: "open" },
+  "grpc.reflection.v1.ServerReflection": { ServerReflectionInfo: "open" },
+  "grpc.reflection.v1alpha.ServerReflection": { ServerReflectionInfo: "open" },
+  "buildplane.v1.ConfigService": {
+    GetConfig: ["read", "internal"],
+    WatchConfig: ["read", "internal"],
+    ValidateConfig: ["admin"],
+    GetRegistryCredentials: ["internal"],
+  },
+  "buildplane.v1.MetadataService": {
+    GetApp: ["read", "internal"],
+    ListApps: ["read", "internal"],
+    PutApp: ["admin"],
+    DeleteApp: ["admin"],
+    GetBuild: ["read", "internal"],
+    ListBuilds: ["read", "internal"],
+    StreamLogs: ["read", "internal"],
+    CreateBuild: ["internal"],
+    UpdateBuild: ["internal"],
+    AppendLogs: ["internal"],
+    AcquireLease: ["internal"],
+    RenewLease: ["internal"],
+    ReleaseLease: ["internal"],
+    // The key that hashes secret build args: with it, short secrets could be brute-forced from image keys.
+    GetInstallKey: ["internal"],
+  },
+  "buildplane.v1.SourceService": {
+    ResolveRevision: ["internal"],
+    Describe: ["internal"],
+    StreamContext: ["internal"],
+  },
+  "buildplane.v1.ResolverService": {
+    ResolveImage: ["build", "internal"],
+    EnsureImage: ["build"],
+  },
+  "buildplane.v1.BuilderService": {
+    Build: ["node"],
+    CancelBuild: ["node"],
+    HasImage: ["node"],
+    GetStatus: ["node", "read"],
+  },
+};
+
+/** Plain HTTP routes on the port (`METHOD /path`), e.g. OpenRun's delegate endpoint. */
+export const httpRouteScopes: Readonly<Record<string, ScopeRule>> = {
+  "POST /_openrun/delegate_build": ["node"],
+};
+
+/** What a request needs: an RPC (by its `/<service>/<method>` path) or an HTTP route. */
+export interface RouteRule {
+  /** `Service.Method` or `POST /path`, as errors name it. */
+  readonly name: string;
+  readonly rule: ScopeRule;
+}
+
+/**
+ * The rule for a request path (query removed); a method of a known service
+ * that the table lacks gets an empty rule, which no credential satisfies.
+ * Undefined for a path of no known service or route: it still needs a valid
+ * credential, and the RPC adapter answers it as unknown.
+ */
+export function ruleForRequest(method: string, path: string): RouteRule | undefined {
+  const route = `${method.toUpperCase()} ${path}`;
+  const http = httpRouteScopes[route];
+  if (http !== undefined) return { name: route, rule: http };
+  const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
+  if (!m?.[1] || !m[2]) return undefined;
+  const service = rpcScopes[m[1]];
+  if (service === undefined) return undefined;
+  const short = m[1].slice(m[1].lastIndexOf(".") + 1);
+  // A method of a known service missing from the table is in no scope: refused to every credential.
+  return { name: `${short}.${m[2]}`, rule: service[m[2]] ?? [] };
+}

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ResolverConnection } from "../../app/embedded.js";
+import { codeName } from "../../libs/rpc/code-names.js";
 import type { FolderUpload } from "./build-upload.js";
 import { buildEventToJson, type BuildEventJson } from "./build-events.js";
 import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
@@ -96,7 +97,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
     const error = opts.server ? nameServerInFailure(ConnectError.from(err), opts.server) : ConnectError.from(err);
     if (last?.type !== "failed") {
       const code = stop.signal.aborted ? Code.Canceled : error.code;
-      last = { type: "failed", code: Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(), message: error.rawMessage, buildId: "" };
+      last = { type: "failed", code: codeName(code), message: error.rawMessage, buildId: "" };
       reporter.event(last);
     }
   } finally {

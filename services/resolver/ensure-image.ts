@@ -13,7 +13,11 @@ import {
 import { repositoryWithoutCredentials } from "../../libs/image/repository-without-credentials.js";
 import { createBuildFlight, type BuildFlight } from "./build-flight.js";
 import { followRemoteBuild } from "./follow-remote-build.js";
-import { codeName, runBuild, type RunBuildClients } from "./run-build.js";
+import { isDomainError } from "../../libs/errors/domain-error.js";
+import { codeName } from "../../libs/rpc/code-names.js";
+import { connectCodeOf } from "../../libs/rpc/errors.js";
+import { refuseUnservable } from "./builder-preflight.js";
+import { runBuild, type RunBuildClients } from "./run-build.js";
 
 /** What resolving a spec found: the name, the inputs, and whether the image exists. */
 export interface ResolvedImage {
@@ -102,6 +106,9 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       let renew: NodeJS.Timeout | undefined;
       let token: bigint | undefined;
       try {
+        // A request the builder's mode cannot serve is refused before a lease or a record exists.
+        const registry = await deps.registry(flight.signal);
+        await refuseUnservable(deps.clients.builder, spec, resolved.image.reference, registry, flight.signal);
         for (;;) {
           const lease = await deps.clients.metadata.acquireLease({ key: leaseKey(key), holder: deps.holder, ttlMs: deps.leaseTtlMs });
           if (lease.acquired) {
@@ -116,7 +123,6 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
             .renewLease({ key: leaseKey(key), holder: deps.holder, token: token ?? 0n, ttlMs: deps.leaseTtlMs })
             .catch(() => undefined);
         }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
-        const registry = await deps.registry(flight.signal);
         const { build } = await deps.clients.metadata.createBuild({
           fencingToken: token ?? 0n,
           build: {
@@ -154,7 +160,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
         flight.emit(final);
         flight.finish(error);
       } catch (err) {
-        const error = ConnectError.from(err);
+        const error = isDomainError(err) ? new ConnectError(err.message, connectCodeOf(err.code)) : ConnectError.from(err);
         flight.emit(failedEvent("", error));
         flight.finish(error);
       } finally {

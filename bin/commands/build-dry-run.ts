@@ -37,7 +37,8 @@ export async function runBuildDryRun(spec: BuildSpec, config: ResolvedConfig, op
   if (opts.server !== undefined) {
     throw new CliExit(exitCodes.usage, "--dry-run plans with this machine's configuration and cannot be combined with --server");
   }
-  const composed = composeServices({ config: staticConfigSource(config), services: ["config", "source", "resolver"], log: silentLogger });
+  // The metadata service holds the install key that secret build args are hashed with.
+  const composed = composeServices({ config: staticConfigSource(config), services: ["config", "metadata", "source", "resolver"], log: silentLogger });
   try {
     const { clients } = composed;
     const resolved = await clients.resolver.resolveImage({ spec }, signal ? { signal } : {});

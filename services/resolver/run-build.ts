@@ -34,6 +34,8 @@ export interface BuildPlan {
   readonly containerfile: string;
   readonly registry: Registry | undefined;
   readonly timeoutSecs: number;
+  /** The context when it is not the source service's (an upload spooled here). */
+  readonly context?: ((signal: AbortSignal) => AsyncIterable<Uint8Array>) | undefined;
   /** Further secret values to scrub from logs (the config's tokens and passwords). */
   readonly knownSecrets?: readonly string[];
 }
@@ -159,6 +161,12 @@ async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal:
       },
     },
   };
+  if (plan.context) {
+    for await (const chunk of plan.context(signal)) {
+      if (chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: chunk } };
+    }
+    return;
+  }
   const chunks = clients.source.streamContext({ source: plan.spec.source, commit: plan.commit, containerfile: plan.containerfile }, { signal });
   for await (const res of chunks) {
     if (res.chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: res.chunk } };

@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { ensureBuilt } from "../test/helpers/ensure-built.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+ensureBuilt();
 
 describe("the buildplane command", () => {
   it("runs through npx from the repository root and lists every command in --help", () => {

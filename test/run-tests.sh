@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): starts the real dependencies the suite uses,
-# checks the contracts and types, then runs every *.test.ts with node:test.
+# checks the contracts and types, compiles dist/ (the CLI that tests spawn
+# runs from it), then runs every *.test.ts with node:test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash test/deps.sh
 npx buf lint
 npx tsc -p . --noEmit
+npm run --silent build
 
 # Node 20's --test does not expand globs: pass the files explicitly.
 mapfile -t files < <(find app bin libs services test -name '*.test.ts' -not -path '*/node_modules/*' | sort)

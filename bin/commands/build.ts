@@ -1,14 +1,11 @@
 import type { Command } from "commander";
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { ResolverConnection } from "../../app/embedded.js";
-import { codeName } from "../../libs/rpc/code-names.js";
+import type { BuildEventJson } from "./build-events.js";
+import type { BuildReporter } from "./build-progress.js";
 import type { FolderUpload } from "./build-upload.js";
-import { buildEventToJson, type BuildEventJson } from "./build-events.js";
-import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
-import { buildSpecFromCli } from "./build-spec.js";
-import { loadCliConfig } from "./config.js";
 import { exitCodes } from "./exit.js";
-import { nameServerInFailure, serverToken, withTokenFileOption, type ServerCredentialOptions } from "./server-credential.js";
+import type { ServerCredentialOptions } from "./server-credential.js";
+import { withTokenFileOption } from "./token-file-option.js";
 
 interface BuildOptions extends ServerCredentialOptions {
   ref?: string;
@@ -61,10 +58,20 @@ export function registerBuildCommand(program: Command): void {
 }
 
 async function runBuildCommand(source: string, opts: BuildOptions): Promise<number> {
+  // What a build needs loads only when one runs, so `--help` and `--version` stay quick.
+  const [{ Code, ConnectError }, { codeName }, { buildEventToJson }, { createJsonReporter, createPlainReporter, createTerminalReporter }, { buildSpecFromCli }, { loadCliConfig }, { nameServerInFailure, serverToken }] =
+    await Promise.all([
+      import("@connectrpc/connect"),
+      import("../../libs/rpc/code-names.js"),
+      import("./build-events.js"),
+      import("./build-progress.js"),
+      import("./build-spec.js"),
+      import("./load-cli-config.js"),
+      import("./server-credential.js"),
+    ]);
   const spec = buildSpecFromCli(source, opts, process.env, process.cwd());
   const config = loadCliConfig(opts.config);
   const token = opts.server ? serverToken(opts, process.env) : undefined;
-  // The services load only when a build runs, so `--help` and usage errors stay quick.
   if (opts.dryRun) return (await import("./build-dry-run.js")).runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
   const streams = { stdout: process.stdout, stderr: process.stderr };
   const reporter: BuildReporter = opts.json

@@ -1,16 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, createRouterTransport, type Client, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
-import { MetadataService, type Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { buildStatuses, type BuildStatus as StatusName } from "../../libs/db/records.js";
-import { createErrorInterceptor } from "../../libs/rpc/errors.js";
-import { silentLogger } from "../../libs/rpc/logger.js";
-import { buildStatusFromPb, buildStatusToPb } from "../../services/metadata/convert.js";
-import { loadCliConfig } from "./config.js";
-import { CliExit, exitCodes } from "./exit.js";
-import { nameServerInFailure, serverToken, tokenInterceptors, withTokenFileOption, type ServerCredentialOptions } from "./server-credential.js";
+import type { ServerCredentialOptions } from "./server-credential.js";
+import { withTokenFileOption } from "./token-file-option.js";
 
 /** Where the builds commands write; the process by default. */
 export interface BuildsCommandIo {
@@ -19,21 +10,17 @@ export interface BuildsCommandIo {
 
 const processIo: BuildsCommandIo = { out: (text) => process.stdout.write(text) };
 
-interface CommonOptions extends ServerCredentialOptions {
+/** The options every builds command takes. */
+export interface CommonOptions extends ServerCredentialOptions {
   config?: string;
   server?: string;
-}
-
-/** A MetadataService client and how to let go of it. */
-interface MetadataConnection {
-  readonly client: Client<typeof MetadataService>;
-  close(): Promise<void>;
 }
 
 /**
  * Registers `buildplane builds list|show|logs`. They read the configured
  * metadata database in this process, or a server with `--server URL`; both
  * go through the same MetadataService handlers, so output and errors match.
+ * The RPC and database libraries load only when one runs (builds-run.ts).
  */
 export function registerBuildsCommands(program: Command, io: BuildsCommandIo = processIo): void {
   const builds = program.command("builds").description("List builds, show one, replay or follow its log.");
@@ -50,37 +37,16 @@ export function registerBuildsCommands(program: Command, io: BuildsCommandIo = p
     .option("--app <id>", "only builds of this app")
     .option("--status <status>", `only builds in this status: ${buildStatuses.join(", ")}`, parseStatus)
     .option("--limit <n>", "at most this many builds", parseLimit, 50)
-    .action((opts: CommonOptions & { json?: boolean; app?: string; status?: StatusName; limit: number }) =>
-      withMetadata(opts, async ({ client }) => {
-        const found: Build[] = [];
-        let pageToken = "";
-        do {
-          const page = await client.listBuilds({
-            appId: opts.app ?? "",
-            status: opts.status ? buildStatusToPb(opts.status) : BuildStatus.UNSPECIFIED,
-            pageSize: Math.min(opts.limit - found.length, 500),
-            pageToken,
-          });
-          found.push(...page.builds);
-          pageToken = page.nextPageToken;
-        } while (pageToken !== "" && found.length < opts.limit);
-        if (opts.json) return io.out(`${JSON.stringify(found.map(buildJson), null, 2)}\n`);
-        io.out(table(found));
-      }),
+    .action(async (opts: CommonOptions & { json?: boolean; app?: string; status?: StatusName; limit: number }) =>
+      (await import("./builds-run.js")).listBuilds(opts, io),
     );
 
   common(builds.command("show"))
     .description("Show one build.")
     .argument("<id>", "build id")
     .option("--json", "print a JSON record")
-    .action((id: string, opts: CommonOptions & { json?: boolean }) =>
-      withMetadata(opts, async ({ client }) => {
-        const { build } = await client.getBuild({ id });
-        if (!build) throw new CliExit(exitCodes.failure, `build ${id} not found`);
-        const record = buildJson(build);
-        if (opts.json) return io.out(`${JSON.stringify(record, null, 2)}\n`);
-        for (const [k, v] of Object.entries(record)) if (v !== "" && v !== null) io.out(`${`${k}:`.padEnd(14)}${String(v)}\n`);
-      }),
+    .action(async (id: string, opts: CommonOptions & { json?: boolean }) =>
+      (await import("./builds-run.js")).showBuild(id, opts, io),
     );
 
   common(builds.command("logs"))
@@ -88,100 +54,9 @@ export function registerBuildsCommands(program: Command, io: BuildsCommandIo = p
     .argument("<id>", "build id")
     .option("--follow", "wait for new lines until the build is final")
     .option("--from <seq>", "first sequence number", parseLimit, 1)
-    .action((id: string, opts: CommonOptions & { follow?: boolean; from: number }) =>
-      withMetadata(opts, async ({ client }) => {
-        const stop = new AbortController();
-        const onSignal = (): void => stop.abort();
-        process.once("SIGINT", onSignal);
-        try {
-          const stream = client.streamLogs({ buildId: id, fromSeq: BigInt(opts.from), follow: opts.follow ?? false }, { signal: stop.signal });
-          for await (const msg of stream) {
-            for (const line of msg.lines) io.out(`${line.text}\n`);
-            const final = buildStatusFromPb(msg.finalStatus, "final_status");
-            if (final && opts.follow) io.out(`-- build ${id} ${final}\n`);
-          }
-        } catch (err) {
-          if (!stop.signal.aborted) throw err;
-        } finally {
-          process.off("SIGINT", onSignal);
-        }
-      }),
+    .action(async (id: string, opts: CommonOptions & { follow?: boolean; from: number }) =>
+      (await import("./builds-run.js")).printBuildLog(id, opts, io),
     );
-}
-
-/** The fields scripts rely on: `id`, `image`, `status`, `createdAt`, and the rest of the record. */
-function buildJson(b: Build): Record<string, string | number | null> {
-  const iso = (t: Timestamp | undefined): string | null => (t ? new Date(timestampMs(t)).toISOString() : null);
-  return {
-    id: b.id,
-    image: b.image,
-    status: buildStatusFromPb(b.status, "status") ?? "unspecified",
-    createdAt: iso(b.createTime),
-    startedAt: iso(b.startTime),
-    finishedAt: iso(b.finishTime),
-    appId: b.appId,
-    imageKey: b.imageKey,
-    digest: b.digest,
-    commit: b.commit,
-    mode: b.mode,
-    builderNode: b.builderNode,
-    requester: b.requester,
-    errorCode: b.errorCode,
-    errorMessage: b.errorMessage,
-  };
-}
-
-function table(builds: readonly Build[]): string {
-  const rows = [["ID", "STATUS", "CREATED", "IMAGE"], ...builds.map((b) => {
-    const j = buildJson(b);
-    return [b.id, String(j.status), String(j.createdAt ?? ""), b.image];
-  })];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ").trimEnd() + "\n").join("");
-}
-
-/** Runs `fn` with a client of the server or of the local database, turning RPC errors into CLI exits. */
-async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) => Promise<void>): Promise<void> {
-  const conn = opts.server ? connectServer(opts.server, opts) : await openLocal(opts.config);
-  try {
-    await fn(conn);
-  } catch (err) {
-    if (err instanceof ConnectError) {
-      const named = opts.server ? nameServerInFailure(err, opts.server) : err;
-      throw new CliExit(named.code === Code.InvalidArgument ? exitCodes.usage : exitCodes.failure, named.rawMessage);
-    }
-    throw err;
-  } finally {
-    await conn.close();
-  }
-}
-
-function connectServer(url: string, opts: ServerCredentialOptions): MetadataConnection {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new CliExit(exitCodes.usage, `--server "${url}" is not valid: expected a URL such as http://127.0.0.1:25222`);
-  }
-  const interceptors = tokenInterceptors(serverToken(opts, process.env));
-  const sessionManager = new Http2SessionManager(parsed.origin);
-  const transport: Transport = createGrpcTransport({ baseUrl: url, sessionManager, interceptors });
-  return { client: createClient(MetadataService, transport), close: async () => sessionManager.abort() };
-}
-
-async function openLocal(configFile: string | undefined): Promise<MetadataConnection> {
-  const config = loadCliConfig(configFile);
-  // The database driver and the service load only when a command runs.
-  const [{ openDatabase }, { createMetadataService }] = await Promise.all([
-    import("../../libs/db/open-database.js"),
-    import("../../services/metadata/service.js"),
-  ]);
-  const database = await openDatabase(config.metadata.dbConnection.unwrap(), { poolSize: 2, maxAttempts: 1 });
-  const deps = { database: () => database, maxLogLinesPerBuild: config.system.maxLogLinesPerBuild };
-  const transport = createRouterTransport(({ service }) => service(MetadataService, createMetadataService(deps)), {
-    router: { interceptors: [createErrorInterceptor(silentLogger)] },
-  });
-  return { client: createClient(MetadataService, transport), close: () => database.close() };
 }
 
 function parseStatus(text: string): StatusName {

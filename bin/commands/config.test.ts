@@ -3,11 +3,11 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { parse } from "smol-toml";
+import { cliPath, ensureBuilt } from "../../test/helpers/ensure-built.js";
 
-const cli = fileURLToPath(new URL("../buildplane.js", import.meta.url));
+ensureBuilt();
 const dir = mkdtempSync(join(tmpdir(), "bp-config-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, text: string): string => {
@@ -25,7 +25,7 @@ interface Run {
 /** Runs the real CLI with a clean environment (HOME in the temp folder, so no user config is found). */
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { PATH: process.env["PATH"] ?? "", HOME: dir, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cliPath, ...args], { env: { PATH: process.env["PATH"] ?? "", HOME: dir, ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -1,8 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { ConfigError } from "../../libs/config/config-error.js";
-import { openConfigSource, type ConfigSource } from "../../libs/config/config-source.js";
-import { parseServiceList } from "../../app/service-selection.js";
-import { createStderrLogger } from "../../libs/rpc/logger.js";
+import type { ConfigSource } from "../../libs/config/config-source.js";
 import { CliExit, exitCodes } from "./exit.js";
 
 interface ServeOptions {
@@ -35,10 +32,12 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serve(opts: ServeOptions): Promise<void> {
+  // The server loads only when it runs, so `--help` and `--version` stay quick.
+  const [{ parseServiceList }, { createStderrLogger }] = await Promise.all([import("../../app/service-selection.js"), import("../../libs/rpc/logger.js")]);
   const services = parseServiceList(opts.services);
   const watching = new AbortController();
   const log = createStderrLogger();
-  const source = openCliConfigSource(opts.config, watching.signal);
+  const source = await openCliConfigSource(opts.config, watching.signal);
   let running;
   try {
     const { startServer } = await import("../../app/start-server.js");
@@ -72,7 +71,8 @@ async function serve(opts: ServeOptions): Promise<void> {
 }
 
 /** Opens the watched configuration; an invalid one ends the CLI with exit code 2. */
-function openCliConfigSource(file: string | undefined, signal: AbortSignal): ConfigSource {
+async function openCliConfigSource(file: string | undefined, signal: AbortSignal): Promise<ConfigSource> {
+  const [{ ConfigError }, { openConfigSource }] = await Promise.all([import("../../libs/config/config-error.js"), import("../../libs/config/config-source.js")]);
   try {
     return openConfigSource(file === undefined ? { signal } : { file, signal });
   } catch (err) {

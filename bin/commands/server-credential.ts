@@ -1,25 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { Command } from "commander";
 import { createBearerTokenInterceptor } from "../../libs/rpc/auth-interceptor.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { CliExit, exitCodes } from "./exit.js";
-
-/** The environment variable holding the bearer token of every `--server` command. */
-export const tokenEnvName = "BUILDPLANE_TOKEN";
+import { tokenEnvName } from "./token-file-option.js";
 
 /** The options every `--server` command takes besides the URL. */
 export interface ServerCredentialOptions {
   tokenFile?: string;
-}
-
-/**
- * Adds `--token-file` to a command that talks to a server. There is no
- * option taking the token itself: a value in argv is visible to every user
- * of the machine (`ps`, `/proc/<pid>/cmdline`) and lands in shell history.
- */
-export function withTokenFileOption(cmd: Command): Command {
-  return cmd.option("--token-file <file>", `file holding the bearer token sent to --server (default: $${tokenEnvName})`);
 }
 
 /**

@@ -3,10 +3,10 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
+import { cliPath, ensureBuilt } from "../../test/helpers/ensure-built.js";
 
-const cli = fileURLToPath(new URL("../buildplane.js", import.meta.url));
+ensureBuilt();
 const home = mkdtempSync(join(tmpdir(), "bp-usage-cli-"));
 after(() => rmSync(home, { recursive: true, force: true }));
 
@@ -19,7 +19,7 @@ interface Run {
 /** Runs the real CLI with a clean environment (HOME in a temp folder, no BUILDPLANE_* variables). */
 function run(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { PATH: process.env["PATH"] ?? "", HOME: home, NO_COLOR: "1" } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cliPath, ...args], { env: { PATH: process.env["PATH"] ?? "", HOME: home, NO_COLOR: "1" } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -26,6 +26,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { cliEnv, repoRoot } from "../helpers/buildplane-cli.js";
+import { cliPath, ensureBuilt } from "../helpers/ensure-built.js";
 import { startNode, type TestNode } from "../delegate/fixtures/start-node.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { runCommand } from "../helpers/run-command.js";
@@ -85,9 +86,10 @@ interface BuildRun {
 
 /** Runs the CLI, sampling its memory and (when given) the node's bytes read every 20 ms. */
 function build(args: readonly string[], env: NodeJS.ProcessEnv, node?: { pid: number; contextBytes: number }): Promise<BuildRun> {
+  ensureBuilt();
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(repoRoot, "bin/buildplane.js"), "build", ...args, "--json"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliPath, "build", ...args, "--json"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
     const events: { at: number; e: Record<string, unknown> }[] = [];
     let out = "";
     let pending = "";

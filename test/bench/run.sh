@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark command (`npm run bench`): runs every test/bench/*.ts and
 # every test/**/*.bench.ts with tsx, one after the other, and fails when one fails.
+# dist/ is compiled first: the benchmarks that start `buildplane` run it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+npm run --silent build
 
 shopt -s nullglob
 status=0

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliPath, ensureBuilt } from "../helpers/ensure-built.js";
 
 /** The repository root, where `bin/buildplane.js` lives. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -55,7 +56,8 @@ function parseLines(stdout: string): CliEvent[] {
 
 /** Starts `node bin/buildplane.js args…` and follows its JSON lines as they come. */
 export function startCli(args: readonly string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/buildplane.js"), ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+  ensureBuilt();
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   const watchers = new Set<() => void>();

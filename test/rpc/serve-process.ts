@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliPath, ensureBuilt } from "../helpers/ensure-built.js";
 
 /** The repository root, where `bin/buildplane.js` lives. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -42,7 +43,8 @@ export interface ServeProcess {
 
 /** Runs `buildplane <args>` to completion; for the commands that fail at start. */
 export function runBuildplane(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/buildplane.js"), ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+  ensureBuilt();
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -56,7 +58,8 @@ export function runBuildplane(args: readonly string[], env: NodeJS.ProcessEnv): 
  * first.
  */
 export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/buildplane.js"), "serve", "--host", "127.0.0.1", "--port", "0", ...args], {
+  ensureBuilt();
+  const child = spawn(process.execPath, [cliPath, "serve", "--host", "127.0.0.1", "--port", "0", ...args], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -7,6 +7,7 @@ import type { ParsedRepository } from "./git-url.js";
 import { initBare, lookupCommit } from "./local-git.js";
 import { FULL_SHA } from "./ls-remote.js";
 import { runGit } from "./run-git.js";
+import { removeStaleGitLocks } from "./stale-git-locks.js";
 import { createSingleFlight, raceSignal } from "./single-flight.js";
 import { DEFAULT_LOCK_STALE_MS, LockUnavailableError, withFileLock } from "../lock/file-lock.js";
 import { createReaderMarks } from "../lock/reader-marks.js";
@@ -179,6 +180,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
       { name: `mirror of repository "${repo.display}" (fetch)`, path: lockPath(key, "fetch"), staleMs, waitMs: fetchWaitMs, signal },
       async (s) => {
         if (await done()) return;
+        await removeStaleGitLocks(dir, staleMs);
         await fetch(dir, repo, auth, refspecs, s);
       },
     );

@@ -51,6 +51,8 @@ export interface MirrorCache {
   acquire(repo: ParsedRepository, auth: GitAuth | undefined, signal?: AbortSignal): Promise<MirrorLease>;
   /** Keys of the mirrors currently known, least recently used first. */
   keys(): string[];
+  /** Resolves when the work started by releases (unmarking, eviction) is done. */
+  settled(): Promise<void>;
 }
 
 /** Default bound when `git_checkout_cache_entries` is 0: a mirror is always needed. */
@@ -117,6 +119,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
   // Folders being deleted, by key: a new user of the same repository waits
   // for the deletion before creating the mirror again.
   const evicting = new Map<string, Promise<void>>();
+  const background = new Set<Promise<void>>();
 
   /** Deletes an idle mirror unless another process fetches into it or reads it. */
   const removeMirror = async (key: string, e: Entry) => {
@@ -204,6 +207,9 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
 
   return {
     keys: () => [...entries.keys()],
+    settled: async () => {
+      while (background.size > 0) await Promise.all(background);
+    },
     async acquire(repo, auth, signal) {
       scanned ??= scan();
       await scanned;
@@ -222,11 +228,13 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         if (e.refs > 0) return;
         const mark = e.mark;
         e.mark = undefined;
-        void (async () => {
+        const work = (async () => {
           const path = await mark?.catch(() => undefined);
           if (path !== undefined) await marks.unmark(path);
           await evict();
         })().catch(() => undefined);
+        background.add(work);
+        void work.finally(() => background.delete(work));
       };
       try {
         const onAbort = () => new GitCanceledError(repo.display, "init");

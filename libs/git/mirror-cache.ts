@@ -51,7 +51,10 @@ export interface MirrorCache {
   acquire(repo: ParsedRepository, auth: GitAuth | undefined, signal?: AbortSignal): Promise<MirrorLease>;
   /** Keys of the mirrors currently known, least recently used first. */
   keys(): string[];
-  /** Resolves when the work started by releases (unmarking, eviction) is done. */
+  /**
+   * Drops the reader marks kept on idle mirrors for reuse, and resolves when
+   * the work started by releases (unmarking, eviction) is done.
+   */
   settled(): Promise<void>;
 }
 
@@ -63,8 +66,10 @@ interface Entry {
   refs: number;
   /** Created empty by this process and not fetched yet: lookups can only miss. */
   empty?: boolean;
-  /** This process's reader mark on the mirror, while `refs > 0`. */
+  /** This process's reader mark on the mirror, while `refs > 0` and for `markIdleMs` after. */
   mark?: Promise<string> | undefined;
+  /** Drops the mark once the mirror has been idle for `markIdleMs`. */
+  idle?: NodeJS.Timeout | undefined;
   /**
    * Full commit ids found in this mirror, with when they were found. A
    * commit's objects stay once fetched, so a lookup is not repeated within
@@ -76,6 +81,12 @@ interface Entry {
 /** How long a commit found in a mirror is taken as present without asking git again. */
 const knownCommitMs = 10 * 60_000;
 const knownCommitsMax = 4096;
+/**
+ * How long a reader mark outlives the last lease: requests in a row reuse it
+ * instead of taking the gate lock each time (other processes cannot evict
+ * the mirror meanwhile).
+ */
+const markIdleMs = 5_000;
 
 /**
  * Creates the mirror cache. A mirror's folder is `sha256(url + credential
@@ -136,11 +147,28 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
     }
   };
 
+  /** Removes this process's mark of an idle mirror. */
+  const unmarkIdle = async (e: Entry) => {
+    clearTimeout(e.idle);
+    e.idle = undefined;
+    const mark = e.mark;
+    e.mark = undefined;
+    const path = await mark?.catch(() => undefined);
+    if (path !== undefined) await marks.unmark(path);
+  };
+
+  const track = (work: Promise<void>) => {
+    const quiet = work.catch(() => undefined);
+    background.add(quiet);
+    void quiet.finally(() => background.delete(quiet));
+  };
+
   const evict = async () => {
     for (const [key, e] of entries) {
       if (entries.size <= max) return;
       if (e.refs > 0) continue;
       entries.delete(key);
+      await unmarkIdle(e);
       const removal = removeMirror(key, e).finally(() => evicting.delete(key));
       evicting.set(key, removal);
       await removal;
@@ -208,6 +236,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
   return {
     keys: () => [...entries.keys()],
     settled: async () => {
+      for (const e of entries.values()) if (e.refs === 0 && e.mark !== undefined) track(unmarkIdle(e));
       while (background.size > 0) await Promise.all(background);
     },
     async acquire(repo, auth, signal) {
@@ -226,19 +255,18 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         released = true;
         e.refs--;
         if (e.refs > 0) return;
-        const mark = e.mark;
-        e.mark = undefined;
-        const work = (async () => {
-          const path = await mark?.catch(() => undefined);
-          if (path !== undefined) await marks.unmark(path);
-          await evict();
-        })().catch(() => undefined);
-        background.add(work);
-        void work.finally(() => background.delete(work));
+        clearTimeout(e.idle);
+        e.idle = setTimeout(() => {
+          if (e.refs === 0) track(unmarkIdle(e));
+        }, markIdleMs);
+        e.idle.unref();
+        track(evict());
       };
       try {
         const onAbort = () => new GitCanceledError(repo.display, "init");
         await evicting.get(key);
+        clearTimeout(e.idle);
+        e.idle = undefined;
         if (e.mark === undefined) {
           const mark = register(key, e, repo);
           e.mark = mark;

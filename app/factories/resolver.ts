@@ -5,6 +5,7 @@ import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
 import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
+import { createEnsureImageFromUpload } from "../../services/resolver/ensure-from-upload.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
@@ -24,7 +25,8 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   const config = ctx.config.current();
   const registry = config.registry.url === "" ? undefined : { url: config.registry.url, project: config.registry.project };
   const locator: ImageLocator = registry ? lazyRegistryLocator(ctx) : builderLocator(ctx);
-  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey: cachedInstallKey(ctx) });
+  const installKey = cachedInstallKey(ctx);
+  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey });
   const ensureImage = createEnsureImage({
     clients: { source: ctx.clients.source, builder: ctx.clients.builder, metadata: ctx.clients.metadata },
     resolve: async (spec, signal) => toResolvedImage(await resolveImage(spec, signal)),
@@ -38,10 +40,17 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   // Runs before the metadata database closes (clean-ups run in reverse): a
   // build stopped at shutdown still writes its final record and releases its lease.
   ctx.defer(() => ensureImage.drain());
+  const ensureImageFromUpload = createEnsureImageFromUpload({
+    flow: ensureImage,
+    registry,
+    locator,
+    installKey,
+    spool: { maxBytes: config.builder.maxUploadBytes, timeoutSecs: config.builder.uploadTimeoutSecs },
+  });
   // The resolver reaches the source service in-process: guard repositories at its own network edge.
   const policy = createLocalRootsPolicy(() => ctx.config.current().source.localRoots);
   return {
-    ...mountService(ResolverService, createResolverService({ resolveImage, ensureImage })),
+    ...mountService(ResolverService, createResolverService({ resolveImage, ensureImage, ensureImageFromUpload })),
     networkInterceptors: [createRepositoryNetworkGuard(policy, ResolverService)],
   };
 }

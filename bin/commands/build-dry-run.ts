@@ -1,10 +1,9 @@
-import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { kanikoDryRun } from "../../app/factories/kaniko.js";
+import { builderModes } from "../../app/factories/builder.js";
 import { composeServices } from "../../app/compose-services.js";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import type { ResolvedConfig } from "../../libs/config/config-types.js";
-import { BuildHeaderSchema } from "../../libs/gen/buildplane/v1/builder_pb.js";
+import { buildHeader } from "../../libs/build/build-header.js";
 import { isDomainError } from "../../libs/errors/domain-error.js";
 import type { BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
@@ -31,7 +30,8 @@ export const dryRunBuildId = "dry-run";
  */
 export async function runBuildDryRun(spec: BuildSpec, config: ResolvedConfig, opts: { server?: string | undefined }, io: DryRunIo, signal?: AbortSignal): Promise<number> {
   const mode = config.builder.effectiveMode.kind;
-  if (mode !== "kaniko") {
+  const dryRun = builderModes[mode].dryRun;
+  if (!dryRun) {
     throw new CliExit(exitCodes.usage, `--dry-run shows the Kubernetes objects of builder.mode kaniko; the effective mode is ${mode}`);
   }
   if (opts.server !== undefined) {
@@ -43,18 +43,16 @@ export async function runBuildDryRun(spec: BuildSpec, config: ResolvedConfig, op
     const resolved = await clients.resolver.resolveImage({ spec }, signal ? { signal } : {});
     const described = await clients.source.describe({ source: spec.source, commit: resolved.commit, containerfile: spec.containerfile }, signal ? { signal } : {});
     const { registry } = await clients.config.getRegistryCredentials({}, signal ? { signal } : {});
-    const header = create(BuildHeaderSchema, {
+    const header = buildHeader({
       buildId: dryRunBuildId,
+      spec,
       image: resolved.image,
+      commit: resolved.commit,
       containerfile: described.containerfile,
-      args: spec.args,
-      target: spec.target,
-      platform: spec.platform,
       registry,
-      labels: spec.appId === "" ? {} : { "buildplane.app": spec.appId },
       timeoutSecs: config.builder.buildTimeoutSecs,
     });
-    for (const line of kanikoDryRun(config, header)) io.stdout.write(`${line}\n`);
+    for (const line of await dryRun(config, header)) io.stdout.write(`${line}\n`);
     const reference = resolved.image?.reference ?? "";
     if (resolved.exists) io.stderr.write(`buildplane: ${reference} already exists (${resolved.digest}): a build runs only with --force\n`);
     return exitCodes.ok;

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ResolverConnection } from "../../app/embedded.js";
+import { codeName } from "../../libs/rpc/code-names.js";
+import type { FolderUpload } from "./build-upload.js";
 import { buildEventToJson, type BuildEventJson } from "./build-events.js";
 import { createJsonReporter, createPlainReporter, createTerminalReporter, type BuildReporter } from "./build-progress.js";
 import { buildSpecFromCli } from "./build-spec.js";
@@ -30,7 +32,9 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * Registers `buildplane build <source>`: the main job. It resolves the
  * image for the source and builds it only when missing — in this process on
  * the embedded default (SQLite under the data dir, the local engine), or
- * through a server with `--server URL`. Exit 0 when ready, 1 when failed.
+ * through a server with `--server URL`, which gets a git URL as is and a
+ * local folder's context uploaded (it never reads a path of the client's).
+ * Exit 0 when ready, 1 when failed.
  */
 export function registerBuildCommand(program: Command): void {
   const command = program
@@ -73,11 +77,17 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let connection: ResolverConnection | undefined;
+  let upload: FolderUpload | undefined;
   let last: BuildEventJson | undefined;
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
+    const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
     connection = opts.server ? openRemoteResolver(opts.server, token) : await openEmbedded(config);
-    for await (const res of connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal })) {
+    if (opts.server && (await isUploadedFolder(spec))) upload = await prepareFolderUpload(spec, opts.force ?? false, stop.signal);
+    const responses = upload
+      ? connection.resolver.ensureImageFromContext(upload.requests, { signal: stop.signal })
+      : connection.resolver.ensureImage({ spec, force: opts.force ?? false }, { signal: stop.signal });
+    for await (const res of responses) {
       const e = res.event && buildEventToJson(res.event);
       if (!e) continue;
       last = e;
@@ -87,10 +97,11 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
     const error = opts.server ? nameServerInFailure(ConnectError.from(err), opts.server) : ConnectError.from(err);
     if (last?.type !== "failed") {
       const code = stop.signal.aborted ? Code.Canceled : error.code;
-      last = { type: "failed", code: Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(), message: error.rawMessage, buildId: "" };
+      last = { type: "failed", code: codeName(code), message: error.rawMessage, buildId: "" };
       reporter.event(last);
     }
   } finally {
+    upload?.close();
     reporter.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -101,6 +101,7 @@ export const configSchema: readonly SectionSpec[] = [
       str("kaniko_cache_repo", "", "Kaniko cache repository; empty means `<registry.url>[/<registry.project>]/kaniko-cache`."),
       int("build_timeout_secs", 1800, 1, "A build running longer than this is cancelled and fails."),
       { ...int("max_upload_bytes", 2147483648, 1, "Largest build context accepted, in bytes (uncompressed)."), max: Number.MAX_SAFE_INTEGER },
+      int("upload_timeout_secs", 600, 1, "Longest time a client may take to upload a folder's context (`build <folder> --server`); past it the upload fails with `deadline_exceeded`."),
       file("node_ca_file", "PEM CA bundle trusted for `delegate:https://…` builder nodes, in addition to the system roots."),
       file("node_client_cert_file", "PEM client certificate presented to builder nodes (gRPC and `openrun+https://`) that require mTLS; needs `node_client_key_file`."),
       file("node_client_key_file", "PEM client key for builder nodes; needs `node_client_cert_file`."),
@@ -172,7 +173,7 @@ export const configSchema: readonly SectionSpec[] = [
       bool("redirect_to_https", false, "Accepted for compatibility; must stay false on builder nodes."),
       { ...int("max_message_bytes", 8388608, 1024, "Largest RPC message accepted, in bytes, after decompression; a larger one is refused with `resource_exhausted`."), max: 1073741824 },
       int("headers_timeout_secs", 30, 1, "Time a client has to send a request's headers (and a new connection its first bytes)."),
-      int("idle_timeout_secs", 600, 1, "A connection with no bytes moving either way for this long is closed; a slow but moving upload is never cut."),
+      int("idle_timeout_secs", 600, 1, "A connection with no request in flight and nothing moving for this long is closed (an idle HTTP/1.1 keep-alive connection after at most 5 s); a request in flight, such as a slow upload or a build stream quiet through a long step, is never cut."),
     ],
   },
   {

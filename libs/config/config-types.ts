@@ -53,6 +53,8 @@ export interface BuilderConfig {
   readonly kanikoCacheRepo: string;
   readonly buildTimeoutSecs: number;
   readonly maxUploadBytes: number;
+  /** Longest time a client may take to upload a context to the resolver. */
+  readonly uploadTimeoutSecs: number;
   /** CA trusted for TLS builder nodes ("" = system roots only). */
   readonly nodeCaFile: string;
   /** Client certificate and key presented to builder nodes (mTLS). */

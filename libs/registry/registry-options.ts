@@ -24,9 +24,11 @@ export interface RegistryClientOptions {
 }
 
 /**
- * Turns the `[registry]` section into client options, reading
- * `password_file` (trimmed, only when `password` is empty), `ca_file` and the
- * client key pair. Errors name the key and the path, never file contents.
+ * The one registry credential loader: turns the `[registry]` section into
+ * client options. The password is `password` when it is set and not empty,
+ * else the contents of `password_file` (trimmed); the config library refuses
+ * both set at once. `ca_file` and the client key pair are read as PEM text.
+ * Errors name the key and the path, never file contents.
  */
 export async function loadRegistryOptions(config: RegistryConfig): Promise<RegistryClientOptions> {
   let password = config.password;

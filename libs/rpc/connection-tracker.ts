@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { ServerHttp2Session } from "node:http2";
+import type { Http2Session, ServerHttp2Session } from "node:http2";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 
@@ -19,6 +19,10 @@ export interface ConnectionTracker {
   addSession(session: ServerHttp2Session): void;
   /** Counts a request until its response closes. */
   trackRequest(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void;
+  /** True while an HTTP/1 connection has a request in flight. */
+  socketBusy(socket: Socket): boolean;
+  /** True while an HTTP/2 session has a request in flight. */
+  sessionBusy(session: Http2Session): boolean;
   /** Refuses new work on existing connections: GOAWAY on sessions, idle HTTP/1 sockets closed. */
   drain(): void;
   /** Resolves when no request is in flight. */
@@ -36,6 +40,7 @@ export function createConnectionTracker(): ConnectionTracker {
   const sessions = new Set<ServerHttp2Session>();
   const http1Active = new Map<Socket, number>();
   const http2Sockets = new WeakSet<Socket>();
+  const http2Active = new WeakMap<Http2Session, number>();
   let inFlight = 0;
   let draining = false;
   let waiters: (() => void)[] = [];
@@ -84,9 +89,12 @@ export function createConnectionTracker(): ConnectionTracker {
       inFlight++;
       const http1Socket = req.httpVersionMajor === 1 ? (req.socket as Socket) : undefined;
       if (http1Socket) http1Active.set(http1Socket, (http1Active.get(http1Socket) ?? 0) + 1);
+      const session = "stream" in req ? req.stream.session : undefined;
+      if (session) http2Active.set(session, (http2Active.get(session) ?? 0) + 1);
       if (draining && http1Socket && !res.headersSent) res.setHeader("connection", "close");
       res.once("close", () => {
         inFlight--;
+        if (session) http2Active.set(session, (http2Active.get(session) ?? 1) - 1);
         if (http1Socket) {
           const left = (http1Active.get(http1Socket) ?? 1) - 1;
           http1Active.set(http1Socket, left);
@@ -94,6 +102,12 @@ export function createConnectionTracker(): ConnectionTracker {
         }
         settle();
       });
+    },
+    socketBusy(socket) {
+      return (http1Active.get(socket) ?? 0) > 0;
+    },
+    sessionBusy(session) {
+      return (http2Active.get(session) ?? 0) > 0;
     },
     drain() {
       draining = true;

@@ -24,6 +24,9 @@ export function createEdgeGuard(credentials: Credentials): (next: DualHandler) =
       const authorization = req.headers["authorization"];
       const identity = credentials.identify(typeof authorization === "string" ? authorization : undefined, peerCertificate(req));
       if (!identity.ok) return answerRefusal(req, res, "unauthenticated", identity.message);
+      if (route !== undefined && route.rule.length === 0) {
+        return answerRefusal(req, res, "permission_denied", `${route.name} is in no scope of the server's table, so no credential may call it`);
+      }
       if (route !== undefined && !route.rule.some((s) => identity.scopes.has(s))) {
         const needed = route.rule.length === 1 ? `scope ${route.rule[0] ?? ""}` : `one of the scopes ${route.rule.join(", ")}`;
         const who = identity.who.length === 1 ? `${identity.who[0] ?? ""} does` : `${identity.who.join(" and ")} do`;

@@ -20,9 +20,12 @@ export interface TlsOptions {
 /**
  * Time limits of the port. `headersMs` bounds a slowloris client (a new
  * connection's first bytes and an HTTP/1.1 request's headers); `idleMs`
- * closes a connection on which nothing moved either way. There is no limit
- * on a whole request: a long upload or build stream that keeps moving is
- * never cut (a request timeout answering 408 mid-upload is what it avoids).
+ * closes a connection with no request in flight on which nothing moved
+ * either way. There is no limit on a whole request: a long upload, or a
+ * build stream quiet through a long step, is never cut (a request timeout
+ * answering 408 mid-upload is what it avoids). A request is in flight only
+ * once its credential passed the edge guard, so an anonymous client cannot
+ * hold a connection open past these limits.
  */
 export interface ListenerLimits {
   readonly headersMs: number;
@@ -57,6 +60,17 @@ function widenConnectionWindow(session: http2.ServerHttp2Session): void {
   if (session.socket && !session.connecting) widen();
   else session.once("connect", widen);
 }
+/**
+ * Closes (GOAWAY) an HTTP/2 session on which nothing moved for `idleMs` while
+ * it had no request in flight. The timer restarts with any frame, so it
+ * fires again after a quiet stream ends.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, tracker: ConnectionTracker, limits: ListenerLimits): void {
+  session.setTimeout(limits.idleMs, () => {
+    if (!tracker.sessionBusy(session)) session.close();
+  });
+}
+
 const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /**
@@ -68,13 +82,26 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
  */
 export function createPlainListener(handler: DualHandler, tracker: ConnectionTracker, limits: ListenerLimits = defaultListenerLimits): net.Server {
   const h2 = http2.createServer({ settings: streamWindow }, handler);
-  h2.setTimeout(limits.idleMs);
   h2.on("session", (session) => {
     widenConnectionWindow(session);
     tracker.addSession(session);
+    closeWhenIdle(session, tracker, limits);
   });
-  const h1 = http.createServer({ headersTimeout: limits.headersMs, requestTimeout: 0, connectionsCheckingInterval: checkingIntervalMs(limits) }, handler);
+  const h1 = http.createServer(
+    {
+      headersTimeout: limits.headersMs,
+      requestTimeout: 0,
+      // Between requests Node applies this instead of the idle limit: its 5 s default, or less.
+      keepAliveTimeout: Math.min(5000, limits.idleMs),
+      connectionsCheckingInterval: checkingIntervalMs(limits),
+    },
+    handler,
+  );
   h1.setTimeout(limits.idleMs);
+  // With a listener, Node leaves the decision to us: only a connection without a request in flight is dropped.
+  h1.on("timeout", (socket: net.Socket) => {
+    if (!tracker.socketBusy(socket)) socket.destroy();
+  });
   const server = net.createServer((socket) => {
     tracker.addSocket(socket);
     socket.on("error", () => undefined);
@@ -125,10 +152,10 @@ export function createTlsListener(handler: DualHandler, tracker: ConnectionTrack
     },
     handler,
   );
-  server.setTimeout(limits.idleMs);
   server.on("session", (session) => {
     widenConnectionWindow(session);
     tracker.addSession(session);
+    closeWhenIdle(session, tracker, limits);
   });
   server.on("connection", (socket: net.Socket) => {
     tracker.addRawSocket(socket);

@@ -41,7 +41,8 @@ describe("the RPC scope table", () => {
     assert.deepEqual(ruleForRequest("POST", "/buildplane.v1.ResolverService/EnsureImage"), { name: "ResolverService.EnsureImage", rule: ["build"] });
     assert.deepEqual(ruleForRequest("post", "/_openrun/delegate_build"), { name: "POST /_openrun/delegate_build", rule: ["node"] });
     assert.deepEqual(httpRouteScopes["POST /_openrun/delegate_build"], ["node"]);
-    assert.equal(ruleForRequest("POST", "/buildplane.v1.ResolverService/NoSuchMethod"), undefined);
+    assert.deepEqual(ruleForRequest("POST", "/buildplane.v1.ResolverService/NoSuchMethod"), { name: "ResolverService.NoSuchMethod", rule: [] });
+    assert.equal(ruleForRequest("POST", "/buildplane.v1.NoSuchService/Method"), undefined);
     assert.equal(ruleForRequest("GET", "/"), undefined);
   });
 });

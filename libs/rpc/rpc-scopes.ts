@@ -14,7 +14,8 @@ export type ScopeRule = "open" | readonly Scope[];
  * The scopes:
  * - `read`: build records, logs, apps, the redacted config and a builder's
  *   status — what a dashboard or `buildplane builds --server` reads.
- * - `build`: EnsureImage and ResolveImage, what `buildplane build --server`
+ * - `build`: EnsureImage, EnsureImageFromContext (a folder's context
+ *   uploaded by the CLI) and ResolveImage, what `buildplane build --server`
  *   and OpenRun's prebuild call; it can make the server build and push.
  * - `admin`: apps writes and config validation (which reads server files to
  *   check them), kept from `build` so a CI token cannot delete apps.
@@ -22,7 +23,8 @@ export type ScopeRule = "open" | readonly Scope[];
  *   GetStatus, so a main install can probe its nodes): the OpenRun
  *   `builder_auth_token` meaning. It can make a node build and push.
  * - `internal`: service to service — leases, build record writes, log
- *   appends, registry credentials (long-lived secrets) and the source
+ *   appends, registry credentials (long-lived secrets), the install key
+ *   that hashes secret build args, and the source
  *   service (it reads repositories with the server's git credentials).
  *   Never needed by a person.
  */
@@ -50,6 +52,8 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
     AcquireLease: ["internal"],
     RenewLease: ["internal"],
     ReleaseLease: ["internal"],
+    // The key that hashes secret build args: with it, short secrets could be brute-forced from image keys.
+    GetInstallKey: ["internal"],
   },
   "buildplane.v1.SourceService": {
     ResolveRevision: ["internal"],
@@ -59,6 +63,7 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
   "buildplane.v1.ResolverService": {
     ResolveImage: ["build", "internal"],
     EnsureImage: ["build"],
+    EnsureImageFromContext: ["build"],
   },
   "buildplane.v1.BuilderService": {
     Build: ["node"],
@@ -81,9 +86,10 @@ export interface RouteRule {
 }
 
 /**
- * The rule for a request path (query removed). Undefined for a path in
- * neither table: it still needs a valid credential, and the RPC adapter
- * answers it as unknown.
+ * The rule for a request path (query removed); a method of a known service
+ * that the table lacks gets an empty rule, which no credential satisfies.
+ * Undefined for a path of no known service or route: it still needs a valid
+ * credential, and the RPC adapter answers it as unknown.
  */
 export function ruleForRequest(method: string, path: string): RouteRule | undefined {
   const route = `${method.toUpperCase()} ${path}`;
@@ -91,8 +97,9 @@ export function ruleForRequest(method: string, path: string): RouteRule | undefi
   if (http !== undefined) return { name: route, rule: http };
   const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m?.[1] || !m[2]) return undefined;
-  const rule = rpcScopes[m[1]]?.[m[2]];
-  if (rule === undefined) return undefined;
+  const service = rpcScopes[m[1]];
+  if (service === undefined) return undefined;
   const short = m[1].slice(m[1].lastIndexOf(".") + 1);
-  return { name: `${short}.${m[2]}`, rule };
+  // A method of a known service missing from the table is in no scope: refused to every credential.
+  return { name: `${short}.${m[2]}`, rule: service[m[2]] ?? [] };
 }

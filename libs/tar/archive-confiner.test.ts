@@ -44,7 +44,7 @@ describe("confineArchive", () => {
       ["app/", "directory", 0o755, null, 0, 0, "", 0],
       ["app/run.sh", "file", 0o755, null, 18, 0, "", 18],
       ["app/link", "symlink", 0o777, "run.sh", 0, 0, "", 0],
-      ["app/copy", "link", 0o644, "app/run.sh", 0, 0, "", 0],
+      ["app/copy", "link", 0o755, "app/run.sh", 0, 0, "", 0],
       ["big.bin", "file", 0o644, null, 70_000, 0, "", 70_000],
     ]);
     assert.equal(out[1]?.header.mtime?.getTime(), 1_700_000_000_000);

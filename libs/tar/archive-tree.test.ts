@@ -44,6 +44,10 @@ describe("archive tree rules", () => {
     it("refuses a drive letter", () => refuses([f("c:x")], `archive entry "c:x": path starts with a drive letter`));
     it("refuses a name longer than the limit, in UTF-8 bytes", () =>
       refuses([f("é".repeat(6))], `archive entry "éééééé": path is longer than 11 bytes`, "resourceExhausted", { maxPathLength: 11 }));
+    it("refuses a file name over 255 bytes between slashes, counted in UTF-8", () => {
+      assert.equal(admitAll([f(`a/${"é".repeat(127)}`)]).length, 1);
+      refuses([f(`a/${"é".repeat(128)}/b`)], `archive entry "a/${"é".repeat(128)}/b": path has a name longer than 255 bytes between slashes`);
+    });
     it("refuses anything but a folder at the context root", () => refuses([f(".")], `archive entry ".": only a folder may be the context root`));
   });
 
@@ -103,10 +107,10 @@ describe("archive tree rules", () => {
   });
 
   describe("hard links", () => {
-    it("accepts a link to an earlier file, and a link to that link", () => {
-      assert.deepEqual(admitAll([f("./a/f"), hard("h", "a/f"), hard("h2", "./h")]).slice(1), [
-        { type: "link", path: "h", target: "a/f", mtime: 0 },
-        { type: "link", path: "h2", target: "h", mtime: 0 },
+    it("accepts a link to an earlier file, and a link to that link, both with the file's permission bits", () => {
+      assert.deepEqual(admitAll([f("./a/f", { mode: 0o755 }), hard("h", "a/f"), hard("h2", "./h")]).slice(1), [
+        { type: "link", path: "h", target: "a/f", mode: 0o755, mtime: 0 },
+        { type: "link", path: "h2", target: "h", mode: 0o755, mtime: 0 },
       ]);
     });
     it("refuses a link to a name the archive does not hold", () =>

@@ -12,8 +12,12 @@ export type ConfinedEntry =
   | { readonly type: "file"; readonly path: string; readonly mode: number; readonly size: number; readonly mtime: number }
   | { readonly type: "directory"; readonly path: string; readonly mode: number; readonly mtime: number }
   | { readonly type: "symlink"; readonly path: string; readonly target: string; readonly mtime: number }
-  /** `target` is the normalised path of an earlier regular file of the archive. */
-  | { readonly type: "link"; readonly path: string; readonly target: string; readonly mtime: number };
+  /**
+   * `target` is the normalised path of an earlier regular file of the
+   * archive; `mode` is that file's, since extractors (Docker's among them)
+   * apply a link's mode to the inode it shares with its target.
+   */
+  | { readonly type: "link"; readonly path: string; readonly target: string; readonly mode: number; readonly mtime: number };
 
 /** The rules, entry by entry, with what the archive declared so far. */
 export interface ArchiveTree {
@@ -32,11 +36,16 @@ type Kind = "directory" | "file" | "symlink";
 interface Node {
   kind: Kind;
   children?: Map<string, Node>;
+  /** Permission bits of a file. */
+  mode?: number;
 }
 
 /** Where the set-uid, set-gid and sticky bits sit in a tar mode. */
 const SETUID = 0o4000;
 const SETGID = 0o2000;
+
+/** The longest file name most file systems take (NAME_MAX), in bytes. */
+const MAX_SEGMENT = 255;
 
 const refusedTypes: Readonly<Record<string, string>> = {
   "3": "character devices are refused",
@@ -48,7 +57,8 @@ const refusedTypes: Readonly<Record<string, string>> = {
 /**
  * Creates the rule set for one archive:
  * - names: relative, no NUL or backslash, no `..` segment, normalised
- *   (`./a//b/` is `a/b`), within `maxPathLength`;
+ *   (`./a//b/` is `a/b`), within `maxPathLength`, no file name (between
+ *   slashes) over 255 bytes;
  * - types: regular files, folders, symlinks and hard links only; devices,
  *   fifos, sparse files and unknown types refused; only files carry data;
  * - modes: set-uid and set-gid refused, the sticky bit dropped;
@@ -114,14 +124,14 @@ export function createArchiveTree(limits: ArchiveLimits): ArchiveTree {
         if (found === undefined) refuse(`hard link target ${shownName(raw.linkname)} is not an earlier file of the archive`);
         else if (found.kind === "symlink") refuse(`hard link target ${shownName(raw.linkname)} is a symlink`);
         else if (found.kind === "directory") refuse(`hard link target ${shownName(raw.linkname)} is a folder`);
-        entry = { type, path, target, mtime };
+        entry = { type, path, target, mode: found?.mode ?? 0o644, mtime };
         kind = "file";
         break;
       }
     }
     if (existing === undefined) {
       parent.children ??= new Map();
-      parent.children.set(last, { kind });
+      parent.children.set(last, kind === "file" ? { kind, mode: entry.type === "file" || entry.type === "link" ? entry.mode : 0o644 } : { kind });
     }
     return entry;
   };
@@ -201,6 +211,8 @@ function confinedPath(name: string, what: "path" | "hard link target", entry: st
   if (name.startsWith("/")) refuse("is absolute");
   if (/^[A-Za-z]:/.test(name)) refuse("starts with a drive letter");
   const parts = name.split("/").filter((p) => p !== "" && p !== ".");
+  // Up to 85 UTF-16 units make at most 255 UTF-8 bytes: most names need no count.
+  if (parts.some((p) => p.length > 85 && Buffer.byteLength(p) > MAX_SEGMENT)) refuse(`has a name longer than ${MAX_SEGMENT} bytes between slashes`);
   if (parts.includes("..")) {
     let depth = 0;
     for (const p of parts) if ((depth += p === ".." ? -1 : 1) < 0) refuse("escapes the context");

@@ -81,6 +81,8 @@ async function writeEntries(p: Pack, entries: AsyncIterable<TarEntry>, signal?: 
     };
     await new Promise<void>((resolve, reject) => {
       const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
+      // A body that fails mid-file errors the entry: the pack fails, the process does not.
+      sink.on("error", reject);
       if (e.type !== "file" || e.body === undefined) {
         sink.end(undefined);
         return;

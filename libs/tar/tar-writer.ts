@@ -31,7 +31,7 @@ export function encodeEntryHeader(entry: ConfinedEntry): Buffer {
   const header = ustar({
     name: split?.name ?? "@PaxLongName",
     prefix: split?.prefix ?? "",
-    mode: entry.type === "file" || entry.type === "directory" ? entry.mode : entry.type === "symlink" ? 0o777 : 0o644,
+    mode: entry.type === "symlink" ? 0o777 : entry.mode,
     size: entry.type === "file" ? entry.size : 0,
     mtime: entry.mtime,
     typeflag: typeflags[entry.type],

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, rm, rmdir } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, rmdir } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DomainError } from "../errors/domain-error.js";
@@ -33,9 +33,10 @@ function hostTag(): string {
 
 /**
  * Makes `<root>/<kind>@<host>@<pid>@XXXXXX`, mode 0700, creating `root`
- * (0700) when missing and refusing a root that is a symlink, someone else's,
- * or open to others (a shared /tmp). Retried when another process removed
- * the empty root at the same moment.
+ * (0700) when missing, refusing a root that is a symlink or someone else's
+ * (a trap laid in a shared /tmp), and closing to 0700 a root of this user
+ * that others may enter (a volume whose modes Kubernetes' fsGroup widened).
+ * Retried when another process removed the empty root at the same moment.
  */
 export async function makeOwnedTempDir(root: string, kind: string): Promise<string> {
   for (let attempt = 1; ; attempt++) {
@@ -109,7 +110,7 @@ async function assertPrivate(root: string): Promise<void> {
   if (!s.isDirectory()) throw new UnsafeTempRootError(root, "it is not a folder");
   const uid = process.getuid?.();
   if (uid !== undefined && s.uid !== uid) throw new UnsafeTempRootError(root, `it belongs to uid ${s.uid}`);
-  if ((s.mode & 0o077) !== 0) throw new UnsafeTempRootError(root, `its mode is ${(s.mode & 0o777).toString(8)}`);
+  if ((s.mode & 0o077) !== 0) await chmod(root, 0o700);
 }
 
 async function removeIfEmpty(root: string): Promise<void> {

@@ -57,16 +57,49 @@ export interface BuildOutcome {
   readonly digest: string;
 }
 
+/** The builder modes, as `[builder] mode` names them. */
+export type BuilderModeKind = "command" | "kaniko" | "delegate";
+
+/** One builder node of a delegate pool, as `GetStatus` reports it. */
+export interface BuilderNodeView {
+  readonly url: string;
+  readonly healthy: boolean;
+  readonly capacity: number;
+  readonly running: number;
+  readonly queued: number;
+  readonly reason: string;
+  readonly inFlight: number;
+  /** Reached over plain HTTP across the network. */
+  readonly plaintext?: boolean;
+}
+
+/** What a mode reports about where it builds, for `GetStatus`. */
+export interface ModeStatus {
+  /** The local engine's name ("" for modes without one). */
+  readonly engine: string;
+  readonly version: string;
+  /** Whether the mode can build now (engine answers, a node is healthy…). */
+  readonly healthy: boolean;
+  /** The delegate pool's nodes as last probed; empty for other modes. */
+  readonly nodes: readonly BuilderNodeView[];
+}
+
 /**
- * A builder mode (command, kaniko, delegate). `build` reports progress
- * through `onProgress`, resolves with the outcome, and rejects with a
- * `DomainError` (code and message) on failure. Aborting `signal` must stop
+ * A running builder mode (command, kaniko, delegate). `build` reports
+ * progress through `onProgress`, resolves with the outcome, and rejects with
+ * a `DomainError` (code and message) on failure. Aborting `signal` must stop
  * the build where it runs (engine build, Job, remote node) before the
- * promise settles.
+ * promise settles; the reason of the abort is the build's error, so a mode
+ * never words a cancellation or a timeout itself. A mode that pushes and
+ * reports the digest leaves checking it in the registry to the lifecycle.
  */
 export interface ImageBuilder {
-  readonly mode: "command" | "kaniko" | "delegate";
+  readonly mode: BuilderModeKind;
   build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome>;
+  /** Engine or pool health, for `GetStatus`. */
+  status(signal: AbortSignal): Promise<ModeStatus>;
+  /** Looks the image up in the local engine; refused with failedPrecondition by modes without one. */
+  hasImage(reference: string, signal: AbortSignal): Promise<{ readonly exists: boolean; readonly digest: string }>;
   /** Releases connections, timers and watchers. */
   close(): Promise<void>;
 }

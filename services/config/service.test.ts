@@ -98,7 +98,8 @@ describe("ConfigService", () => {
 
   test("GetRegistryCredentials returns the password from password_file and the PEM files", async () => {
     write("  s3cret\n", "pw.txt");
-    write("CA PEM", "ca.pem");
+    const ca = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n";
+    write(ca, "ca.pem");
     write("CERT PEM", "cert.pem");
     write("KEY PEM", "key.pem");
     const client = clientFor(
@@ -110,7 +111,7 @@ describe("ConfigService", () => {
       { url: registry?.url, project: registry?.project, username: registry?.username, password: registry?.password, insecure: registry?.insecure },
       { url: "reg:5000", project: "p", username: "u", password: "s3cret", insecure: true },
     );
-    assert.deepEqual([registry?.caPem, registry?.clientCertPem, registry?.clientKeyPem], ["CA PEM", "CERT PEM", "KEY PEM"]);
+    assert.deepEqual([registry?.caPem, registry?.clientCertPem, registry?.clientKeyPem], [ca, "CERT PEM", "KEY PEM"]);
   });
 
   test("GetRegistryCredentials returns no registry when none is configured", async () => {

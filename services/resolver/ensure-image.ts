@@ -13,7 +13,11 @@ import {
 import { repositoryWithoutCredentials } from "../../libs/image/repository-without-credentials.js";
 import { createBuildFlight, type BuildFlight } from "./build-flight.js";
 import { followRemoteBuild } from "./follow-remote-build.js";
-import { codeName, runBuild, type RunBuildClients } from "./run-build.js";
+import { isDomainError } from "../../libs/errors/domain-error.js";
+import { codeName } from "../../libs/rpc/code-names.js";
+import { connectCodeOf } from "../../libs/rpc/errors.js";
+import { refuseUnservable } from "./builder-preflight.js";
+import { runBuild, type RunBuildClients } from "./run-build.js";
 
 /** What resolving a spec found: the name, the inputs, and whether the image exists. */
 export interface ResolvedImage {
@@ -45,8 +49,27 @@ export interface EnsureImageDeps {
 /** The EnsureImage flow, as an async iterable of events per request. */
 export type EnsureImage = (spec: BuildSpec, force: boolean, signal: AbortSignal) => AsyncIterable<BuildEvent>;
 
-/** EnsureImage plus what shutdown needs. */
+/**
+ * A context the caller uploaded, spooled on this server: a build started
+ * for it reads the spool instead of the source service, and re-checks
+ * existence without it. Disposed when that build ends.
+ */
+export interface UploadedBuildContext {
+  chunks(signal: AbortSignal): AsyncIterable<Uint8Array>;
+  resolve(signal: AbortSignal): Promise<ResolvedImage>;
+  dispose(): Promise<void>;
+}
+
+/** EnsureImage plus what shutdown and uploads need. */
 export interface EnsureImageFlow extends EnsureImage {
+  /** Follows the build of `key` running in this process, or undefined when none runs. */
+  attachRunning(key: string, signal: AbortSignal): AsyncIterable<BuildEvent> | undefined;
+  /**
+   * Builds `resolved` from an uploaded context, once per image key as
+   * EnsureImage does; when a build of the key already runs here the caller
+   * follows it and the upload is disposed at once.
+   */
+  buildUploaded(spec: BuildSpec, resolved: ResolvedImage, upload: UploadedBuildContext, signal: AbortSignal): AsyncIterable<BuildEvent>;
   /**
    * Resolves once every build this process runs or follows has ended and
    * written its final record and released its lease. A build whose callers
@@ -67,7 +90,9 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
   const running = new Set<Promise<void>>();
   const leaseKey = (imageKey: string): string => `build:${imageKey}`;
 
-  const start = (spec: BuildSpec, resolved: ResolvedImage): BuildFlight => {
+  const start = (spec: BuildSpec, resolved: ResolvedImage, upload?: UploadedBuildContext): BuildFlight => {
+    // An uploaded context is never looked up through the source service, not even to re-check existence.
+    const flowDeps: EnsureImageDeps = upload ? { ...deps, resolve: (_spec, signal) => upload.resolve(signal) } : deps;
     const flight = createBuildFlight();
     const key = resolved.image.key;
     flights.set(key, flight);
@@ -81,6 +106,9 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       let renew: NodeJS.Timeout | undefined;
       let token: bigint | undefined;
       try {
+        // A request the builder's mode cannot serve is refused before a lease or a record exists.
+        const registry = await deps.registry(flight.signal);
+        await refuseUnservable(deps.clients.builder, spec, resolved.image.reference, registry, flight.signal);
         for (;;) {
           const lease = await deps.clients.metadata.acquireLease({ key: leaseKey(key), holder: deps.holder, ttlMs: deps.leaseTtlMs });
           if (lease.acquired) {
@@ -88,14 +116,13 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
             break;
           }
           // Another process builds it: follow, and build here if that build stops without an outcome.
-          if ((await followRemoteBuild(deps, spec, resolved, flight)) === "ended") return;
+          if ((await followRemoteBuild(flowDeps, spec, resolved, flight)) === "ended") return;
         }
         renew = setInterval(() => {
           deps.clients.metadata
             .renewLease({ key: leaseKey(key), holder: deps.holder, token: token ?? 0n, ttlMs: deps.leaseTtlMs })
             .catch(() => undefined);
         }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
-        const registry = await deps.registry(flight.signal);
         const { build } = await deps.clients.metadata.createBuild({
           fencingToken: token ?? 0n,
           build: {
@@ -126,18 +153,20 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
           containerfile: resolved.containerfile,
           registry,
           timeoutSecs: deps.timeoutSecs,
+          context: upload ? (signal: AbortSignal) => upload.chunks(signal) : undefined,
           knownSecrets: deps.knownSecrets?.() ?? [],
         };
         const { final, error } = await runBuild(deps.clients, plan, (e) => flight.emit(e), flight.signal);
         flight.emit(final);
         flight.finish(error);
       } catch (err) {
-        const error = ConnectError.from(err);
+        const error = isDomainError(err) ? new ConnectError(err.message, connectCodeOf(err.code)) : ConnectError.from(err);
         flight.emit(failedEvent("", error));
         flight.finish(error);
       } finally {
         if (renew) clearInterval(renew);
         if (flights.get(key) === flight) flights.delete(key);
+        await upload?.dispose().catch(() => undefined);
         if (token !== undefined) {
           await deps.clients.metadata.releaseLease({ key: leaseKey(key), holder: deps.holder, token }).catch(() => undefined);
         }
@@ -161,6 +190,14 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
     yield* flight.attach(signal);
   };
   return Object.assign(ensureImage, {
+    attachRunning(key: string, signal: AbortSignal) {
+      return flights.get(key)?.attach(signal);
+    },
+    buildUploaded(spec: BuildSpec, resolved: ResolvedImage, upload: UploadedBuildContext, signal: AbortSignal) {
+      const running = flights.get(resolved.image.key);
+      if (running) void upload.dispose().catch(() => undefined);
+      return (running ?? start(spec, resolved, upload)).attach(signal);
+    },
     async drain() {
       while (running.size > 0) await Promise.allSettled([...running]);
     },

@@ -3,6 +3,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BuildEventSchema, BuildStatus, LogStream, type BuildEvent, type BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { codeFromName } from "../../libs/rpc/code-names.js";
 import type { BuildFlight } from "./build-flight.js";
 import type { EnsureImageDeps, ResolvedImage } from "./ensure-image.js";
 
@@ -84,10 +85,4 @@ export async function followRemoteBuild(
   }
   flight.finish(new ConnectError("build canceled while following another process's build", Code.Canceled));
   return "ended";
-}
-
-function codeFromName(name: string): Code {
-  const key = name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()).replace(/^[a-z]/, (c) => c.toUpperCase());
-  const value = (Code as unknown as Record<string, number | undefined>)[key];
-  return value ?? Code.Unknown;
 }

@@ -12,6 +12,8 @@ import {
 } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
+import { buildHeader } from "../../libs/build/build-header.js";
+import { codeName } from "../../libs/rpc/code-names.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
 import { createLogRecorder } from "./log-recorder.js";
 import { secretsOfPlan } from "./plan-secrets.js";
@@ -34,6 +36,8 @@ export interface BuildPlan {
   readonly containerfile: string;
   readonly registry: Registry | undefined;
   readonly timeoutSecs: number;
+  /** The context when it is not the source service's (an upload spooled here). */
+  readonly context?: ((signal: AbortSignal) => AsyncIterable<Uint8Array>) | undefined;
   /** Further secret values to scrub from logs (the config's tokens and passwords). */
   readonly knownSecrets?: readonly string[];
 }
@@ -126,54 +130,16 @@ export async function runBuild(
   }
 }
 
-/** Connect's code as a snake_case name, as in gRPC status names: `deadline_exceeded`. */
-export function codeName(code: Code): string {
-  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
-}
-
 async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<BuildRequest> {
-  const labels: Record<string, string> = {
-    "buildplane.image-key": plan.image.key,
-    "buildplane.build-id": plan.buildId,
-    "org.opencontainers.image.revision": plan.commit,
-  };
-  if (plan.spec.appId) labels["buildplane.app"] = plan.spec.appId;
-  const source = publicRepository(plan.spec.source?.repository ?? "");
-  if (source) labels["org.opencontainers.image.source"] = source;
-  yield {
-    $typeName: "buildplane.v1.BuildRequest",
-    message: {
-      case: "header",
-      value: {
-        $typeName: "buildplane.v1.BuildHeader",
-        buildId: plan.buildId,
-        image: plan.image,
-        containerfile: plan.containerfile,
-        args: plan.spec.args,
-        target: plan.spec.target,
-        platform: plan.spec.platform,
-        registry: plan.registry,
-        labels,
-        contextBytes: 0n,
-        timeoutSecs: plan.timeoutSecs,
-      },
-    },
-  };
+  yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "header", value: buildHeader(plan) } };
+  if (plan.context) {
+    for await (const chunk of plan.context(signal)) {
+      if (chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: chunk } };
+    }
+    return;
+  }
   const chunks = clients.source.streamContext({ source: plan.spec.source, commit: plan.commit, containerfile: plan.containerfile }, { signal });
   for await (const res of chunks) {
     if (res.chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: res.chunk } };
-  }
-}
-
-/** The repository URL without credentials, for an image label; "" for local paths. */
-function publicRepository(repository: string): string {
-  try {
-    const url = new URL(repository);
-    if (url.protocol === "file:") return "";
-    url.username = "";
-    url.password = "";
-    return url.toString();
-  } catch {
-    return /^[\w.-]+@[\w.-]+:/.test(repository) ? repository.replace(/^[^@]+@/, "") : "";
   }
 }

@@ -3,13 +3,18 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { ImageRefSchema, type ImageRef } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
+import type { EnsureImageFromContextRequest } from "../../libs/gen/buildplane/v1/resolver_pb.js";
+import type { EnsureImageFromUpload } from "./ensure-from-upload.js";
 import type { EnsureImage, ResolvedImage } from "./ensure-image.js";
+import { UploadHeaderError } from "./upload-errors.js";
 import type { ImageResolution, ImageResolver } from "./resolve-image.js";
 
 /** What the resolver service needs: the resolver, and the EnsureImage flow when it is wired. */
 export interface ResolverServiceDeps {
   readonly resolveImage: ImageResolver;
   readonly ensureImage?: EnsureImage;
+  /** EnsureImageFromContext, when EnsureImage is wired. */
+  readonly ensureImageFromUpload?: EnsureImageFromUpload;
 }
 
 /**
@@ -29,7 +34,28 @@ export function createResolverService(deps: ResolverServiceDeps): ServiceImpl<ty
       if (deps.ensureImage === undefined) throw new DomainError("unimplemented", "this resolver only resolves images: EnsureImage is not configured");
       for await (const event of deps.ensureImage(req.spec, req.force, ctx.signal)) yield { event };
     },
+    async *ensureImageFromContext(reqs, ctx) {
+      if (deps.ensureImageFromUpload === undefined) throw new DomainError("unimplemented", "this resolver only resolves images: EnsureImageFromContext is not configured");
+      const messages = reqs[Symbol.asyncIterator]();
+      const first = await messages.next();
+      if (first.done === true || first.value.message.case !== "header") {
+        throw new UploadHeaderError("header", "the first message of an upload is not a header: expected a header, then the context's chunks");
+      }
+      const h = first.value.message.value;
+      const header = { spec: h.spec, force: h.force, folder: h.folder, dir: h.dir, treeHash: h.treeHash };
+      for await (const event of deps.ensureImageFromUpload(header, contextChunks(messages), ctx.signal)) yield { event };
+    },
   };
+}
+
+/** The chunks after an upload's header; a second header is refused. */
+async function* contextChunks(messages: AsyncIterator<EnsureImageFromContextRequest>): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const next = await messages.next();
+    if (next.done === true) return;
+    if (next.value.message.case !== "chunk") throw new UploadHeaderError("header", "an upload has one header, first: expected only context chunks after it");
+    yield next.value.message.value;
+  }
 }
 
 /** The proto ImageRef of a resolution. */

@@ -14,7 +14,16 @@ describe("the repository guard's table", () => {
 
   it("finds the repository where each request carries it", () => {
     const source = { repository: "/srv/x" };
-    assert.equal(repositoryFields.get(SourceService)?.["StreamContext"]?.({ source })?.repository, "/srv/x");
-    assert.equal(repositoryFields.get(ResolverService)?.["EnsureImage"]?.({ spec: { source } })?.repository, "/srv/x");
+    const pick = (service: typeof SourceService | typeof ResolverService, method: string, message: unknown) => {
+      const picker = repositoryFields.get(service)?.[method];
+      assert.equal(typeof picker, "function", `${method} names a repository`);
+      return typeof picker === "function" ? picker(message)?.repository : undefined;
+    };
+    assert.equal(pick(SourceService, "StreamContext", { source }), "/srv/x");
+    assert.equal(pick(ResolverService, "EnsureImage", { spec: { source } }), "/srv/x");
+  });
+
+  it("leaves the context upload unread: it carries no repository, and its handler refuses a header naming one", () => {
+    assert.equal(repositoryFields.get(ResolverService)?.["EnsureImageFromContext"], "none");
   });
 });

@@ -10,15 +10,24 @@ type SourceOf = (message: unknown) => GitSource | undefined;
 
 const direct: SourceOf = (m) => (m as { source?: GitSource }).source;
 const inSpec: SourceOf = (m) => (m as { spec?: { source?: GitSource } }).spec?.source;
+/**
+ * An upload carries its context, never a repository (its handler refuses a
+ * header naming one), and its stream must not be read ahead here: the
+ * guard would hold the whole upload in memory.
+ */
+const noRepository = "none";
 
 /**
  * Every RPC that takes a repository from its caller, and where the
  * repository is in its request. An RPC of these services missing here is a
  * test failure, so a new one cannot skip the guard.
  */
-export const repositoryFields: ReadonlyMap<DescService, Readonly<Record<string, SourceOf>>> = new Map<DescService, Record<string, SourceOf>>([
+export const repositoryFields: ReadonlyMap<DescService, Readonly<Record<string, SourceOf | typeof noRepository>>> = new Map<
+  DescService,
+  Record<string, SourceOf | typeof noRepository>
+>([
   [SourceService, { ResolveRevision: direct, Describe: direct, StreamContext: direct }],
-  [ResolverService, { ResolveImage: inSpec, EnsureImage: inSpec }],
+  [ResolverService, { ResolveImage: inSpec, EnsureImage: inSpec, EnsureImageFromContext: noRepository }],
 ]);
 
 /**
@@ -38,7 +47,7 @@ export function createRepositoryNetworkGuard(policy: LocalRootsPolicy, service: 
   };
   return (next) => async (req) => {
     const pick = req.service.typeName === service.typeName ? methods[req.method.name] : undefined;
-    if (pick === undefined) return next(req);
+    if (pick === undefined || pick === noRepository) return next(req);
     if (!req.stream) {
       await check(pick, req.message);
       return next(req);

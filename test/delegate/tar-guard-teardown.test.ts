@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
 import { setImmediate as tick } from "node:timers/promises";
-import { guardTar } from "../../services/builder/openrun/tar-guard.js";
+import { confineContext } from "../../services/builder/context-confiner.js";
 import { tarHeader } from "./fixtures/openrun-request.js";
 
-test("a guarded context destroyed by its reader while entries still arrive stops quietly and releases its input", async () => {
+test("a confined context destroyed by its reader while entries still arrive stops quietly and releases its input", async () => {
   const input = new PassThrough();
-  const out = guardTar(input);
+  const out = confineContext(input);
   const uncaught: unknown[] = [];
   const onUncaught = (err: unknown): void => void uncaught.push(err);
   process.on("uncaughtException", onUncaught);

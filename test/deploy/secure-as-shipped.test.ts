@@ -18,7 +18,8 @@ const kubeDocs = (file: string): Doc[] => (loadAll(read(`deploy/kubernetes/${fil
 const template = (kubeDocs("deployment.yaml")[0] as unknown as { spec: { template: PodTemplate } }).spec.template;
 const container = template.spec.containers[0];
 const configToml = ((kubeDocs("configmap.yaml")[0] as Doc)["data"] as Record<string, string>)["buildplane.toml"] ?? "";
-const tokenVar = envName("system", "builder_auth_token");
+const tokenVar = envName("security", "build_token");
+const servicesTokenVar = envName("services", "token");
 
 /** Every `BUILDPLANE_*` variable that carries a secret config key. */
 const secretEnv = new Set(configSchema.filter((s) => !s.named).flatMap((s) => s.keys.filter((k) => k.type === "secret").map((k) => envName(s.name, k.key))));
@@ -29,18 +30,17 @@ after(() => rmSync(home, { recursive: true, force: true }));
 test("the deployment takes the token from the Secret, required, and no secret as a literal value", () => {
   const env = container?.env ?? [];
   const token = env.find((e) => e.name === tokenVar);
-  assert.deepEqual(token?.valueFrom?.secretKeyRef, { name: "buildplane-secrets", key: "builder-auth-token" }, "required: no optional flag");
+  assert.deepEqual(token?.valueFrom?.secretKeyRef, { name: "buildplane-secrets", key: "build-token" }, "required: no optional flag");
   for (const e of env.filter((v) => secretEnv.has(v.name))) {
     assert.equal(e.value, undefined, `${e.name} is set from a Secret, not written in the manifest`);
     assert.equal(e.valueFrom?.secretKeyRef?.name, "buildplane-secrets", e.name);
   }
-  assert.match(read("deploy/kubernetes/deployment.yaml"), /--from-literal=builder-auth-token=/, "the create-secret instructions name the token key");
-  assert.match(read("deploy/kubernetes/deployment.yaml"), /PLACEHOLDER client-token/, "a place for the client token is marked");
+  assert.match(read("deploy/kubernetes/deployment.yaml"), /--from-literal=build-token=/, "the create-secret instructions name the token key");
 });
 
 test("the configmap binds all interfaces for the Service but is never open: no opt-out, no token in it, and with the Secret's token the config is complete", () => {
   assert.equal(/allow_unauthenticated\s*=\s*true/.test(configToml), false);
-  assert.equal(/builder_auth_token/.test(configToml), false, "the token never sits in the ConfigMap");
+  assert.equal(/_token/.test(configToml), false, "no token ever sits in the ConfigMap");
   const env = {
     HOME: home,
     KUBERNETES_SERVICE_HOST: "10.96.0.1",
@@ -51,7 +51,7 @@ test("the configmap binds all interfaces for the Service but is never open: no o
   assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
   assert.equal(result.config?.http.host, "0.0.0.0");
   assert.equal(result.config?.security.allowUnauthenticated, false);
-  assert.equal(result.config?.system.builderAuthToken?.unwrap(), "from-the-secret");
+  assert.equal(result.config?.security.buildToken?.unwrap(), "from-the-secret");
 });
 
 test("the network policy lets in only the server's port, to the server's pods", () => {
@@ -72,6 +72,7 @@ test("compose takes the token and the database password from required variables 
   assert.ok(buildplane.length >= 6);
   for (const [name, s] of buildplane) {
     assert.match(s.environment?.[tokenVar] ?? "", /^\$\{BUILDPLANE_TOKEN:\?[^}]+\}$/, `${name} requires the token`);
+    if (name !== "buildplane") assert.match(s.environment?.[servicesTokenVar] ?? "", /^\$\{BUILDPLANE_SERVICES_TOKEN:\?[^}]+\}$/, `${name} requires the services token`);
     for (const [k, v] of Object.entries(s.environment ?? {})) {
       if (secretEnv.has(k)) assert.match(v, /\$\{[A-Z_]+:\?[^}]+\}/, `${name}: ${k} comes from a required variable`);
     }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runCommand } from "../helpers/run-command.js";
 import { tempDir } from "../helpers/temp-dir.js";
-import { containersWith, eventually, imageExists, makeAppRepo, removeImages } from "./app-fixture.js";
+import { containersWith, eventually, makeAppRepo } from "./app-fixture.js";
 import { cliEnv, describeRun, listBuilds, runCli } from "./cli-process.js";
 
 describe("buildplane build when the build does not succeed", () => {
@@ -57,13 +57,11 @@ describe("buildplane build when the build does not succeed", () => {
     assert.equal(record.errorCode, "deadline_exceeded");
   });
 
-  it("refuses a secret build arg on the command mode, which would record its value in the image history, and never shows the value", async (t) => {
+  it("refuses a secret build arg on the command mode, which would record its value in the image history, before any build record exists, and never shows the value", async (t) => {
     const repo = await makeAppRepo({ "app/Containerfile": "FROM local/busybox:1\nARG TOKEN\nRUN test -n \"$TOKEN\" && echo token-present\n" });
     const data = await tempDir("buildplane-e2e-data-");
     const secret = `s3cr3t-${repo.nonce}`;
-    const images: string[] = [];
     t.after(async () => {
-      await removeImages("docker", images);
       await repo.remove();
       await data.remove();
     });
@@ -76,16 +74,11 @@ describe("buildplane build when the build does not succeed", () => {
       r.last["message"],
       "secret build arg TOKEN is not supported by the command mode: docker and podman record build arg values in the image history",
     );
-    const started = r.events.find((e) => e.type === "started");
-    const image = String(started?.["image"] ?? "");
-    images.push(image);
-    assert.equal(await imageExists("docker", image), false, "nothing was built");
+    assert.equal(r.events.find((e) => e.type === "started"), undefined, "no build started");
 
     const records = await listBuilds(env);
-    assert.equal(records[0]?.status, "failed");
-    const logs = await runCli(["builds", "logs", records[0]?.id ?? ""], env);
-    const show = await runCli(["builds", "show", records[0]?.id ?? "", "--json"], env);
-    for (const text of [r.stdout, r.stderr, JSON.stringify(records), logs.stdout, logs.stderr, show.stdout]) {
+    assert.deepEqual(records, [], "the refusal came before a lease or a record");
+    for (const text of [r.stdout, r.stderr]) {
       assert.ok(!text.includes(secret), "the secret value appears nowhere");
     }
   });

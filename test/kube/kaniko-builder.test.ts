@@ -21,8 +21,8 @@ async function withServer(fn: (api: TestApiServer) => Promise<void>, opts: Param
 
 function builder(api: TestApiServer, options: Partial<KanikoOptions> = {}) {
   return createKanikoBuilder({
-    kubeConfig: api.kubeConfig(), checkDigest: checkDigestIn(reg),
-    options: resolveKanikoOptions({ namespace: "builds", kanikoImage: "kaniko-test/executor:1", buildTimeoutSecs: 120, podStartTimeoutSecs: 30, ...options }),
+    kubeConfig: api.kubeConfig(), checkDigest: (reference, _target, signal) => checkDigestIn(reg)(reference, signal),
+    options: resolveKanikoOptions({ namespace: "builds", kanikoImage: "kaniko-test/executor:1", podStartTimeoutSecs: 30, ...options }),
   });
 }
 
@@ -124,7 +124,7 @@ test("with a stand-in Kubernetes API server, cancelling a build deletes its Job,
     const job = buildJob(reg, "FROM local/busybox:1\nRUN echo started-sleeping && busybox sleep 60\n");
     const ac = new AbortController();
     const onProgress = (p: BuildProgress) => { if (p.type === "log" && p.text.includes("started-sleeping")) ac.abort(); };
-    await assert.rejects(builder(api).build(job, onProgress, ac.signal), rejectsWith("canceled", /^build "build-[0-9a-f]+" was canceled$/));
+    await assert.rejects(builder(api).build(job, onProgress, ac.signal), rejectsWith("canceled", /^build build-[0-9a-f]+ was canceled$/));
     await settle(api);
   });
 });
@@ -132,7 +132,7 @@ test("with a stand-in Kubernetes API server, cancelling a build deletes its Job,
 test("with a stand-in Kubernetes API server, a build past its deadline fails with deadlineExceeded and leaves nothing", async () => {
   await withServer(async (api) => {
     const job = buildJob(reg, "FROM local/busybox:1\nRUN busybox sleep 60\n");
-    await assert.rejects(builder(api, { buildTimeoutSecs: 2 }).build(job, () => undefined, new AbortController().signal),
+    await assert.rejects(builder(api).build({ ...job, timeoutSecs: 2 }, () => undefined, new AbortController().signal),
       rejectsWith("deadlineExceeded", /^kaniko job "bp-cli-kanikotest-[a-z0-9]+" exceeded its deadline of 2s$/));
     await settle(api);
   });
@@ -146,7 +146,7 @@ test("with a stand-in Kubernetes API server whose kubelet kills the container at
       if (e.resource === "pods" && e.type === "MODIFIED" && code !== undefined) exits.push(code);
     });
     const job = buildJob(reg, "FROM local/busybox:1\nRUN busybox sleep 60\n");
-    await assert.rejects(builder(api, { buildTimeoutSecs: 2 }).build(job, () => undefined, new AbortController().signal),
+    await assert.rejects(builder(api).build({ ...job, timeoutSecs: 2 }, () => undefined, new AbortController().signal),
       rejectsWith("deadlineExceeded", /^kaniko job "bp-cli-kanikotest-[a-z0-9]+" exceeded its deadline of 2s$/));
     assert.deepEqual(exits, [137], "the container was reported killed, not the pod deleted outright");
     await settle(api);

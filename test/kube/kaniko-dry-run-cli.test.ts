@@ -62,6 +62,15 @@ test("with a stand-in Kubernetes API server, build --dry-run prints the Secrets 
   assert.equal(job.metadata?.labels?.["buildplane.dev/app"], "demo");
   assert.deepEqual(args.filter((a) => a.startsWith("--build-arg")), ["--build-arg=PLAIN=visible", "--build-arg=TOKEN"], "sorted, the secret one by name only");
   assert.ok(args.includes("--dockerfile=Containerfile"), "the containerfile the source service found");
+  const labels = args.filter((a) => a.startsWith("--label="));
+  const imageKey = /^--label=buildplane\.image-key=([0-9a-f]{64})$/.exec(labels[2] ?? "")?.[1] ?? "";
+  assert.ok(imageKey.startsWith((job.metadata?.labels?.["buildplane.dev/image-key"] ?? "").slice(0, 40)), "the image key the objects are labelled with");
+  assert.deepEqual(labels, [
+    "--label=buildplane.app=demo",
+    "--label=buildplane.build-id=dry-run",
+    `--label=buildplane.image-key=${imageKey}`,
+    `--label=org.opencontainers.image.revision=${repo.commit}`,
+  ], "the labels a real build puts on the image, from the same header builder (a file:// source has no source label)");
   assert.ok(args.includes(`--insecure-registry=${reg.host}`));
   const tokenEnv = container?.env?.find((e) => e.name === "TOKEN");
   assert.equal(tokenEnv?.value, undefined);

@@ -56,8 +56,8 @@ async function build(reg: TestRegistry, job: BuildJob, seen: { certs?: KubeObjec
       if (e.resource === "secrets" && e.type === "ADDED" && e.object.metadata?.name?.endsWith("-certs") === true) seen.certs = e.object;
     });
     const builder = createKanikoBuilder({
-      kubeConfig: api.kubeConfig(), checkDigest: reg.caPem === "" ? checkDigestIn(reg) : checkDigestOverTls(reg),
-      options: resolveKanikoOptions({ namespace: "builds", kanikoImage: "kaniko-test/executor:1", buildTimeoutSecs: 120, podStartTimeoutSecs: 30 }),
+      kubeConfig: api.kubeConfig(), checkDigest: (reference, _target, signal) => (reg.caPem === "" ? checkDigestIn(reg) : checkDigestOverTls(reg))(reference, signal),
+      options: resolveKanikoOptions({ namespace: "builds", kanikoImage: "kaniko-test/executor:1", podStartTimeoutSecs: 30 }),
     });
     return await builder.build(job, () => undefined, new AbortController().signal);
   } finally {

@@ -26,7 +26,7 @@ const options = resolveKanikoOptions({ namespace: ns, kanikoImage: "kaniko-test/
 async function leaveBuild(api: TestApiServer, buildId: string, installId: string): Promise<string> {
   const plan = planKanikoBuild({
     buildId, name: "cli-app:0123456789abcdef", reference: "127.0.0.1:1/cli-app:0123456789abcdef", imageKey: "k", appId: "app",
-    containerfile: "Containerfile", args: [{ name: "TOKEN", value: new Secret("t") }], target: "", platform: "",
+    containerfile: "Containerfile", args: [{ name: "TOKEN", value: new Secret("t") }], target: "", platform: "", labels: {}, timeoutSecs: 1800,
     registry: { url: "127.0.0.1:1", project: "", type: "", insecure: true, username: "", password: undefined, caPem: "", clientCertPem: "", clientKeyPem: undefined, awsRegion: "" },
   }, { ...options, installId }, newNameSuffix());
   for (const s of plan.secrets) await api.kubeConfig().makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: ns, body: s });

@@ -12,7 +12,7 @@ const options = resolveKanikoOptions({ namespace: "builds", kanikoImage: "kaniko
 function input(buildId: string): KanikoPlanInput {
   return {
     buildId, name: "cli-app:0123456789abcdef", reference: "127.0.0.1:1/cli-app:0123456789abcdef", imageKey: "k", appId: "app",
-    containerfile: "Containerfile", args: [], target: "", platform: "",
+    containerfile: "Containerfile", args: [], target: "", platform: "", labels: {}, timeoutSecs: 1800,
     registry: { url: "127.0.0.1:1", project: "", type: "", insecure: true, username: "", password: undefined, caPem: "", clientCertPem: "", clientKeyPem: undefined, awsRegion: "" },
   };
 }

@@ -92,6 +92,19 @@ describe("scopes on the port", () => {
     });
   });
 
+  it("refuse a method of a known service that has no scope in the table to every credential", async () => {
+    const res = await fetch(`${server.url}/buildplane.v1.MetadataService/NotInTheTable`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+      body: "{}",
+    });
+    assert.equal(res.status, 403);
+    assert.deepEqual(await res.json(), {
+      code: "permission_denied",
+      message: "MetadataService.NotInTheTable is in no scope of the server's table, so no credential may call it",
+    });
+  });
+
   it("keep OpenRun's delegate route to the node scope", async () => {
     const res = await fetch(`${server.url}/_openrun/delegate_build`, { method: "POST", headers: { authorization: `Bearer ${readToken}` }, body: "x" });
     assert.equal(res.status, 403);

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { ConfigService } from "../../libs/gen/buildplane/v1/config_pb.js";
 import { childEnv, startServe, tempDir, type ServeProcess } from "../rpc/serve-process.js";
 
 const adminToken = "admin-token-slow-2f9a";
@@ -89,5 +92,36 @@ describe("slow clients at the port", { timeout: 20_000 }, () => {
     assert.ok(Date.now() - started > 4000, "the upload was not slow");
     assert.equal(res.status, 200, res.body);
     assert.deepEqual(JSON.parse(res.body), { valid: true });
+  });
+
+  it("a connection left idle after its answer is closed at idle_timeout_secs", async () => {
+    const run = await untilClosed((socket) => {
+      if (socket.bytesWritten === 0) socket.write("POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    });
+    assert.match(run.received, /^HTTP\/1\.1 200 /);
+    // Node's own keep-alive limit is 5 s; the idle limit of 2 s comes first.
+    assert.ok(run.ms < 4000, `the connection stayed open ${run.ms} ms`);
+  });
+
+  it("a server stream quiet for longer than idle_timeout_secs is not cut", async () => {
+    const sessionManager = new Http2SessionManager(server.url);
+    const client = createClient(
+      ConfigService,
+      createGrpcTransport({ baseUrl: server.url, sessionManager, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${adminToken}`), next(req))] }),
+    );
+    const abort = new AbortController();
+    const stream = client.watchConfig({}, { signal: abort.signal })[Symbol.asyncIterator]();
+    try {
+      assert.equal((await stream.next()).done, false);
+      // Nothing changes, so nothing is sent: the stream must outlive the 2 s idle limit.
+      const quiet = await Promise.race([
+        stream.next().then(() => "ended", () => "failed"),
+        new Promise<string>((resolve) => setTimeout(() => resolve("still open"), 3500)),
+      ]);
+      assert.equal(quiet, "still open");
+    } finally {
+      abort.abort();
+      sessionManager.abort();
+    }
   });
 });

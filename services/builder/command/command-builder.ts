@@ -1,7 +1,6 @@
 import type { Readable } from "node:stream";
 import { Secret } from "../../../libs/secret/secret.js";
 import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder, PushTarget } from "../image-builder.js";
-import { SecretArgUnsupportedError } from "./command-errors.js";
 import { appendInstruction, canInlineLabels, labelInstruction, labelOnlyContext } from "./label-instruction.js";
 
 /** The few engine calls the command mode makes (see `libs/engine`). */
@@ -21,6 +20,10 @@ export interface CommandEngine {
   ): Promise<{ readonly imageId: string }>;
   /** The image as a `docker save` tarball. */
   exportImage(reference: string, signal: AbortSignal): Promise<Readable>;
+  /** Engine name and version. */
+  info(signal: AbortSignal): Promise<{ readonly name: string; readonly version: string }>;
+  /** Whether the image is in the engine, and its id. */
+  hasImage(reference: string, signal: AbortSignal): Promise<{ readonly exists: boolean; readonly id: string }>;
 }
 
 /** Pushes a `docker save` tarball to `reference` and returns the manifest digest. */
@@ -31,17 +34,17 @@ export type PushArchive = (archive: Readable, reference: string, target: PushTar
  * through the Engine API, keeps the local image under its generated name,
  * and pushes it with buildplane's registry client when a registry is set, so
  * every registry option in the config applies whatever the engine trusts.
- * Secret build args are refused before anything reaches the engine: the
- * engine would store their values in the image history.
+ * Secret build args are refused by the lifecycle before anything reaches the
+ * engine (`secretArgs: false`): the engine would store their values in the
+ * image history.
  */
-export function createCommandBuilder(deps: { readonly engine: CommandEngine; readonly push: PushArchive }): ImageBuilder {
+export function createCommandBuilder(deps: { readonly engine: CommandEngine; readonly push: PushArchive; readonly engineName: string }): ImageBuilder {
   return {
     mode: "command",
     async build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome> {
       const buildArgs: Record<string, string> = {};
       for (const arg of job.args) {
-        if (arg.value instanceof Secret) throw new SecretArgUnsupportedError(arg.name);
-        buildArgs[arg.name] = arg.value;
+        buildArgs[arg.name] = arg.value instanceof Secret ? arg.value.unwrap() : arg.value;
       }
       const onLine = (stream: "stdout" | "stderr" | "system", text: string): void => onProgress({ type: "log", stream, text });
       // One LABEL instruction instead of one engine step per label (see label-instruction.ts).
@@ -75,6 +78,18 @@ export function createCommandBuilder(deps: { readonly engine: CommandEngine; rea
       const digest = await deps.push(archive, job.reference, job.registry, signal);
       onProgress({ type: "pushed", reference: job.reference, digest });
       return { reference: job.reference, digest };
+    },
+    async status(signal) {
+      try {
+        const info = await deps.engine.info(signal);
+        return { engine: info.name, version: info.version, healthy: true, nodes: [] };
+      } catch {
+        return { engine: deps.engineName, version: "", healthy: false, nodes: [] };
+      }
+    },
+    async hasImage(reference, signal) {
+      const found = await deps.engine.hasImage(reference, signal);
+      return { exists: found.exists, digest: found.id };
     },
     async close() {},
   };

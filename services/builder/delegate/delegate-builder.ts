@@ -1,15 +1,17 @@
-import { DomainError } from "../../../libs/errors/domain-error.js";
+import type { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
+import { NoLocalEngineError } from "../builder-mode.js";
+import { RegistryRequiredError } from "../build-errors.js";
 import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder, PushTarget } from "../image-builder.js";
+import { verifyPushed, type CheckDigest } from "../push-verification.js";
 import type { BuilderNode } from "./builder-node.js";
 import { createContextSpool } from "./context-spool.js";
-import { BuilderNodeLostError, DelegateSetupError, NoBuilderNodeError, PushedDigestMismatchError } from "./delegate-errors.js";
-import { createOpenRunNode } from "../openrun/openrun-node.js";
+import { BuilderNodeLostError, DelegateSetupError, NoBuilderNodeError } from "./delegate-errors.js";
+import { createOpenRunNode } from "./openrun-node.js";
 import { createGrpcNode, type NodeTlsOptions } from "./grpc-node.js";
 import { createNodePool, type NodeState } from "./node-pool.js";
 
-/** Looks up the manifest digest of `reference` in the registry; undefined when it is not there. */
-export type CheckDigest = (reference: string, target: PushTarget, signal: AbortSignal) => Promise<string | undefined>;
+export type { CheckDigest } from "../push-verification.js";
 
 /** Turns an `ecr` target into basic credentials (user `AWS`, a fresh token) on the main install. */
 export type ResolvePushTarget = (target: PushTarget, signal: AbortSignal) => Promise<PushTarget>;
@@ -68,7 +70,7 @@ export function createDelegateBuilder(options: DelegateBuilderOptions): Delegate
   const pool = createNodePool(nodes, { pollIntervalMs: options.pollIntervalMs ?? 5000 });
 
   const destination = async (job: BuildJob, signal: AbortSignal): Promise<PushTarget> => {
-    if (!job.registry) throw new DelegateSetupError(`delegated build of ${job.name} needs a registry: set [registry] url`);
+    if (!job.registry) throw new RegistryRequiredError("delegate", job.buildId);
     if (job.registry.type !== "ecr") return job.registry;
     if (!options.resolvePushTarget) throw new DelegateSetupError(`registry ${job.registry.url} is of type ecr but no ecr token source is configured on this install`);
     return options.resolvePushTarget(job.registry, signal);
@@ -77,6 +79,13 @@ export function createDelegateBuilder(options: DelegateBuilderOptions): Delegate
   return {
     mode: "delegate",
     nodes: () => pool.snapshot(),
+    async status() {
+      const nodes = pool.snapshot();
+      return { engine: "", version: "", healthy: nodes.some((n) => n.healthy), nodes };
+    },
+    async hasImage(reference) {
+      throw new NoLocalEngineError("delegate", reference);
+    },
     async build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome> {
       const registry = await destination(job, signal);
       const spool = await createContextSpool(job.context, { maxBytes: maxUploadBytes, ...(options.spoolDir ? { dir: options.spoolDir } : {}) });
@@ -114,11 +123,8 @@ export function createDelegateBuilder(options: DelegateBuilderOptions): Delegate
   };
 
   async function verify(node: string, outcome: BuildOutcome, registry: PushTarget, signal: AbortSignal): Promise<BuildOutcome> {
-    const found = await options.checkDigest(outcome.reference, registry, signal);
-    if (found === undefined || (outcome.digest !== "" && outcome.digest !== found)) {
-      throw new PushedDigestMismatchError(node, outcome.reference, outcome.digest || "no digest", found);
-    }
-    return { reference: outcome.reference, digest: found };
+    const digest = await verifyPushed(options.checkDigest, { by: `builder node ${node}`, reference: outcome.reference, reported: outcome.digest, target: registry }, signal);
+    return { reference: outcome.reference, digest };
   }
 }
 

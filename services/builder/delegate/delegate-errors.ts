@@ -26,24 +26,7 @@ export class BuilderNodeRejectedError extends DomainError {
   }
 }
 
-/** The context is larger than `[builder] max_upload_bytes`. */
-export class UploadTooLargeError extends DomainError {
-  constructor(readonly limitBytes: number) {
-    super("resourceExhausted", `build context is larger than builder.max_upload_bytes (${limitBytes} bytes): shrink the context (.dockerignore) or raise the limit`);
-  }
-}
-
-/** The registry does not hold what the node said it pushed. */
-export class PushedDigestMismatchError extends DomainError {
-  constructor(readonly node: string, readonly reference: string, reported: string, found: string | undefined) {
-    super(
-      "dataLoss",
-      found === undefined
-        ? `builder node ${node} reported pushing ${reference} (${reported}) but the registry has no such manifest`
-        : `builder node ${node} reported ${reference} as ${reported} but the registry has ${found}`,
-    );
-  }
-}
+export { UploadTooLargeError } from "../build-errors.js";
 
 /** The delegate mode was configured or called without something it needs. */
 export class DelegateSetupError extends DomainError {

@@ -7,12 +7,13 @@ import { BuilderService, BuildHeaderSchema, type BuildRequest } from "../../../l
 import { LogStream } from "../../../libs/gen/buildplane/v1/common_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../../libs/gen/grpc/health/v1/health_pb.js";
 import { createBearerTokenInterceptor } from "../../../libs/rpc/auth-interceptor.js";
+import { errorCodeFromName } from "../../../libs/rpc/code-names.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { Secret as SecretValue } from "../../../libs/secret/secret.js";
 import type { BuildProgress } from "../image-builder.js";
 import type { BuilderNode, NodeBuild, NodeLoad, NodeOutcome } from "./builder-node.js";
 import { BuilderNodeRejectedError } from "./delegate-errors.js";
-import { classifyNodeError, errorCodeFromName } from "./node-errors.js";
+import { classifyNodeError } from "./node-errors.js";
 import { pushTargetToProto } from "./registry-proto.js";
 
 /** TLS towards the nodes: the CA the main install trusts, and its client certificate for mTLS. */

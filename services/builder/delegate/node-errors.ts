@@ -1,19 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DomainError, isDomainError, isErrorCode, type ErrorCode } from "../../../libs/errors/domain-error.js";
+import { DomainError, isDomainError } from "../../../libs/errors/domain-error.js";
+import { errorCodeOf } from "../../../libs/rpc/code-names.js";
 import { BuilderNodeLostError, BuilderNodeRejectedError } from "./delegate-errors.js";
-
-/** The domain code a Connect code stands for. */
-export function errorCodeOf(code: Code): ErrorCode {
-  const name = Code[code];
-  const lower = name ? name.charAt(0).toLowerCase() + name.slice(1) : "unknown";
-  return isErrorCode(lower) ? lower : "unknown";
-}
-
-/** The domain code of a `Failed.code` name such as `deadline_exceeded`. */
-export function errorCodeFromName(name: string): ErrorCode {
-  const camel = name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-  return isErrorCode(camel) ? camel : "unknown";
-}
 
 /** Codes a dead connection shows up as, rather than an answer of the node. */
 const transportCodes: ReadonlySet<Code> = new Set([Code.Unavailable, Code.Internal, Code.Unknown, Code.Canceled, Code.DeadlineExceeded, Code.Aborted]);

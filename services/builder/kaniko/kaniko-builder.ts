@@ -1,6 +1,9 @@
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
-import { DomainError, isDomainError } from "../../../libs/errors/domain-error.js";
+import { isDomainError } from "../../../libs/errors/domain-error.js";
+import { NoLocalEngineError } from "../builder-mode.js";
+import { abortReason } from "../build-errors.js";
 import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder } from "../image-builder.js";
+import { verifyPushed, type CheckDigest } from "../push-verification.js";
 import { uploadContext } from "./context-upload.js";
 import { KanikoBuildFailedError, KanikoTimeoutError, PodStartError } from "./kaniko-errors.js";
 import { newNameSuffix } from "./kaniko-names.js";
@@ -15,7 +18,7 @@ export interface KanikoBuilderDeps {
   readonly kubeConfig: KubeConfig;
   readonly options: KanikoOptions;
   /** HEAD of the pushed manifest in the registry → its digest (libs/registry). */
-  readonly checkDigest: (reference: string, signal: AbortSignal) => Promise<string>;
+  readonly checkDigest: CheckDigest;
   /** Random name suffixes; tests may pin them. */
   readonly newSuffix?: () => string;
 }
@@ -24,6 +27,8 @@ export interface KanikoBuilderDeps {
  * The `kaniko` builder mode: one Kubernetes Job per build running the Kaniko
  * executor, the context streamed into its stdin, the log streamed back line
  * by line, and the pushed digest checked in the registry before success.
+ * The Job's deadline is the job's own timeout; the lifecycle's timer stops
+ * the build at the same moment, whichever notices first.
  * Every exit path (success, failure, timeout, cancel) deletes the Job and
  * its Secrets before the promise settles.
  */
@@ -34,21 +39,24 @@ export function createKanikoBuilder(deps: KanikoBuilderDeps): ImageBuilder {
     mode: "kaniko",
     async build(job, onProgress, signal) {
       const plan = planKanikoBuild(job, opts, (deps.newSuffix ?? newNameSuffix)());
-      const deadline = AbortSignal.timeout((opts.buildTimeoutSecs + 5) * 1000);
-      const run = AbortSignal.any([signal, deadline]);
       const created: { secrets: string[]; job: boolean } = { secrets: [], job: false };
       let log: FollowedLog | undefined;
       try {
-        return await runBuild(apis, deps, plan, job, onProgress, run, created, (l) => { log = l; });
+        return await runBuild(apis, deps, plan, job, onProgress, signal, created, (l) => { log = l; });
       } catch (e) {
-        if (signal.aborted) throw new DomainError("canceled", `build "${job.buildId}" was canceled`, { cause: e });
-        if (deadline.aborted) throw new KanikoTimeoutError(plan.jobName, opts.buildTimeoutSecs);
+        if (signal.aborted) throw abortReason(signal, job.buildId);
         if (isDomainError(e)) throw e;
         throw kubeError(`build job "${plan.jobName}"`, e);
       } finally {
         (log as FollowedLog | undefined)?.stop();
         await cleanUp(apis, plan, created);
       }
+    },
+    async status() {
+      return { engine: "", version: "", healthy: true, nodes: [] };
+    },
+    async hasImage(reference) {
+      throw new NoLocalEngineError("kaniko", reference);
     },
     async close() { /* no long-lived connections: watches and logs are per build */ },
   };
@@ -92,7 +100,7 @@ async function runBuild(apis: KubeApis, deps: KanikoBuilderDeps, plan: KanikoPla
     throw e;
   }
   if (started.kind === "stuck") {
-    if (started.reason === "Deleted") await throwIfDeadline(apis, plan, deps.options.buildTimeoutSecs);
+    if (started.reason === "Deleted") await throwIfDeadline(apis, plan, job.timeoutSecs);
     throw new PodStartError(started.code, podName, started.reason, started.message);
   }
   const log = await followLog(deps.kubeConfig, ns, podName, containerName, (text) => onProgress({ type: "log", stream: "stdout", text }));
@@ -109,19 +117,15 @@ async function runBuild(apis: KubeApis, deps: KanikoBuilderDeps, plan: KanikoPla
   }, signal);
   await Promise.race([log.done, sleep(5000)]);
   if (ended.kind === "stuck") {
-    await throwIfDeadline(apis, plan, deps.options.buildTimeoutSecs);
+    await throwIfDeadline(apis, plan, job.timeoutSecs);
     throw new KanikoBuildFailedError(plan.jobName, `pod ${podName} ${ended.reason === "Deleted" ? "was deleted" : ended.reason}`, log.tail());
   }
   if (ended.exitCode !== 0) {
     // At activeDeadlineSeconds the kubelet kills the container (137) and reports it before the pod goes.
-    await throwIfDeadline(apis, plan, deps.options.buildTimeoutSecs);
+    await throwIfDeadline(apis, plan, job.timeoutSecs);
     throw new KanikoBuildFailedError(plan.jobName, `exit code ${ended.exitCode}`, log.tail());
   }
-  const digest = await deps.checkDigest(job.reference, signal);
-  const reported = ended.message.trim();
-  if (reported !== "" && reported !== digest) {
-    throw new DomainError("dataLoss", `registry digest of "${job.reference}" is ${digest}: expected ${reported}, the digest kaniko pushed`);
-  }
+  const digest = await verifyPushed(deps.checkDigest, { by: `kaniko job "${plan.jobName}"`, reference: job.reference, reported: ended.message.trim(), target: plan.target }, signal);
   onProgress({ type: "pushed", reference: job.reference, digest });
   return { reference: job.reference, digest };
 }

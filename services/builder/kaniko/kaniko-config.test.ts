@@ -48,7 +48,6 @@ test("every kaniko option is taken from [builder] and [kubernetes]", () => {
     kanikoImage: "kaniko:2",
     cache: false,
     cacheRepo: "reg:5000/cache",
-    buildTimeoutSecs: 900,
     ttlSecondsAfterFinished: 120,
     serviceAccount: "kaniko",
     resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } },
@@ -90,7 +89,7 @@ test("the planned Job from the configured options is valid against the Kubernete
   };
   const plan = planKanikoBuild(
     { buildId: "b-1", name: "cli-a:0123456789abcdef", reference: "reg:5000/cli-a:0123456789abcdef", imageKey: "ab".repeat(32),
-      appId: "a", containerfile: "Containerfile", args: [], target: "", platform: "", registry },
+      appId: "a", containerfile: "Containerfile", args: [], target: "", platform: "", registry, labels: {}, timeoutSecs: 900 },
     kanikoOptionsFromConfig(config(full)),
     "x1y2z3",
   );

@@ -15,7 +15,6 @@ export function kanikoOptionsFromConfig(config: ResolvedConfig): KanikoOptions {
     kanikoImage: config.builder.kanikoImage,
     cache: config.builder.kanikoCache,
     cacheRepo: config.builder.kanikoCacheRepo,
-    buildTimeoutSecs: config.builder.buildTimeoutSecs,
     ttlSecondsAfterFinished: k.jobTtlSecs,
     serviceAccount: k.serviceAccount,
     resources: Object.freeze({ requests: Object.freeze({ ...k.resourcesRequests }), limits: Object.freeze({ ...k.resourcesLimits }) }),

@@ -14,7 +14,7 @@ import { planKanikoBuild, planToJsonLines } from "./kaniko-plan.js";
  * name suffix and the owner references (added once the Job has a UID)
  * differ from a real run.
  */
-export function kanikoDryRunLines(header: BuildHeader, options: KanikoOptions, suffix: string = newNameSuffix()): string[] {
-  const job = buildJobFromHeader(header, Readable.from([]), { timeoutSecs: options.buildTimeoutSecs });
+export function kanikoDryRunLines(header: BuildHeader, options: KanikoOptions, defaultTimeoutSecs: number, suffix: string = newNameSuffix()): string[] {
+  const job = buildJobFromHeader(header, Readable.from([]), { timeoutSecs: defaultTimeoutSecs });
   return planToJsonLines(planKanikoBuild(job, options, suffix));
 }

@@ -9,15 +9,6 @@ export class SecretArgNameError extends DomainError {
   }
 }
 
-/** The kaniko mode needs a registry to push to; a job without one is refused. */
-export class RegistryRequiredError extends DomainError {
-  readonly buildId: string;
-  constructor(buildId: string) {
-    super("failedPrecondition", `build "${buildId}" has no registry: the kaniko mode pushes to a registry, set [registry] url`);
-    this.buildId = buildId;
-  }
-}
-
 /** The build pod did not start: unschedulable, image pull error, bad config, or no start in time. */
 export class PodStartError extends DomainError {
   readonly pod: string;

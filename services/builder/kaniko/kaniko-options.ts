@@ -13,8 +13,6 @@ export interface KanikoOptions {
   readonly cache: boolean;
   /** `[builder] kaniko_cache_repo`; "" means `url[/project]/kaniko-cache`. */
   readonly cacheRepo: string;
-  /** `[builder] build_timeout_secs`: the Job's `activeDeadlineSeconds`. */
-  readonly buildTimeoutSecs: number;
   /** `[kubernetes] job_ttl_secs` (default 600): `ttlSecondsAfterFinished`, a backstop behind our own clean-up. */
   readonly ttlSecondsAfterFinished: number;
   /** `[kubernetes] service_account`; "" keeps the namespace default. */
@@ -56,7 +54,6 @@ export const defaultKanikoOptions: KanikoOptions = Object.freeze({
   kanikoImage: "gcr.io/kaniko-project/executor:v1.23.2",
   cache: false,
   cacheRepo: "",
-  buildTimeoutSecs: 1800,
   ttlSecondsAfterFinished: 600,
   serviceAccount: "",
   resources: { requests: {}, limits: {} },

@@ -16,8 +16,9 @@ const input: KanikoPlanInput = {
   buildId: "b-1", name: "cli-app1:0123456789abcdef", reference: "reg.example:5000/team/proj/cli-app1:0123456789abcdef",
   imageKey: "ab".repeat(32), appId: "app1", containerfile: "Containerfile",
   args: [{ name: "ZED", value: "z" }, { name: "ALPHA", value: "a b" }], target: "", platform: "", registry,
+  labels: { "org.opencontainers.image.revision": "0123abc", "buildplane.app": "app1" }, timeoutSecs: 900,
 };
-const options = resolveKanikoOptions({ namespace: "builds", kanikoImage: "kaniko:1", buildTimeoutSecs: 900 });
+const options = resolveKanikoOptions({ namespace: "builds", kanikoImage: "kaniko:1" });
 
 function argsOf(plan: ReturnType<typeof planKanikoBuild>): string[] {
   return plan.job.spec?.template.spec?.containers[0]?.args ?? [];
@@ -26,6 +27,8 @@ function argsOf(plan: ReturnType<typeof planKanikoBuild>): string[] {
 const argCases: { name: string; input?: Partial<KanikoPlanInput>; target?: Partial<PushTarget>; options?: Parameters<typeof resolveKanikoOptions>[0]; want: string[]; absent?: string[] }[] = [
   { name: "context, dockerfile and destination come first", want: ["--context=tar://stdin", "--dockerfile=Containerfile", "--destination=reg.example:5000/team/proj/cli-app1:0123456789abcdef"] },
   { name: "build args are in sorted order", want: ["--build-arg=ALPHA=a b", "--build-arg=ZED=z"] },
+  { name: "the build's labels become --label flags in sorted order, as engine builds carry them", want: ["--label=buildplane.app=app1", "--label=org.opencontainers.image.revision=0123abc"] },
+  { name: "a build without labels adds no --label", input: { labels: {} }, want: [], absent: ["--label="] },
   { name: "a target adds --target", input: { target: "prod" }, want: ["--target=prod"] },
   { name: "no target adds no --target", want: [], absent: ["--target="] },
   { name: "a platform adds --custom-platform", input: { platform: "linux/arm64" }, want: ["--custom-platform=linux/arm64"] },
@@ -101,6 +104,10 @@ test("planner: a CA and a client certificate go into a certs Secret mounted at /
   const certs = plan.secrets.find((s) => s.metadata?.name === `${plan.jobName}-certs`);
   assert.deepEqual(Object.keys(certs?.data ?? {}).sort(), ["reg.example_5000-ca.crt", "reg.example_5000-client.crt", "reg.example_5000-client.key"]);
   assert.ok(plan.job.spec?.template.spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === "/certs"));
+});
+
+test("planner: the Job's deadline is the build's own timeout", () => {
+  assert.equal(planKanikoBuild({ ...input, timeoutSecs: 42 }, options, "abcdefghij").job.spec?.activeDeadlineSeconds, 42);
 });
 
 test("planner: the Job has backoffLimit 0, the deadline, a TTL, stdin once, and the labels", () => {

@@ -1,14 +1,15 @@
 import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
-import type { BuildJob } from "../image-builder.js";
+import type { BuildJob, PushTarget } from "../image-builder.js";
 import { Secret } from "../../../libs/secret/secret.js";
 import { dockerConfigJson, registryHost } from "./docker-config.js";
-import { RegistryRequiredError, SecretArgNameError } from "./kaniko-errors.js";
+import { RegistryRequiredError } from "../build-errors.js";
+import { SecretArgNameError } from "./kaniko-errors.js";
 import { jobName, labelValue } from "./kaniko-names.js";
 import type { KanikoOptions } from "./kaniko-options.js";
 
 /** The build fields the planner reads (the context stream stays with the executor). */
 export type KanikoPlanInput = Pick<BuildJob,
-  "buildId" | "name" | "reference" | "imageKey" | "appId" | "containerfile" | "args" | "target" | "platform" | "registry">;
+  "buildId" | "name" | "reference" | "imageKey" | "appId" | "containerfile" | "args" | "target" | "platform" | "registry" | "labels" | "timeoutSecs">;
 
 /** What one kaniko build creates: Secrets first, then the Job that mounts them. */
 export interface KanikoPlan {
@@ -18,6 +19,8 @@ export interface KanikoPlan {
   readonly secrets: readonly V1Secret[];
   /** Labels on every object, for the sweeper and for operators. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Where the image is pushed. */
+  readonly target: PushTarget;
 }
 
 export const containerName = "kaniko";
@@ -33,13 +36,14 @@ const certsDir = "/certs";
  * `suffix` comes from the caller). Fixes OpenRun's faults: the docker config
  * is mounted as `config.json`, names are unique per build, Secrets carry the
  * build's labels (owner references are added once the Job has a UID), the
- * Job has a deadline, and secret build arg values reach Kaniko only through
+ * Job's deadline is the build's own timeout, the image carries the build's
+ * labels (`--label`, as engine builds do), and secret build arg values reach Kaniko only through
  * `secretKeyRef` env (`--build-arg=NAME` reads the value from the
  * environment), never through the Job spec.
  */
 export function planKanikoBuild(input: KanikoPlanInput, options: KanikoOptions, suffix: string): KanikoPlan {
   const target = input.registry;
-  if (target === undefined) throw new RegistryRequiredError(input.buildId);
+  if (target === undefined) throw new RegistryRequiredError("kaniko", input.buildId);
   const name = jobName(input.name, suffix);
   const host = registryHost(target.url);
   const labels = {
@@ -69,6 +73,7 @@ export function planKanikoBuild(input: KanikoPlanInput, options: KanikoOptions, 
       args.push(`--build-arg=${arg.name}=${arg.value}`);
     }
   }
+  for (const key of Object.keys(input.labels).sort()) args.push(`--label=${key}=${input.labels[key] ?? ""}`);
   if (input.target !== "") args.push(`--target=${input.target}`);
   if (input.platform !== "") args.push(`--custom-platform=${input.platform}`);
   if (options.cache) {
@@ -118,7 +123,7 @@ export function planKanikoBuild(input: KanikoPlanInput, options: KanikoOptions, 
     apiVersion: "batch/v1", kind: "Job", metadata: meta(name),
     spec: {
       backoffLimit: 0,
-      activeDeadlineSeconds: options.buildTimeoutSecs,
+      activeDeadlineSeconds: input.timeoutSecs,
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       template: {
         metadata: { labels: { ...labels } },
@@ -145,7 +150,7 @@ export function planKanikoBuild(input: KanikoPlanInput, options: KanikoOptions, 
       },
     },
   };
-  return { jobName: name, namespace: options.namespace, job, secrets, labels };
+  return { jobName: name, namespace: options.namespace, job, secrets, labels, target };
 }
 
 /** The owner reference that makes a Secret go with its Job (garbage collection). */

@@ -1,30 +1,29 @@
 import { randomUUID } from "node:crypto";
-import type { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import busboy from "busboy";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
-import type { BuildSlots } from "../build-slots.js";
-import { UploadTooLargeError } from "../delegate/delegate-errors.js";
+import type { BuildLifecycle } from "../build-lifecycle.js";
+import { UploadTooLargeError } from "../build-errors.js";
 import { checkNodePush, DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
-import type { BuildJob, ImageBuilder } from "../image-builder.js";
+import type { BuildJob } from "../image-builder.js";
 import { checkBearer } from "./bearer-check.js";
 import { answer, httpStatusOf, type AnyRequest, type AnyResponse } from "./http-answer.js";
-import { OpenRunRequestError, parseOpenRunMeta, type OpenRunBuildSpec } from "./openrun-meta.js";
-import { defaultTarLimits, guardTar, UnsafeArchiveError, type TarLimits } from "./tar-guard.js";
+import { filePartName, metaPartName, OpenRunRequestError, parseOpenRunMeta, type OpenRunBuildSpec } from "../wire/openrun-codec.js";
+import { createContextSpool } from "../delegate/context-spool.js";
 
 export interface OpenRunHandlerDeps {
   /** `[system] builder_auth_token`; unset refuses every request. */
   readonly token: Secret | undefined;
   /** `[security] admin_over_tcp`; off refuses every request with 403. */
   readonly adminOverTcp: boolean;
-  /** The node's builder mode and its build slots, as the gRPC path uses them. */
-  readonly builder: ImageBuilder;
-  readonly slots: BuildSlots;
+  /** The node's one build lifecycle (mode, slots, confiner), as the gRPC path uses it. */
+  readonly lifecycle: BuildLifecycle;
+  /** `[builder] build_timeout_secs`: OpenRun's meta carries no timeout. */
   readonly timeoutSecs: number;
   /** `[builder] max_upload_bytes`: the compressed upload. */
   readonly maxUploadBytes: number;
-  readonly tarLimits?: TarLimits;
   /** `[builder] allowed_registries`: the only registry hosts pushed to; empty allows any. */
   readonly allowedRegistries?: readonly string[];
   /** Build output lines, for the node's own log. */
@@ -36,8 +35,10 @@ const metaLimit = 1024 * 1024;
 /**
  * The handler of OpenRun's `POST /_openrun/delegate_build` on a builder
  * node: the token is checked (constant time) before the body is read, the
- * multipart body is streamed (`meta` JSON, then `file` tar.gz), the archive
- * is gunzipped and re-streamed through `guardTar` straight into the build,
+ * multipart body is streamed (`meta` JSON and `file` tar.gz, by form name in
+ * either order, the meta part with or without a filename; a file part that
+ * comes first is spooled within the upload limit until the meta arrives), the archive
+ * is gunzipped and re-streamed through the archive confiner straight into the build,
  * and the image is built through the same mode and slots as gRPC builds and
  * pushed to the request's registry. Answers: 200 empty on success, 400 bad
  * request, 401 token, 403 builds over TCP disabled, 405 method, 413 too
@@ -70,6 +71,10 @@ async function handle(deps: OpenRunHandlerDeps, req: AnyRequest, res: AnyRespons
     let failed = false;
     let spec: OpenRunBuildSpec | undefined;
     let build: Promise<void> | undefined;
+    // Settles once a meta part was read (or refused); parts come in any order, as OpenRun's node reads them by name.
+    let metaSeen = false;
+    let metaArrived: () => void = () => undefined;
+    const metaRead = new Promise<void>((r) => (metaArrived = r));
     let parsed = false;
     let received = 0;
     const fail = (err: unknown): void => {
@@ -92,28 +97,37 @@ async function handle(deps: OpenRunHandlerDeps, req: AnyRequest, res: AnyRespons
       throw new OpenRunRequestError(`multipart body cannot be read: ${(err as Error).message}`);
     }
     const onMeta = (text: string): void => {
-      if (spec) return fail(new OpenRunRequestError("the request has more than one meta part"));
       try {
         const parsed = parseOpenRunMeta(text);
         checkNodePush(parsed.reference, parsed.registry.url, deps.allowedRegistries ?? []);
         spec = parsed;
+        metaArrived();
       } catch (err) {
         fail(err);
       }
     };
+    const startMeta = (): boolean => {
+      if (metaSeen) fail(new OpenRunRequestError("the request has more than one meta part"));
+      metaSeen = true;
+      return !failed;
+    };
     bb.on("field", (name, value, info) => {
-      if (name !== "meta") return;
+      if (name !== metaPartName || !startMeta()) return;
       if (info.valueTruncated) return fail(new OpenRunRequestError(`meta part is larger than ${metaLimit} bytes`));
       onMeta(value);
     });
     bb.on("file", (name, stream) => {
       if (failed) return void stream.resume();
-      if (name === "meta") return void collect(stream, metaLimit).then(onMeta, fail);
-      if (name !== "file") return void stream.resume();
-      if (!spec) return (stream.resume(), fail(new OpenRunRequestError("the meta part must come before the file part")));
+      // `curl -F meta=@meta.json` sends the meta part with a filename.
+      if (name === metaPartName) return startMeta() ? void collect(stream, metaLimit).then(onMeta, fail) : void stream.resume();
+      if (name !== filePartName) return void stream.resume();
       if (build) return (stream.resume(), fail(new OpenRunRequestError("the request has more than one file part")));
       stream.on("limit", () => fail(new UploadTooLargeError(deps.maxUploadBytes)));
-      build = runBuild(deps, spec, stream, stop.signal);
+      build = metaSeen
+        ? // The meta part came first (it may still be being read): the context streams straight into the build.
+          metaRead.then(() => runBuild(deps, spec as OpenRunBuildSpec, stream, stop.signal))
+        : // The file part came first: it is spooled within the upload limit until the meta part arrives.
+          spoolUntil(stream, metaRead, deps.maxUploadBytes, stop.signal, (context) => runBuild(deps, spec as OpenRunBuildSpec, context, stop.signal));
       build.catch(fail);
     });
     bb.on("close", () => {
@@ -131,19 +145,34 @@ async function handle(deps: OpenRunHandlerDeps, req: AnyRequest, res: AnyRespons
   answer(req, res, 200, "");
 }
 
-/** Builds and pushes one OpenRun request through the node's mode and slots. */
+/**
+ * Spools `file` to a private temp file as it arrives (so the parser reaches
+ * the parts after it), waits for `ready`, then runs `use` on the spooled
+ * context; the temp file is removed however it ends.
+ */
+async function spoolUntil(file: Readable, ready: Promise<void>, maxBytes: number, signal: AbortSignal, use: (context: Readable) => Promise<void>): Promise<void> {
+  const spool = await createContextSpool(file, { maxBytes });
+  const onAbort = (): void => void spool.dispose();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    for await (const _ of spool.chunks()) void _;
+    if (spool.failure) throw spool.failure;
+    await ready;
+    await use(Readable.from(spool.chunks()));
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    await spool.dispose();
+  }
+}
+
+/** Builds and pushes one OpenRun request through the node's lifecycle. */
 async function runBuild(deps: OpenRunHandlerDeps, spec: OpenRunBuildSpec, file: Readable, outer: AbortSignal): Promise<void> {
-  const stop = new AbortController();
-  let contextError: unknown;
-  const contextFailed = (err: unknown): void => {
-    contextError ??= err;
-    stop.abort(contextError);
-  };
   const gunzip = createGunzip();
-  gunzip.on("error", (err) => contextFailed(new UnsafeArchiveError(`file part is not gzip data: ${err.message}`)));
-  file.on("error", contextFailed);
-  const context = guardTar(file.pipe(gunzip), deps.tarLimits ?? defaultTarLimits);
-  context.on("error", contextFailed);
+  const context = new PassThrough();
+  gunzip.on("error", (err) => context.destroy(new OpenRunRequestError(`file part is not gzip data: ${err.message}`)));
+  file.on("error", (err) => context.destroy(err));
+  context.on("close", () => gunzip.destroy());
+  file.pipe(gunzip).pipe(context);
   const buildId = randomUUID();
   const job: BuildJob = {
     buildId,
@@ -162,26 +191,7 @@ async function runBuild(deps: OpenRunHandlerDeps, spec: OpenRunBuildSpec, file: 
     contextBytes: undefined,
     timeoutSecs: deps.timeoutSecs,
   };
-  const onOuter = (): void => stop.abort(outer.reason);
-  outer.addEventListener("abort", onOuter, { once: true });
-  const timer = setTimeout(() => stop.abort(new DomainError("deadlineExceeded", `build of ${spec.name} timed out after ${deps.timeoutSecs}s (builder.build_timeout_secs)`)), deps.timeoutSecs * 1000);
-  try {
-    const slot = await deps.slots.acquire(stop.signal, () => undefined);
-    try {
-      await deps.builder.build(job, (p) => (p.type === "log" ? deps.onLog?.(buildId, p.text) : undefined), stop.signal);
-    } finally {
-      slot.release();
-    }
-  } catch (err) {
-    if (contextError) throw contextError;
-    if (stop.signal.aborted && stop.signal.reason instanceof DomainError) throw stop.signal.reason;
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    outer.removeEventListener("abort", onOuter);
-    context.destroy();
-  }
-  if (contextError) throw contextError;
+  await deps.lifecycle.run(job, (p) => (p.type === "log" ? deps.onLog?.(buildId, p.text) : undefined), outer);
 }
 
 function header(req: AnyRequest, name: string): string | undefined {

@@ -1,10 +1,8 @@
+import { openRunDelegatePath, openRunHealthPath } from "../wire/openrun-codec.js";
 import type { AnyRequest, AnyResponse } from "./http-answer.js";
 import { answer } from "./http-answer.js";
 
-/** OpenRun's delegate path on builder nodes. */
-export const openRunDelegatePath = "/_openrun/delegate_build";
-/** OpenRun's health path, which OpenRun-format clients may probe. */
-export const openRunHealthPath = "/_openrun/health";
+export { openRunDelegatePath, openRunHealthPath } from "../wire/openrun-codec.js";
 
 type Handler = (req: AnyRequest, res: AnyResponse) => void;
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/builder.proto.
  */
 export const file_buildplane_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("ChtidWlsZHBsYW5lL3YxL2J1aWxkZXIucHJvdG8SDWJ1aWxkcGxhbmUudjEi5gIKC0J1aWxkSGVhZGVyEhAKCGJ1aWxkX2lkGAEgASgJEiYKBWltYWdlGAIgASgLMhcuYnVpbGRwbGFuZS52MS5JbWFnZVJlZhIVCg1jb250YWluZXJmaWxlGAMgASgJEiUKBGFyZ3MYBCADKAsyFy5idWlsZHBsYW5lLnYxLkJ1aWxkQXJnEg4KBnRhcmdldBgFIAEoCRIQCghwbGF0Zm9ybRgGIAEoCRIpCghyZWdpc3RyeRgHIAEoCzIXLmJ1aWxkcGxhbmUudjEuUmVnaXN0cnkSNgoGbGFiZWxzGAggAygLMiYuYnVpbGRwbGFuZS52MS5CdWlsZEhlYWRlci5MYWJlbHNFbnRyeRIVCg1jb250ZXh0X2J5dGVzGAkgASgEEhQKDHRpbWVvdXRfc2VjcxgKIAEoDRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlgKDEJ1aWxkUmVxdWVzdBIsCgZoZWFkZXIYASABKAsyGi5idWlsZHBsYW5lLnYxLkJ1aWxkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdtZXNzYWdlIjkKDUJ1aWxkUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS5idWlsZHBsYW5lLnYxLkJ1aWxkRXZlbnQiJgoSQ2FuY2VsQnVpbGRSZXF1ZXN0EhAKCGJ1aWxkX2lkGAEgASgJIicKE0NhbmNlbEJ1aWxkUmVzcG9uc2USEAoIY2FuY2VsZWQYASABKAgiJAoPSGFzSW1hZ2VSZXF1ZXN0EhEKCXJlZmVyZW5jZRgBIAEoCSIyChBIYXNJbWFnZVJlc3BvbnNlEg4KBmV4aXN0cxgBIAEoCBIOCgZkaWdlc3QYAiABKAkiEgoQR2V0U3RhdHVzUmVxdWVzdCK3AQoRR2V0U3RhdHVzUmVzcG9uc2USDAoEbW9kZRgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIPCgdydW5uaW5nGAMgASgNEg4KBnF1ZXVlZBgEIAEoDRIPCgdoZWFsdGh5GAUgASgIEg4KBmVuZ2luZRgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJEi8KBW5vZGVzGAggAygLMiAuYnVpbGRwbGFuZS52MS5CdWlsZGVyTm9kZVN0YXR1cyKaAQoRQnVpbGRlck5vZGVTdGF0dXMSCwoDdXJsGAEgASgJEg8KB2hlYWx0aHkYAiABKAgSEAoIY2FwYWNpdHkYAyABKA0SDwoHcnVubmluZxgEIAEoDRIOCgZxdWV1ZWQYBSABKA0SDgoGcmVhc29uGAYgASgJEhEKCWluX2ZsaWdodBgHIAEoDRIRCglwbGFpbnRleHQYCCABKAgyywIKDkJ1aWxkZXJTZXJ2aWNlEkYKBUJ1aWxkEhsuYnVpbGRwbGFuZS52MS5CdWlsZFJlcXVlc3QaHC5idWlsZHBsYW5lLnYxLkJ1aWxkUmVzcG9uc2UoATABElQKC0NhbmNlbEJ1aWxkEiEuYnVpbGRwbGFuZS52MS5DYW5jZWxCdWlsZFJlcXVlc3QaIi5idWlsZHBsYW5lLnYxLkNhbmNlbEJ1aWxkUmVzcG9uc2USSwoISGFzSW1hZ2USHi5idWlsZHBsYW5lLnYxLkhhc0ltYWdlUmVxdWVzdBofLmJ1aWxkcGxhbmUudjEuSGFzSW1hZ2VSZXNwb25zZRJOCglHZXRTdGF0dXMSHy5idWlsZHBsYW5lLnYxLkdldFN0YXR1c1JlcXVlc3QaIC5idWlsZHBsYW5lLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_buildplane_v1_common]);
+  fileDesc("ChtidWlsZHBsYW5lL3YxL2J1aWxkZXIucHJvdG8SDWJ1aWxkcGxhbmUudjEi5gIKC0J1aWxkSGVhZGVyEhAKCGJ1aWxkX2lkGAEgASgJEiYKBWltYWdlGAIgASgLMhcuYnVpbGRwbGFuZS52MS5JbWFnZVJlZhIVCg1jb250YWluZXJmaWxlGAMgASgJEiUKBGFyZ3MYBCADKAsyFy5idWlsZHBsYW5lLnYxLkJ1aWxkQXJnEg4KBnRhcmdldBgFIAEoCRIQCghwbGF0Zm9ybRgGIAEoCRIpCghyZWdpc3RyeRgHIAEoCzIXLmJ1aWxkcGxhbmUudjEuUmVnaXN0cnkSNgoGbGFiZWxzGAggAygLMiYuYnVpbGRwbGFuZS52MS5CdWlsZEhlYWRlci5MYWJlbHNFbnRyeRIVCg1jb250ZXh0X2J5dGVzGAkgASgEEhQKDHRpbWVvdXRfc2VjcxgKIAEoDRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlgKDEJ1aWxkUmVxdWVzdBIsCgZoZWFkZXIYASABKAsyGi5idWlsZHBsYW5lLnYxLkJ1aWxkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdtZXNzYWdlIjkKDUJ1aWxkUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS5idWlsZHBsYW5lLnYxLkJ1aWxkRXZlbnQiJgoSQ2FuY2VsQnVpbGRSZXF1ZXN0EhAKCGJ1aWxkX2lkGAEgASgJIicKE0NhbmNlbEJ1aWxkUmVzcG9uc2USEAoIY2FuY2VsZWQYASABKAgiJAoPSGFzSW1hZ2VSZXF1ZXN0EhEKCXJlZmVyZW5jZRgBIAEoCSIyChBIYXNJbWFnZVJlc3BvbnNlEg4KBmV4aXN0cxgBIAEoCBIOCgZkaWdlc3QYAiABKAkiEgoQR2V0U3RhdHVzUmVxdWVzdCLxAQoRR2V0U3RhdHVzUmVzcG9uc2USDAoEbW9kZRgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIPCgdydW5uaW5nGAMgASgNEg4KBnF1ZXVlZBgEIAEoDRIPCgdoZWFsdGh5GAUgASgIEg4KBmVuZ2luZRgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJEi8KBW5vZGVzGAggAygLMiAuYnVpbGRwbGFuZS52MS5CdWlsZGVyTm9kZVN0YXR1cxI4CgxjYXBhYmlsaXRpZXMYCSABKAsyIi5idWlsZHBsYW5lLnYxLkJ1aWxkZXJDYXBhYmlsaXRpZXMikgEKE0J1aWxkZXJDYXBhYmlsaXRpZXMSEwoLc2VjcmV0X2FyZ3MYASABKAgSDgoGbGFiZWxzGAIgASgIEhYKDm5lZWRzX3JlZ2lzdHJ5GAMgASgIEhUKDXZlcmlmaWVzX3B1c2gYBCABKAgSFAoMbG9jYWxfZW5naW5lGAUgASgIEhEKCXBsYXRmb3JtcxgGIAEoCCKaAQoRQnVpbGRlck5vZGVTdGF0dXMSCwoDdXJsGAEgASgJEg8KB2hlYWx0aHkYAiABKAgSEAoIY2FwYWNpdHkYAyABKA0SDwoHcnVubmluZxgEIAEoDRIOCgZxdWV1ZWQYBSABKA0SDgoGcmVhc29uGAYgASgJEhEKCWluX2ZsaWdodBgHIAEoDRIRCglwbGFpbnRleHQYCCABKAgyywIKDkJ1aWxkZXJTZXJ2aWNlEkYKBUJ1aWxkEhsuYnVpbGRwbGFuZS52MS5CdWlsZFJlcXVlc3QaHC5idWlsZHBsYW5lLnYxLkJ1aWxkUmVzcG9uc2UoATABElQKC0NhbmNlbEJ1aWxkEiEuYnVpbGRwbGFuZS52MS5DYW5jZWxCdWlsZFJlcXVlc3QaIi5idWlsZHBsYW5lLnYxLkNhbmNlbEJ1aWxkUmVzcG9uc2USSwoISGFzSW1hZ2USHi5idWlsZHBsYW5lLnYxLkhhc0ltYWdlUmVxdWVzdBofLmJ1aWxkcGxhbmUudjEuSGFzSW1hZ2VSZXNwb25zZRJOCglHZXRTdGF0dXMSHy5idWlsZHBsYW5lLnYxLkdldFN0YXR1c1JlcXVlc3QaIC5idWlsZHBsYW5lLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_buildplane_v1_common]);
 
 /**
  * BuildHeader opens a Build stream.
@@ -265,6 +265,14 @@ export type GetStatusResponse = Message<"buildplane.v1.GetStatusResponse"> & {
    * @generated from field: repeated buildplane.v1.BuilderNodeStatus nodes = 8;
    */
   nodes: BuilderNodeStatus[];
+
+  /**
+   * What the mode can do: a caller refuses a request the mode cannot serve
+   * before it takes a lease or writes a build record.
+   *
+   * @generated from field: buildplane.v1.BuilderCapabilities capabilities = 9;
+   */
+  capabilities?: BuilderCapabilities | undefined;
 };
 
 /**
@@ -273,6 +281,62 @@ export type GetStatusResponse = Message<"buildplane.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_builder, 8);
+
+/**
+ * BuilderCapabilities is what a builder mode can do.
+ *
+ * @generated from message buildplane.v1.BuilderCapabilities
+ */
+export type BuilderCapabilities = Message<"buildplane.v1.BuilderCapabilities"> & {
+  /**
+   * Secret build args are kept out of the image.
+   *
+   * @generated from field: bool secret_args = 1;
+   */
+  secretArgs: boolean;
+
+  /**
+   * The build's labels are put on the image.
+   *
+   * @generated from field: bool labels = 2;
+   */
+  labels: boolean;
+
+  /**
+   * Every build pushes: a build without a registry is refused.
+   *
+   * @generated from field: bool needs_registry = 3;
+   */
+  needsRegistry: boolean;
+
+  /**
+   * A push reported by a Job or node is checked in the registry.
+   *
+   * @generated from field: bool verifies_push = 4;
+   */
+  verifiesPush: boolean;
+
+  /**
+   * Images live in an engine on the builder's machine (HasImage).
+   *
+   * @generated from field: bool local_engine = 5;
+   */
+  localEngine: boolean;
+
+  /**
+   * A target platform can be asked for.
+   *
+   * @generated from field: bool platforms = 6;
+   */
+  platforms: boolean;
+};
+
+/**
+ * Describes the message buildplane.v1.BuilderCapabilities.
+ * Use `create(BuilderCapabilitiesSchema)` to create a new message.
+ */
+export const BuilderCapabilitiesSchema: GenMessage<BuilderCapabilities> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_builder, 9);
 
 /**
  * BuilderNodeStatus is one builder node of a delegate pool.
@@ -333,7 +397,7 @@ export type BuilderNodeStatus = Message<"buildplane.v1.BuilderNodeStatus"> & {
  * Use `create(BuilderNodeStatusSchema)` to create a new message.
  */
 export const BuilderNodeStatusSchema: GenMessage<BuilderNodeStatus> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_builder, 9);
+  messageDesc(file_buildplane_v1_builder, 10);
 
 /**
  * BuilderService turns a build context into an image, on this machine's

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/resolver.proto.
  */
 export const file_buildplane_v1_resolver: GenFile = /*@__PURE__*/
-  fileDesc("ChxidWlsZHBsYW5lL3YxL3Jlc29sdmVyLnByb3RvEg1idWlsZHBsYW5lLnYxIj0KE1Jlc29sdmVJbWFnZVJlcXVlc3QSJgoEc3BlYxgBIAEoCzIYLmJ1aWxkcGxhbmUudjEuQnVpbGRTcGVjIpMBChRSZXNvbHZlSW1hZ2VSZXNwb25zZRImCgVpbWFnZRgBIAEoCzIXLmJ1aWxkcGxhbmUudjEuSW1hZ2VSZWYSDgoGY29tbWl0GAIgASgJEhEKCXRyZWVfaGFzaBgDIAEoCRIOCgZleGlzdHMYBCABKAgSDgoGZGlnZXN0GAUgASgJEhAKCGZvdW5kX2luGAYgASgJIksKEkVuc3VyZUltYWdlUmVxdWVzdBImCgRzcGVjGAEgASgLMhguYnVpbGRwbGFuZS52MS5CdWlsZFNwZWMSDQoFZm9yY2UYAiABKAgiPwoTRW5zdXJlSW1hZ2VSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmJ1aWxkcGxhbmUudjEuQnVpbGRFdmVudDLCAQoPUmVzb2x2ZXJTZXJ2aWNlElcKDFJlc29sdmVJbWFnZRIiLmJ1aWxkcGxhbmUudjEuUmVzb2x2ZUltYWdlUmVxdWVzdBojLmJ1aWxkcGxhbmUudjEuUmVzb2x2ZUltYWdlUmVzcG9uc2USVgoLRW5zdXJlSW1hZ2USIS5idWlsZHBsYW5lLnYxLkVuc3VyZUltYWdlUmVxdWVzdBoiLmJ1aWxkcGxhbmUudjEuRW5zdXJlSW1hZ2VSZXNwb25zZTABYgZwcm90bzM", [file_buildplane_v1_common]);
+  fileDesc("ChxidWlsZHBsYW5lL3YxL3Jlc29sdmVyLnByb3RvEg1idWlsZHBsYW5lLnYxIj0KE1Jlc29sdmVJbWFnZVJlcXVlc3QSJgoEc3BlYxgBIAEoCzIYLmJ1aWxkcGxhbmUudjEuQnVpbGRTcGVjIpMBChRSZXNvbHZlSW1hZ2VSZXNwb25zZRImCgVpbWFnZRgBIAEoCzIXLmJ1aWxkcGxhbmUudjEuSW1hZ2VSZWYSDgoGY29tbWl0GAIgASgJEhEKCXRyZWVfaGFzaBgDIAEoCRIOCgZleGlzdHMYBCABKAgSDgoGZGlnZXN0GAUgASgJEhAKCGZvdW5kX2luGAYgASgJIksKEkVuc3VyZUltYWdlUmVxdWVzdBImCgRzcGVjGAEgASgLMhguYnVpbGRwbGFuZS52MS5CdWlsZFNwZWMSDQoFZm9yY2UYAiABKAgiPwoTRW5zdXJlSW1hZ2VSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmJ1aWxkcGxhbmUudjEuQnVpbGRFdmVudCJqCh1FbnN1cmVJbWFnZUZyb21Db250ZXh0UmVxdWVzdBItCgZoZWFkZXIYASABKAsyGy5idWlsZHBsYW5lLnYxLlVwbG9hZEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHbWVzc2FnZSJ1CgxVcGxvYWRIZWFkZXISJgoEc3BlYxgBIAEoCzIYLmJ1aWxkcGxhbmUudjEuQnVpbGRTcGVjEg0KBWZvcmNlGAIgASgIEg4KBmZvbGRlchgDIAEoCRILCgNkaXIYBCABKAkSEQoJdHJlZV9oYXNoGAUgASgJIkoKHkVuc3VyZUltYWdlRnJvbUNvbnRleHRSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmJ1aWxkcGxhbmUudjEuQnVpbGRFdmVudDK9AgoPUmVzb2x2ZXJTZXJ2aWNlElcKDFJlc29sdmVJbWFnZRIiLmJ1aWxkcGxhbmUudjEuUmVzb2x2ZUltYWdlUmVxdWVzdBojLmJ1aWxkcGxhbmUudjEuUmVzb2x2ZUltYWdlUmVzcG9uc2USVgoLRW5zdXJlSW1hZ2USIS5idWlsZHBsYW5lLnYxLkVuc3VyZUltYWdlUmVxdWVzdBoiLmJ1aWxkcGxhbmUudjEuRW5zdXJlSW1hZ2VSZXNwb25zZTABEnkKFkVuc3VyZUltYWdlRnJvbUNvbnRleHQSLC5idWlsZHBsYW5lLnYxLkVuc3VyZUltYWdlRnJvbUNvbnRleHRSZXF1ZXN0Gi0uYnVpbGRwbGFuZS52MS5FbnN1cmVJbWFnZUZyb21Db250ZXh0UmVzcG9uc2UoATABYgZwcm90bzM", [file_buildplane_v1_common]);
 
 /**
  * @generated from message buildplane.v1.ResolveImageRequest
@@ -117,6 +117,111 @@ export const EnsureImageResponseSchema: GenMessage<EnsureImageResponse> = /*@__P
   messageDesc(file_buildplane_v1_resolver, 3);
 
 /**
+ * EnsureImageFromContextRequest is one message of an EnsureImageFromContext
+ * call: the header first, then the context in chunks.
+ *
+ * @generated from message buildplane.v1.EnsureImageFromContextRequest
+ */
+export type EnsureImageFromContextRequest = Message<"buildplane.v1.EnsureImageFromContextRequest"> & {
+  /**
+   * @generated from oneof buildplane.v1.EnsureImageFromContextRequest.message
+   */
+  message: {
+    /**
+     * @generated from field: buildplane.v1.UploadHeader header = 1;
+     */
+    value: UploadHeader;
+    case: "header";
+  } | {
+    /**
+     * The next bytes of the context tar.
+     *
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message buildplane.v1.EnsureImageFromContextRequest.
+ * Use `create(EnsureImageFromContextRequestSchema)` to create a new message.
+ */
+export const EnsureImageFromContextRequestSchema: GenMessage<EnsureImageFromContextRequest> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_resolver, 4);
+
+/**
+ * UploadHeader names the image an uploaded context builds.
+ *
+ * @generated from message buildplane.v1.UploadHeader
+ */
+export type UploadHeader = Message<"buildplane.v1.UploadHeader"> & {
+  /**
+   * Containerfile (as found in the context), args, target, platform, app id
+   * and requester. spec.source must be unset: the context is uploaded.
+   *
+   * @generated from field: buildplane.v1.BuildSpec spec = 1;
+   */
+  spec?: BuildSpec | undefined;
+
+  /**
+   * Build even when the image exists.
+   *
+   * @generated from field: bool force = 2;
+   */
+  force: boolean;
+
+  /**
+   * The folder as the caller names it (an absolute path on its machine),
+   * and the folder inside it that was packed: they name the image when
+   * spec.app_id is empty, as they do for a build in the caller's process.
+   * The server never opens them.
+   *
+   * @generated from field: string folder = 3;
+   */
+  folder: string;
+
+  /**
+   * @generated from field: string dir = 4;
+   */
+  dir: string;
+
+  /**
+   * Content hash of the context ("sha256:<hex>", computed as the source
+   * service does for a local folder). It names the image before the upload
+   * is read; the server checks it against the uploaded entries before it
+   * builds anything.
+   *
+   * @generated from field: string tree_hash = 5;
+   */
+  treeHash: string;
+};
+
+/**
+ * Describes the message buildplane.v1.UploadHeader.
+ * Use `create(UploadHeaderSchema)` to create a new message.
+ */
+export const UploadHeaderSchema: GenMessage<UploadHeader> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_resolver, 5);
+
+/**
+ * @generated from message buildplane.v1.EnsureImageFromContextResponse
+ */
+export type EnsureImageFromContextResponse = Message<"buildplane.v1.EnsureImageFromContextResponse"> & {
+  /**
+   * @generated from field: buildplane.v1.BuildEvent event = 1;
+   */
+  event?: BuildEvent | undefined;
+};
+
+/**
+ * Describes the message buildplane.v1.EnsureImageFromContextResponse.
+ * Use `create(EnsureImageFromContextResponseSchema)` to create a new message.
+ */
+export const EnsureImageFromContextResponseSchema: GenMessage<EnsureImageFromContextResponse> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_resolver, 6);
+
+/**
  * ResolverService names images and makes sure they exist.
  *
  * @generated from service buildplane.v1.ResolverService
@@ -143,6 +248,20 @@ export const ResolverService: GenService<{
     methodKind: "server_streaming";
     input: typeof EnsureImageRequestSchema;
     output: typeof EnsureImageResponseSchema;
+  },
+  /**
+   * EnsureImageFromContext is EnsureImage for a folder on the caller's
+   * machine: the caller sends a header, then the folder's build context as
+   * an uncompressed tar, as `docker build` does; the server never reads a
+   * path of its own. When the named image exists the answer is one Ready
+   * event and the rest of the upload is not read.
+   *
+   * @generated from rpc buildplane.v1.ResolverService.EnsureImageFromContext
+   */
+  ensureImageFromContext: {
+    methodKind: "bidi_streaming";
+    input: typeof EnsureImageFromContextRequestSchema;
+    output: typeof EnsureImageFromContextResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_buildplane_v1_resolver, 0);

@@ -5,6 +5,23 @@ import { confinedRelativePath } from "../../../libs/paths/relative-path.js";
 import { secretOrUndefined } from "../../../libs/secret/secret.js";
 import type { BuildJobArg, PushTarget } from "../image-builder.js";
 
+/**
+ * OpenRun's wire format, both ways: `POST /_openrun/delegate_build` with a
+ * multipart body of a `meta` part (JSON, OpenRun's Go field names) and a
+ * `file` part (the context as tar.gz). The node endpoint (`openrun/`)
+ * decodes it, the OpenRun node client (`delegate/openrun-node.ts`) encodes
+ * it; neither folder imports the other.
+ */
+
+/** OpenRun's delegate path on builder nodes. */
+export const openRunDelegatePath = "/_openrun/delegate_build";
+/** OpenRun's health path, which OpenRun-format clients may probe. */
+export const openRunHealthPath = "/_openrun/health";
+/** The form name of the meta part. */
+export const metaPartName = "meta";
+/** The form name of the context part. */
+export const filePartName = "file";
+
 /** A delegate request whose `meta` part is missing, malformed or asks for something refused. */
 export class OpenRunRequestError extends DomainError {
   constructor(message: string) {
@@ -109,4 +126,41 @@ export function parseOpenRunMeta(text: string): OpenRunBuildSpec {
     args,
     registry,
   };
+}
+
+/** What the sender puts in a `meta` part: plain build args, credentials as values. */
+export interface OpenRunMetaInput {
+  readonly name: string;
+  readonly containerfile: string;
+  readonly args: Readonly<Record<string, string>>;
+  readonly registry: PushTarget;
+}
+
+/**
+ * The `meta` JSON for a build. OpenRun's builder ignores
+ * `RegistryConfig.Project` when pushing, so the project is folded into `URL`
+ * and the image lands at the one qualified reference.
+ */
+export function encodeOpenRunMeta(input: OpenRunMetaInput): string {
+  const r = input.registry;
+  return JSON.stringify({
+    ImageTag: input.name,
+    ContainerFile: input.containerfile,
+    ContainerArgs: input.args,
+    RegistryConfig: {
+      URL: r.project ? `${r.url.replace(/\/+$/, "")}/${r.project.replace(/^\/+|\/+$/g, "")}` : r.url,
+      Project: "", Type: "", Username: r.username, Password: r.password?.unwrap() ?? "",
+      PasswordFile: "", CAFile: "", ClientCertFile: "", ClientKeyFile: "",
+      Insecure: r.insecure, AWSRegion: "",
+      CAPem: r.caPem, ClientCertPem: r.clientCertPem, ClientKeyPem: r.clientKeyPem?.unwrap() ?? "",
+    },
+  });
+}
+
+/** The multipart body: the meta part, then the file part streaming `contextGz`, then the closing boundary. */
+export async function* encodeOpenRunBody(boundary: string, meta: string, fileName: string, contextGz: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${metaPartName}"\r\nContent-Type: application/json\r\n\r\n${meta}\r\n`);
+  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${filePartName}"; filename="${fileName.replace(/[^\w.:-]/g, "_")}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  yield* contextGz;
+  yield Buffer.from(`\r\n--${boundary}--\r\n`);
 }

@@ -8,9 +8,10 @@ import type { ErrorCode } from "../../../libs/errors/domain-error.js";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { Secret as SecretValue } from "../../../libs/secret/secret.js";
-import type { BuilderNode, NodeBuild } from "../delegate/builder-node.js";
-import { BuilderNodeLostError, BuilderNodeRejectedError } from "../delegate/delegate-errors.js";
-import { openRunDelegatePath, openRunHealthPath } from "./openrun-routes.js";
+import { encodeOpenRunBody, encodeOpenRunMeta, openRunDelegatePath, openRunHealthPath } from "../wire/openrun-codec.js";
+import { abortReason } from "../build-errors.js";
+import type { BuilderNode, NodeBuild } from "./builder-node.js";
+import { BuilderNodeLostError, BuilderNodeRejectedError } from "./delegate-errors.js";
 
 export interface OpenRunNodeOptions {
   /** `openrun+http://host:port` or `openrun+https://host:port`. */
@@ -44,7 +45,7 @@ const codeByStatus: Readonly<Record<number, ErrorCode>> = { 400: "invalidArgumen
  * A node speaking OpenRun's wire format (`POST /_openrun/delegate_build`,
  * multipart `meta` + `file` tar.gz, streamed with chunked encoding), for a
  * main install delegating to an OpenRun builder. Unlike OpenRun's client it
- * can be canceled and times out with the build. Since OpenRun's builder
+ * can be canceled and stops at the build's deadline (the lifecycle's abort). Since OpenRun's builder
  * ignores `RegistryConfig.Project` when pushing, the project is folded into
  * `URL` so the image lands at the one qualified reference. OpenRun reports
  * no digest; the delegate mode reads it from the registry. Build args go
@@ -83,28 +84,10 @@ export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
         if (a.value instanceof SecretValue) throw new OpenRunSecretArgError(options.url, a.name);
         containerArgs[a.name] = a.value;
       }
-      const r = build.registry;
       const boundary = `buildplane-${randomBytes(12).toString("hex")}`;
-      const meta = JSON.stringify({
-        ImageTag: job.name,
-        ContainerFile: job.containerfile,
-        ContainerArgs: containerArgs,
-        RegistryConfig: {
-          URL: r.project ? `${r.url.replace(/\/+$/, "")}/${r.project.replace(/^\/+|\/+$/g, "")}` : r.url,
-          Project: "", Type: "", Username: r.username, Password: r.password?.unwrap() ?? "",
-          PasswordFile: "", CAFile: "", ClientCertFile: "", ClientKeyFile: "",
-          Insecure: r.insecure, AWSRegion: "",
-          CAPem: r.caPem, ClientCertPem: r.clientCertPem, ClientKeyPem: r.clientKeyPem?.unwrap() ?? "",
-        },
-      });
-      async function* body(): AsyncGenerator<Buffer> {
-        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n${meta}\r\n`);
-        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${job.name.replace(/[^\w.:-]/g, "_")}-context.tar.gz"\r\nContent-Type: application/octet-stream\r\n\r\n`);
-        yield* Readable.from(build.context()).pipe(createGzip()) as AsyncIterable<Buffer>;
-        yield Buffer.from(`\r\n--${boundary}--\r\n`);
-      }
-      const timeout = AbortSignal.timeout(job.timeoutSecs * 1000);
-      const all = AbortSignal.any([signal, timeout]);
+      const meta = encodeOpenRunMeta({ name: job.name, containerfile: job.containerfile, args: containerArgs, registry: build.registry });
+      const body = (): AsyncIterable<Uint8Array> =>
+        encodeOpenRunBody(boundary, meta, `${job.name}-context.tar.gz`, Readable.from(build.context()).pipe(createGzip()) as AsyncIterable<Buffer>);
       let sent = false;
       onProgress({ type: "log", stream: "system", text: `sending the build to OpenRun builder ${options.url}` });
       try {
@@ -112,7 +95,7 @@ export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
           const req = client.request(new URL(openRunDelegatePath, base), {
             ...tls,
             method: "POST",
-            signal: all,
+            signal,
             headers: { "content-type": `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${options.token.unwrap()}` },
           });
           req.on("response", resolve);
@@ -125,8 +108,8 @@ export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
         throw new BuilderNodeRejectedError(options.url, codeByStatus[status] ?? (status >= 500 ? "internal" : "unknown"), `answered ${status}: ${text.trim()}`);
       } catch (err) {
         if (err instanceof DomainError) throw err;
-        if (signal.aborted) throw new DomainError("canceled", `delegated build on ${options.url} was canceled`);
-        if (timeout.aborted) throw new DomainError("deadlineExceeded", `delegated build on ${options.url} timed out after ${job.timeoutSecs}s`);
+        // The lifecycle's deadline and the caller's cancellation arrive as the abort's reason.
+        if (signal.aborted) throw abortReason(signal, job.buildId);
         throw new BuilderNodeLostError(options.url, sent, (err as Error).message, { cause: err });
       }
     },

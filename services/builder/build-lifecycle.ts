@@ -1,0 +1,80 @@
+import { DomainError, isDomainError } from "../../libs/errors/domain-error.js";
+import { BuildCanceledError, BuildTimeoutError } from "./build-errors.js";
+import type { BuildSlots } from "./build-slots.js";
+import { checkCapabilities } from "./capability-check.js";
+import type { ModeCapabilities } from "./builder-mode.js";
+import { confineContext, type ArchiveLimits } from "./context-confiner.js";
+import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder } from "./image-builder.js";
+
+/** What the lifecycle reports besides the mode's own progress. */
+export type LifecycleEvent =
+  | BuildProgress
+  | { readonly type: "queued"; readonly position: number }
+  | { readonly type: "started" };
+
+export interface BuildLifecycleDeps {
+  readonly builder: ImageBuilder;
+  readonly capabilities: ModeCapabilities;
+  readonly slots: BuildSlots;
+  readonly archiveLimits?: Partial<ArchiveLimits>;
+}
+
+/** One build's way through the builder, whichever wire it came over. */
+export interface BuildLifecycle {
+  /**
+   * Runs `job` (its context an uncompressed tar as received): capability
+   * checks, then a slot (queue positions reported), the archive confiner,
+   * the mode's build under the job's one deadline, and the outcome. Rejects
+   * with the one error that ended the build: the caller's cancellation, the
+   * deadline, a refused archive, or the mode's failure.
+   */
+  run(job: BuildJob, onEvent: (e: LifecycleEvent) => void, callerSignal: AbortSignal): Promise<BuildOutcome>;
+  /** Stops a running build with `BuildCanceledError`; false when none runs under that id. */
+  cancel(buildId: string): boolean;
+}
+
+/** The builder's one lifecycle, shared by the gRPC `Build` handler and the OpenRun endpoint. */
+export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
+  const running = new Map<string, AbortController>();
+  return {
+    async run(job, onEvent, callerSignal) {
+      checkCapabilities(deps.builder.mode, deps.capabilities, job);
+      if (running.has(job.buildId)) throw new DomainError("alreadyExists", `build ${job.buildId} is already running here`);
+      const stop = new AbortController();
+      running.set(job.buildId, stop);
+      const raw = job.context;
+      const context = confineContext(raw, deps.archiveLimits ?? {});
+      // A context refused on its way (unsafe entry, upload cut) fails the build with that reason.
+      const onContextError = (err: unknown): void => stop.abort(err);
+      raw.once("error", onContextError);
+      context.once("error", onContextError);
+      const onCallerGone = (): void => stop.abort(new BuildCanceledError(job.buildId));
+      if (callerSignal.aborted) onCallerGone();
+      else callerSignal.addEventListener("abort", onCallerGone, { once: true });
+      const timer = setTimeout(() => stop.abort(new BuildTimeoutError(job.buildId, job.timeoutSecs)), job.timeoutSecs * 1000);
+      try {
+        const slot = await deps.slots.acquire(stop.signal, (position) => onEvent({ type: "queued", position }));
+        try {
+          onEvent({ type: "started" });
+          return await deps.builder.build({ ...job, context }, onEvent, stop.signal);
+        } finally {
+          slot.release();
+        }
+      } catch (err) {
+        throw stop.signal.aborted && isDomainError(stop.signal.reason) ? stop.signal.reason : err;
+      } finally {
+        clearTimeout(timer);
+        callerSignal.removeEventListener("abort", onCallerGone);
+        running.delete(job.buildId);
+        context.destroy();
+        raw.destroy();
+      }
+    },
+    cancel(buildId) {
+      const stop = running.get(buildId);
+      if (!stop) return false;
+      stop.abort(new BuildCanceledError(buildId));
+      return true;
+    },
+  };
+}

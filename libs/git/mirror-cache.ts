@@ -7,7 +7,10 @@ import type { ParsedRepository } from "./git-url.js";
 import { initBare, lookupCommit } from "./local-git.js";
 import { FULL_SHA } from "./ls-remote.js";
 import { runGit } from "./run-git.js";
-import { createSingleFlight } from "./single-flight.js";
+import { removeStaleGitLocks } from "./stale-git-locks.js";
+import { createSingleFlight, raceSignal } from "./single-flight.js";
+import { DEFAULT_LOCK_STALE_MS, LockUnavailableError, withFileLock } from "../lock/file-lock.js";
+import { createReaderMarks } from "../lock/reader-marks.js";
 
 /** Where mirrors live and how many are kept. */
 export interface MirrorCacheOptions {
@@ -19,6 +22,16 @@ export interface MirrorCacheOptions {
   readonly timeoutMs: number;
   /** Deletes an evicted mirror's folder; default `rm -r`. */
   readonly removeDir?: (dir: string) => Promise<void>;
+  /**
+   * A mirror lock left by a killed process is taken over after this long
+   * (the holder refreshes it every half of it). Default 10 000 ms.
+   */
+  readonly lockStaleMs?: number;
+  /**
+   * Longest wait for another process's fetch of the same mirror; default the
+   * fetch limit plus two stale periods, or 30 minutes when there is no limit.
+   */
+  readonly lockWaitMs?: number;
 }
 
 /** A mirror held for use; it is never evicted until released. */
@@ -38,6 +51,11 @@ export interface MirrorCache {
   acquire(repo: ParsedRepository, auth: GitAuth | undefined, signal?: AbortSignal): Promise<MirrorLease>;
   /** Keys of the mirrors currently known, least recently used first. */
   keys(): string[];
+  /**
+   * Drops the reader marks kept on idle mirrors for reuse, and resolves when
+   * the work started by releases (unmarking, eviction) is done.
+   */
+  settled(): Promise<void>;
 }
 
 /** Default bound when `git_checkout_cache_entries` is 0: a mirror is always needed. */
@@ -48,6 +66,10 @@ interface Entry {
   refs: number;
   /** Created empty by this process and not fetched yet: lookups can only miss. */
   empty?: boolean;
+  /** This process's reader mark on the mirror, while `refs > 0` and for `markIdleMs` after. */
+  mark?: Promise<string> | undefined;
+  /** Drops the mark once the mirror has been idle for `markIdleMs`. */
+  idle?: NodeJS.Timeout | undefined;
   /**
    * Full commit ids found in this mirror, with when they were found. A
    * commit's objects stay once fetched, so a lookup is not repeated within
@@ -59,6 +81,12 @@ interface Entry {
 /** How long a commit found in a mirror is taken as present without asking git again. */
 const knownCommitMs = 10 * 60_000;
 const knownCommitsMax = 4096;
+/**
+ * How long a reader mark outlives the last lease: requests in a row reuse it
+ * instead of taking the gate lock each time (other processes cannot evict
+ * the mirror meanwhile).
+ */
+const markIdleMs = 5_000;
 
 /**
  * Creates the mirror cache. A mirror's folder is `sha256(url + credential
@@ -66,6 +94,16 @@ const knownCommitsMax = 4096;
  * fetched with someone else's. Fetches are single-flight per mirror; a
  * fetch brings every branch and tag, so later commits need only the new
  * objects. Eviction skips mirrors in use.
+ *
+ * Processes sharing the data dir coordinate through two file locks per
+ * mirror under `<root>/locks/`: `<key>.fetch`, held while git fetches into
+ * it (one fetch per mirror at a time across processes; other mirrors fetch
+ * in parallel), and `<key>.gate`, held briefly to create a mirror, to
+ * register a reader (a mark under `<root>/readers/<key>/`, kept while a
+ * lease is held) and to delete it. Eviction takes both and deletes only a
+ * mirror with no live reader, so no process ever reads a deleted mirror;
+ * readers need no lock while reading, since git publishes fetched objects
+ * and refs atomically.
  */
 export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
   const entries = new Map<string, Entry>();
@@ -74,6 +112,11 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
   const max = opts.maxEntries > 0 ? opts.maxEntries : DEFAULT_MIRROR_ENTRIES;
   let scanned: Promise<void> | undefined;
   const removeDir = opts.removeDir ?? ((dir: string) => rm(dir, { recursive: true, force: true }));
+  const staleMs = opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
+  const fetchWaitMs = opts.lockWaitMs ?? (opts.timeoutMs > 0 ? opts.timeoutMs + 2 * staleMs : 30 * 60_000);
+  const gateWaitMs = Math.max(60_000, 3 * staleMs);
+  const marks = createReaderMarks(join(opts.root, "readers"), staleMs);
+  const lockPath = (key: string, kind: "fetch" | "gate") => join(opts.root, "locks", `${key}.${kind}`);
 
   const scan = async () => {
     await mkdir(opts.root, { recursive: true });
@@ -87,21 +130,62 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
   // Folders being deleted, by key: a new user of the same repository waits
   // for the deletion before creating the mirror again.
   const evicting = new Map<string, Promise<void>>();
+  const background = new Set<Promise<void>>();
+
+  /** Deletes an idle mirror unless another process fetches into it or reads it. */
+  const removeMirror = async (key: string, e: Entry) => {
+    try {
+      await withFileLock({ name: `mirror ${key.slice(0, 12)} (fetch)`, path: lockPath(key, "fetch"), staleMs, waitMs: 0 }, () =>
+        withFileLock({ name: `mirror ${key.slice(0, 12)}`, path: lockPath(key, "gate"), staleMs, waitMs: gateWaitMs }, async () => {
+          if ((await marks.live(key)) > 0) return;
+          await removeDir(e.dir);
+        }),
+      );
+    } catch (err) {
+      // Busy in another process: it stays, and is that process's to evict.
+      if (!(err instanceof LockUnavailableError)) throw err;
+    }
+  };
+
+  /** Removes this process's mark of an idle mirror. */
+  const unmarkIdle = async (e: Entry) => {
+    clearTimeout(e.idle);
+    e.idle = undefined;
+    const mark = e.mark;
+    e.mark = undefined;
+    const path = await mark?.catch(() => undefined);
+    if (path !== undefined) await marks.unmark(path);
+  };
+
+  const track = (work: Promise<void>) => {
+    const quiet = work.catch(() => undefined);
+    background.add(quiet);
+    void quiet.finally(() => background.delete(quiet));
+  };
 
   const evict = async () => {
     for (const [key, e] of entries) {
       if (entries.size <= max) return;
       if (e.refs > 0) continue;
       entries.delete(key);
-      const removal = removeDir(e.dir).finally(() => evicting.delete(key));
+      await unmarkIdle(e);
+      const removal = removeMirror(key, e).finally(() => evicting.delete(key));
       evicting.set(key, removal);
       await removal;
     }
   };
 
+  /** Under the gate: creates the mirror when missing (here or deleted by another process) and marks it read. */
+  const register = (key: string, e: Entry, repo: ParsedRepository) =>
+    withFileLock({ name: `mirror of repository "${repo.display}"`, path: lockPath(key, "gate"), staleMs, waitMs: gateWaitMs }, async (s) => {
+      await create(e, repo, s);
+      return marks.mark(key);
+    });
+
   const create = async (e: Entry, repo: ParsedRepository, signal: AbortSignal) => {
     const dir = e.dir;
     if (await exists(join(dir, "HEAD"))) return;
+    e.known.clear();
     const tmp = join(opts.root, `.tmp-${randomBytes(8).toString("hex")}`);
     try {
       await mkdir(tmp, { recursive: true });
@@ -117,6 +201,20 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
       throw err;
     }
   };
+
+  /**
+   * Fetches under the mirror's fetch lock, unless `done` finds, once the
+   * lock is held, that another process already fetched what is needed.
+   */
+  const fetchLocked = (key: string, dir: string, repo: ParsedRepository, auth: GitAuth | undefined, refspecs: string[], done: () => Promise<boolean>, signal: AbortSignal) =>
+    withFileLock(
+      { name: `mirror of repository "${repo.display}" (fetch)`, path: lockPath(key, "fetch"), staleMs, waitMs: fetchWaitMs, signal },
+      async (s) => {
+        if (await done()) return;
+        await removeStaleGitLocks(dir, staleMs);
+        await fetch(dir, repo, auth, refspecs, s);
+      },
+    );
 
   const fetch = async (dir: string, repo: ParsedRepository, auth: GitAuth | undefined, refspecs: string[], signal: AbortSignal) => {
     const prepared = await prepareGitEnv(repo, auth, knownHosts, gitTempRoot(opts.root));
@@ -137,6 +235,10 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
 
   return {
     keys: () => [...entries.keys()],
+    settled: async () => {
+      for (const e of entries.values()) if (e.refs === 0 && e.mark !== undefined) track(unmarkIdle(e));
+      while (background.size > 0) await Promise.all(background);
+    },
     async acquire(repo, auth, signal) {
       scanned ??= scan();
       await scanned;
@@ -152,12 +254,27 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         if (released) return;
         released = true;
         e.refs--;
-        void evict();
+        if (e.refs > 0) return;
+        clearTimeout(e.idle);
+        e.idle = setTimeout(() => {
+          if (e.refs === 0) track(unmarkIdle(e));
+        }, markIdleMs);
+        e.idle.unref();
+        track(evict());
       };
       try {
         const onAbort = () => new GitCanceledError(repo.display, "init");
         await evicting.get(key);
-        await flights.run(`init:${key}`, (s) => create(e, repo, s), signal, onAbort);
+        clearTimeout(e.idle);
+        e.idle = undefined;
+        if (e.mark === undefined) {
+          const mark = register(key, e, repo);
+          e.mark = mark;
+          mark.catch(() => {
+            if (e.mark === mark) e.mark = undefined;
+          });
+        }
+        await raceSignal(e.mark, signal, onAbort);
         await evict();
       } catch (err) {
         release();
@@ -172,8 +289,13 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         }
         return found;
       };
-      const fetchOnce = (label: string, refspecs: string[], s?: AbortSignal) =>
-        flights.run(`${label}:${key}`, (fs) => fetch(e.dir, repo, auth, refspecs, fs), s, () => new GitCanceledError(repo.display, "fetch"));
+      const fetchOnce = (label: string, rev: string, refspecs: string[], s?: AbortSignal) =>
+        flights.run(
+          `${label}:${key}`,
+          (fs) => fetchLocked(key, e.dir, repo, auth, refspecs, async () => (await lookupCommit(e.dir, repo.display, rev, fs)) !== undefined, fs),
+          s,
+          () => new GitCanceledError(repo.display, "fetch"),
+        );
       return {
         dir: e.dir,
         repository: repo,
@@ -183,14 +305,14 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
           if (seen !== undefined && Date.now() - seen < knownCommitMs) return rev;
           const found = await lookup(rev, s);
           if (found !== undefined) return found;
-          await fetchOnce("fetch", ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], s);
+          await fetchOnce("fetch", rev, ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], s);
           e.empty = false;
           const afterFetch = await lookup(rev, s);
           if (afterFetch !== undefined) return afterFetch;
           if (FULL_SHA.test(rev)) {
             // A commit no branch or tag reaches: ask for it by id (servers may refuse).
             try {
-              await fetchOnce(`sha-${rev}`, [`+${rev}:refs/buildplane/commits/${rev}`], s);
+              await fetchOnce(`sha-${rev}`, rev, [`+${rev}:refs/buildplane/commits/${rev}`], s);
             } catch (err) {
               if (!(err instanceof GitCommandError)) throw err;
             }

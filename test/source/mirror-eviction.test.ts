@@ -23,7 +23,7 @@ describe("mirror cache eviction", () => {
     await data.remove();
   });
 
-  test("a repository asked for again while its evicted mirror is being deleted waits for the deletion, then fetches into a new mirror", async () => {
+  test("a repository asked for again while its evicted mirror is being deleted waits for the deletion, then fetches into a new mirror", { timeout: 60_000 }, async () => {
     // Eviction's deletion is held open until the test lets it go, so the
     // second request for `first` lands exactly while its folder is going.
     let letGo!: () => void;
@@ -52,7 +52,8 @@ describe("mirror cache eviction", () => {
     assert.equal(await deletionStarted, firstDir, "taking a second repository evicts the first (bound 1)");
     let settled = false;
     const lease2 = cache.acquire(a, undefined).finally(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 100));
+    // Long enough to mean it: acquiring takes a few ms when nothing blocks it.
+    await new Promise((r) => setTimeout(r, 1000));
     assert.equal(settled, false, "the new request waits while the old folder is being deleted");
     assert.equal(existsSync(join(firstDir, "HEAD")), true);
 

@@ -33,7 +33,7 @@ describe("source service: bounded mirror cache", () => {
     }
   });
 
-  it("evicts the least recently used mirror when one more repository than the bound is fetched", async () => {
+  it("evicts the least recently used mirror when one more repository than the bound is fetched", { timeout: 120_000 }, async () => {
     const data = tempDir("lru-data-", cleanups);
     const client = sourceClient(data, { entries: 3 });
     const use = async (i: number) => {
@@ -52,7 +52,7 @@ describe("source service: bounded mirror cache", () => {
     assert.deepEqual(present(), [true, true, false, true]);
   });
 
-  it("never evicts a mirror that a running StreamContext is reading", async () => {
+  it("never evicts a mirror that a running StreamContext is reading", { timeout: 120_000 }, async () => {
     const data = tempDir("lru-data-", cleanups);
     const client = sourceClient(data, { entries: 2 });
     const stream = client.streamContext({ source: { repository: repos[0], dir: "app" }, commit: first })[Symbol.asyncIterator]();

@@ -10,8 +10,9 @@ const httpStatus: Record<EdgeRefusal, number> = { unauthenticated: 401, permissi
 /**
  * Answers a refused request in the caller's protocol without reading its
  * body: gRPC and gRPC-Web get a trailers-only response (`grpc-status` 16 or
- * 7 in the headers, HTTP 200), Connect and plain HTTP a JSON error with
- * HTTP 401 or 403. The HTTP/1.1 connection is closed after the answer, so the
+ * 7 in the headers, HTTP 200), Connect a JSON error with HTTP 401 or 403,
+ * and plain HTTP routes (OpenRun's endpoint) the message as text, as
+ * OpenRun's own node answers. The HTTP/1.1 connection is closed after the answer, so the
  * unread body is dropped rather than drained.
  */
 export function answerRefusal(
@@ -41,8 +42,10 @@ export function answerRefusal(
     res.end();
     return;
   }
-  const body = JSON.stringify({ code, message });
-  const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...challenge };
+  const connect = /^application\/(connect\+)?(json|proto)/i.test(contentType) || String(req.headers["connect-protocol-version"] ?? "") !== "";
+  const body = connect ? JSON.stringify({ code, message }) : `${message}\n`;
+  const type = connect ? "application/json" : "text/plain; charset=utf-8";
+  const headers = { "content-type": type, "content-length": String(Buffer.byteLength(body)), ...challenge };
   if (res instanceof http2.Http2ServerResponse) {
     res.writeHead(httpStatus[code], headers);
     res.end(body);

@@ -76,6 +76,9 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
 /** Plain HTTP routes on the port (`METHOD /path`), e.g. OpenRun's delegate endpoint. */
 export const httpRouteScopes: Readonly<Record<string, ScopeRule>> = {
   "POST /_openrun/delegate_build": ["node"],
+  // OpenRun's node probe, open as gRPC health is: it says only that the node answers.
+  "GET /_openrun/health": "open",
+  "HEAD /_openrun/health": "open",
 };
 
 /** What a request needs: an RPC (by its `/<service>/<method>` path) or an HTTP route. */

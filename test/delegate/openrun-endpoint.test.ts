@@ -119,7 +119,7 @@ test("a wrong token gets 401 with a bearer challenge and no token in the answer"
   assert.equal(res.body, "invalid bearer token\n");
   const none = await openRunRequest(node.url, { meta: openRunMeta(tag(), registry.host) });
   assert.equal(none.status, 401);
-  assert.equal(none.body, "authorization header is required\n");
+  assert.equal(none.body, "missing bearer token\n");
 });
 
 test("a method other than POST gets 405", async () => {
@@ -176,7 +176,7 @@ const malicious: ReadonlyArray<[string, () => Promise<Buffer>, number, RegExp]> 
     dockerfile,
     { header: { name: "d", type: "symlink", linkname: "sub" } },
     { header: { name: "h", type: "link", linkname: "d/x" } },
-  ]), 400, /^archive entry "h": hard link target "d\/x" is not an earlier file of the archive\n$/],
+  ]), 400, /^archive entry "h": hard link target "d\/x" goes through the symlink "d"\n$/],
   ["a hard link out", () => tgz([dockerfile, { header: { name: "hard", type: "link", linkname: "../etc/passwd" } }]), 400, /^archive entry "hard": hard link target "\.\.\/etc\/passwd" escapes the context\n$/],
   ["a device", () => tgz([dockerfile, { header: { name: "dev", type: "character-device", devmajor: 1, devminor: 3 } }]), 400, /^archive entry "dev": character devices are refused\n$/],
   // The node's default limits: 8 GiB unpacked, 200,000 entries.

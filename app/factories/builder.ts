@@ -4,6 +4,7 @@ import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { createRegistryClientPool } from "../../libs/registry/registry-client-pool.js";
 import { registryHost } from "../../libs/registry/registry-options.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
+import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { createBuildLifecycle } from "../../services/builder/build-lifecycle.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
 import type { BuilderModeModule } from "../../services/builder/builder-mode.js";
@@ -53,7 +54,7 @@ export function builderFactory(ctx: ServiceContext): MountedService {
   });
   ctx.defer(() => builder.close());
   const slots = createBuildSlots({ capacity: config.system.maxConcurrentBuilds, maxWaitSecs: config.system.maxBuildWaitSecs });
-  const lifecycle = createBuildLifecycle({ builder, capabilities: mode.capabilities, slots });
+  const lifecycle = createBuildLifecycle({ builder, capabilities: mode.capabilities, slots, knownSecrets: secretValuesIn(config) });
   const service = createBuilderService({ builder, lifecycle, slots, capabilities: mode.capabilities, defaultTimeoutSecs: config.builder.buildTimeoutSecs });
   const openRun = createOpenRunDelegateHandler({
     token: config.system.builderAuthToken,

@@ -1,4 +1,6 @@
 import { DomainError, isDomainError } from "../../libs/errors/domain-error.js";
+import { createLogScrubber, type LogScrubber } from "../../libs/secret/scrub.js";
+import type { Secret } from "../../libs/secret/secret.js";
 import { BuildCanceledError, BuildTimeoutError } from "./build-errors.js";
 import type { BuildSlots } from "./build-slots.js";
 import { checkCapabilities } from "./capability-check.js";
@@ -17,6 +19,8 @@ export interface BuildLifecycleDeps {
   readonly capabilities: ModeCapabilities;
   readonly slots: BuildSlots;
   readonly archiveLimits?: Partial<ArchiveLimits>;
+  /** Secrets of this process's configuration (tokens, passwords), scrubbed from every build's logs and errors. */
+  readonly knownSecrets?: readonly (string | Secret | undefined)[];
 }
 
 /** One build's way through the builder, whichever wire it came over. */
@@ -26,7 +30,9 @@ export interface BuildLifecycle {
    * checks, then a slot (queue positions reported), the archive confiner,
    * the mode's build under the job's one deadline, and the outcome. Rejects
    * with the one error that ended the build: the caller's cancellation, the
-   * deadline, a refused archive, or the mode's failure.
+   * deadline, a refused archive, or the mode's failure. Log lines and the
+   * error's message have every known secret (the configuration's, the job's
+   * secret args and registry credentials) replaced by `***`.
    */
   run(job: BuildJob, onEvent: (e: LifecycleEvent) => void, callerSignal: AbortSignal): Promise<BuildOutcome>;
   /** Stops a running build with `BuildCanceledError`; false when none runs under that id. */
@@ -37,8 +43,10 @@ export interface BuildLifecycle {
 export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
   const running = new Map<string, AbortController>();
   return {
-    async run(job, onEvent, callerSignal) {
+    async run(job, onEventRaw, callerSignal) {
       checkCapabilities(deps.builder.mode, deps.capabilities, job);
+      const scrubber = jobScrubber(job, deps.knownSecrets ?? []);
+      const onEvent = (e: LifecycleEvent): void => onEventRaw(e.type === "log" ? { ...e, text: scrubber.scrub(e.text) } : e);
       if (running.has(job.buildId)) throw new DomainError("alreadyExists", `build ${job.buildId} is already running here`);
       const stop = new AbortController();
       running.set(job.buildId, stop);
@@ -61,7 +69,7 @@ export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
           slot.release();
         }
       } catch (err) {
-        throw stop.signal.aborted && isDomainError(stop.signal.reason) ? stop.signal.reason : err;
+        throw scrubbed(stop.signal.aborted && isDomainError(stop.signal.reason) ? stop.signal.reason : err, scrubber);
       } finally {
         clearTimeout(timer);
         callerSignal.removeEventListener("abort", onCallerGone);
@@ -77,4 +85,17 @@ export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
       return true;
     },
   };
+}
+
+/** The secrets one build may print: the configuration's, its secret args and its registry credentials. */
+function jobScrubber(job: BuildJob, known: readonly (string | Secret | undefined)[]): LogScrubber {
+  const args = job.args.map((a) => (typeof a.value === "string" ? undefined : a.value));
+  return createLogScrubber([...known, ...args, job.registry?.password, job.registry?.clientKeyPem]);
+}
+
+/** A domain error whose message held a secret, rebuilt with the secret scrubbed; other errors as they are. */
+function scrubbed(err: unknown, scrubber: LogScrubber): unknown {
+  if (scrubber.size === 0 || !isDomainError(err)) return err;
+  const message = scrubber.scrub(err.message);
+  return message === err.message ? err : new DomainError(err.code, message);
 }

@@ -65,11 +65,12 @@ test("a context refused by the node over gRPC leaves no temp entry, container or
     const job = { ...base, context: tarContext({ Dockerfile: dockerfile, "big.bin": big, "../escape.txt": "x" }) };
     await assert.rejects(builder.build(job, () => undefined, new AbortController().signal), (err: CodedError) => {
       assert.equal(err.code, "invalidArgument");
-      assert.match(err.message, new RegExp(`^builder node ${node.url}: archive entry "\\.\\./escape\\.txt" is not allowed: it contains a \\.\\. segment`));
+      assert.match(err.message, new RegExp(`^builder node ${node.url}: archive entry "\\.\\./escape\\.txt": path escapes the context`));
       return true;
     });
     await assertNothingLeft(job.marker, job.name);
-    assert.deepEqual(await readdir(spool.path), []);
+    // The spool folder is removed, and its root with it once empty.
+    assert.deepEqual(await readdir(spool.path).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? [] : Promise.reject(e))), []);
     assert.equal(await checkDigest(job.reference, plainTarget(registry.host), AbortSignal.timeout(5000)), undefined);
   } finally {
     await builder.close();
@@ -87,7 +88,7 @@ test("an archive refused on OpenRun's endpoint leaves no temp entry, container o
   ]);
   const res = await openRunRequest(node.url, { token, meta: openRunMeta(name, registry.host), file });
   assert.equal(res.status, 400, res.body);
-  assert.match(res.body, /^archive entry "link" is not allowed: symlink to "\.\.\/\.\.\/etc\/passwd" points outside the context/);
+  assert.match(res.body, /^archive entry "link": symlink target "\.\.\/\.\.\/etc\/passwd" points outside the context/);
   await assertNothingLeft(marker, name);
   assert.equal(await checkDigest(`${registry.host}/${name}`, plainTarget(registry.host), AbortSignal.timeout(5000)), undefined);
 });

@@ -1,9 +1,9 @@
-import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import { UploadTooLargeError } from "./delegate-errors.js";
+import { defaultTempRoot, makeOwnedTempDir, removeOwnedTempDir } from "../../../libs/temp/owned-temp.js";
 
 /**
  * A build context written to a temp file as it is read, so it can be sent
@@ -31,13 +31,15 @@ const readSize = 256 * 1024;
 
 /** Starts spooling `source` (nothing is read before the first pass). */
 export async function createContextSpool(source: Readable, options: { readonly maxBytes: number; readonly dir?: string }): Promise<ContextSpool> {
-  const dir = await mkdtemp(join(options.dir ?? tmpdir(), "buildplane-delegate-"));
+  // A private folder named after this process, so a start-up sweep removes it if the process is killed.
+  const root = options.dir ?? defaultTempRoot();
+  const dir = await makeOwnedTempDir(root, "delegate");
   const path = join(dir, "context.tar");
   let file: FileHandle;
   try {
     file = await open(path, "w+", 0o600);
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await removeOwnedTempDir(dir, root);
     throw err;
   }
   const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array | string>;
@@ -97,7 +99,7 @@ export async function createContextSpool(source: Readable, options: { readonly m
       return (disposed ??= (async () => {
         source.destroy();
         await file.close().catch(() => undefined);
-        await rm(dir, { recursive: true, force: true });
+        await removeOwnedTempDir(dir, root);
       })());
     },
   };

@@ -102,6 +102,17 @@ for (const mode of modesUnderTest(() => script)) {
       assert.deepEqual([mode.slots.running, mode.slots.queued], [0, 0], "the slot was given back");
     });
 
+    it("replaces the configuration's secrets and the job's registry password by *** in every log line", async () => {
+      script = { lines: ["token config-token-1234 used", "login with registry-pass-5678", "plain line"], digest: digestA };
+      mode.registryDigest = digestA;
+      const events: LifecycleEvent[] = [];
+      const withPassword = mode.module.capabilities.needsRegistry ? { registry: { ...target, password: new Secret("registry-pass-5678") } } : {};
+      const lifecycle = createBuildLifecycle({ builder: mode.builder ?? unreachable(mode), capabilities: mode.module.capabilities, slots: mode.slots, knownSecrets: ["config-token-1234", "registry-pass-5678"] });
+      await lifecycle.run(job(mode, withPassword), (e) => events.push(e), new AbortController().signal);
+      const logs = events.flatMap((e) => (e.type === "log" && e.stream === "stdout" ? [e.text] : []));
+      assert.deepEqual(logs, ["token *** used", "login with ***", "plain line"]);
+    });
+
     it("stops the backend when the caller goes away and fails with canceled, worded once", async () => {
       script = { lines: ["started"], hang: true, digest: digestA };
       mode.seen.aborted = false;

@@ -81,8 +81,10 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
       : createPlainReporter(streams);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // `on`, not `once`: a listener still there when the signal is handled keeps
+  // signal-exit (the file locks' exit hook) from re-raising it and killing the process.
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let connection: ResolverConnection | undefined;
   let upload: FolderUpload | undefined;
   let last: BuildEventJson | undefined;

@@ -54,7 +54,9 @@ export function printBuildLog(id: string, opts: CommonOptions & { follow?: boole
   return withMetadata(opts, async ({ client }) => {
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
-    process.once("SIGINT", onSignal);
+    // `on`, not `once`: a listener still there when the signal is handled keeps
+    // signal-exit (the file locks' exit hook) from re-raising it and killing the process.
+    process.on("SIGINT", onSignal);
     try {
       const stream = client.streamLogs({ buildId: id, fromSeq: BigInt(opts.from), follow: opts.follow ?? false }, { signal: stop.signal });
       for await (const msg of stream) {

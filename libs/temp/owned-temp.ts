@@ -40,12 +40,13 @@ function hostTag(): string {
  */
 export async function makeOwnedTempDir(root: string, kind: string): Promise<string> {
   for (let attempt = 1; ; attempt++) {
-    await mkdir(root, { recursive: true, mode: 0o700 });
-    await assertPrivate(root);
     try {
+      // Another process may remove the empty root between any two of these steps: start again.
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      await assertPrivate(root);
       return await mkdtemp(join(root, `${kind}@${hostTag()}@${process.pid}@`));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 5) throw err;
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 20) throw err;
     }
   }
 }

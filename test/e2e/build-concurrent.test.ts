@@ -15,7 +15,7 @@ interface LastEvent {
 }
 
 /** Runs the ensure-many fixture: `count` concurrent EnsureImage calls in one new process. */
-function ensureMany(repository: string, count: number, env: NodeJS.ProcessEnv): Promise<LastEvent[]> {
+function ensureMany(repository: string, count: number, env: NodeJS.ProcessEnv): Promise<(LastEvent & { readonly stderr?: string })[]> {
   const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "test/e2e/fixtures/ensure-many.ts"), repository, "app", String(count)], {
     cwd: repoRoot,
     env,
@@ -27,7 +27,8 @@ function ensureMany(repository: string, count: number, env: NodeJS.ProcessEnv): 
   child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   return new Promise((res, rej) =>
     child.on("close", (code) => {
-      if (code === 0) res(JSON.parse(stdout) as LastEvent[]);
+      // A call that failed carries the process's log, where the server side of an internal error is.
+      if (code === 0) res((JSON.parse(stdout) as LastEvent[]).map((e) => (e.type === "ready" ? e : { ...e, stderr })));
       else rej(new Error(`ensure-many exited with ${String(code)}:\n${stdout}\n${stderr}`));
     }),
   );

@@ -8,6 +8,8 @@ import { checkExposure, serverCredentials } from "./server-credentials.js";
 import { NoServiceAvailableError } from "./service-selection.js";
 import { readTlsFiles } from "./tls-files.js";
 import { sweepLeftovers } from "./sweep-leftovers.js";
+import { loadSiteAssets } from "../libs/web-site/site-assets.js";
+import { createWebSite } from "../libs/web-site/web-site.js";
 
 export interface StartServerOptions {
   /** The live configuration (`openConfigSource`, or `staticConfigSource` in tests). */
@@ -65,6 +67,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     maxMessageBytes: config.http.maxMessageBytes,
     limits: { headersMs: config.http.headersTimeoutSecs * 1000, idleMs: config.http.idleTimeoutSecs * 1000 },
     health: composed.health,
+    // The web page reads builds and logs: served where the metadata service is.
+    httpRoutes: composed.mounted.includes("metadata") ? [createWebSite(loadSiteAssets())] : [],
     log,
   });
   let address: { host: string; port: number };

@@ -43,6 +43,17 @@ describe("the RPC scope table", () => {
     assert.deepEqual(httpRouteScopes["POST /_openrun/delegate_build"], ["node"]);
     assert.deepEqual(ruleForRequest("POST", "/buildplane.v1.ResolverService/NoSuchMethod"), { name: "ResolverService.NoSuchMethod", rule: [] });
     assert.equal(ruleForRequest("POST", "/buildplane.v1.NoSuchService/Method"), undefined);
-    assert.equal(ruleForRequest("GET", "/"), undefined);
+    assert.equal(ruleForRequest("GET", "/nothing-here"), undefined);
+  });
+
+  it("opens the web page's routes to GET and HEAD only, one path segment per star", () => {
+    assert.deepEqual(ruleForRequest("GET", "/"), { name: "GET /", rule: "open" });
+    assert.deepEqual(ruleForRequest("HEAD", "/pool"), { name: "HEAD /pool", rule: "open" });
+    assert.deepEqual(ruleForRequest("GET", "/builds/b_0123"), { name: "GET /builds/*", rule: "open" });
+    assert.deepEqual(ruleForRequest("GET", "/assets/main-ABC.js"), { name: "GET /assets/*", rule: "open" });
+    assert.equal(ruleForRequest("GET", "/builds/a/b"), undefined);
+    assert.equal(ruleForRequest("GET", "/builds/"), undefined);
+    assert.equal(ruleForRequest("POST", "/"), undefined);
+    assert.equal(ruleForRequest("GET", "/assets/../x"), undefined);
   });
 });

@@ -67,19 +67,38 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
   },
   "buildplane.v1.BuilderService": {
     Build: ["node"],
-    CancelBuild: ["node"],
+    // A person with the admin token may stop a build from the web page.
+    CancelBuild: ["node", "admin"],
     HasImage: ["node"],
     GetStatus: ["node", "read"],
   },
 };
 
-/** Plain HTTP routes on the port (`METHOD /path`), e.g. OpenRun's delegate endpoint. */
+/**
+ * Plain HTTP routes on the port (`METHOD /path`, `*` standing for one path
+ * segment), e.g. OpenRun's delegate endpoint.
+ */
 export const httpRouteScopes: Readonly<Record<string, ScopeRule>> = {
   "POST /_openrun/delegate_build": ["node"],
   // OpenRun's node probe, open as gRPC health is: it says only that the node answers.
   "GET /_openrun/health": "open",
   "HEAD /_openrun/health": "open",
+  // The web page (libs/web-site): static files holding no data; what it shows comes through the RPCs above.
+  ...webPageRoutes(["/", "/builds/*", "/apps", "/pool", "/assets/*"]),
 };
+
+function webPageRoutes(paths: readonly string[]): Record<string, ScopeRule> {
+  return Object.fromEntries(paths.flatMap((p) => [[`GET ${p}`, "open"], [`HEAD ${p}`, "open"]]));
+}
+
+/** The `*` entries of `httpRouteScopes` as patterns, each `*` one non-empty path segment. */
+const httpRoutePatterns = Object.entries(httpRouteScopes)
+  .filter(([route]) => route.includes("*"))
+  .map(([route, rule]) => ({ route, rule, pattern: new RegExp(`^${route.split("*").map(escapeRegExp).join("[^/]+")}$`) }));
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 /** What a request needs: an RPC (by its `/<service>/<method>` path) or an HTTP route. */
 export interface RouteRule {
@@ -98,6 +117,8 @@ export function ruleForRequest(method: string, path: string): RouteRule | undefi
   const route = `${method.toUpperCase()} ${path}`;
   const http = httpRouteScopes[route];
   if (http !== undefined) return { name: route, rule: http };
+  const pattern = httpRoutePatterns.find((p) => p.pattern.test(route));
+  if (pattern !== undefined) return { name: pattern.route, rule: pattern.rule };
   const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m?.[1] || !m[2]) return undefined;
   const service = rpcScopes[m[1]];

@@ -34,6 +34,8 @@ export interface RpcServerOptions {
   readonly maxMessageBytes?: number | undefined;
   /** Header and idle timeouts of the listener. */
   readonly limits?: ListenerLimits | undefined;
+  /** Plain HTTP handlers in front of the services' routes and the RPC adapter (the web page). */
+  readonly httpRoutes?: readonly ((next: DualHandler) => DualHandler)[];
   /** Extra server interceptors, run inside error mapping. */
   readonly interceptors?: readonly Interceptor[];
   /** Shared with the services so they can report NOT_SERVING ("" follows them); created when absent. */
@@ -78,7 +80,8 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   // readMaxBytes bounds every message, and (as zlib's maxOutputLength) what a compressed one may inflate to.
   const readMaxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
   const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes });
-  const routed = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
+  const serviceRoutes = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
+  const routed = (options.httpRoutes ?? []).reduce<DualHandler>((next, route) => route(next), serviceRoutes);
   const guarded = options.credentials ? createEdgeGuard(options.credentials)(routed) : routed;
   const handler: DualHandler = (req, res) => {
     tracker.trackRequest(req, res);

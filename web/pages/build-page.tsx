@@ -1,0 +1,114 @@
+import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { formatDuration, formatTime, isFinal, statusName, withoutCredentials } from "../format.js";
+import { CancelButton } from "../parts/cancel-button.js";
+import { ErrorNote } from "../parts/error-note.js";
+import { failingStep, LogView, useFollowedLog, type FollowedLog } from "../parts/log-view.js";
+import { StatusBadge } from "../parts/status-badge.js";
+import { useSession } from "../session.js";
+import { useCanCancel } from "../use-can-cancel.js";
+import { usePoll } from "../use-poll.js";
+
+/** One build, at its shareable address `/builds/<id>`: spec, timeline, error, log. */
+export function BuildPage({ id }: { id: string }) {
+  const { api } = useSession();
+  const { data, error } = usePoll((signal) => api.metadata.getBuild({ id }, { signal }).then((r) => r.build), [id]);
+  const log = useFollowedLog(id);
+  const canCancel = useCanCancel();
+  const build = data;
+  const running = build !== undefined && !isFinal(build.status);
+  return (
+    <section aria-labelledby="build-title">
+      <h1 id="build-title">
+        Build <span class="mono">{id}</span> {build && <StatusBadge status={build.status} />}
+      </h1>
+      <ErrorNote message={error} />
+      {build && running && canCancel && <CancelButton buildId={build.id} />}
+      {build && build.status === BuildStatus.FAILED && <FailureNote build={build} log={log} />}
+      {build && build.status === BuildStatus.CANCELED && <p class="notice">Canceled: {build.errorMessage || "no reason recorded"}</p>}
+      <div class="build-grid">
+        <Spec build={build} />
+        <Timeline build={build} />
+      </div>
+      <h2>Log</h2>
+      <ErrorNote message={log.error} />
+      <LogView log={log} />
+      <p class="muted log-state" aria-live="polite">
+        {log.lines.length} lines{log.ended ? ", complete" : running || !build ? ", following" : ""}
+      </p>
+    </section>
+  );
+}
+
+function FailureNote({ build, log }: { build: Build; log: FollowedLog }) {
+  const step = failingStep(log.lines);
+  return (
+    <div class="failure" role="alert">
+      <h2>Failed</h2>
+      <p>
+        <span class="mono">{build.errorCode || "unknown"}</span>: {build.errorMessage || "no message recorded"}
+      </p>
+      <p>
+        Failing step: <span class="mono failing-step">{step ?? "none reached (the build stopped before the engine's first step)"}</span>
+      </p>
+    </div>
+  );
+}
+
+function Spec({ build }: { build: Build | undefined }) {
+  const src = build?.source;
+  const rows: Array<[string, string]> = [
+    ["Repository", src?.repository ? withoutCredentials(src.repository) : "—"],
+    ["Ref", src?.ref || "default branch"],
+    ["Folder", src?.dir || "repository root"],
+    ["App", build?.appId || "—"],
+    ["Commit", build?.commit || "—"],
+    ["Tree", build?.treeHash || "—"],
+    ["Image", build?.image || "—"],
+    ["Digest", build?.digest || "—"],
+    ["Mode", build?.mode || "—"],
+    ["Node", build?.builderNode || "—"],
+    ["Requester", build?.requester || "—"],
+  ];
+  return (
+    <div>
+      <h2>Spec</h2>
+      <dl class="spec">
+        {rows.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd class="mono wrap">{v}</dd>
+          </div>
+        ))}
+      </dl>
+      <p class="muted small">
+        The build record keeps the source only: the Containerfile path and build args (secret ones never) are part of the image key, not stored.
+      </p>
+    </div>
+  );
+}
+
+function Timeline({ build }: { build: Build | undefined }) {
+  const status = build?.status ?? BuildStatus.UNSPECIFIED;
+  const pushed = status === BuildStatus.PUSHING || (status === BuildStatus.SUCCEEDED && build?.digest !== "");
+  const end = status === BuildStatus.SUCCEEDED ? "Ready" : isFinal(status) ? statusName(status).replace(/^./, (c) => c.toUpperCase()) : "Ready / failed";
+  const steps: Array<[string, string]> = [
+    ["Queued", formatTime(build?.createTime)],
+    ["Started", formatTime(build?.startTime)],
+    ["Pushed", pushed ? `yes${build?.digest ? ` (${build.digest.slice(0, 19)}…)` : ""}` : "—"],
+    [end, isFinal(status) ? formatTime(build?.finishTime) : "—"],
+    ["Duration", build ? formatDuration(build.startTime ?? build.createTime, build.finishTime) : "—"],
+  ];
+  return (
+    <div>
+      <h2>Timeline</h2>
+      <ol class="timeline">
+        {steps.map(([k, v]) => (
+          <li key={k} class={v === "—" ? "pending" : "done"}>
+            <span class="label">{k}</span> <span class="value">{v}</span>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}

@@ -23,7 +23,7 @@ export function BuildPage({ id }: { id: string }) {
         Build <span class="mono">{id}</span> {build && <StatusBadge status={build.status} />}
       </h1>
       <ErrorNote message={error} />
-      {build && running && canCancel && <CancelButton buildId={build.id} />}
+      <div class="actions">{build && running && canCancel && <CancelButton buildId={build.id} />}</div>
       {build && build.status === BuildStatus.FAILED && <FailureNote build={build} log={log} />}
       {build && build.status === BuildStatus.CANCELED && <p class="notice">Canceled: {build.errorMessage || "no reason recorded"}</p>}
       <div class="build-grid">

@@ -1,0 +1,241 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import type { TestNode } from "../delegate/fixtures/start-node.js";
+import { removeImages } from "../e2e/app-fixture.js";
+import { cliEnv, runCli, startCli, type CliEvent, type CliProcess } from "../e2e/cli-process.js";
+import { ensureBuilt } from "../helpers/ensure-built.js";
+import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
+import { tempDir, type TempDir } from "../helpers/temp-dir.js";
+import { launchBrowser, screenshot, type TestBrowser } from "./browser.js";
+import { ensureWebBundle, failingContainerfile, newToken, serve, signIn, tickingContainerfile, writeToml } from "./web-fixture.js";
+
+// The page against a real `buildplane serve` (command mode on the local
+// Docker engine, SQLite) with a read and an admin token, real builds made by
+// the CLI through the same server, in headless Chromium.
+
+const marker = randomBytes(5).toString("hex");
+const app = `web-${marker}`;
+const ticks = 20;
+const readToken = newToken();
+const adminToken = newToken();
+
+let dir: TempDir;
+let repo: TestGitRepo;
+let server: TestNode;
+let browser: TestBrowser;
+const images = new Set<string>();
+const clis: CliProcess[] = [];
+
+before(async () => {
+  ensureBuilt();
+  ensureWebBundle();
+  dir = await tempDir("buildplane-web-");
+  repo = await makeGitRepo({
+    "slow/Containerfile": tickingContainerfile(marker, ticks),
+    "fail/Containerfile": failingContainerfile(marker),
+  });
+  const config = await writeToml(dir.path, "server", {
+    http: { host: "127.0.0.1", port: 0, redirect_to_https: false },
+    system: { data_dir: `${dir.path}/data`, container_command: "docker" },
+    security: { read_token: readToken, admin_token: adminToken },
+    source: { local_roots: [repo.path] },
+  });
+  server = await serve(config);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const c of clis) c.child.kill("SIGKILL");
+  await browser?.close();
+  await server?.stop();
+  await removeImages("docker", images);
+  await repo?.remove();
+  await dir?.remove();
+});
+
+/** `buildplane build <repo> --dir <folder> --json --server <url>` with the admin token. */
+function build(folder: string): CliProcess {
+  const cli = startCli(["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url], cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: adminToken }));
+  clis.push(cli);
+  void cli.done.then((r) => {
+    if (r.last?.type === "ready") images.add(String(r.last["image"]));
+  });
+  return cli;
+}
+
+let slow: { cli: CliProcess; id: Promise<string> } | undefined;
+/** The ticking build, started once and shared by the tests that watch it run. */
+function slowBuild(): { cli: CliProcess; id: Promise<string> } {
+  if (!slow) {
+    const cli = build("slow");
+    slow = { cli, id: cli.waitFor((e: CliEvent) => typeof e["buildId"] === "string" && e["buildId"] !== "").then((e) => String(e["buildId"])) };
+  }
+  return slow;
+}
+
+async function adminPage(path: string): Promise<Page> {
+  const page = await browser.newPage();
+  await signIn(page, `${server.url}${path}`, adminToken);
+  return page;
+}
+
+/** The texts of the log lines the page shows, in order. */
+function logTexts(page: Page): Promise<string[]> {
+  return page.locator(".log .line .text").allTextContents();
+}
+
+describe("the web page", { timeout: 300_000 }, () => {
+  it("shows nothing but the token form until the server accepts a token, and keeps the token for the tab only", async () => {
+    const page = await browser.newPage();
+    const answers: Array<{ path: string; status: number }> = [];
+    page.on("response", (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith("/buildplane.v1.")) answers.push({ path, status: r.status() });
+    });
+    await page.goto(server.url);
+    await page.getByLabel("Token").waitFor();
+    await screenshot(page, "token-gate");
+    const body = await page.locator("body").innerText();
+    assert.match(body, /This server needs a token/);
+    assert.doesNotMatch(body, /Builds|Pool|b_[0-9a-z]{26}/, "nothing but the form before a token");
+    assert.equal(await page.getByRole("navigation", { name: "Main" }).count(), 0);
+    assert.ok(answers.length > 0 && answers.every((a) => a.status === 401), `every API call refused: ${JSON.stringify(answers)}`);
+
+    await page.getByLabel("Token").fill("not-the-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The server refused the token (unauthenticated: invalid bearer token).").waitFor();
+    assert.equal(await page.getByRole("navigation", { name: "Main" }).count(), 0);
+    assert.equal(await page.evaluate("sessionStorage.getItem('buildplane.token')"), null, "a refused token is not kept");
+
+    await page.getByLabel("Token").fill(readToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Builds" }).waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('buildplane.token')"), readToken);
+    await page.reload();
+    await page.getByRole("heading", { name: "Builds" }).waitFor();
+
+    // Another tab has its own sessionStorage: the gate again.
+    const other = await browser.newPage();
+    await other.goto(server.url);
+    await other.getByLabel("Token").waitFor();
+    assert.equal(await other.getByRole("navigation", { name: "Main" }).count(), 0);
+    await other.close();
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Token").waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('buildplane.token')"), null);
+    await page.close();
+  });
+
+  it("lists a new build as soon as it starts, with live status, and is reachable by keyboard", async () => {
+    const page = await adminPage("/");
+    await page.getByRole("heading", { name: "Builds" }).waitFor();
+    const { id: idPromise } = slowBuild();
+    const id = await idPromise;
+    // No reload: the list updates itself.
+    const row = page.locator(`tr[data-build-id="${id}"]`);
+    await row.waitFor({ timeout: 60_000 });
+    assert.match(await row.innerText(), new RegExp(`${id}\\s+(queued|running)\\s+${app}`));
+    await row.getByText("running").waitFor({ timeout: 60_000 });
+    assert.match(await row.innerText(), /command/, "the mode is shown");
+    await screenshot(page, "builds-list");
+
+    // Tab through the page: the skip link, the navigation, the filters, the build's link.
+    const reached: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press("Tab");
+      reached.push(String(await page.evaluate("document.activeElement ? (document.activeElement.getAttribute('aria-label') || document.activeElement.textContent || document.activeElement.getAttribute('name') || '').trim() : ''")));
+    }
+    for (const expected of ["Skip to content", "Builds", "Apps", "Pool", "Sign out", "app", "Filter", id]) {
+      assert.ok(reached.includes(expected), `Tab reaches ${expected}: ${JSON.stringify(reached)}`);
+    }
+    await page.close();
+  });
+
+  it("shows the log lines of a running build as they arrive, without moving the page, and all of them after a reload", async () => {
+    const { id: idPromise, cli } = slowBuild();
+    const id = await idPromise;
+    const page = await adminPage(`/builds/${id}`);
+    // A line of the build arrives while the page is open and the build still runs.
+    await page.locator(".log .line .text", { hasText: /^tick-\d+-/ }).first().waitFor({ timeout: 120_000 });
+    const firstSeen = (await logTexts(page)).filter((t) => t.startsWith("tick-")).length;
+    assert.ok(firstSeen < ticks, `the page shows the log before the build ends (${firstSeen} of ${ticks} ticks)`);
+    assert.equal(await page.locator("h1 .status").innerText(), "running");
+    const logBox = await page.locator(".log").boundingBox();
+    const stateBox = await page.locator(".log-state").boundingBox();
+    // A later line, shown without a reload.
+    await page.getByText(`tick-${Math.min(firstSeen + 3, ticks)}-${marker}`, { exact: true }).waitFor({ timeout: 60_000 });
+    assert.deepEqual(await page.locator(".log").boundingBox(), logBox, "the log box keeps its place and size while lines stream");
+    assert.deepEqual(await page.locator(".log-state").boundingBox(), stateBox, "what follows the log does not move");
+    await screenshot(page, "build-running");
+
+    const result = await cli.done;
+    assert.equal(result.last?.type, "ready", result.stderr);
+    await page.locator("h1 .status", { hasText: "succeeded" }).waitFor({ timeout: 30_000 });
+    await page.getByText(/lines, complete$/).waitFor({ timeout: 30_000 });
+    const live = await logTexts(page);
+    for (let i = 1; i <= ticks; i++) assert.ok(live.includes(`tick-${i}-${marker}`), `tick ${i} shown live`);
+    assert.equal(new Set(await page.locator(".log .line").evaluateAll((ls) => ls.map((l) => l.getAttribute("data-seq")))).size, live.length, "no line twice");
+
+    await page.reload();
+    await page.getByText(/lines, complete$/).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await logTexts(page), live, "the same lines after a reload");
+    assert.match(await page.locator(".spec").innerText(), new RegExp(`Repository\\s+${repo.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    assert.match(await page.locator(".spec").innerText(), /Folder\s+slow/);
+    assert.match(await page.locator(".timeline").innerText(), /Ready\s+\S/);
+
+    // 200 % zoom of a 1280-pixel window: 640 CSS pixels, nothing wider than the window.
+    await page.setViewportSize({ width: 640, height: 400 });
+    assert.equal(await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"), 0, "no horizontal scrolling at 200 %");
+    await screenshot(page, "build-zoom-200");
+    await page.close();
+  });
+
+  it("shows a failed build's error and failing step, and the status filter finds it", async () => {
+    const result = await build("fail").done;
+    assert.equal(result.last?.type, "failed", result.stdout + result.stderr);
+    const id = String(result.last["buildId"]);
+    const shown = await runCli(["builds", "show", id, "--json", "--server", server.url], cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: readToken }));
+    const record = JSON.parse(shown.stdout) as { errorCode: string; errorMessage: string };
+    assert.notEqual(record.errorMessage, "");
+
+    const page = await adminPage(`/builds/${id}`);
+    const failure = page.locator(".failure");
+    await failure.waitFor({ timeout: 30_000 });
+    const text = await failure.innerText();
+    assert.ok(text.includes(`${record.errorCode}: ${record.errorMessage}`), `the record's error is shown: ${text}`);
+    await page.getByText(/lines, complete$/).waitFor({ timeout: 30_000 });
+    assert.match(await page.locator(".failing-step").innerText(), new RegExp(`^Step 2/\\d+ : RUN echo "about-to-fail-${marker}" && exit 3$`));
+    assert.ok((await logTexts(page)).includes(`about-to-fail-${marker}`));
+    await screenshot(page, "build-failed");
+
+    await page.goto(`${server.url}/?status=failed&app=${app}`);
+    await page.locator(`tr[data-build-id="${id}"]`).waitFor();
+    assert.equal(await page.locator("tbody tr").count(), 1, "only the failed build of this app");
+    await page.close();
+  });
+
+  it("lists each app's images newest first with digests and build links", async () => {
+    const { id: idPromise, cli } = slowBuild();
+    const id = await idPromise;
+    const done = await cli.done;
+    assert.equal(done.last?.type, "ready");
+    const page = await adminPage("/apps");
+    const section = page.locator("article", { has: page.getByRole("heading", { name: app }) });
+    await section.waitFor();
+    const row = section.locator("tbody tr");
+    assert.equal(await row.count(), 1);
+    const text = await row.innerText();
+    assert.ok(text.includes(String(done.last["image"])), text);
+    if (String(done.last["digest"]) !== "") assert.ok(text.includes(String(done.last["digest"])), text);
+    await row.getByRole("link", { name: id }).click();
+    await page.waitForURL(`${server.url}/builds/${id}`);
+    await page.getByRole("heading", { name: new RegExp(`Build ${id}`) }).waitFor();
+    await page.goBack();
+    await section.waitFor();
+    await screenshot(page, "apps");
+    await page.close();
+  });
+});

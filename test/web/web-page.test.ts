@@ -35,6 +35,7 @@ before(async () => {
   repo = await makeGitRepo({
     "slow/Containerfile": tickingContainerfile(marker, ticks),
     "fail/Containerfile": failingContainerfile(marker),
+    "cancel/Containerfile": tickingContainerfile(`cancel-${marker}`, 120),
   });
   const config = await writeToml(dir.path, "server", {
     http: { host: "127.0.0.1", port: 0, redirect_to_https: false },
@@ -236,6 +237,32 @@ describe("the web page", { timeout: 300_000 }, () => {
     await page.goBack();
     await section.waitFor();
     await screenshot(page, "apps");
+    await page.close();
+  });
+
+  it("lets the admin token cancel a running build from the pool page, and shows the read token no cancel button", async () => {
+    const cli = build("cancel");
+    const id = String((await cli.waitFor((e) => e.type === "started"))["buildId"]);
+    await cli.waitFor((e) => e.type === "log" && String(e["text"]).startsWith("tick-1-"));
+
+    const reader = await browser.newPage();
+    const probed = reader.waitForResponse((r) => r.url().endsWith("/buildplane.v1.BuilderService/CancelBuild"), { timeout: 60_000 });
+    await signIn(reader, `${server.url}/pool`, readToken);
+    assert.equal((await probed).status(), 403, "the server refuses CancelBuild to the read token");
+    await reader.locator("tr", { has: reader.getByRole("link", { name: id }) }).waitFor({ timeout: 30_000 });
+    assert.equal(await reader.getByRole("button", { name: `Cancel build ${id}` }).count(), 0);
+    await reader.close();
+
+    const page = await adminPage("/pool");
+    const row = page.locator("tr", { has: page.getByRole("link", { name: id }) });
+    await row.waitFor({ timeout: 30_000 });
+    await screenshot(page, "pool-running");
+    await row.getByRole("button", { name: `Cancel build ${id}` }).click();
+    const result = await cli.done;
+    assert.equal(result.last?.type, "failed", result.stdout);
+    assert.equal(result.last["code"], "canceled");
+    await page.goto(`${server.url}/builds/${id}`);
+    await page.locator("h1 .status", { hasText: "canceled" }).waitFor({ timeout: 30_000 });
     await page.close();
   });
 });

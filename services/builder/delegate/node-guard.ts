@@ -88,18 +88,21 @@ export function assertBuilderNodeSettings(settings: BuilderNodeSettings): void {
   }
 }
 
-const guarded: ReadonlySet<string> = new Set(["Build", "CancelBuild"]);
+// CancelBuild is not among them: stopping a build creates and pushes nothing, and the scope
+// table already limits it to node and admin credentials (the web page's cancel button).
+const guarded: ReadonlySet<string> = new Set(["Build"]);
 
 /**
  * A server interceptor for the TCP listener of `buildplane serve`: `Build`
- * and `CancelBuild` of the builder service answer `PermissionDenied` naming
+ * of the builder service answers `PermissionDenied` naming
  * `[security] admin_over_tcp` unless it is on, and a `Build` stream carrying
  * more than `maxUploadBytes` of context is cut with `ResourceExhausted`,
  * and one whose header names an `ecr` registry is refused with
  * `InvalidArgument` (the main install resolves ECR to a token first). The
  * header's reference passes `checkNodePush` (`[builder] allowed_registries`)
  * and becomes the image's only name on this node.
- * Health, `GetStatus` and `HasImage` stay open so pools can probe the node.
+ * Health, `GetStatus` and `HasImage` stay open so pools can probe the node;
+ * `CancelBuild` is left to the scope table (node or admin).
  * In-process calls (all-in-one) do not pass through this listener.
  */
 export function createBuilderNodeGuard(options: {

@@ -4,7 +4,7 @@ import { startNode, type TestNode } from "../delegate/fixtures/start-node.js";
 import { ensureBuilt } from "../helpers/ensure-built.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { launchBrowser, screenshot, type TestBrowser } from "./browser.js";
-import { ensureWebBundle, newToken, serve, writeToml } from "./web-fixture.js";
+import { ensureWebBundle, newToken, serve, signIn, writeToml } from "./web-fixture.js";
 
 // A main install delegating to one real builder node (`buildplane serve`
 // processes both); the node is stopped with SIGSTOP, as a hung machine, while
@@ -12,6 +12,7 @@ import { ensureWebBundle, newToken, serve, writeToml } from "./web-fixture.js";
 // 2 s timeout, so the page may take up to ~10 s to see it.
 
 const nodeToken = newToken();
+const readToken = newToken();
 let dir: TempDir;
 let node: TestNode;
 let main: TestNode;
@@ -26,6 +27,7 @@ before(async () => {
     http: { host: "127.0.0.1", port: 0, redirect_to_https: false },
     builder: { mode: `delegate:${node.url}` },
     registry: { url: "127.0.0.1:5000", project: "web-pool", insecure: true },
+    security: { read_token: readToken },
     system: { data_dir: `${dir.path}/data`, builder_auth_token: nodeToken },
   });
   main = await serve(config);
@@ -44,7 +46,7 @@ after(async () => {
 describe("the pool page", { timeout: 180_000 }, () => {
   it("shows a builder node going unhealthy when it hangs, with its error, and healthy again once it answers", async () => {
     const page = await browser.newPage();
-    await page.goto(`${main.url}/pool`);
+    await signIn(page, `${main.url}/pool`, readToken);
     const row = page.locator(`tr[data-node="${node.url}"]`);
     await row.locator(".status", { hasText: /^healthy$/ }).waitFor({ timeout: 60_000 });
     assert.match(await row.innerText(), /healthy\s+0 \/ 2\s+0\s+0\s+—/);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import * as http from "node:http";
+import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -136,5 +137,37 @@ describe("the web page's static files", { timeout: 60_000 }, () => {
       await bare.close();
     }
     assert.equal(loadSiteAssets(join(root, "assets")), undefined);
+  });
+
+  it("answers over HTTP/2 as over HTTP/1.1 (the TLS port speaks both)", async () => {
+    const handler = createWebSite(loadSiteAssets(root))((_req, res) => {
+      res.writeHead(418);
+      res.end();
+    });
+    const server = http2.createServer((req, res) => handler(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      const get = (path: string): Promise<{ status: number; csp: unknown; body: string }> =>
+        new Promise((resolve, reject) => {
+          const req = client.request({ ":path": path });
+          let body = "";
+          let headers: http2.IncomingHttpHeaders = {};
+          req.setEncoding("utf8");
+          req.on("response", (h) => (headers = h));
+          req.on("data", (c: string) => (body += c));
+          req.on("end", () => resolve({ status: Number(headers[":status"]), csp: headers["content-security-policy"], body }));
+          req.on("error", reject);
+          req.end();
+        });
+      const page = await get("/builds/b_1");
+      assert.equal(page.status, 200);
+      assert.equal(page.csp, contentSecurityPolicy);
+      assert.equal(page.body, "<!doctype html><title>page</title>");
+      assert.equal((await get("/assets/..%2fsecret.txt")).status, 404);
+    } finally {
+      client.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

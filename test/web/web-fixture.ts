@@ -48,10 +48,13 @@ RUN echo "start-${marker}" && i=1 && while [ $i -le ${ticks} ]; do echo "tick-$i
 `;
 }
 
-/** The Containerfile of a build that fails in its second step, with exit code 3. */
+/** Markup a build prints into its log: the page must show it as text, never run it. */
+export const hostileLogLine = `<img src=x onerror="document.title=1"><script>document.title=2</script>`;
+
+/** The Containerfile of a build that prints `hostileLogLine` and fails in its second step, with exit code 3. */
 export function failingContainerfile(marker: string): string {
   return `FROM local/busybox:1
-RUN echo "about-to-fail-${marker}" && exit 3
+RUN echo "about-to-fail-${marker}" && echo '${hostileLogLine}' && exit 3
 `;
 }
 

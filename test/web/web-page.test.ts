@@ -9,7 +9,7 @@ import { ensureBuilt } from "../helpers/ensure-built.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { launchBrowser, screenshot, type TestBrowser } from "./browser.js";
-import { ensureWebBundle, failingContainerfile, newToken, serve, signIn, tickingContainerfile, writeToml } from "./web-fixture.js";
+import { ensureWebBundle, failingContainerfile, hostileLogLine, newToken, serve, signIn, tickingContainerfile, writeToml } from "./web-fixture.js";
 
 // The page against a real `buildplane serve` (command mode on the local
 // Docker engine, SQLite) with a read and an admin token, real builds made by
@@ -142,6 +142,11 @@ describe("the web page", { timeout: 300_000 }, () => {
     await row.getByText("running").waitFor({ timeout: 60_000 });
     assert.match(await row.innerText(), /command/, "the mode is shown");
     await screenshot(page, "builds-list");
+    // 200 % zoom of a 1280-pixel window is 640 CSS pixels: the table scrolls inside its box, the page does not.
+    await page.setViewportSize({ width: 640, height: 400 });
+    assert.equal(await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"), 0, "no horizontal scrolling at 200 %");
+    await screenshot(page, "builds-list-zoom-200");
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Tab through the page: the skip link, the navigation, the filters, the build's link.
     const reached: string[] = [];
@@ -208,8 +213,13 @@ describe("the web page", { timeout: 300_000 }, () => {
     const text = await failure.innerText();
     assert.ok(text.includes(`${record.errorCode}: ${record.errorMessage}`), `the record's error is shown: ${text}`);
     await page.getByText(/lines, complete$/).waitFor({ timeout: 30_000 });
-    assert.match(await page.locator(".failing-step").innerText(), new RegExp(`^Step 2/\\d+ : RUN echo "about-to-fail-${marker}" && exit 3$`));
-    assert.ok((await logTexts(page)).includes(`about-to-fail-${marker}`));
+    assert.match(await page.locator(".failing-step").innerText(), new RegExp(`^Step 2/\\d+ : RUN echo "about-to-fail-${marker}" && echo '.*' && exit 3$`));
+    const texts = await logTexts(page);
+    assert.ok(texts.includes(`about-to-fail-${marker}`));
+    // Markup in a log line is text: shown as written, no element made, nothing run.
+    assert.ok(texts.includes(hostileLogLine), JSON.stringify(texts));
+    assert.equal(await page.locator(".log img, .log script").count(), 0);
+    assert.equal(await page.title(), "buildplane");
     await screenshot(page, "build-failed");
 
     await page.goto(`${server.url}/?status=failed&app=${app}`);

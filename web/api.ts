@@ -31,6 +31,11 @@ export function isUnauthenticated(err: unknown): boolean {
   return ConnectError.from(err).code === Code.Unauthenticated;
 }
 
+/** True when the thing asked for does not exist (a build id nobody made). */
+export function isNotFound(err: unknown): boolean {
+  return ConnectError.from(err).code === Code.NotFound;
+}
+
 /** True when the call was aborted by the page itself (navigating away). */
 export function isCanceled(err: unknown): boolean {
   return ConnectError.from(err).code === Code.Canceled;

@@ -41,10 +41,13 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }
 
-/** The Containerfile of a build that prints `ticks` numbered lines a second apart: its log grows while the test watches. */
-export function tickingContainerfile(marker: string, ticks: number): string {
+/**
+ * The Containerfile of a build that prints `bulk` numbered lines at once,
+ * then `ticks` more a second apart: its log grows while the test watches.
+ */
+export function tickingContainerfile(marker: string, ticks: number, bulk = 0): string {
   return `FROM local/busybox:1
-RUN echo "start-${marker}" && i=1 && while [ $i -le ${ticks} ]; do echo "tick-$i-${marker}"; sleep 1; i=$((i+1)); done && echo "end-${marker}"
+RUN echo "start-${marker}" && i=1 && while [ $i -le ${bulk} ]; do echo "bulk-$i-${marker}"; i=$((i+1)); done && i=1 && while [ $i -le ${ticks} ]; do echo "tick-$i-${marker}"; sleep 1; i=$((i+1)); done && echo "end-${marker}"
 `;
 }
 

@@ -3,7 +3,7 @@ import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { formatDuration, formatTime, isFinal, statusName, withoutCredentials } from "../format.js";
 import { CancelButton } from "../parts/cancel-button.js";
 import { ErrorNote } from "../parts/error-note.js";
-import { failingStep, LogView, useFollowedLog, type FollowedLog } from "../parts/log-view.js";
+import { allLines, failingStep, LogView, useFollowedLog, type FollowedLog } from "../parts/log-view.js";
 import { StatusBadge } from "../parts/status-badge.js";
 import { useSession } from "../session.js";
 import { useCanCancel } from "../use-can-cancel.js";
@@ -33,15 +33,15 @@ export function BuildPage({ id }: { id: string }) {
       <h2>Log</h2>
       <ErrorNote message={log.error} />
       <LogView log={log} />
-      <p class="muted log-state" aria-live="polite">
-        {log.lines.length} lines{log.ended ? ", complete" : running || !build ? ", following" : ""}
+      <p class="muted log-state">
+        {log.count} lines{log.ended ? ", complete" : running || !build ? ", following" : ""}
       </p>
     </section>
   );
 }
 
 function FailureNote({ build, log }: { build: Build; log: FollowedLog }) {
-  const step = failingStep(log.lines);
+  const step = failingStep(allLines(log));
   return (
     <div class="failure" role="alert">
       <h2>Failed</h2>
@@ -90,12 +90,14 @@ function Spec({ build }: { build: Build | undefined }) {
 
 function Timeline({ build }: { build: Build | undefined }) {
   const status = build?.status ?? BuildStatus.UNSPECIFIED;
-  const pushed = status === BuildStatus.PUSHING || (status === BuildStatus.SUCCEEDED && build?.digest !== "");
+  // A registry-qualified image (host/…) was pushed; a bare local name stays in the engine.
+  const toRegistry = (build?.image ?? "").includes("/");
+  const pushed = status === BuildStatus.PUSHING || (status === BuildStatus.SUCCEEDED && toRegistry);
   const end = status === BuildStatus.SUCCEEDED ? "Ready" : isFinal(status) ? statusName(status).replace(/^./, (c) => c.toUpperCase()) : "Ready / failed";
   const steps: Array<[string, string]> = [
     ["Queued", formatTime(build?.createTime)],
     ["Started", formatTime(build?.startTime)],
-    ["Pushed", pushed ? `yes${build?.digest ? ` (${build.digest.slice(0, 19)}…)` : ""}` : "—"],
+    ["Pushed", pushed ? `yes${build?.digest ? ` (${build.digest.slice(0, 19)}…)` : ""}` : status === BuildStatus.SUCCEEDED ? "no registry: kept in the local engine" : "—"],
     [end, isFinal(status) ? formatTime(build?.finishTime) : "—"],
     ["Duration", build ? formatDuration(build.startTime ?? build.createTime, build.finishTime) : "—"],
   ];
@@ -104,7 +106,7 @@ function Timeline({ build }: { build: Build | undefined }) {
       <h2>Timeline</h2>
       <ol class="timeline">
         {steps.map(([k, v]) => (
-          <li key={k} class={v === "—" ? "pending" : "done"}>
+          <li key={k} class={v === "—" || v.startsWith("no ") ? "pending" : "done"}>
             <span class="label">{k}</span> <span class="value">{v}</span>
           </li>
         ))}

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 
 /** One file of the page, held in memory with the headers it is served with. */
 export interface SiteAsset {
@@ -10,6 +11,8 @@ export interface SiteAsset {
   readonly etag: string;
   /** Content-hashed names never change: cached for a year; the page itself is revalidated. */
   readonly immutable: boolean;
+  /** The body gzipped once at start, with its own etag, when that is smaller. */
+  readonly gzip?: { readonly body: Buffer; readonly etag: string } | undefined;
 }
 
 /** The page's files: `index.html` and the bundled `assets/<name>-<hash>.<ext>`. */
@@ -45,11 +48,14 @@ export function loadSiteAssets(root: string = defaultSiteRoot()): SiteAssets | u
     total += body.length;
     if (total > maxSiteBytes) throw new Error(`web page bundle ${root} is over ${maxSiteBytes} bytes`);
     const ext = path.slice(path.lastIndexOf("."));
+    const tag = createHash("sha256").update(body).digest("base64url").slice(0, 27);
+    const gzipped = gzipSync(body, { level: 9 });
     return {
       body,
       contentType: contentTypes[ext] ?? "application/octet-stream",
-      etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`,
+      etag: `"${tag}"`,
       immutable,
+      gzip: gzipped.length < body.length ? { body: gzipped, etag: `"${tag}-gzip"` } : undefined,
     };
   };
   const assets = new Map<string, SiteAsset>();

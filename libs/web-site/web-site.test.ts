@@ -5,6 +5,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { loadSiteAssets, type SiteAssets } from "./site-assets.js";
 import { contentSecurityPolicy, createWebSite, maxPageUrlLength } from "./web-site.js";
@@ -48,6 +49,7 @@ describe("the web page's static files", { timeout: 60_000 }, () => {
     await mkdir(join(root, "assets"));
     await writeFile(join(root, "index.html"), "<!doctype html><title>page</title>");
     await writeFile(join(root, "assets/main-ABC123.js"), "console.log(1)");
+    await writeFile(join(root, "assets/big-DEF456.css"), "body { color: red; }\n".repeat(200));
     await writeFile(join(root, "assets/main-ABC123.js.map"), "{}");
     await writeFile(join(root, "secret.txt"), "not part of the page");
     await symlink("/etc/passwd", join(root, "assets/passwd-LINK.js"));
@@ -91,6 +93,30 @@ describe("the web page's static files", { timeout: 60_000 }, () => {
     assert.equal(a.body, "console.log(1)");
     assert.equal(a.headers["content-type"], "text/javascript; charset=utf-8");
     assert.equal(a.headers["cache-control"], "public, max-age=31536000, immutable");
+  });
+
+  it("sends gzip to a client that accepts it, with its own etag, and plain bytes to one that does not", async () => {
+    const css = "body { color: red; }\n".repeat(200);
+    const gz = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      http
+        .get({ host: "127.0.0.1", port: site.port, path: "/assets/big-DEF456.css", headers: { "accept-encoding": "br, gzip;q=0.8" } }, (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (c: Buffer) => parts.push(c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+        })
+        .on("error", reject);
+    });
+    assert.equal(gz.status, 200);
+    assert.equal(gz.headers["content-encoding"], "gzip");
+    assert.equal(gz.headers.vary, "accept-encoding");
+    assert.ok(gz.body.length < css.length);
+    assert.equal(gunzipSync(gz.body).toString(), css);
+    const plain = await request(site.port, "GET", "/assets/big-DEF456.css", { "accept-encoding": "gzip;q=0, identity" });
+    assert.equal(plain.headers["content-encoding"], undefined);
+    assert.equal(plain.body, css);
+    assert.notEqual(plain.headers.etag, gz.headers.etag);
+    const again = await request(site.port, "GET", "/assets/big-DEF456.css", { "accept-encoding": "gzip", "if-none-match": String(gz.headers.etag) });
+    assert.equal(again.status, 304);
   });
 
   it("never serves a file outside the bundle: traversal, encoded slashes, source maps and links are refused", async () => {

@@ -53,20 +53,33 @@ export function createWebSite(site: SiteAssets | undefined): (next: DualHandler)
 }
 
 function answerAsset(req: Request, res: Response, asset: SiteAsset): void {
+  const gzip = asset.gzip && acceptsGzip(req.headers["accept-encoding"]) ? asset.gzip : undefined;
+  const variant = gzip ?? asset;
   const headers = {
     ...securityHeaders,
     "content-type": asset.contentType,
     "cache-control": asset.immutable ? "public, max-age=31536000, immutable" : "no-cache",
-    etag: asset.etag,
+    etag: variant.etag,
+    vary: "accept-encoding",
+    ...(gzip ? { "content-encoding": "gzip" } : {}),
   };
-  if (req.headers["if-none-match"] === asset.etag) {
+  if (req.headers["if-none-match"] === variant.etag) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  res.writeHead(200, { ...headers, "content-length": String(asset.body.length) });
+  res.writeHead(200, { ...headers, "content-length": String(variant.body.length) });
   if (req.method === "HEAD") res.end();
-  else res.end(asset.body);
+  else res.end(variant.body);
+}
+
+/** True when `Accept-Encoding` lists gzip without `q=0`. */
+function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(",") : (header ?? "");
+  return value.split(",").some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(";");
+    return (coding === "gzip" || coding === "*") && !params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p));
+  });
 }
 
 function answerText(res: Response, status: number, message: string): void {

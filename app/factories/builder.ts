@@ -66,6 +66,8 @@ export function builderFactory(ctx: ServiceContext): MountedService {
   });
   return {
     ...mountService(BuilderService, service),
+    buildPaths: [`/${BuilderService.typeName}/Build`, "/_openrun/delegate_build"],
+    cancelBuilds: (reason) => lifecycle.cancelAll(reason),
     networkInterceptors: [
       createBuilderNodeGuard({
         adminOverTcp: config.security.adminOverTcp,

@@ -129,7 +129,8 @@ export async function runBuild(
       })
       .catch(() => undefined);
     const final = event({ case: "failed", value: { $typeName: "buildplane.v1.Failed", code: codeName(code), message, logTail: [...tail] } });
-    return { final, error: new ConnectError(message, code) };
+    // Trailers such as a full queue's `retry-after` reach the caller too.
+    return { final, error: new ConnectError(message, code, error.metadata) };
   } finally {
     contextCall.abort();
   }

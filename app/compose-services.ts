@@ -14,6 +14,8 @@ export interface ComposedServices {
   readonly unavailable: readonly ServiceName[];
   readonly clients: ServiceClients;
   readonly health: HealthRegistry;
+  /** Stops every build still running here with `reason` (the shutdown grace ended). */
+  cancelBuilds(reason: Error): void;
   /** Stops background work, releases databases, engines and clients. */
   close(): Promise<void>;
 }
@@ -77,5 +79,8 @@ export function composeServices(options: {
     void close();
     throw err;
   }
-  return { services, mounted, unavailable, clients, health, close };
+  const cancelBuilds = (reason: Error): void => {
+    for (const service of services) service.cancelBuilds?.(reason);
+  };
+  return { services, mounted, unavailable, clients, health, cancelBuilds, close };
 }

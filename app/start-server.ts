@@ -1,6 +1,7 @@
 import type { ConfigSource } from "../libs/config/config-source.js";
 import { createStderrLogger, type RpcLogger } from "../libs/rpc/logger.js";
 import { createRpcServer, type RpcServer } from "../libs/rpc/rpc-server.js";
+import { ServerShuttingDownError } from "../libs/rpc/server-shutdown.js";
 import type { ServiceClients } from "../libs/rpc/service-clients.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
 import { composeServices } from "./compose-services.js";
@@ -32,8 +33,16 @@ export interface RunningServer {
   readonly unavailable: readonly ServiceName[];
   readonly server: RpcServer;
   readonly clients: ServiceClients;
-  /** Graceful shutdown (see `RpcServer.close`), then background work and clients stop. */
+  /**
+   * Graceful shutdown sized to builds: NOT_SERVING and new builds refused at
+   * once; running builds get `graceMs` to finish, then are canceled with
+   * `ServerShuttingDownError` (recorded canceled, "server shutting down")
+   * and their callers told so; other calls get what is left of the grace,
+   * at most `otherCallsGraceMs`; then background work and clients stop.
+   */
   close(graceMs: number): Promise<void>;
+  /** Build calls in flight on the port. */
+  readonly buildsRunning: number;
 }
 
 /**
@@ -87,9 +96,39 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     unavailable: composed.unavailable,
     server,
     clients: composed.clients,
+    get buildsRunning() {
+      return server.buildsRunning;
+    },
     async close(graceMs) {
-      await server.close(graceMs);
+      const deadline = Date.now() + graceMs;
+      server.beginShutdown();
+      if (!(await settlesWithin(server.buildsIdle(), graceMs))) {
+        log.info("shutdown grace ended: canceling the builds still running", { builds: server.buildsRunning });
+        composed.cancelBuilds(new ServerShuttingDownError());
+        // Their callers get the canceled outcome before the connections go.
+        await settlesWithin(server.buildsIdle(), cancelFlushMs);
+      }
+      await server.close(Math.min(otherCallsGraceMs, Math.max(0, deadline - Date.now())));
       await composed.close();
     },
   };
+}
+
+/** Longest wait, once the grace ended and builds were canceled, for their callers to get the outcome. */
+const cancelFlushMs = 10_000;
+
+/** Calls other than builds (log followers, health watches) get at most this long once builds ended. */
+const otherCallsGraceMs = 10_000;
+
+/** Resolves true when `promise` settles within `ms`, else false. */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

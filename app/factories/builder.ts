@@ -53,7 +53,7 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     defer: (cleanup) => ctx.defer(cleanup),
   });
   ctx.defer(() => builder.close());
-  const slots = createBuildSlots({ capacity: config.system.maxConcurrentBuilds, maxWaitSecs: config.system.maxBuildWaitSecs });
+  const slots = createBuildSlots({ capacity: config.system.maxConcurrentBuilds, maxWaitSecs: config.system.maxBuildWaitSecs, maxQueue: config.builder.maxQueue });
   const lifecycle = createBuildLifecycle({ builder, capabilities: mode.capabilities, slots, knownSecrets: secretValuesIn(config) });
   const service = createBuilderService({ builder, lifecycle, slots, capabilities: mode.capabilities, defaultTimeoutSecs: config.builder.buildTimeoutSecs });
   const openRun = createOpenRunDelegateHandler({
@@ -66,6 +66,8 @@ export function builderFactory(ctx: ServiceContext): MountedService {
   });
   return {
     ...mountService(BuilderService, service),
+    buildPaths: [`/${BuilderService.typeName}/Build`, "/_openrun/delegate_build"],
+    cancelBuilds: (reason) => lifecycle.cancelAll(reason),
     networkInterceptors: [
       createBuilderNodeGuard({
         adminOverTcp: config.security.adminOverTcp,

@@ -51,6 +51,8 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   const policy = createLocalRootsPolicy(() => ctx.config.current().source.localRoots);
   return {
     ...mountService(ResolverService, createResolverService({ resolveImage, ensureImage, ensureImageFromUpload })),
+    buildPaths: [`/${ResolverService.typeName}/EnsureImage`, `/${ResolverService.typeName}/EnsureImageFromContext`],
+    cancelBuilds: (reason) => ensureImage.cancelAll(reason),
     networkInterceptors: [createRepositoryNetworkGuard(policy, ResolverService)],
   };
 }

@@ -7,10 +7,8 @@ interface ServeOptions {
   services?: string;
   host?: string;
   port?: number;
-  shutdownGrace: number;
+  shutdownGrace?: number;
 }
-
-const defaultGraceSecs = 10;
 
 /**
  * Registers `buildplane serve`: runs the chosen services on one port until
@@ -25,7 +23,7 @@ export function registerServeCommand(program: Command): void {
     .option("--services <list>", "comma-separated services to run: config, metadata, source, resolver, builder (default: all)")
     .option("--host <host>", "address to listen on (default: [http] host)")
     .option("--port <port>", "port to listen on, 0 for any free port (default: [http] port)", parsePort)
-    .option("--shutdown-grace <seconds>", "how long running calls may finish after SIGTERM", parseSeconds, defaultGraceSecs)
+    .option("--shutdown-grace <seconds>", "how long running builds may finish after SIGTERM before they are canceled (default: [builder] shutdown_grace_secs, else the build timeout)", parseSeconds)
     .action(async (opts: ServeOptions) => {
       await serve(opts);
     });
@@ -62,8 +60,10 @@ async function serve(opts: ServeOptions): Promise<void> {
       log.info("requested services are not available yet and were not mounted", { services: running.unavailable });
     }
   });
-  log.info("shutting down", { signal });
-  await running.close(opts.shutdownGrace * 1000);
+  const { builder } = source.current();
+  const graceSecs = opts.shutdownGrace ?? (builder.shutdownGraceSecs || builder.buildTimeoutSecs);
+  log.info("shutting down", { signal, builds: running.buildsRunning, graceSecs });
+  await running.close(graceSecs * 1000);
   watching.abort();
   log.info("stopped");
   // Nothing should be left running; if a stray handle remains, do not hang.

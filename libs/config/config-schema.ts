@@ -100,6 +100,8 @@ export const configSchema: readonly SectionSpec[] = [
       bool("kaniko_cache", true, "Pass `--cache=true` and a cache repository to Kaniko."),
       str("kaniko_cache_repo", "", "Kaniko cache repository; empty means `<registry.url>[/<registry.project>]/kaniko-cache`."),
       int("build_timeout_secs", 1800, 1, "A build running longer than this is cancelled and fails."),
+      int("shutdown_grace_secs", 0, 0, "On SIGTERM, how long running builds may finish (new ones are refused with `unavailable` and health turns NOT_SERVING at once); builds still running then are canceled and recorded so. 0 means `build_timeout_secs`. `buildplane serve --shutdown-grace` overrides it.", { defaultDoc: "build_timeout_secs" }),
+      int("max_queue", 100, 0, "Builds that may wait for a slot in this process; past it a build is refused at once with `resource_exhausted` and a `retry-after` hint, never left hanging."),
       { ...int("max_upload_bytes", 2147483648, 1, "Largest build context accepted, in bytes (uncompressed)."), max: Number.MAX_SAFE_INTEGER },
       int("upload_timeout_secs", 600, 1, "Longest time a client may take to upload a folder's context (`build <folder> --server`); past it the upload fails with `deadline_exceeded`."),
       file("node_ca_file", "PEM CA bundle trusted for `delegate:https://…` builder nodes, in addition to the system roots."),

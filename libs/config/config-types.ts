@@ -52,6 +52,10 @@ export interface BuilderConfig {
   readonly kanikoCache: boolean;
   readonly kanikoCacheRepo: string;
   readonly buildTimeoutSecs: number;
+  /** How long running builds may finish after SIGTERM; 0 means `buildTimeoutSecs`. */
+  readonly shutdownGraceSecs: number;
+  /** Builds that may wait for a slot; more are refused with `resource_exhausted`. */
+  readonly maxQueue: number;
   readonly maxUploadBytes: number;
   /** Longest time a client may take to upload a context to the resolver. */
   readonly uploadTimeoutSecs: number;

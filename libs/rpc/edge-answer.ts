@@ -1,16 +1,16 @@
 import type * as http from "node:http";
 import * as http2 from "node:http2";
 
-/** The two refusals the edge gives before a body is read. */
-export type EdgeRefusal = "unauthenticated" | "permission_denied";
+/** The refusals the edge gives before a body is read. */
+export type EdgeRefusal = "unauthenticated" | "permission_denied" | "unavailable";
 
-const grpcStatus: Record<EdgeRefusal, number> = { unauthenticated: 16, permission_denied: 7 };
-const httpStatus: Record<EdgeRefusal, number> = { unauthenticated: 401, permission_denied: 403 };
+const grpcStatus: Record<EdgeRefusal, number> = { unauthenticated: 16, permission_denied: 7, unavailable: 14 };
+const httpStatus: Record<EdgeRefusal, number> = { unauthenticated: 401, permission_denied: 403, unavailable: 503 };
 
 /**
  * Answers a refused request in the caller's protocol without reading its
- * body: gRPC and gRPC-Web get a trailers-only response (`grpc-status` 16 or
- * 7 in the headers, HTTP 200), Connect a JSON error with HTTP 401 or 403,
+ * body: gRPC and gRPC-Web get a trailers-only response (`grpc-status` 16, 7
+ * or 14 in the headers, HTTP 200), Connect a JSON error with HTTP 401, 403 or 503,
  * and plain HTTP routes (OpenRun's endpoint) the message as text, as
  * OpenRun's own node answers. The HTTP/1.1 connection is closed after the answer, so the
  * unread body is dropped rather than drained.

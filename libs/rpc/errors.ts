@@ -32,7 +32,7 @@ export const internalErrorMessage = "internal error";
  */
 export function toConnectError(err: unknown, log: RpcLogger, procedure: string): ConnectError {
   if (err instanceof ConnectError) return err;
-  if (isDomainError(err)) return new ConnectError(err.message, codeByName[err.code], undefined, undefined, err);
+  if (isDomainError(err)) return new ConnectError(err.message, codeByName[err.code], retryAfter(err), undefined, err);
   log.error("unexpected error in rpc handler", { procedure, error: describe(err) });
   return new ConnectError(internalErrorMessage, Code.Internal, undefined, undefined, err);
 }
@@ -65,6 +65,12 @@ async function* mapStreamErrors<T>(it: AsyncIterable<T>, log: RpcLogger, procedu
   } catch (err) {
     throw toConnectError(err, log, procedure);
   }
+}
+
+/** A `retry-after` trailer (seconds) for a domain error carrying `retryAfterSecs`, e.g. a full build queue. */
+function retryAfter(err: object): Record<string, string> | undefined {
+  const secs = (err as { retryAfterSecs?: unknown }).retryAfterSecs;
+  return typeof secs === "number" && secs > 0 ? { "retry-after": String(Math.ceil(secs)) } : undefined;
 }
 
 function describe(err: unknown): string {

@@ -16,8 +16,9 @@ function deferred() {
   return { promise, resolve };
 }
 
-async function started(options: { unaryDelay?: Promise<void>; unaryStarted?: () => void } = {}) {
-  const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [createFixtureConfigService(options)], log: silentLogger });
+async function started(options: { unaryDelay?: Promise<void>; unaryStarted?: () => void; buildPaths?: string[] } = {}) {
+  const service = { ...createFixtureConfigService(options), buildPaths: options.buildPaths ?? [] };
+  const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [service], log: silentLogger });
   const { port } = await server.listen();
   return { server, baseUrl: `http://127.0.0.1:${port}`, port };
 }
@@ -110,5 +111,53 @@ describe("rpc server", () => {
       .getConfig({})
       .then(() => assert.fail("expected the call to fail"), (e: unknown) => ConnectError.from(e));
     assert.equal(err.code, Code.Unavailable);
+  });
+
+  it("holds 300 calls in flight at once without a MaxListenersExceededWarning, and answers them all", async (t) => {
+    const release = deferred();
+    let inFlight = 0;
+    const allIn = deferred();
+    const { server, baseUrl } = await started({ unaryDelay: release.promise, unaryStarted: () => ++inFlight === 300 && allIn.resolve() });
+    t.after(() => server.close(0));
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    t.after(() => process.off("warning", onWarning));
+    const client = createClient(ConfigService, createGrpcTransport({ baseUrl }));
+    const calls = Array.from({ length: 300 }, () => client.getConfig({}));
+    await allIn.promise;
+    release.resolve();
+    const answers = await Promise.all(calls);
+    assert.equal(answers.filter((a) => a.config?.sourceFile === "fixture.toml").length, 300);
+    // Warnings are emitted on a later tick.
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => w.includes("MaxListenersExceeded")), []);
+  });
+
+  it("refuses build calls with unavailable once shutdown began, answers health NOT_SERVING, and waits for the build calls in flight", async (t) => {
+    const release = deferred();
+    const started1 = deferred();
+    const path = `/${ConfigService.typeName}/GetConfig`;
+    const { server, baseUrl } = await started({ unaryDelay: release.promise, unaryStarted: started1.resolve, buildPaths: [path] });
+    t.after(() => server.close(0));
+    const transport = createGrpcTransport({ baseUrl });
+    const running = createClient(ConfigService, transport).getConfig({});
+    await started1.promise;
+    assert.equal(server.buildsRunning, 1);
+    server.beginShutdown();
+    const err = await createClient(ConfigService, transport)
+      .getConfig({})
+      .then(() => assert.fail("expected a refusal"), (e: unknown) => ConnectError.from(e));
+    assert.equal(err.code, Code.Unavailable);
+    assert.equal(err.rawMessage, "the server is shutting down; retry on another replica");
+    assert.equal((await createClient(Health, transport).check({ service: "" })).status, Status.NOT_SERVING);
+    let idle = false;
+    const idled = server.buildsIdle().then(() => (idle = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(idle, false, "the build call in flight is awaited");
+    release.resolve();
+    assert.equal((await running).config?.sourceFile, "fixture.toml");
+    await idled;
+    assert.equal(server.buildsRunning, 0);
   });
 });

@@ -4,6 +4,8 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { setMaxListeners } from "node:events";
+import { createBuildDrain } from "./build-drain.js";
 import { createConnectionTracker } from "./connection-tracker.js";
 import type { Credentials } from "./credentials.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
@@ -15,6 +17,7 @@ import { createPlainListener, createTlsListener, defaultListenerLimits, type Dua
 import { createStderrLogger, type RpcLogger } from "./logger.js";
 import { ListenError, PortInUseError } from "./port-in-use-error.js";
 import { registerReflection } from "./reflection-service.js";
+import { ServerShuttingDownError } from "./server-shutdown.js";
 import { createServerHealth } from "./server-health.js";
 import type { MountedService } from "./service-mount.js";
 
@@ -47,9 +50,19 @@ export interface RpcServer {
   /** Starts listening; rejects with `PortInUseError` when the port is taken. */
   listen(): Promise<{ host: string; port: number }>;
   /**
+   * The first step of a shutdown: health turns NOT_SERVING at once (so a
+   * mesh drains traffic first) and new build calls are refused with
+   * `unavailable`; the port keeps answering every other call.
+   */
+  beginShutdown(): void;
+  /** Resolves when no build call (see `MountedService.buildPaths`) is in flight. */
+  buildsIdle(): Promise<void>;
+  /** Build calls in flight. */
+  readonly buildsRunning: number;
+  /**
    * Graceful shutdown: stops accepting, lets in-flight calls finish for up to
-   * `graceMs`, then aborts the handlers still running (their `ctx.signal`)
-   * and destroys the remaining connections.
+   * `graceMs`, then aborts the handlers still running (their `ctx.signal`,
+   * with `ServerShuttingDownError`) and destroys the remaining connections.
    */
   close(graceMs: number): Promise<void>;
   /** Where the server listens, once `listen()` resolved. */
@@ -65,6 +78,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const log = options.log ?? createStderrLogger();
   const health = options.health ?? createHealthRegistry();
   const shutdown = new AbortController();
+  // Each call in flight holds one listener on this signal (connect-node links
+  // it to the call's own signal and removes it when the call ends): the count
+  // follows the calls in flight, so no fixed limit applies.
+  setMaxListeners(0, shutdown.signal);
   const tracker = createConnectionTracker();
   const interceptors = [
     createErrorInterceptor(log),
@@ -82,7 +99,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes });
   const serviceRoutes = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
   const routed = (options.httpRoutes ?? []).reduce<DualHandler>((next, route) => route(next), serviceRoutes);
-  const guarded = options.credentials ? createEdgeGuard(options.credentials)(routed) : routed;
+  const drain = createBuildDrain(new Set(options.services.flatMap((s) => s.buildPaths ?? [])));
+  const drained = drain.wrap(routed);
+  const guarded = options.credentials ? createEdgeGuard(options.credentials)(drained) : drained;
   const handler: DualHandler = (req, res) => {
     tracker.trackRequest(req, res);
     guarded(req, res);
@@ -99,6 +118,14 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       return address;
     },
     health,
+    get buildsRunning() {
+      return drain.running;
+    },
+    beginShutdown() {
+      serverHealth.stop();
+      drain.close();
+    },
+    buildsIdle: () => drain.idle(),
     listen() {
       return new Promise((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, options.host, options.port));
@@ -115,10 +142,11 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     close(graceMs) {
       closing ??= (async () => {
         serverHealth.stop();
+        drain.close();
         const closed = address ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
         tracker.drain();
         await raceTimeout(tracker.idle(), graceMs);
-        shutdown.abort(new Error("server is shutting down"));
+        shutdown.abort(new ServerShuttingDownError());
         // Let the last responses flush and the connections close on their own.
         await raceTimeout(tracker.closed(), flushMs);
         tracker.destroyAll();

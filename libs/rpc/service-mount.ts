@@ -13,6 +13,13 @@ export interface MountedService {
   readonly networkInterceptors?: readonly Interceptor[];
   /** Plain HTTP routes served on the same port before the RPC adapter (OpenRun's delegate path). */
   readonly httpRoute?: (next: DualHandler) => DualHandler;
+  /**
+   * Request paths that start builds (`/buildplane.v1.ResolverService/EnsureImage`):
+   * refused with `unavailable` once shutdown began, and awaited up to the shutdown grace.
+   */
+  readonly buildPaths?: readonly string[];
+  /** Stops this service's running builds with `reason` (the shutdown grace ended). */
+  readonly cancelBuilds?: (reason: Error) => void;
 }
 
 /** Pairs a generated service with its implementation. */

@@ -37,6 +37,8 @@ export interface BuildLifecycle {
   run(job: BuildJob, onEvent: (e: LifecycleEvent) => void, callerSignal: AbortSignal): Promise<BuildOutcome>;
   /** Stops a running build with `BuildCanceledError`; false when none runs under that id. */
   cancel(buildId: string): boolean;
+  /** Stops every running build with `reason` (the server shuts down). */
+  cancelAll(reason: Error): void;
 }
 
 /** The builder's one lifecycle, shared by the gRPC `Build` handler and the OpenRun endpoint. */
@@ -77,6 +79,9 @@ export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
         context.destroy();
         raw.destroy();
       }
+    },
+    cancelAll(reason) {
+      for (const stop of running.values()) stop.abort(reason);
     },
     cancel(buildId) {
       const stop = running.get(buildId);

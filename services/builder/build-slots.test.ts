@@ -53,4 +53,20 @@ describe("build slots", () => {
     a.release();
     assert.equal(slots.running, 1);
   });
+
+  it("refuses a caller at once with resource exhausted and a retry hint when max_queue builds already wait", async () => {
+    const slots = createBuildSlots({ capacity: 1, maxWaitSecs: 30, maxQueue: 2, retryAfterSecs: 7 });
+    const held = await slots.acquire(new AbortController().signal, () => {});
+    const waiting = [slots.acquire(new AbortController().signal, () => {}), slots.acquire(new AbortController().signal, () => {})];
+    await assert.rejects(slots.acquire(new AbortController().signal, () => {}), {
+      code: "resourceExhausted",
+      retryAfterSecs: 7,
+      message: "the build queue is full: 2 builds wait for 1 slot (builder.max_queue = 2): retry in 7s or on another replica",
+    });
+    assert.equal(slots.queued, 2);
+    held.release();
+    (await waiting[0])?.release();
+    (await waiting[1])?.release();
+    assert.equal(slots.running, 0);
+  });
 });

@@ -10,6 +10,20 @@ export class BuildWaitExceededError extends DomainError {
   }
 }
 
+/**
+ * Every slot is taken and `[builder] max_queue` builds already wait: refused
+ * at once rather than left hanging, with a hint of when to retry
+ * (`retryAfterSecs`, sent as the `retry-after` trailer).
+ */
+export class BuildQueueFullError extends DomainError {
+  constructor(readonly waiting: number, readonly capacity: number, readonly retryAfterSecs: number) {
+    super(
+      "resourceExhausted",
+      `the build queue is full: ${waiting === 1 ? "1 build waits" : `${waiting} builds wait`} for ${capacity === 1 ? "1 slot" : `${capacity} slots`} (builder.max_queue = ${waiting}): retry in ${retryAfterSecs}s or on another replica`,
+    );
+  }
+}
+
 /** The wait for a slot was abandoned by the caller. */
 export class BuildWaitCanceledError extends DomainError {
   constructor() {
@@ -28,6 +42,10 @@ export interface BuildSlotsOptions {
   readonly capacity: number;
   /** Longest wait for a slot (`[system] max_build_wait_secs`). */
   readonly maxWaitSecs: number;
+  /** Most builds waiting at once (`[builder] max_queue`); more are refused with `BuildQueueFullError`. Unbounded when absent. */
+  readonly maxQueue?: number;
+  /** The retry hint a refused caller gets, in seconds. Default 10. */
+  readonly retryAfterSecs?: number;
 }
 
 /** The process-wide build semaphore with a FIFO queue whose positions are visible. */
@@ -41,6 +59,8 @@ export interface BuildSlots {
   readonly running: number;
   readonly queued: number;
 }
+
+const defaultRetryAfterSecs = 10;
 
 interface Waiter {
   grant(): void;
@@ -89,6 +109,9 @@ export function createBuildSlots(options: BuildSlotsOptions): BuildSlots {
       if (running < options.capacity) {
         running++;
         return Promise.resolve(makeSlot());
+      }
+      if (options.maxQueue !== undefined && waiters.length >= options.maxQueue) {
+        return Promise.reject(new BuildQueueFullError(waiters.length, options.capacity, options.retryAfterSecs ?? defaultRetryAfterSecs));
       }
       return new Promise<BuildSlot>((resolve, reject) => {
         const leave = (err: Error): void => {

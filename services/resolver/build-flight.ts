@@ -12,7 +12,9 @@ export interface BuildFlight {
   emit(event: BuildEvent): void;
   /** Ends every attached stream, with an error after the events when given. */
   finish(err?: unknown): void;
-  /** Aborted when no caller is left. */
+  /** Stops the build with `reason` whoever follows it (the server shuts down). */
+  cancel(reason: Error): void;
+  /** Aborted when no caller is left, or on `cancel`. */
   readonly signal: AbortSignal;
   readonly finished: boolean;
 }
@@ -30,6 +32,9 @@ export function createBuildFlight(): BuildFlight {
     },
     get finished() {
       return finished !== undefined;
+    },
+    cancel(reason) {
+      if (!finished) stop.abort(reason);
     },
     emit(event) {
       if (finished) return;

@@ -77,6 +77,8 @@ export interface EnsureImageFlow extends EnsureImage {
    * before it closes the metadata database.
    */
   drain(): Promise<void>;
+  /** Stops every build this process runs or follows with `reason`; their callers get the canceled outcome. */
+  cancelAll(reason: Error): void;
 }
 
 /**
@@ -197,6 +199,9 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       const running = flights.get(resolved.image.key);
       if (running) void upload.dispose().catch(() => undefined);
       return (running ?? start(spec, resolved, upload)).attach(signal);
+    },
+    cancelAll(reason: Error) {
+      for (const flight of [...flights.values()]) flight.cancel(reason);
     },
     async drain() {
       while (running.size > 0) await Promise.allSettled([...running]);

@@ -14,6 +14,7 @@ import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.j
 import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
 import { buildHeader } from "../../libs/build/build-header.js";
 import { codeName } from "../../libs/rpc/code-names.js";
+import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
 import { createLogRecorder } from "./log-recorder.js";
 import { secretsOfPlan } from "./plan-secrets.js";
@@ -113,7 +114,11 @@ export async function runBuild(
     const error = ConnectError.from(err);
     const canceled = error.code === Code.Canceled || signal.aborted;
     const code = canceled ? Code.Canceled : error.code;
-    const message = canceled && error.code !== Code.Canceled ? `build ${plan.buildId} was canceled` : scrub(error.rawMessage);
+    const message = isServerShutdown(signal.reason)
+      ? `build ${plan.buildId} was canceled: ${signal.reason.message}`
+      : canceled && error.code !== Code.Canceled
+        ? `build ${plan.buildId} was canceled`
+        : scrub(error.rawMessage);
     await logs.flush().catch(() => undefined);
     await clients.metadata
       .updateBuild({
@@ -124,7 +129,8 @@ export async function runBuild(
       })
       .catch(() => undefined);
     const final = event({ case: "failed", value: { $typeName: "buildplane.v1.Failed", code: codeName(code), message, logTail: [...tail] } });
-    return { final, error: new ConnectError(message, code) };
+    // Trailers such as a full queue's `retry-after` reach the caller too.
+    return { final, error: new ConnectError(message, code, error.metadata) };
   } finally {
     contextCall.abort();
   }

@@ -52,6 +52,8 @@ export interface BuilderConfig {
   readonly kanikoCache: boolean;
   readonly kanikoCacheRepo: string;
   readonly buildTimeoutSecs: number;
+  /** Lifetime of a build lease; renewed every third of it. */
+  readonly leaseTtlSecs: number;
   readonly maxUploadBytes: number;
   /** Longest time a client may take to upload a context to the resolver. */
   readonly uploadTimeoutSecs: number;
@@ -137,6 +139,10 @@ export interface MetadataConfig {
   /** `sqlite:<path>` or `postgres://…`; secret because it may hold a password. */
   readonly dbConnection: Secret;
   readonly poolSize: number;
+  /** Postgres statement, query and idle-in-transaction timeout. */
+  readonly statementTimeoutSecs: number;
+  /** How long record writes are retried while the database is away. */
+  readonly outageBudgetSecs: number;
 }
 
 export interface KubernetesConfig {

@@ -13,6 +13,7 @@ export function metadataFactory(ctx: ServiceContext): MountedService {
   const runtime = startMetadataRuntime({
     dbConnection: config.metadata.dbConnection.unwrap(),
     poolSize: config.metadata.poolSize,
+    statementTimeoutMs: config.metadata.statementTimeoutSecs * 1000,
     maxLogLinesPerBuild: config.system.maxLogLinesPerBuild,
     onHealth: (ok) => ctx.health.set(MetadataService.typeName, ok ? "serving" : "notServing"),
     onRetry: (message, attempt, delayMs) => ctx.log.info("metadata database not reachable, retrying", { message, attempt, delayMs }),

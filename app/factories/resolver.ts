@@ -8,13 +8,12 @@ import { mountService, type MountedService } from "../../libs/rpc/service-mount.
 import { createEnsureImageFromUpload } from "../../services/resolver/ensure-from-upload.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
+import { holderIdentity } from "../../services/resolver/holder-identity.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService, toResolvedImage } from "../../services/resolver/service.js";
 import { createLocalRootsPolicy } from "../../services/source/local-roots.js";
 import { createRepositoryNetworkGuard } from "../../services/source/network-guard.js";
 import type { ServiceContext } from "../service-registry.js";
-
-const leaseTtlMs = 30_000;
 
 /**
  * The resolver: names images, checks the registry (or, without one, the
@@ -31,10 +30,11 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     clients: { source: ctx.clients.source, builder: ctx.clients.builder, metadata: ctx.clients.metadata },
     resolve: async (spec, signal) => toResolvedImage(await resolveImage(spec, signal)),
     registry: async (signal) => (registry ? (await ctx.clients.config.getRegistryCredentials({}, { signal })).registry : undefined),
-    holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    holder: holderIdentity(hostname(), process.pid, randomUUID().slice(0, 8)),
     mode: config.builder.effectiveMode.kind,
     timeoutSecs: config.builder.buildTimeoutSecs,
-    leaseTtlMs,
+    leaseTtlMs: config.builder.leaseTtlSecs * 1000,
+    outageBudgetMs: config.metadata.outageBudgetSecs * 1000,
     knownSecrets: () => secretValuesIn(ctx.config.current()),
   });
   // Runs before the metadata database closes (clean-ups run in reverse): a

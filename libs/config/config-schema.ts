@@ -102,6 +102,7 @@ export const configSchema: readonly SectionSpec[] = [
       int("build_timeout_secs", 1800, 1, "A build running longer than this is cancelled and fails."),
       int("shutdown_grace_secs", 0, 0, "On SIGTERM, how long running builds may finish (new ones are refused with `unavailable` and health turns NOT_SERVING at once); builds still running then are canceled and recorded so. 0 means `build_timeout_secs`. `buildplane serve --shutdown-grace` overrides it.", { defaultDoc: "build_timeout_secs" }),
       int("max_queue", 100, 0, "Builds that may wait for a slot in this process; past it a build is refused at once with `resource_exhausted` and a `retry-after` hint, never left hanging."),
+      { ...int("lease_ttl_secs", 30, 3, "Lifetime of a build's lease in metadata (one build per image across processes and replicas); its holder renews it every third of it and stops the build (`aborted`) when it could not renew before expiry, so no two holders build the same image."), max: 3600 },
       { ...int("max_upload_bytes", 2147483648, 1, "Largest build context accepted, in bytes (uncompressed)."), max: Number.MAX_SAFE_INTEGER },
       int("upload_timeout_secs", 600, 1, "Longest time a client may take to upload a folder's context (`build <folder> --server`); past it the upload fails with `deadline_exceeded`."),
       file("node_ca_file", "PEM CA bundle trusted for `delegate:https://…` builder nodes, in addition to the system roots."),
@@ -195,6 +196,8 @@ export const configSchema: readonly SectionSpec[] = [
     keys: [
       secret("db_connection", "`sqlite:<path>` or `postgres://user:password@host:port/db`.", { defaultDoc: "sqlite:<data_dir>/buildplane.db" }),
       int("pool_size", 10, 1, "Connections in the Postgres pool."),
+      { ...int("statement_timeout_secs", 30, 1, "Postgres: longest time one statement (`statement_timeout`), one query round trip (`query_timeout`) and an idle transaction (`idle_in_transaction_session_timeout`) may take; a hung database then fails calls as `unavailable` instead of hanging them."), max: 3600 },
+      { ...int("outage_budget_secs", 20, 1, "How long a build rides out a metadata database that is away: record writes are retried with backoff (100 ms up to 2 s) and log lines buffered (up to 10,000) meanwhile; a longer outage fails the build with `unavailable`."), max: 3600 },
     ],
   },
   {

@@ -56,6 +56,8 @@ export interface BuilderConfig {
   readonly shutdownGraceSecs: number;
   /** Builds that may wait for a slot; more are refused with `resource_exhausted`. */
   readonly maxQueue: number;
+  /** Lifetime of a build lease; renewed every third of it. */
+  readonly leaseTtlSecs: number;
   readonly maxUploadBytes: number;
   /** Longest time a client may take to upload a context to the resolver. */
   readonly uploadTimeoutSecs: number;
@@ -141,6 +143,10 @@ export interface MetadataConfig {
   /** `sqlite:<path>` or `postgres://…`; secret because it may hold a password. */
   readonly dbConnection: Secret;
   readonly poolSize: number;
+  /** Postgres statement, query and idle-in-transaction timeout. */
+  readonly statementTimeoutSecs: number;
+  /** How long record writes are retried while the database is away. */
+  readonly outageBudgetSecs: number;
 }
 
 export interface KubernetesConfig {

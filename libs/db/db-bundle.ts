@@ -51,4 +51,6 @@ export interface DbBundleOptions {
   readonly poolSize: number;
   /** SQLite: how long a writer waits for another process's lock. */
   readonly busyTimeoutMs: number;
+  /** Postgres: statement, query and idle-in-transaction timeout (ignored by SQLite, bounded by `busyTimeoutMs`). */
+  readonly statementTimeoutMs: number;
 }

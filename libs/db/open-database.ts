@@ -1,5 +1,5 @@
 import { Kysely } from "kysely";
-import type { DbBundle, DbCapabilities, LogWaker } from "./db-bundle.js";
+import type { DbBundle, DbBundleOptions, DbCapabilities, LogWaker } from "./db-bundle.js";
 import type { DatabaseSchema } from "./tables.js";
 import { parseDbConnection, type DbTarget } from "./connection-string.js";
 import { createSqliteBundle } from "./sqlite/bundle.js";
@@ -23,6 +23,8 @@ export interface OpenDatabaseOptions {
   readonly poolSize?: number;
   /** SQLite busy timeout; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /** Postgres statement, query and idle-in-transaction timeout; default 30 000 ms. */
+  readonly statementTimeoutMs?: number;
   /** First retry delay (default 200 ms), doubled up to `maxRetryDelayMs` (default 10 s). */
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
@@ -36,7 +38,7 @@ export interface OpenDatabaseOptions {
 }
 
 // `pg` is loaded only by installs that use Postgres.
-const bundles: { [K in DbTarget["kind"]]: (t: Extract<DbTarget, { kind: K }>, o: { poolSize: number; busyTimeoutMs: number }) => Promise<DbBundle> } = {
+const bundles: { [K in DbTarget["kind"]]: (t: Extract<DbTarget, { kind: K }>, o: DbBundleOptions) => Promise<DbBundle> } = {
   sqlite: async (t, o) => createSqliteBundle(t.path, o),
   postgres: async (t, o) => (await import("./postgres/bundle.js")).createPostgresBundle(t, o),
 };
@@ -48,7 +50,11 @@ const bundles: { [K in DbTarget["kind"]]: (t: Extract<DbTarget, { kind: K }>, o:
  */
 export async function openDatabase(dbConnection: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDbConnection(dbConnection);
-  const bundleOpts = { poolSize: opts.poolSize ?? 10, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 };
+  const bundleOpts: DbBundleOptions = {
+    poolSize: opts.poolSize ?? 10,
+    busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 30_000,
+  };
   // Before the first await: the server must never see this service SERVING while the bundle loads.
   opts.onHealth?.(false);
   const bundle = await (target.kind === "sqlite" ? bundles.sqlite(target, bundleOpts) : bundles.postgres(target, bundleOpts));

@@ -4,10 +4,11 @@ import { nowOf, type MetadataDeps } from "./metadata-deps.js";
 /**
  * Marks `abandoned` the active builds whose lease expired or was taken over
  * (their builder died), and wakes their log followers. Returns their ids.
+ * `leaseKey` limits this to the builds of one lease.
  */
-export async function reapOnce(deps: MetadataDeps): Promise<string[]> {
+export async function reapOnce(deps: MetadataDeps, leaseKey?: string): Promise<string[]> {
   const database = deps.database();
-  const ids = await reapAbandonedBuilds(database.db, database.capabilities, nowOf(deps));
+  const ids = await reapAbandonedBuilds(database.db, database.capabilities, nowOf(deps), leaseKey);
   for (const id of ids) {
     await database.logWaker.announce(database.db, id);
     database.logWaker.wakeLocal(id);

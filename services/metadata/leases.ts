@@ -1,6 +1,7 @@
 import type { LeaseRecord } from "../../libs/db/records.js";
 import { acquireLease, releaseLease, renewLease, type AcquireResult } from "../../libs/db/repositories/leases.js";
 import { InvalidFieldError, LeaseNotHeldError } from "./errors.js";
+import { reapOnce } from "./lease-reaper.js";
 import type { MetadataDeps } from "./metadata-deps.js";
 
 /** Longest lease: a holder must renew rather than claim for hours. */
@@ -13,12 +14,22 @@ export interface LeaseClaim {
   readonly token: number;
 }
 
-/** Takes `key` for `holder` for `ttlMs` when free or expired; see `acquireLease`. */
-export async function acquire(deps: MetadataDeps, key: string, holder: string, ttlMs: number): Promise<AcquireResult> {
+/**
+ * Takes `key` for `holder` for `ttlMs` when free or expired; see
+ * `acquireLease`. With `replaceHolder`, also when that holder still holds
+ * it (the caller saw its process dead): the builds bound to the replaced
+ * token are then marked abandoned at once, not at the next reaper round.
+ */
+export async function acquire(deps: MetadataDeps, key: string, holder: string, ttlMs: number, replaceHolder = ""): Promise<AcquireResult> {
   checkNames(key, holder);
   checkTtl(ttlMs);
+  if (replaceHolder !== "" && replaceHolder === holder) {
+    throw new InvalidFieldError("replace_holder", replaceHolder, "another holder than the caller's own");
+  }
   const { db, capabilities } = deps.database();
-  return acquireLease(db, capabilities, key, holder, ttlMs);
+  const result = await acquireLease(db, capabilities, key, holder, ttlMs, replaceHolder);
+  if (result.acquired && replaceHolder !== "") await reapOnce(deps, key);
+  return result;
 }
 
 /** Extends a held lease; `LeaseNotHeldError` when it expired or changed hands. */

@@ -2,7 +2,7 @@ import type { BuildStatus, LogLineRecord, LogStreamName } from "../../libs/db/re
 import { appendLogLines, readLogLines } from "../../libs/db/repositories/build-logs.js";
 import { isFinal } from "./build-status.js";
 import { requireBuild } from "./builds.js";
-import { BuildFinalError, BuildNotFoundError } from "./errors.js";
+import { BuildFinalError, BuildNotFoundError, InvalidFieldError, StaleFencingTokenError } from "./errors.js";
 import { droppedMarkerText, storableLineText } from "./log-line-text.js";
 import { nowOf, type MetadataDeps } from "./metadata-deps.js";
 
@@ -17,12 +17,14 @@ export interface IncomingLogLine {
  * Appends a batch of lines to a build: oversized lines are truncated with a
  * marker, lines past the per-build cap are dropped and counted. A final
  * build takes no more lines, so a follower that saw the final status has
- * seen every line.
+ * seen every line. With `fencingToken` (> 0) the batch is stored only while
+ * that token of the build's lease is current, else none of it.
  */
 export async function appendLogs(
   deps: MetadataDeps,
   buildId: string,
   lines: readonly IncomingLogLine[],
+  fencingToken = 0,
 ): Promise<{ lastSeq: number; dropped: number }> {
   if (buildId === "") await requireBuild(deps, buildId);
   const now = nowOf(deps);
@@ -32,12 +34,16 @@ export async function appendLogs(
     buildId,
     lines.map((l) => ({ stream: l.stream, text: storableLineText(l.text), timeMs: l.timeMs ?? now })),
     { maxLines, markerText: (dropped) => droppedMarkerText(dropped, maxLines) },
+    fencingToken,
   );
   switch (result.kind) {
     case "missing":
       throw new BuildNotFoundError(buildId);
     case "final":
       throw new BuildFinalError(buildId, result.status, "it takes no more log lines");
+    case "stale":
+      if (result.leaseKey === "") throw new InvalidFieldError("fencing_token", String(fencingToken), `0: build ${buildId} has no image key, so no lease`);
+      throw new StaleFencingTokenError(`log lines of build ${buildId} were not stored`, result.leaseKey, fencingToken);
     case "stored":
       return { lastSeq: result.lastSeq, dropped: result.dropped };
   }

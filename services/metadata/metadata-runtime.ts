@@ -9,6 +9,8 @@ export interface MetadataRuntimeOptions {
   /** `[metadata] db_connection`, unwrapped. */
   readonly dbConnection: string;
   readonly poolSize: number;
+  /** `[metadata] statement_timeout_secs`, in ms. */
+  readonly statementTimeoutMs?: number;
   readonly maxLogLinesPerBuild: number;
   /** Health of the metadata service: NOT_SERVING until the database is connected and migrated. */
   readonly onHealth?: (serving: boolean) => void;
@@ -49,6 +51,7 @@ export function startMetadataRuntime(opts: MetadataRuntimeOptions): MetadataRunt
   };
   const ready = openDatabase(opts.dbConnection, {
     poolSize: opts.poolSize,
+    ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
     signal: stop.signal,
     ...(opts.retryDelayMs !== undefined ? { retryDelayMs: opts.retryDelayMs } : {}),
     ...(opts.maxRetryDelayMs !== undefined ? { maxRetryDelayMs: opts.maxRetryDelayMs } : {}),

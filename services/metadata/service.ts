@@ -5,6 +5,7 @@ import { createBuild, listBuildPage, requireBuild, updateBuild, type BuildUpdate
 import {
   appFromPb, appToPb, buildStatusFromPb, buildStatusToPb, buildToPb, leaseToPb, logLineFromPb, logLineToPb, newBuildFromPb, safeNumber,
 } from "./convert.js";
+import { withDatabaseErrors } from "./database-errors.js";
 import { imageKeyHmacKey } from "./install-key.js";
 import { acquire, release, renew } from "./leases.js";
 import { appendLogs, streamLogs } from "./logs.js";
@@ -12,10 +13,11 @@ import type { MetadataDeps } from "./metadata-deps.js";
 
 /**
  * The MetadataService handlers: parse, call one domain function, map back.
- * Domain errors reach clients through the RPC runtime's error interceptor.
+ * Domain errors reach clients through the RPC runtime's error interceptor;
+ * a database that is away answers `unavailable`.
  */
 export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof MetadataService> {
-  return {
+  return withDatabaseErrors<typeof MetadataService>(deps, {
     async putApp(req) {
       return { app: appToPb(await saveApp(deps, appFromPb(req.app))) };
     },
@@ -63,7 +65,7 @@ export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof Me
       return { builds: page.builds.map(buildToPb), nextPageToken: page.nextPageToken };
     },
     async appendLogs(req) {
-      const res = await appendLogs(deps, req.buildId, req.lines.map(logLineFromPb));
+      const res = await appendLogs(deps, req.buildId, req.lines.map(logLineFromPb), safeNumber(req.fencingToken, "fencing_token"));
       return { lastSeq: BigInt(res.lastSeq), dropped: BigInt(res.dropped) };
     },
     async *streamLogs(req, ctx) {
@@ -81,7 +83,7 @@ export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof Me
       }
     },
     async acquireLease(req) {
-      const res = await acquire(deps, req.key, req.holder, req.ttlMs);
+      const res = await acquire(deps, req.key, req.holder, req.ttlMs, req.replaceHolder);
       return { acquired: res.acquired, lease: leaseToPb(res.lease) };
     },
     async renewLease(req) {
@@ -94,5 +96,5 @@ export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof Me
     async getInstallKey() {
       return { key: await imageKeyHmacKey(deps) };
     },
-  };
+  });
 }

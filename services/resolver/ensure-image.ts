@@ -1,10 +1,11 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import {
   BuildEventSchema,
   BuildStatus,
   GitSourceSchema,
+  LogStream,
   type BuildEvent,
   type BuildSpec,
   type ImageRef,
@@ -18,6 +19,13 @@ import { codeName } from "../../libs/rpc/code-names.js";
 import { connectCodeOf } from "../../libs/rpc/errors.js";
 import { refuseUnservable } from "./builder-preflight.js";
 import { runBuild, type RunBuildClients } from "./run-build.js";
+import type { BuildSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { createBuildRecord } from "./build-record.js";
+import type { HolderIdentity } from "./holder-identity.js";
+import { keepLease, type KeptLease } from "./lease-keep.js";
+import { releaseLease } from "./lease-release.js";
+import { takeLease, type HeldLease } from "./lease-take.js";
+import { createOutageBudget } from "./outage-budget.js";
 
 /** What resolving a spec found: the name, the inputs, and whether the image exists. */
 export interface ResolvedImage {
@@ -36,12 +44,14 @@ export interface EnsureImageDeps {
   resolve(spec: BuildSpec, signal: AbortSignal): Promise<ResolvedImage>;
   /** The registry destination with credentials, or undefined to keep images local. */
   registry(signal: AbortSignal): Promise<Registry | undefined>;
-  /** Identifies this process in leases. */
-  readonly holder: string;
+  /** Identifies this process in leases (`host/pid/instance`). */
+  readonly holder: HolderIdentity;
   /** Builder mode name stored with each build. */
   readonly mode: string;
   readonly timeoutSecs: number;
   readonly leaseTtlMs: number;
+  /** `[metadata] outage_budget_secs`, in ms: how long a build rides out a metadata database that is away. */
+  readonly outageBudgetMs: number;
   /** Secret values of this process's config (tokens, passwords), scrubbed from build logs with the request's own. */
   readonly knownSecrets?: () => readonly string[];
 }
@@ -105,49 +115,29 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       if (flights.get(key) === flight) flights.delete(key);
     });
     const run = (async () => {
-      let renew: NodeJS.Timeout | undefined;
-      let token: bigint | undefined;
+      const budget = createOutageBudget({ budgetMs: deps.outageBudgetMs });
+      const metadata = deps.clients.metadata;
+      let lease: HeldLease | undefined;
+      let kept: KeptLease | undefined;
       try {
         // A request the builder's mode cannot serve is refused before a lease or a record exists.
         const registry = await deps.registry(flight.signal);
         await refuseUnservable(deps.clients.builder, spec, resolved.image.reference, registry, flight.signal);
-        for (;;) {
-          const lease = await deps.clients.metadata.acquireLease({ key: leaseKey(key), holder: deps.holder, ttlMs: deps.leaseTtlMs });
-          if (lease.acquired) {
-            token = lease.lease?.token;
+        const take = { metadata, budget, self: deps.holder, ttlMs: deps.leaseTtlMs };
+        while (!lease) {
+          const took = await takeLease(take, leaseKey(key));
+          if (took.taken) {
+            lease = took.lease;
+            if (took.replaced) flight.emit(systemLine(`build lease ${lease.key} was held by ${took.replaced}, whose process is gone: building again`));
             break;
           }
           // Another process builds it: follow, and build here if that build stops without an outcome.
           if ((await followRemoteBuild(flowDeps, spec, resolved, flight)) === "ended") return;
         }
-        renew = setInterval(() => {
-          deps.clients.metadata
-            .renewLease({ key: leaseKey(key), holder: deps.holder, token: token ?? 0n, ttlMs: deps.leaseTtlMs })
-            .catch(() => undefined);
-        }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
-        const { build } = await deps.clients.metadata.createBuild({
-          fencingToken: token ?? 0n,
-          build: {
-            appId: spec.appId,
-            imageKey: key,
-            image: resolved.image.reference,
-            commit: resolved.commit,
-            treeHash: resolved.treeHash,
-            mode: deps.mode,
-            status: BuildStatus.QUEUED,
-            requester: spec.requester,
-            // The record is listed to anyone who can read builds: no URL credentials in it.
-            source: create(GitSourceSchema, {
-              repository: repositoryWithoutCredentials(spec.source?.repository ?? ""),
-              ref: spec.source?.ref ?? "",
-              dir: spec.source?.dir ?? "",
-              authName: spec.source?.authName ?? "",
-            }),
-          },
-        });
-        const buildId = build?.id ?? "";
+        kept = keepLease(metadata, lease, { ttlMs: deps.leaseTtlMs });
+        const record = await createBuildRecord({ metadata, budget, token: lease.token }, newBuild(deps, spec, resolved));
         const plan = {
-          buildId,
+          buildId: record.id,
           spec,
           image: resolved.image,
           commit: resolved.commit,
@@ -158,7 +148,8 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
           context: upload ? (signal: AbortSignal) => upload.chunks(signal) : undefined,
           knownSecrets: deps.knownSecrets?.() ?? [],
         };
-        const { final, error } = await runBuild(deps.clients, plan, (e) => flight.emit(e), flight.signal);
+        const stop = AbortSignal.any([flight.signal, kept.lost, record.failed]);
+        const { final, error } = await runBuild(deps.clients, plan, record, (e) => flight.emit(e), stop);
         flight.emit(final);
         flight.finish(error);
       } catch (err) {
@@ -166,12 +157,10 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
         flight.emit(failedEvent("", error));
         flight.finish(error);
       } finally {
-        if (renew) clearInterval(renew);
+        kept?.stop();
         if (flights.get(key) === flight) flights.delete(key);
         await upload?.dispose().catch(() => undefined);
-        if (token !== undefined) {
-          await deps.clients.metadata.releaseLease({ key: leaseKey(key), holder: deps.holder, token }).catch(() => undefined);
-        }
+        if (lease && !kept?.lost.aborted) await releaseLease(metadata, budget, lease);
       }
     })();
     running.add(run);
@@ -207,6 +196,32 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       while (running.size > 0) await Promise.allSettled([...running]);
     },
   });
+}
+
+/** The new build record of `resolved`, queued; its source without URL credentials. */
+function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImage): MessageInitShape<typeof BuildSchema> {
+  return {
+    appId: spec.appId,
+    imageKey: resolved.image.key,
+    image: resolved.image.reference,
+    commit: resolved.commit,
+    treeHash: resolved.treeHash,
+    mode: deps.mode,
+    status: BuildStatus.QUEUED,
+    requester: spec.requester,
+    // The record is listed to anyone who can read builds: no URL credentials in it.
+    source: create(GitSourceSchema, {
+      repository: repositoryWithoutCredentials(spec.source?.repository ?? ""),
+      ref: spec.source?.ref ?? "",
+      dir: spec.source?.dir ?? "",
+      authName: spec.source?.authName ?? "",
+    }),
+  };
+}
+
+/** A line of buildplane's own for the callers of a flight. */
+function systemLine(text: string): BuildEvent {
+  return create(BuildEventSchema, { time: timestampNow(), event: { case: "log", value: { stream: LogStream.SYSTEM, text } } });
 }
 
 /** A `Failed` event for an error that ended the flow outside the builder. */

@@ -16,7 +16,7 @@ import { buildHeader } from "../../libs/build/build-header.js";
 import { codeName } from "../../libs/rpc/code-names.js";
 import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
-import { createLogRecorder } from "./log-recorder.js";
+import type { BuildRecord } from "./build-record.js";
 import { secretsOfPlan } from "./plan-secrets.js";
 
 /** The services a build run talks to. */
@@ -47,29 +47,32 @@ const tailSize = 20;
 
 /**
  * Runs one build: streams the context from the source service into the
- * builder, relays every builder event through `emit`, records the log lines
- * and the status changes in metadata, and resolves with the final event
- * (ready or failed). Log lines, the log tail and error messages have every
- * known secret value replaced by `***` before they are relayed or stored. The build record is final however the run ends; a
- * failure is returned as a `Failed` event together with the RPC error.
+ * builder, relays every builder event through `emit`, and writes the log
+ * lines and status changes to `record`, then its outcome (ready only once
+ * the record says succeeded). Log lines, the log tail and error messages
+ * have every known secret value replaced by `***` before they are relayed
+ * or stored. `signal` stops the build: when its reason is a ConnectError
+ * (the lease was lost, the record could not be written) the build fails
+ * with that error, else it was canceled. A failure is returned as a
+ * `Failed` event together with the RPC error.
  */
 export async function runBuild(
   clients: RunBuildClients,
   plan: BuildPlan,
+  record: BuildRecord,
   emit: (e: BuildEvent) => void,
   signal: AbortSignal,
 ): Promise<{ final: BuildEvent; error?: ConnectError }> {
   const event = (e: BuildEvent["event"]): BuildEvent => create(BuildEventSchema, { buildId: plan.buildId, time: timestampNow(), event: e });
-  const logs = createLogRecorder(clients.metadata, plan.buildId);
   const { scrub } = createLogScrubber(secretsOfPlan(plan));
   const tail: string[] = [];
   let status = BuildStatus.QUEUED;
   let digest = "";
 
-  const setStatus = async (next: BuildStatus, extra: { digest?: string; errorCode?: string; errorMessage?: string } = {}): Promise<void> => {
+  const setStatus = (next: BuildStatus, extra: { digest?: string; builderNode?: string } = {}): void => {
     if (status === next) return;
     status = next;
-    await clients.metadata.updateBuild({ id: plan.buildId, status: next, ...extra });
+    record.update({ status: next, ...extra });
   };
 
   // The context's source call ends with the build: Connect's stream iterator
@@ -83,13 +86,12 @@ export async function runBuild(
       if (!e) continue;
       switch (e.event.case) {
         case "started":
-          await setStatus(BuildStatus.RUNNING, {});
-          if (e.event.value.builderNode) await clients.metadata.updateBuild({ id: plan.buildId, builderNode: e.event.value.builderNode });
+          setStatus(BuildStatus.RUNNING, e.event.value.builderNode ? { builderNode: e.event.value.builderNode } : {});
           emit(event({ case: "started", value: { ...e.event.value, image: plan.image, commit: plan.commit } }));
           break;
         case "log": {
           const line = { ...e.event.value, text: scrub(e.event.value.text) };
-          logs.add(line);
+          record.log(line);
           tail.push(line.text);
           if (tail.length > tailSize) tail.shift();
           emit(event({ case: "log", value: line }));
@@ -97,7 +99,7 @@ export async function runBuild(
         }
         case "pushed":
           digest = e.event.value.digest;
-          await setStatus(BuildStatus.PUSHING);
+          setStatus(BuildStatus.PUSHING);
           emit(event(e.event));
           break;
         case "ready":
@@ -107,33 +109,37 @@ export async function runBuild(
           emit(event(e.event));
       }
     }
-    await logs.flush();
-    await clients.metadata.updateBuild({ id: plan.buildId, status: BuildStatus.SUCCEEDED, digest, image: plan.image.reference });
+    if (signal.aborted) throw signal.reason;
+    await record.finish({ status: BuildStatus.SUCCEEDED, digest, image: plan.image.reference });
     return { final: event({ case: "ready", value: { $typeName: "buildplane.v1.Ready", image: plan.image.reference, digest, cached: false } }) };
   } catch (err) {
-    const error = ConnectError.from(err);
-    const canceled = error.code === Code.Canceled || signal.aborted;
-    const code = canceled ? Code.Canceled : error.code;
-    const message = isServerShutdown(signal.reason)
-      ? `build ${plan.buildId} was canceled: ${signal.reason.message}`
-      : canceled && error.code !== Code.Canceled
-        ? `build ${plan.buildId} was canceled`
-        : scrub(error.rawMessage);
-    await logs.flush().catch(() => undefined);
-    await clients.metadata
-      .updateBuild({
-        id: plan.buildId,
-        status: canceled ? BuildStatus.CANCELED : BuildStatus.FAILED,
-        errorCode: codeName(code),
-        errorMessage: message,
-      })
+    const { code, message } = classify(plan.buildId, err, signal, scrub);
+    await record
+      .finish({ status: code === Code.Canceled ? BuildStatus.CANCELED : BuildStatus.FAILED, errorCode: codeName(code), errorMessage: message })
       .catch(() => undefined);
     const final = event({ case: "failed", value: { $typeName: "buildplane.v1.Failed", code: codeName(code), message, logTail: [...tail] } });
     // Trailers such as a full queue's `retry-after` reach the caller too.
-    return { final, error: new ConnectError(message, code, error.metadata) };
+    return { final, error: new ConnectError(message, code, ConnectError.from(err).metadata) };
   } finally {
     contextCall.abort();
   }
+}
+
+/**
+ * Why a run ended: a stop with a reason (lease lost, record unwritable)
+ * wins over whatever error the stop caused; a stop without one is a
+ * cancel; else the builder's error, scrubbed.
+ */
+function classify(buildId: string, err: unknown, signal: AbortSignal, scrub: (s: string) => string): { code: Code; message: string } {
+  if (isServerShutdown(signal.reason)) return { code: Code.Canceled, message: `build ${buildId} was canceled: ${signal.reason.message}` };
+  if (signal.aborted && signal.reason instanceof ConnectError && signal.reason.code !== Code.Canceled) {
+    return { code: signal.reason.code, message: scrub(signal.reason.rawMessage) };
+  }
+  const error = ConnectError.from(err);
+  if (error.code === Code.Canceled || signal.aborted) {
+    return { code: Code.Canceled, message: error.code === Code.Canceled ? scrub(error.rawMessage) : `build ${buildId} was canceled` };
+  }
+  return { code: error.code, message: scrub(error.rawMessage) };
 }
 
 async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<BuildRequest> {

@@ -19,7 +19,12 @@ export const postgresTypes: pg.CustomTypesConfig = {
 /**
  * The Postgres backend: a `pg` pool of configurable size, row locks for
  * read-modify-write, and LISTEN/NOTIFY to wake log followers on other
- * replicas (polling stays as the fallback).
+ * replicas (polling stays as the fallback). Every connection is bounded in
+ * time: `statement_timeout` and `idle_in_transaction_session_timeout` on the
+ * server, `query_timeout` on the client (a server that stopped answering),
+ * a connect timeout, and TCP keep-alive so a cut that sends no reset is
+ * still noticed. A connection that fails while idle in the pool emits
+ * `error`, which is handled (the pool drops it and opens another later).
  */
 export function createPostgresBundle(
   target: { url: string; host: string; port: number; database: string },
@@ -33,7 +38,18 @@ export function createPostgresBundle(
     nowMs: sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
     logPollMs: 1000,
   } as const;
-  const clientConfig = { connectionString: target.url, types: postgresTypes, connectionTimeoutMillis: 5000 };
+  const timeoutMs = Math.max(1, Math.floor(opts.statementTimeoutMs));
+  const clientConfig: pg.ClientConfig = {
+    connectionString: target.url,
+    types: postgresTypes,
+    connectionTimeoutMillis: Math.min(5000, timeoutMs),
+    statement_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: timeoutMs,
+    // The client-side bound leaves the server's own timeout the time to answer first.
+    query_timeout: timeoutMs + 2000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
   const pool = new pg.Pool({ ...clientConfig, max: Math.max(1, opts.poolSize) });
   // An idle client losing its connection must not crash the process.
   pool.on("error", () => {});

@@ -20,7 +20,8 @@ export interface LogCapPolicy {
 export type AppendResult =
   | { readonly kind: "stored"; readonly lastSeq: number; readonly dropped: number }
   | { readonly kind: "missing" }
-  | { readonly kind: "final"; readonly status: BuildStatus };
+  | { readonly kind: "final"; readonly status: BuildStatus }
+  | { readonly kind: "stale"; readonly leaseKey: string };
 
 /** What appending needs from an open database. */
 export interface LogStore {
@@ -36,23 +37,37 @@ const chunkRows = 500;
  * follow the last stored one without gaps, even with several writers. Past
  * the cap, lines are dropped and a single system marker line (added once,
  * rewritten on later drops) says how many. A final build takes no more lines.
+ * With `fencingToken` (> 0), nothing is stored unless that token of the
+ * build's lease is current on the database clock, checked in the same
+ * transaction: a holder that lost its lease cannot add a line.
  */
 export async function appendLogLines(
   store: LogStore,
   buildId: string,
   lines: readonly NewLogLine[],
   cap: LogCapPolicy,
+  fencingToken = 0,
 ): Promise<AppendResult> {
   const result = await withWriteTransaction(store.db, store.capabilities, async (trx): Promise<AppendResult> => {
     let q = trx
       .selectFrom("builds")
-      .select(["status", "log_last_seq", "log_stored", "log_dropped", "log_marker_seq"])
+      .select(["status", "lease_key", "log_last_seq", "log_stored", "log_dropped", "log_marker_seq"])
       .where("id", "=", buildId);
     if (store.capabilities.supportsRowLocks) q = q.forUpdate();
     const b = await q.executeTakeFirst();
     if (!b) return { kind: "missing" };
     const status = b.status as BuildStatus;
     if (finalStatuses.has(status)) return { kind: "final", status };
+    if (fencingToken > 0) {
+      const current = await trx
+        .selectFrom("leases")
+        .select("key")
+        .where("key", "=", b.lease_key)
+        .where("token", "=", fencingToken)
+        .where("expires_at", ">", store.capabilities.nowMs)
+        .executeTakeFirst();
+      if (!current) return { kind: "stale", leaseKey: b.lease_key };
+    }
     const stored = Number(b.log_stored);
     const kept = lines.slice(0, Math.max(0, cap.maxLines - stored));
     const dropped = lines.length - kept.length;

@@ -109,25 +109,28 @@ export async function updateBuildIf(
 /**
  * Marks `abandoned` every active build bound to a lease that expired or was
  * taken over by a newer token: its builder is gone. Returns their ids.
+ * `leaseKey` limits this to the builds of one lease.
  */
-export async function reapAbandonedBuilds(db: Kysely<DatabaseSchema>, caps: DbCapabilities, nowMs: number): Promise<string[]> {
-  const stale = await db
+export async function reapAbandonedBuilds(db: Kysely<DatabaseSchema>, caps: DbCapabilities, nowMs: number, leaseKey?: string): Promise<string[]> {
+  let query = db
     .selectFrom("builds")
     .innerJoin("leases", "leases.key", "builds.lease_key")
-    .select(["builds.id", "builds.status", "builds.lease_key"])
+    .select(["builds.id", "builds.status", "builds.lease_key", "builds.lease_token", "leases.token"])
     .where("builds.status", "in", [...activeStatuses])
     .where("builds.lease_token", ">", 0)
     .where((eb) =>
       eb.or([eb("leases.expires_at", "<=", caps.nowMs), eb("leases.token", "<>", eb.ref("builds.lease_token"))]),
-    )
-    .execute();
+    );
+  if (leaseKey !== undefined) query = query.where("builds.lease_key", "=", leaseKey);
+  const stale = await query.execute();
   const reaped: string[] = [];
   for (const row of stale) {
+    const how = Number(row.token) === Number(row.lease_token) ? "expired" : `was taken over (token ${Number(row.token)})`;
     const ok = await updateBuildIf(db, caps, row.id, row.status as BuildStatus, {
       status: "abandoned",
       finishedAt: nowMs,
       errorCode: "aborted",
-      errorMessage: `build lease ${row.lease_key} expired while the build was ${row.status}`,
+      errorMessage: `build lease ${row.lease_key} ${how} while the build was ${row.status}`,
     });
     if (ok) reaped.push(row.id);
   }

@@ -16,7 +16,8 @@ export interface AcquireResult {
  * both dialects: of many racing callers exactly one wins. Each acquisition
  * gets the previous token plus one, so tokens fence out earlier holders.
  * Expiry is on the database clock. A live lease is not re-entrant, even for
- * its own holder: renew it instead.
+ * its own holder: renew it instead. With `replaceHolder`, a live lease held
+ * by exactly that holder is taken too (its process is known to be dead).
  */
 export async function acquireLease(
   db: Kysely<DatabaseSchema>,
@@ -24,6 +25,7 @@ export async function acquireLease(
   key: string,
   holder: string,
   ttlMs: number,
+  replaceHolder = "",
 ): Promise<AcquireResult> {
   const expires = sql<number>`${caps.nowMs} + ${ttlMs}`;
   const won = await db
@@ -37,7 +39,11 @@ export async function acquireLease(
           token: sql<number>`leases.token + 1`,
           expires_at: eb.ref("excluded.expires_at"),
         }))
-        .where("leases.expires_at", "<=", caps.nowMs),
+        .where((eb) =>
+          replaceHolder === ""
+            ? eb("leases.expires_at", "<=", caps.nowMs)
+            : eb.or([eb("leases.expires_at", "<=", caps.nowMs), eb("leases.holder", "=", replaceHolder)]),
+        ),
     )
     .returningAll()
     .executeTakeFirst();

@@ -1,0 +1,141 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { LogStream, type LogLine } from "../../libs/gen/buildplane/v1/common_pb.js";
+import type { BuildSchema, MetadataService, UpdateBuildRequestSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import type { OutageBudget } from "./outage-budget.js";
+
+/** Fields of a build record a run changes (status, digest, error…). */
+export type RecordFields = Omit<MessageInitShape<typeof UpdateBuildRequestSchema>, "id" | "fencingToken" | "$typeName">;
+
+/**
+ * The record of one running build and its log, written in order through
+ * one queue: every write carries the lease's fencing token, is retried
+ * while the database is away (within the outage budget), and log lines
+ * wait in a bounded buffer meanwhile. A write refused for good (the token
+ * is no longer current, or the outage outlasted the budget) aborts
+ * `failed` with that error: the build must stop.
+ */
+export interface BuildRecord {
+  readonly id: string;
+  /** Queues a change of the record. */
+  update(fields: RecordFields): void;
+  /** Queues a log line (dropped and counted once the buffer holds `maxBufferedLines`). */
+  log(line: LogLine): void;
+  /** Writes every queued line and change, then `fields`; rejects with the failure that stopped the writes. */
+  finish(fields: RecordFields): Promise<void>;
+  readonly failed: AbortSignal;
+}
+
+/** What writing a build record needs. */
+export interface BuildRecordDeps {
+  readonly metadata: Client<typeof MetadataService>;
+  readonly budget: OutageBudget;
+  /** The lease's fencing token (0n: the record is not bound to a lease). */
+  readonly token: bigint;
+  /** Lines kept while the database is away; default 10 000. */
+  readonly maxBufferedLines?: number;
+}
+
+const maxBatch = 500;
+
+/** Creates the build record (bound to the lease token) and returns its writer. */
+export async function createBuildRecord(deps: BuildRecordDeps, build: MessageInitShape<typeof BuildSchema>): Promise<BuildRecord> {
+  const res = await deps.budget.run("creating the build record", () => deps.metadata.createBuild({ build, fencingToken: deps.token }));
+  return buildRecordWriter(deps, res.build?.id ?? "");
+}
+
+/** The writer of the existing record `id`; see `BuildRecord`. */
+export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecord {
+  const { metadata, budget, token } = deps;
+  const maxBuffered = deps.maxBufferedLines ?? 10_000;
+  const failed = new AbortController();
+  const updates: RecordFields[] = [];
+  let lines: LogLine[] = [];
+  let dropped = 0;
+  let final: { fields: RecordFields; done: () => void } | undefined;
+  let pumping: Promise<void> | undefined;
+  let finished = false;
+
+  const fail = (err: unknown): void => {
+    if (!failed.signal.aborted) failed.abort(ConnectError.from(err));
+  };
+  const writeLines = async (): Promise<void> => {
+    const batch = lines.slice(0, maxBatch);
+    if (batch.length < maxBatch && dropped > 0) {
+      batch.push({
+        $typeName: "buildplane.v1.LogLine",
+        seq: 0n,
+        stream: LogStream.SYSTEM,
+        text: `${dropped} log lines were not stored: the metadata database was away and ${maxBuffered} lines were waiting`,
+        time: timestampNow(),
+      });
+    }
+    const sent = Math.min(batch.length, lines.length);
+    const droppedSent = batch.length > sent ? dropped : 0;
+    await budget.run(`storing log lines of build ${id}`, () => metadata.appendLogs({ buildId: id, lines: batch, fencingToken: token }));
+    lines = lines.slice(sent);
+    dropped -= droppedSent;
+  };
+  const pump = async (): Promise<void> => {
+    while (!failed.signal.aborted) {
+      const next = updates[0];
+      if (next) {
+        await budget.run(`updating build ${id}`, () => metadata.updateBuild({ ...next, id, fencingToken: token }));
+        updates.shift();
+      } else if (lines.length > 0 || dropped > 0) {
+        await writeLines();
+      } else if (final) {
+        const last = final;
+        await budget.run(`writing the outcome of build ${id}`, () => metadata.updateBuild({ ...last.fields, id, fencingToken: token }));
+        final = undefined;
+        last.done();
+        return;
+      } else {
+        return;
+      }
+    }
+  };
+  const kick = (): void => {
+    if (pumping || failed.signal.aborted) return;
+    pumping = pump()
+      .catch(fail)
+      .finally(() => {
+        pumping = undefined;
+        if (!failed.signal.aborted && (updates.length > 0 || lines.length > 0 || dropped > 0 || final)) kick();
+      });
+  };
+
+  return {
+    id,
+    failed: failed.signal,
+    update(fields) {
+      if (finished) return;
+      updates.push(fields);
+      kick();
+    },
+    log(line) {
+      if (finished) return;
+      if (lines.length >= maxBuffered) dropped++;
+      else lines.push(line);
+      kick();
+    },
+    finish(fields) {
+      if (finished) return Promise.reject(new ConnectError(`build ${id} record was already finished`, Code.Internal));
+      finished = true;
+      return new Promise<void>((resolve, reject) => {
+        if (failed.signal.aborted) return reject(failed.signal.reason);
+        const onFail = (): void => reject(failed.signal.reason);
+        failed.signal.addEventListener("abort", onFail, { once: true });
+        final = {
+          fields,
+          done: () => {
+            failed.signal.removeEventListener("abort", onFail);
+            resolve();
+          },
+        };
+        kick();
+      });
+    },
+  };
+}

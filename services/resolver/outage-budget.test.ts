@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createOutageBudget } from "./outage-budget.js";
+
+const limit = { timeout: 30_000 };
+const away = () => new ConnectError("metadata database postgres at db:5432/x is not available: Connection terminated", Code.Unavailable);
+
+describe("metadata outage budget", () => {
+  test("retries an unavailable write until the database answers, then returns its result", limit, async () => {
+    const budget = createOutageBudget({ budgetMs: 10_000, firstDelayMs: 1, maxDelayMs: 4 });
+    let calls = 0;
+    const result = await budget.run("storing log lines", async () => {
+      if (++calls < 5) throw away();
+      return "stored";
+    });
+    assert.equal(result, "stored");
+    assert.equal(calls, 5);
+  });
+
+  test("fails with unavailable, naming the budget and the write, once the outage outlasts the budget", limit, async () => {
+    let clock = 0;
+    const budget = createOutageBudget({ budgetMs: 3000, firstDelayMs: 1, maxDelayMs: 1, now: () => clock });
+    let calls = 0;
+    await assert.rejects(
+      budget.run("writing the final status", async () => {
+        calls++;
+        clock += 1000;
+        throw away();
+      }),
+      (err: ConnectError) => {
+        assert.equal(err.code, Code.Unavailable);
+        assert.equal(
+          err.rawMessage,
+          "the metadata database was unavailable for more than 3 s ([metadata] outage_budget_secs) while writing the final status: metadata database postgres at db:5432/x is not available: Connection terminated",
+        );
+        return true;
+      },
+    );
+    assert.equal(calls, 4, "the first failure at 1 s starts the clock; the call at 4 s is past the 3 s budget");
+  });
+
+  test("passes any other error through at once, without retrying", limit, async () => {
+    const budget = createOutageBudget({ budgetMs: 10_000 });
+    let calls = 0;
+    await assert.rejects(
+      budget.run("storing log lines", async () => {
+        calls++;
+        throw new ConnectError("log lines of build b_1 were not stored: token 1 of lease build:k is not current", Code.FailedPrecondition);
+      }),
+      (err: ConnectError) => err.code === Code.FailedPrecondition && err.rawMessage.startsWith("log lines of build b_1"),
+    );
+    assert.equal(calls, 1);
+  });
+
+  test("starts the outage clock afresh after a success", limit, async () => {
+    let clock = 0;
+    const budget = createOutageBudget({ budgetMs: 3000, firstDelayMs: 1, maxDelayMs: 1, now: () => clock });
+    for (let round = 0; round < 3; round++) {
+      let calls = 0;
+      const r = await budget.run("storing log lines", async () => {
+        clock += 1000;
+        if (++calls < 3) throw away();
+        return calls;
+      });
+      assert.equal(r, 3, `round ${round} rode out a 2 s outage`);
+    }
+  });
+});

@@ -1,0 +1,56 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * Runs metadata calls through an outage: a call failing with `unavailable`
+ * (the database is away) is retried with backoff, and callers see the
+ * failure only once the outage has lasted the whole budget. The outage
+ * clock is shared by every call made through one budget (one build), starts
+ * at the first failure and stops at the next success.
+ */
+export interface OutageBudget {
+  /** Runs `op`, retrying it while the metadata is unavailable; `what` names the write in the final error. */
+  run<T>(what: string, op: () => Promise<T>): Promise<T>;
+}
+
+/** Timing of an `OutageBudget`. */
+export interface OutageBudgetOptions {
+  /** `[metadata] outage_budget_secs`, in ms. */
+  readonly budgetMs: number;
+  /** First retry delay, doubled up to `maxDelayMs`; default 100 ms and 2 s. */
+  readonly firstDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly now?: () => number;
+}
+
+/** Creates a budget whose clock starts at the first `unavailable`. */
+export function createOutageBudget(opts: OutageBudgetOptions): OutageBudget {
+  const now = opts.now ?? Date.now;
+  const first = opts.firstDelayMs ?? 100;
+  const max = opts.maxDelayMs ?? 2000;
+  let since: number | undefined;
+  return {
+    async run(what, op) {
+      for (let delay = first; ; delay = Math.min(max, delay * 2)) {
+        try {
+          const result = await op();
+          since = undefined;
+          return result;
+        } catch (err) {
+          const error = ConnectError.from(err);
+          if (error.code !== Code.Unavailable) throw error;
+          since ??= now();
+          const left = since + opts.budgetMs - now();
+          if (left <= 0) {
+            const secs = Math.round(opts.budgetMs / 100) / 10;
+            throw new ConnectError(
+              `the metadata database was unavailable for more than ${secs} s ([metadata] outage_budget_secs) while ${what}: ${error.rawMessage}`,
+              Code.Unavailable,
+            );
+          }
+          await sleep(Math.min(delay, left));
+        }
+      }
+    },
+  };
+}

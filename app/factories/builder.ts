@@ -10,7 +10,7 @@ import { createBuildSlots } from "../../services/builder/build-slots.js";
 import type { BuilderModeModule } from "../../services/builder/builder-mode.js";
 import { commandMode } from "../../services/builder/command/command-mode.js";
 import { delegateMode } from "../../services/builder/delegate/delegate-mode.js";
-import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/delegate/node-guard.js";
+import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/node-guard.js";
 import { kanikoMode } from "../../services/builder/kaniko/kaniko-mode.js";
 import { createOpenRunDelegateHandler } from "../../services/builder/openrun/delegate-handler.js";
 import { withOpenRunRoutes } from "../../services/builder/openrun/openrun-routes.js";

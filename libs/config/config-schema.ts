@@ -174,7 +174,7 @@ export const configSchema: readonly SectionSpec[] = [
       str("host", "127.0.0.1", "Interface to listen on; `0.0.0.0` on a builder node."),
       { ...int("port", 25222, 0, "Port to listen on; 0 picks a free port."), max: 65535 },
       bool("redirect_to_https", false, "Accepted for compatibility; must stay false on builder nodes."),
-      { ...int("max_message_bytes", 8388608, 1024, "Largest RPC message accepted, in bytes, after decompression; a larger one is refused with `resource_exhausted`."), max: 1073741824 },
+      { ...int("max_message_bytes", 8388608, 1024, "Largest RPC message accepted, in bytes, after decompression; a larger one is refused with `resource_exhausted`. Build contexts travel in messages of up to 1 MiB, so a server taking contexts needs at least 1048576."), max: 1073741824 },
       int("headers_timeout_secs", 30, 1, "Time a client has to send a request's headers (and a new connection its first bytes)."),
       int("idle_timeout_secs", 600, 1, "A connection with no request in flight and nothing moving for this long is closed (an idle HTTP/1.1 keep-alive connection after at most 5 s); a request in flight, such as a slow upload or a build stream quiet through a long step, is never cut."),
     ],

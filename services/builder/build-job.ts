@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
-import type { BuildHeader } from "../../libs/gen/buildplane/v1/builder_pb.js";
-import type { Registry } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { BuildHeaderSchema, type BuildHeader } from "../../libs/gen/buildplane/v1/builder_pb.js";
+import { RegistrySchema, type Registry } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { confinedRelativePath } from "../../libs/paths/relative-path.js";
 import { Secret, secretOrUndefined } from "../../libs/secret/secret.js";
@@ -54,6 +55,46 @@ export function buildJobFromHeader(
     contextBytes: header.contextBytes > 0n ? Number(header.contextBytes) : undefined,
     timeoutSecs: header.timeoutSecs > 0 ? header.timeoutSecs : defaults.timeoutSecs,
   };
+}
+
+/**
+ * The header a delegated build is forwarded with: the inverse of
+ * `buildJobFromHeader`, so a node gets the job the main install validated
+ * (labels, args and secrets as they were), pushed to `registry` (the
+ * destination with credentials as values).
+ */
+export function buildHeaderFromJob(job: Omit<BuildJob, "context">, registry: PushTarget): BuildHeader {
+  return create(BuildHeaderSchema, {
+    buildId: job.buildId,
+    image: { key: job.imageKey, name: job.name, reference: job.reference },
+    containerfile: job.containerfile,
+    args: job.args.map((a) => (a.value instanceof Secret ? { name: a.name, value: a.value.unwrap(), secret: true } : { name: a.name, value: a.value, secret: false })),
+    target: job.target,
+    platform: job.platform,
+    registry: pushTargetToProto(registry),
+    labels: { ...job.labels },
+    contextBytes: BigInt(job.contextBytes ?? 0),
+    timeoutSecs: job.timeoutSecs,
+  });
+}
+
+/**
+ * The wire form of a push destination: every credential travels as a value,
+ * so the node never reads a file or uses an identity of its own for it.
+ */
+export function pushTargetToProto(target: PushTarget): Registry {
+  return create(RegistrySchema, {
+    url: target.url,
+    project: target.project,
+    type: target.type,
+    insecure: target.insecure,
+    username: target.username,
+    password: target.password?.unwrap() ?? "",
+    caPem: target.caPem,
+    clientCertPem: target.clientCertPem,
+    clientKeyPem: target.clientKeyPem?.unwrap() ?? "",
+    awsRegion: target.awsRegion,
+  });
 }
 
 /** Wraps the credential fields of a proto `Registry`. */

@@ -6,18 +6,22 @@
 //    which one goes first; each build has its own commit and app id, so
 //    neither the registry nor the engine's layer cache serves it.
 // 2. A 300 MiB context (6 × 50 MiB random files, committed): delegated wall
-//    time and context transfer throughput. The transfer is measured on the
-//    node: its /proc/<pid>/io `rchar` (bytes it read from sockets and files)
-//    sampled every 20 ms; the window runs from the first sample 1 MiB above
-//    the idle value to the first sample 300 MiB above it (the node streams
-//    the context to the engine as it arrives, so this is end to end: main
-//    install → node → engine). The time from the main install's `started`
-//    event naming the node to the node's first log line (the engine logs
-//    its first step once it holds the whole context) is shown beside it,
-//    and the same 300 MiB build in `command` mode as the local reference.
+//    time and context upload throughput against the same build in `command`
+//    mode, side by side. The upload is measured on the process that writes
+//    the context to the engine (the node when delegated, the CLI itself when
+//    local): its /proc/<pid>/io `wchar` sampled every 20 ms; the window runs
+//    from the first sample 1 MiB above the value before the build to the
+//    first sample 300 MiB above it (the node streams the context to the
+//    engine as it arrives, so the delegated figure is end to end: main
+//    install → node → engine). The time from the `started` event naming
+//    where it builds to the first engine log line (the engine logs its first
+//    step once it holds the whole context) is shown beside it, and the CPU
+//    time each process used (utime + stime, children included), which the
+//    machine's load does not stretch as it does wall time.
 // 3. Peak memory (VmHWM) of the main install, of its child processes and of
 //    the node, for 30 MiB and 300 MiB contexts: each size gets a fresh node.
 // MB here means MiB (2^20 bytes). Run: node --import tsx test/bench/delegate.ts
+// (BENCH_DELEGATE=large runs only the two 300 MiB builds of part 2.)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, readdirSync, writeSync } from "node:fs";
@@ -51,9 +55,28 @@ function memoryOf(pid: number): { hwm: number; rss: number } | undefined {
   }
 }
 
-/** Bytes a process read so far (`rchar` of /proc/<pid>/io). */
-function bytesRead(pid: number): number {
-  return Number(/^rchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+/** Bytes a process wrote so far (`wchar` of /proc/<pid>/io: files, pipes and sockets), or undefined once it is gone. */
+function bytesWritten(pid: number): number | undefined {
+  try {
+    return Number(/^wchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return undefined;
+  }
+}
+
+const ticksPerSecond = 100;
+
+/** CPU time a process used so far, ms: utime + stime, plus those of its waited-for children. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    // After the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
+    return (ticks * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every descendant of a process, from the `children` lists of its threads. */
@@ -80,12 +103,17 @@ interface BuildRun {
   /** The main install's last VmHWM read (polled every 20 ms) and the peak summed RSS of its children, KiB. */
   readonly mainHwmKb: number;
   readonly childrenRssKb: number;
-  /** The node's rchar window in which the context went through it. */
-  readonly transfer?: { readonly ms: number; readonly mib: number };
+  /** The wchar window in which the engine-facing process wrote the context to the engine. */
+  readonly upload?: { readonly ms: number; readonly mib: number };
+  /** CPU time of the CLI process (children included), last read before it exited. */
+  readonly mainCpuMs: number;
 }
 
-/** Runs the CLI, sampling its memory and (when given) the node's bytes read every 20 ms. */
-function build(args: readonly string[], env: NodeJS.ProcessEnv, node?: { pid: number; contextBytes: number }): Promise<BuildRun> {
+/** The process that writes the context to the engine: the node, or the CLI run itself. */
+type UploadSide = { readonly pid: number | "cli"; readonly contextBytes: number };
+
+/** Runs the CLI, sampling its memory, CPU time and (when given) the engine-facing process's bytes written every 20 ms. */
+function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadSide): Promise<BuildRun> {
   ensureBuilt();
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -103,19 +131,22 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, node?: { pid: nu
     child.stderr.on("data", (b: Buffer) => (out += b.toString()));
     let mainHwmKb = 0;
     let childrenRssKb = 0;
-    const base = node ? bytesRead(node.pid) : 0;
+    let mainCpuMs = 0;
+    const uploadPid = upload?.pid === "cli" ? child.pid : upload?.pid;
+    const base = uploadPid === undefined ? 0 : (bytesWritten(uploadPid) ?? 0);
     let from: number | undefined;
     let to: number | undefined;
     const sample = (): void => {
       if (child.pid !== undefined) {
         mainHwmKb = Math.max(mainHwmKb, memoryOf(child.pid)?.hwm ?? 0);
+        mainCpuMs = Math.max(mainCpuMs, cpuMs(child.pid) ?? 0);
         const sum = descendants(child.pid).reduce((s, pid) => s + (memoryOf(pid)?.rss ?? 0), 0);
         childrenRssKb = Math.max(childrenRssKb, sum);
       }
-      if (node && to === undefined) {
-        const read = bytesRead(node.pid) - base;
-        if (from === undefined && read > MiB) from = performance.now();
-        if (read >= node.contextBytes) to = performance.now();
+      if (upload && uploadPid !== undefined && to === undefined) {
+        const wrote = (bytesWritten(uploadPid) ?? base) - base;
+        if (from === undefined && wrote > MiB) from = performance.now();
+        if (wrote >= upload.contextBytes) to = performance.now();
       }
     };
     const timer = setInterval(sample, 20);
@@ -125,8 +156,8 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, node?: { pid: nu
     child.once("close", (code) => {
       clearInterval(timer);
       process.removeListener("exit", killOnExit);
-      const transfer = node && from !== undefined && to !== undefined ? { ms: to - from, mib: node.contextBytes / MiB } : undefined;
-      resolve({ code, wallMs: performance.now() - t0, events, output: out, mainHwmKb, childrenRssKb, ...(transfer ? { transfer } : {}) });
+      const window = upload && from !== undefined && to !== undefined ? { ms: to - from, mib: upload.contextBytes / MiB } : undefined;
+      resolve({ code, wallMs: performance.now() - t0, events, output: out, mainHwmKb, childrenRssKb, mainCpuMs, ...(window ? { upload: window } : {}) });
     });
   });
 }
@@ -215,7 +246,7 @@ async function contextRepo(totalMiB: number): Promise<TestGitRepo> {
 /** Memory and transfer figures of one large-context build (KiB; node figures only when delegated). */
 interface ContextRun {
   readonly label: string; readonly totalMiB: number; readonly run: BuildRun; readonly loadBefore: string;
-  readonly nodeIdleKb?: number; readonly nodeHwmKb?: number; readonly nodeChildrenKb?: number;
+  readonly nodeIdleKb?: number; readonly nodeHwmKb?: number; readonly nodeChildrenKb?: number; readonly nodeCpuMs?: number;
 }
 
 /** One build of `repo` (a `totalMiB` context, new commit): delegated on a fresh node, or local as the reference. */
@@ -225,7 +256,7 @@ async function contextRun(repo: TestGitRepo, totalMiB: number, delegated: boolea
   const label = `${totalMiB} MiB ${delegated ? "delegated" : "local (reference)"}`;
   if (!delegated) {
     const loadBefore = load();
-    const run = await build([repo.url, "--app", app, "--config", await mainConfig(undefined)], cliEnv());
+    const run = await build([repo.url, "--app", app, "--config", await mainConfig(undefined)], cliEnv(), { pid: "cli", contextBytes: totalMiB * MiB });
     readyImage(run, `the ${label} build`);
     return { label, totalMiB, run, loadBefore };
   }
@@ -239,12 +270,14 @@ async function contextRun(repo: TestGitRepo, totalMiB: number, delegated: boolea
   const loadBefore = load();
   let nodeChildrenKb = 0;
   const watch = setInterval(() => (nodeChildrenKb = Math.max(nodeChildrenKb, descendants(pid).reduce((sum, c) => sum + (memoryOf(c)?.rss ?? 0), 0))), 20);
+  const cpuBefore = cpuMs(pid) ?? 0;
   const run = await build([repo.url, "--app", app, "--config", config], noEngine(), { pid, contextBytes: totalMiB * MiB });
   clearInterval(watch);
   readyImage(run, `the ${label} build`);
   const nodeHwmKb = memoryOf(pid)?.hwm ?? 0;
+  const nodeCpuMs = (cpuMs(pid) ?? cpuBefore) - cpuBefore;
   await node.stop();
-  return { label, totalMiB, run, nodeIdleKb, nodeHwmKb, nodeChildrenKb, loadBefore };
+  return { label, totalMiB, run, nodeIdleKb, nodeHwmKb, nodeChildrenKb, nodeCpuMs, loadBefore };
 }
 
 /** Removes every local image of this run (`cli-<app>` names and their registry references). */
@@ -254,44 +287,62 @@ async function removeImages(): Promise<void> {
   if (mine.length > 0) await runCommand("docker", ["image", "rm", "--force", ...mine]).catch(() => undefined);
 }
 
+const largeOnly = process.env["BENCH_DELEGATE"] === "large";
+
 try {
   console.log(`load averages at start (1/5/15 min): ${load()}`);
   work = await tempDir("bench-delegate-");
   registry = await startRegistry();
-  const ratioNode = await startNode({ token });
-  nodes.push(ratioNode);
-  const ratioRows = await ratioTrials(ratioNode);
-  await ratioNode.stop();
+  let ratioRows: string[][] = [];
+  if (!largeOnly) {
+    const ratioNode = await startNode({ token });
+    nodes.push(ratioNode);
+    ratioRows = await ratioTrials(ratioNode);
+    await ratioNode.stop();
+  }
 
-  const small = await contextRepo(30);
+  const small = largeOnly ? undefined : await contextRepo(30);
   const large = await contextRepo(300);
-  const runs = [await contextRun(small, 30, true), await contextRun(large, 300, true), await contextRun(large, 300, false)];
+  const runs = [...(small ? [await contextRun(small, 30, true)] : []), await contextRun(large, 300, true), await contextRun(large, 300, false)];
 
-  console.log(`\n1. Small app, cold (own commit, app id and data dir each build; one run each per trial): wall time of \`buildplane build --json\`, process start included`);
-  console.log(table(["trial", "first", "local s", "delegated s", "delegated / local", "load before"], ratioRows));
-  const ratios = ratioRows.map((r) => Number(r[4]));
-  console.log(`ratio per trial: ${ratios.join(", ")} (median ${[...ratios].sort((a, b) => a - b)[1]?.toFixed(3)}; goal < 1.10)`);
+  if (!largeOnly) {
+    console.log(`\n1. Small app, cold (own commit, app id and data dir each build; one run each per trial): wall time of \`buildplane build --json\`, process start included`);
+    console.log(table(["trial", "first", "local s", "delegated s", "delegated / local", "load before"], ratioRows));
+    const ratios = ratioRows.map((r) => Number(r[4]));
+    console.log(`ratio per trial: ${ratios.join(", ")} (median ${[...ratios].sort((a, b) => a - b)[1]?.toFixed(3)}; goal < 1.10)`);
+  }
 
   console.log(`\n2./3. Builds of a large context (${BIG_FILES} random files, own commit, \`COPY . /ctx\`); each delegated one on a fresh node`);
   const opt = (kb: number | undefined): string => (kb === undefined ? "-" : mb(kb));
-  const ctxRows = runs.map(({ label, totalMiB, run, nodeIdleKb, nodeHwmKb, nodeChildrenKb, loadBefore }) => {
+  const rate = (r: ContextRun): number | undefined => (r.run.upload ? r.run.upload.mib / (r.run.upload.ms / 1000) : undefined);
+  const ctxRows = runs.map((r) => {
+    const { label, totalMiB, run, nodeIdleKb, nodeHwmKb, nodeChildrenKb, nodeCpuMs, loadBefore } = r;
     // The delegated run's second `started` names the node; the local run has one `started`.
     const started = run.events.filter((x) => x.e["type"] === "started").at(-1)?.at;
     const firstLog = run.events.find((x) => x.e["type"] === "log" && x.e["stream"] !== "system")?.at;
     const byEvents = started !== undefined && firstLog !== undefined ? `${s(firstLog - started)} s = ${(totalMiB / ((firstLog - started) / 1000)).toFixed(0)} MB/s` : "n/a";
-    const throughput = run.transfer ? `${(run.transfer.mib / (run.transfer.ms / 1000)).toFixed(0)} (${s(run.transfer.ms)} s)` : "-";
-    return [label, s(run.wallMs), started === undefined ? "n/a" : s(started), throughput, byEvents, mb(run.mainHwmKb), mb(run.childrenRssKb), opt(nodeIdleKb), opt(nodeHwmKb), opt(nodeChildrenKb), loadBefore];
+    const upload = run.upload ? `${(rate(r) ?? 0).toFixed(1)} (${s(run.upload.ms)} s)` : "-";
+    const cpu = `${s(run.mainCpuMs)}${nodeCpuMs === undefined ? "" : ` + ${s(nodeCpuMs)}`}`;
+    return [label, s(run.wallMs), started === undefined ? "n/a" : s(started), upload, byEvents, cpu, mb(run.mainHwmKb), mb(run.childrenRssKb), opt(nodeIdleKb), opt(nodeHwmKb), opt(nodeChildrenKb), loadBefore];
   });
-  console.log(table(["context", "wall s", "to started s", "transfer MB/s (window)", "started→1st log", "main peak MB", "main children MB", "node idle MB", "node peak MB", "node children MB", "load before"], ctxRows));
+  console.log(table(["context", "wall s", "to started s", "engine upload MB/s (window)", "started→1st log", "CPU s (main + node)", "main peak MB", "main children MB", "node idle MB", "node peak MB", "node children MB", "load before"], ctxRows));
   console.log(`
 wall s: the whole \`buildplane build\` (mirror clone, context, transfer, engine build, save + push, digest check).
 to started s: from spawn to the last \`started\` event (delegated: the one naming the node), i.e. start-up, mirror clone, resolve.
-transfer MB/s (window): context MiB / time the node's bytes read (rchar, sampled every 20 ms) took to climb from 1 MiB to the context size.
+engine upload MB/s (window): context MiB / time the bytes written (wchar, sampled every 20 ms) by the process feeding the engine (the node, or the local CLI) took to climb from 1 MiB to the context size.
 started→1st log: from that event to the first engine log line (the engine logs its first step once it holds the whole context).
+CPU s: utime + stime (children included) of the CLI, and of the node during the build.
 main peak MB: VmHWM of the main install (read every 20 ms until it exits); main children MB: highest summed RSS of its children (git; RSS counts mmapped pack files).
 node idle MB: the node's RSS before the build; node peak MB: its VmHWM after the build; node children MB: highest summed RSS of its children.`);
-  const [, bigDelegated, bigLocal] = runs;
-  if (bigDelegated && bigLocal) console.log(`\n300 MiB context, delegated / local wall time: ${(bigDelegated.run.wallMs / bigLocal.run.wallMs).toFixed(3)} (one run each)`);
+  const bigDelegated = runs.at(-2);
+  const bigLocal = runs.at(-1);
+  if (bigDelegated && bigLocal) {
+    console.log(`\n300 MiB context, delegated / local wall time: ${(bigDelegated.run.wallMs / bigLocal.run.wallMs).toFixed(3)} (one run each; goal ≤ 1.10)`);
+    const [d, l] = [rate(bigDelegated), rate(bigLocal)];
+    if (d !== undefined && l !== undefined) console.log(`300 MiB context, delegated / local engine upload rate: ${(d / l).toFixed(3)} (goal ≥ 0.9)`);
+    const delegatedCpu = bigDelegated.run.mainCpuMs + (bigDelegated.nodeCpuMs ?? 0);
+    console.log(`300 MiB context, CPU time delegated (main + node) / local: ${(delegatedCpu / bigLocal.run.mainCpuMs).toFixed(3)}`);
+  }
   console.log(`load averages at end (1/5/15 min): ${load()}`);
 } finally {
   for (const node of nodes) await node.stop().catch(() => undefined);

@@ -5,7 +5,7 @@ import { RegistryRequiredError } from "../build-errors.js";
 import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder, PushTarget } from "../image-builder.js";
 import { verifyPushed, type CheckDigest } from "../push-verification.js";
 import type { BuilderNode } from "./builder-node.js";
-import { createContextSpool } from "./context-spool.js";
+import { createContextSpool } from "../context-spool.js";
 import { BuilderNodeLostError, DelegateSetupError, NoBuilderNodeError } from "./delegate-errors.js";
 import { createOpenRunNode } from "./openrun-node.js";
 import { createGrpcNode, type NodeTlsOptions } from "./grpc-node.js";

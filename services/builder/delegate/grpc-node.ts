@@ -1,20 +1,18 @@
 import type { Http2Session } from "node:http2";
 import { rootCertificates } from "node:tls";
-import { create } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { BuilderService, BuildHeaderSchema, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
+import { BuilderService, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
 import { LogStream } from "../../../libs/gen/buildplane/v1/common_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../../libs/gen/grpc/health/v1/health_pb.js";
 import { createBearerTokenInterceptor } from "../../../libs/rpc/auth-interceptor.js";
 import { errorCodeFromName } from "../../../libs/rpc/code-names.js";
 import type { Secret } from "../../../libs/secret/secret.js";
-import { Secret as SecretValue } from "../../../libs/secret/secret.js";
+import { buildHeaderFromJob } from "../build-job.js";
 import type { BuildProgress } from "../image-builder.js";
 import type { BuilderNode, NodeBuild, NodeLoad, NodeOutcome } from "./builder-node.js";
 import { BuilderNodeRejectedError } from "./delegate-errors.js";
 import { classifyNodeError } from "./node-errors.js";
-import { pushTargetToProto } from "./registry-proto.js";
 
 /** TLS towards the nodes: the CA the main install trusts, and its client certificate for mTLS. */
 export interface NodeTlsOptions {
@@ -84,20 +82,7 @@ export function createGrpcNode(options: GrpcNodeOptions): BuilderNode {
     },
     async build(build: NodeBuild, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<NodeOutcome> {
       const job = build.job;
-      const header = create(BuildHeaderSchema, {
-        buildId: job.buildId,
-        image: { key: job.imageKey, name: job.name, reference: job.reference },
-        containerfile: job.containerfile,
-        args: job.args.map((a) =>
-          a.value instanceof SecretValue ? { name: a.name, value: a.value.unwrap(), secret: true } : { name: a.name, value: a.value, secret: false },
-        ),
-        target: job.target,
-        platform: job.platform,
-        registry: pushTargetToProto(build.registry),
-        labels: { ...job.labels },
-        contextBytes: BigInt(job.contextBytes ?? 0),
-        timeoutSecs: job.timeoutSecs,
-      });
+      const header = buildHeaderFromJob(job, build.registry);
       async function* requests(): AsyncGenerator<BuildRequest> {
         yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "header", value: header } };
         for await (const chunk of build.context()) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: chunk } };

@@ -6,12 +6,12 @@ import { DomainError } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import type { BuildLifecycle } from "../build-lifecycle.js";
 import { UploadTooLargeError } from "../build-errors.js";
-import { checkNodePush, DelegatedBuildsDisabledError } from "../delegate/node-guard.js";
+import { checkNodePush, DelegatedBuildsDisabledError } from "../node-guard.js";
 import type { BuildJob } from "../image-builder.js";
 import { checkBearer } from "./bearer-check.js";
 import { answer, httpStatusOf, type AnyRequest, type AnyResponse } from "./http-answer.js";
 import { filePartName, metaPartName, OpenRunRequestError, parseOpenRunMeta, type OpenRunBuildSpec } from "../wire/openrun-codec.js";
-import { createContextSpool } from "../delegate/context-spool.js";
+import { createContextSpool } from "../context-spool.js";
 
 export interface OpenRunHandlerDeps {
   /** `[system] builder_auth_token`; unset refuses every request. */

@@ -1,10 +1,10 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { DomainError } from "../../../libs/errors/domain-error.js";
-import { BuilderService, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
-import type { Secret } from "../../../libs/secret/secret.js";
-import { UploadTooLargeError } from "./delegate-errors.js";
-import { registryHost } from "../../../libs/registry/registry-options.js";
-import { assertRegistryAllowed, parsePushReference, type PushReference } from "../../../libs/image/push-reference.js";
+import { DomainError } from "../../libs/errors/domain-error.js";
+import { BuilderService, type BuildRequest } from "../../libs/gen/buildplane/v1/builder_pb.js";
+import type { Secret } from "../../libs/secret/secret.js";
+import { UploadTooLargeError } from "./build-errors.js";
+import { registryHost } from "../../libs/registry/registry-options.js";
+import { assertRegistryAllowed, parsePushReference, type PushReference } from "../../libs/image/push-reference.js";
 
 /** A builder node configured to accept builds it could not authenticate. */
 export class BuilderNodeConfigError extends DomainError {

@@ -97,14 +97,15 @@ test("the deployment runs as the bound service account, ready by gRPC health (da
 });
 
 test("the compose split variant runs each service once and points every one at the others", () => {
-  const compose = load(read("deploy/compose.yaml")) as { services: Record<string, { command?: string[]; environment?: Record<string, string>; profiles?: string[] }> };
+  const compose = load(read("deploy/compose.yaml")) as { services: Record<string, { command?: string[]; environment?: Record<string, string>; profiles?: string[]; volumes?: string[] }> };
   const split = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("split") && s.command);
-  assert.deepEqual(split.map(([, s]) => s.command?.[1]).sort(), [...serviceNames].sort());
+  assert.deepEqual(split.map(([, s]) => s.command?.[2]).sort(), [...serviceNames].sort());
   for (const [name, s] of split) {
-    assert.deepEqual(s.command, ["--services", name]);
+    assert.deepEqual(s.command, ["serve", "--services", name]);
     for (const other of serviceNames) assert.equal(s.environment?.[envName("services", `${other}_url`)], `http://${other}:25222`, `${name} finds ${other}`);
-    assert.match(s.environment?.["BUILDPLANE_METADATA_DB_CONNECTION"] ?? "", /^postgres:\/\/.+@postgres:5432\//);
   }
+  // Metadata keeps its SQLite file in its own volume: no database image is pulled.
+  assert.deepEqual(compose.services["metadata"]?.volumes, ["metadata-data:/data"]);
   for (const s of Object.values(compose.services)) {
     for (const key of Object.keys(s.environment ?? {}).filter((k) => k.startsWith("BUILDPLANE_"))) assert.ok(knownEnv.has(key), `${key} is a configuration variable`);
   }
@@ -113,10 +114,13 @@ test("the compose split variant runs each service once and points every one at t
   assert.equal(aio?.environment?.["BUILDPLANE_SYSTEM_DATA_DIR"], "/data");
 });
 
-test("the Dockerfile builds on node 20 and runs buildplane serve", () => {
+test("the Dockerfile builds on a base chosen by BASE (node 24 by default) and runs buildplane under tini as a non-root user", () => {
   const text = read("deploy/Dockerfile");
-  assert.match(text, /^FROM node:20-bookworm-slim$/m);
-  assert.match(text, /^RUN npm ci\b/m);
-  assert.match(text, /^ENTRYPOINT \["node", "bin\/buildplane.js", "serve"\]$/m);
-  assert.match(text, /docker build -f deploy\/Dockerfile/);
+  assert.match(text, /^ARG BASE=node:24-bookworm-slim$/m);
+  assert.deepEqual(text.match(/^FROM .*$/gm), ["FROM ${BASE} AS toolchain", "FROM toolchain AS build", "FROM toolchain AS runtime-deps", "FROM ${BASE}"]);
+  assert.match(text, /^RUN npm ci --omit=dev\b/m);
+  assert.match(text, /^USER 10001:10001$/m);
+  assert.match(text, /^HEALTHCHECK .* CMD \["buildplane", "health"/m);
+  assert.match(text, /^ENTRYPOINT \["tini", "--", "buildplane"\]$/m);
+  assert.match(text, /^CMD \["serve"\]$/m);
 });

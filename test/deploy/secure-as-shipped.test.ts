@@ -65,10 +65,10 @@ test("the network policy lets in only the server's port, to the server's pods", 
   assert.deepEqual(container?.ports.map((p) => p.containerPort), [25222]);
 });
 
-test("compose takes the token and the database password from required variables and publishes only on the host's loopback", () => {
+test("compose takes the tokens from required variables and publishes only on the host's loopback", () => {
   const text = read("deploy/compose.yaml");
   const compose = load(text) as { services: Record<string, { image?: string; environment?: Record<string, string>; ports?: string[] }> };
-  const buildplane = Object.entries(compose.services).filter(([, s]) => s.image === "buildplane:dev");
+  const buildplane = Object.entries(compose.services).filter(([, s]) => s.image === "${BUILDPLANE_IMAGE:-buildplane:dev}");
   assert.ok(buildplane.length >= 6);
   for (const [name, s] of buildplane) {
     assert.match(s.environment?.[tokenVar] ?? "", /^\$\{BUILDPLANE_TOKEN:\?[^}]+\}$/, `${name} requires the token`);
@@ -78,6 +78,5 @@ test("compose takes the token and the database password from required variables 
     }
     for (const p of s.ports ?? []) assert.match(p, /^127\.0\.0\.1:/, `${name} publishes ${p} on loopback only`);
   }
-  assert.match(compose.services["postgres"]?.environment?.["POSTGRES_PASSWORD"] ?? "", /^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/);
   assert.equal(/allow_unauthenticated|ALLOW_UNAUTHENTICATED/.test(text), false);
 });

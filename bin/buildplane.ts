@@ -15,15 +15,39 @@ export function createProgram(): Command {
   const program = new Command("buildplane")
     .description("Turn an app's git source into a ready-to-run container image, building only when it does not exist yet.")
     .version(version, "-V, --version")
-    .showHelpAfterError()
-    .exitOverride();
+    .addHelpText("after", `
+Examples:
+  $ buildplane build https://github.com/example/app.git --ref main
+  $ buildplane build . --server http://127.0.0.1:25222
+  $ buildplane serve --config /etc/buildplane/buildplane.toml
+  $ buildplane builds list --status failed
+
+The server of every --server command can also be given as $BUILDPLANE_SERVER,
+its token as $BUILDPLANE_TOKEN. Exit codes: 0 success, 1 failure, 2 usage or
+configuration error, 130/143 interrupted by SIGINT/SIGTERM.
+`);
   registerBuildCommand(program);
   registerBuildsCommands(program);
   registerServeCommand(program);
   registerConfigCommands(program);
   registerHealthCommand(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+  forEachCommand(program, (cmd) => cmd.exitOverride().showHelpAfterError(usageHint(cmd)));
   return program;
+}
+
+/**
+ * What follows a usage error: the command's one-line usage and where the
+ * full help is, instead of the whole help.
+ */
+function usageHint(cmd: Command): string {
+  const path: string[] = [];
+  for (let at: Command | null = cmd; at; at = at.parent) path.unshift(at.name());
+  return `usage: ${path.join(" ")} ${cmd.usage()}\nsee '${path.join(" ")} --help'`;
+}
+
+function forEachCommand(cmd: Command, fn: (cmd: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) forEachCommand(sub, fn);
 }
 
 async function main(argv: readonly string[]): Promise<number> {

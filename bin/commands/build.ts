@@ -1,11 +1,12 @@
-import type { Command } from "commander";
+import { constants } from "node:os";
+import { Option, type Command } from "commander";
 import type { ResolverConnection } from "../../app/embedded.js";
 import type { BuildEventJson } from "./build-events.js";
-import type { BuildReporter } from "./build-progress.js";
+import type { ProgressMode } from "./build-progress.js";
 import type { FolderUpload } from "./build-upload.js";
 import { exitCodes } from "./exit.js";
 import type { ServerCredentialOptions } from "./server-credential.js";
-import { withTokenFileOption } from "./token-file-option.js";
+import { serverOrigin, withServerOptions } from "./server-option.js";
 
 interface BuildOptions extends ServerCredentialOptions {
   ref?: string;
@@ -19,6 +20,9 @@ interface BuildOptions extends ServerCredentialOptions {
   config?: string;
   server?: string;
   json?: boolean;
+  progress: ProgressMode;
+  quiet?: boolean;
+  metadataFile?: string;
   force?: boolean;
   dryRun?: boolean;
 }
@@ -31,7 +35,8 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * the embedded default (SQLite under the data dir, the local engine), or
  * through a server with `--server URL`, which gets a git URL as is and a
  * local folder's context uploaded (it never reads a path of the client's).
- * Exit 0 when ready, 1 when failed.
+ * Exit 0 when ready, 1 when failed, 2 on a usage error; ^C (SIGINT) and
+ * SIGTERM cancel the build and exit 130 and 143, as shells expect.
  */
 export function registerBuildCommand(program: Command): void {
   const command = program
@@ -48,18 +53,29 @@ export function registerBuildCommand(program: Command): void {
     .option("--app <id>", "app id, used in the image name")
     .option("--force", "build even when the image exists")
     .option("--config <file>", "TOML configuration file")
-    .option("--server <url>", "use a buildplane server instead of running in this process")
-    .option("--json", "print one JSON object per event")
+    .option("--json", "print one JSON object per event on stdout")
+    .addOption(new Option("--progress <mode>", "how to show progress on stderr: auto (tty on a terminal, else plain), tty, plain or quiet").choices(["auto", "tty", "plain", "quiet"]).default("auto").conflicts("json"))
+    .addOption(new Option("-q, --quiet", "print only the image reference (and a failure), as --progress quiet").conflicts(["json", "progress"]))
+    .option("--metadata-file <file>", "write the ready event (image, digest, cached, build id) to this file as JSON")
     .option("--dry-run", "kaniko mode: print the Kubernetes objects a build would create (JSON lines, secret data redacted) and create nothing");
-  withTokenFileOption(command).action(async (source: string, opts: BuildOptions) => {
+  withServerOptions(command, "use a buildplane server instead of running in this process")
+    .addHelpText("after", `
+Examples:
+  $ buildplane build https://github.com/example/app.git --ref v1.2.0 --dir web
+  $ image=$(buildplane build . -q)
+  $ buildplane build git@github.com:example/app.git --arg VERSION=1.2 --secret-arg NPM_TOKEN
+  $ buildplane build . --server https://buildplane.example.com:25222 --metadata-file meta.json
+  $ BUILDPLANE_SERVER=http://127.0.0.1:25222 BUILDPLANE_TOKEN=… buildplane build . --json
+`)
+    .action(async (source: string, opts: BuildOptions, cmd: Command) => {
       // The failed line is already printed; the entry point keeps this code.
-      process.exitCode = await runBuildCommand(source, opts);
+      process.exitCode = await runBuildCommand(source, opts, serverOrigin(cmd));
     });
 }
 
-async function runBuildCommand(source: string, opts: BuildOptions): Promise<number> {
+async function runBuildCommand(source: string, opts: BuildOptions, origin: string): Promise<number> {
   // What a build needs loads only when one runs, so `--help` and `--version` stay quick.
-  const [{ Code, ConnectError }, { codeName }, { buildEventToJson }, { createJsonReporter, createPlainReporter, createTerminalReporter }, { buildSpecFromCli }, { loadCliConfig }, { nameServerInFailure, serverToken }] =
+  const [{ Code, ConnectError }, { codeName }, { buildEventToJson }, { chooseReporter }, { buildSpecFromCli }, { loadCliConfig }, { nameServerInFailure, serverToken }, { checkServerUrl }, { checkMetadataFile, writeMetadataFile }] =
     await Promise.all([
       import("@connectrpc/connect"),
       import("../../libs/rpc/code-names.js"),
@@ -68,19 +84,24 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
       import("./build-spec.js"),
       import("./load-cli-config.js"),
       import("./server-credential.js"),
+      import("./server-url.js"),
+      import("./build-metadata-file.js"),
     ]);
+  if (opts.server !== undefined) checkServerUrl(opts.server, origin);
+  const metadataFile = opts.metadataFile === undefined ? undefined : checkMetadataFile(opts.metadataFile);
   const spec = buildSpecFromCli(source, opts, process.env, process.cwd());
   const config = loadCliConfig(opts.config);
   const token = opts.server ? serverToken(opts, process.env) : undefined;
   if (opts.dryRun) return (await import("./build-dry-run.js")).runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
-  const streams = { stdout: process.stdout, stderr: process.stderr };
-  const reporter: BuildReporter = opts.json
-    ? createJsonReporter(streams)
-    : process.stderr.isTTY
-      ? createTerminalReporter(streams)
-      : createPlainReporter(streams);
+  const reporter = chooseReporter(opts.json ?? false, opts.quiet ? "quiet" : opts.progress, { stdout: process.stdout, stderr: process.stderr });
   const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // A second ^C while the cancellation is under way ends the process at once.
+    if (interrupted) process.exit(128 + constants.signals[signal]);
+    interrupted = signal;
+    stop.abort();
+  };
   // `on`, not `once`: a listener still there when the signal is handled keeps
   // signal-exit (the file locks' exit hook) from re-raising it and killing the process.
   process.on("SIGINT", onSignal);
@@ -103,7 +124,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
       reporter.event(e);
     }
   } catch (err) {
-    const error = opts.server ? nameServerInFailure(ConnectError.from(err), opts.server) : ConnectError.from(err);
+    const error = opts.server ? nameServerInFailure(ConnectError.from(err), opts.server, origin) : ConnectError.from(err);
     if (last?.type !== "failed") {
       const code = stop.signal.aborted ? Code.Canceled : error.code;
       last = { type: "failed", code: codeName(code), message: error.rawMessage, buildId: "" };
@@ -116,5 +137,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
     process.off("SIGTERM", onSignal);
     await connection?.close();
   }
+  if (last?.type === "ready" && metadataFile) writeMetadataFile(metadataFile, last);
+  if (interrupted) return 128 + constants.signals[interrupted];
   return last?.type === "ready" ? exitCodes.ok : exitCodes.failure;
 }

@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
@@ -11,6 +12,7 @@ import type { BuildsCommandIo, CommonOptions } from "./builds.js";
 import { CliExit, exitCodes } from "./exit.js";
 import { loadCliConfig } from "./load-cli-config.js";
 import { nameServerInFailure, serverToken, tokenInterceptors, type ServerCredentialOptions } from "./server-credential.js";
+import { checkServerUrl } from "./server-url.js";
 
 /** A MetadataService client and how to let go of it. */
 interface MetadataConnection {
@@ -53,10 +55,15 @@ export function showBuild(id: string, opts: CommonOptions & { json?: boolean }, 
 export function printBuildLog(id: string, opts: CommonOptions & { follow?: boolean; from: number }, io: BuildsCommandIo): Promise<void> {
   return withMetadata(opts, async ({ client }) => {
     const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
+    // ^C (SIGINT) or SIGTERM stops following and ends with 130 or 143, as shells expect.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.exitCode = 128 + constants.signals[signal];
+      stop.abort();
+    };
     // `on`, not `once`: a listener still there when the signal is handled keeps
     // signal-exit (the file locks' exit hook) from re-raising it and killing the process.
     process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     try {
       const stream = client.streamLogs({ buildId: id, fromSeq: BigInt(opts.from), follow: opts.follow ?? false }, { signal: stop.signal });
       for await (const msg of stream) {
@@ -68,6 +75,7 @@ export function printBuildLog(id: string, opts: CommonOptions & { follow?: boole
       if (!stop.signal.aborted) throw err;
     } finally {
       process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
     }
   });
 }
@@ -105,12 +113,12 @@ function table(builds: readonly Build[]): string {
 
 /** Runs `fn` with a client of the server or of the local database, turning RPC errors into CLI exits. */
 async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) => Promise<void>): Promise<void> {
-  const conn = opts.server ? connectServer(opts.server, opts) : await openLocal(opts.config);
+  const conn = opts.server ? connectServer(opts.server, opts.origin ?? "--server", opts) : await openLocal(opts.config);
   try {
     await fn(conn);
   } catch (err) {
     if (err instanceof ConnectError) {
-      const named = opts.server ? nameServerInFailure(err, opts.server) : err;
+      const named = opts.server ? nameServerInFailure(err, opts.server, opts.origin) : err;
       throw new CliExit(named.code === Code.InvalidArgument ? exitCodes.usage : exitCodes.failure, named.rawMessage);
     }
     throw err;
@@ -119,13 +127,8 @@ async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) 
   }
 }
 
-function connectServer(url: string, opts: ServerCredentialOptions): MetadataConnection {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new CliExit(exitCodes.usage, `--server "${url}" is not valid: expected a URL such as http://127.0.0.1:25222`);
-  }
+function connectServer(url: string, origin: string, opts: ServerCredentialOptions): MetadataConnection {
+  const parsed = checkServerUrl(url, origin);
   const interceptors = tokenInterceptors(serverToken(opts, process.env));
   const sessionManager = new Http2SessionManager(parsed.origin);
   const transport: Transport = createGrpcTransport({ baseUrl: url, sessionManager, interceptors });

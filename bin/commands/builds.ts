@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { buildStatuses, type BuildStatus as StatusName } from "../../libs/db/records.js";
 import type { ServerCredentialOptions } from "./server-credential.js";
-import { withTokenFileOption } from "./token-file-option.js";
+import { serverOrigin, withServerOptions } from "./server-option.js";
 
 /** Where the builds commands write; the process by default. */
 export interface BuildsCommandIo {
@@ -14,6 +14,8 @@ const processIo: BuildsCommandIo = { out: (text) => process.stdout.write(text) }
 export interface CommonOptions extends ServerCredentialOptions {
   config?: string;
   server?: string;
+  /** Where the server URL came from, for messages: `--server` or `$BUILDPLANE_SERVER`. */
+  origin?: string;
 }
 
 /**
@@ -25,11 +27,16 @@ export interface CommonOptions extends ServerCredentialOptions {
 export function registerBuildsCommands(program: Command, io: BuildsCommandIo = processIo): void {
   const builds = program.command("builds").description("List builds, show one, replay or follow its log.");
   const common = (cmd: Command): Command =>
-    withTokenFileOption(
-      cmd
-        .option("--config <file>", "TOML configuration file (default: $BUILDPLANE_CONFIG, else <data_dir>/buildplane.toml)")
-        .option("--server <url>", "read from a buildplane server (e.g. http://127.0.0.1:25222) instead of the local database"),
+    withServerOptions(
+      cmd.option("--config <file>", "TOML configuration file (default: $BUILDPLANE_CONFIG, else <data_dir>/buildplane.toml)"),
+      "read from a buildplane server (e.g. http://127.0.0.1:25222) instead of the local database",
     );
+  builds.addHelpText("after", `
+Examples:
+  $ buildplane builds list --status failed --limit 10
+  $ buildplane builds show 01JF3Z8K2M7Q --json
+  $ buildplane builds logs 01JF3Z8K2M7Q --follow --server http://127.0.0.1:25222
+`);
 
   common(builds.command("list"))
     .description("List builds, newest first.")
@@ -37,16 +44,16 @@ export function registerBuildsCommands(program: Command, io: BuildsCommandIo = p
     .option("--app <id>", "only builds of this app")
     .option("--status <status>", `only builds in this status: ${buildStatuses.join(", ")}`, parseStatus)
     .option("--limit <n>", "at most this many builds", parseLimit, 50)
-    .action(async (opts: CommonOptions & { json?: boolean; app?: string; status?: StatusName; limit: number }) =>
-      (await import("./builds-run.js")).listBuilds(opts, io),
+    .action(async (opts: CommonOptions & { json?: boolean; app?: string; status?: StatusName; limit: number }, cmd: Command) =>
+      (await import("./builds-run.js")).listBuilds({ ...opts, origin: serverOrigin(cmd) }, io),
     );
 
   common(builds.command("show"))
     .description("Show one build.")
     .argument("<id>", "build id")
     .option("--json", "print a JSON record")
-    .action(async (id: string, opts: CommonOptions & { json?: boolean }) =>
-      (await import("./builds-run.js")).showBuild(id, opts, io),
+    .action(async (id: string, opts: CommonOptions & { json?: boolean }, cmd: Command) =>
+      (await import("./builds-run.js")).showBuild(id, { ...opts, origin: serverOrigin(cmd) }, io),
     );
 
   common(builds.command("logs"))
@@ -54,8 +61,8 @@ export function registerBuildsCommands(program: Command, io: BuildsCommandIo = p
     .argument("<id>", "build id")
     .option("--follow", "wait for new lines until the build is final")
     .option("--from <seq>", "first sequence number", parseLimit, 1)
-    .action(async (id: string, opts: CommonOptions & { follow?: boolean; from: number }) =>
-      (await import("./builds-run.js")).printBuildLog(id, opts, io),
+    .action(async (id: string, opts: CommonOptions & { follow?: boolean; from: number }, cmd: Command) =>
+      (await import("./builds-run.js")).printBuildLog(id, { ...opts, origin: serverOrigin(cmd) }, io),
     );
 }
 

@@ -18,7 +18,11 @@ const processIo: ConfigCommandIo = {
  * configuration library loads only when one of them runs (config-run.ts).
  */
 export function registerConfigCommands(program: Command, io: ConfigCommandIo = processIo): void {
-  const config = program.command("config").description("Check and show the configuration.");
+  const config = program.command("config").description("Check and show the configuration.").addHelpText("after", `
+Examples:
+  $ buildplane config validate /etc/buildplane/buildplane.toml
+  $ BUILDPLANE_BUILDER_MODE=command buildplane config show --json
+`);
 
   config
     .command("validate")

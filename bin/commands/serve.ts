@@ -24,6 +24,12 @@ export function registerServeCommand(program: Command): void {
     .option("--host <host>", "address to listen on (default: [http] host)")
     .option("--port <port>", "port to listen on, 0 for any free port (default: [http] port)", parsePort)
     .option("--shutdown-grace <seconds>", "how long running builds may finish after SIGTERM before they are canceled (default: [builder] shutdown_grace_secs, else the build timeout)", parseSeconds)
+    .addHelpText("after", `
+Examples:
+  $ buildplane serve
+  $ buildplane serve --config /etc/buildplane/buildplane.toml --host 0.0.0.0
+  $ buildplane serve --services source,resolver --port 25223
+`)
     .action(async (opts: ServeOptions) => {
       await serve(opts);
     });

@@ -8,7 +8,7 @@ import { cliEnv, describeRun, listBuilds, startCli } from "./cli-process.js";
 import { buildLeaseIsFree } from "./metadata-db.js";
 
 describe("buildplane build interrupted", () => {
-  it("stops the engine build within 5 s of SIGINT, leaves no build container and no temp file, and records the build as canceled", async (t) => {
+  it("stops the engine build within 5 s of SIGINT, leaves no build container and no temp file, and records the build as canceled; exits 130", async (t) => {
     const repo = await makeAppRepo();
     const marker = `cancel-${repo.nonce}`;
     await repo.commitFiles({ "app/Containerfile": `FROM local/busybox:1\nRUN echo step-started && sleep 60 && echo ${marker}\n` });
@@ -28,7 +28,7 @@ describe("buildplane build interrupted", () => {
     cli.child.kill("SIGINT");
     const interruptedAt = Date.now();
     const r = await cli.done;
-    assert.equal(r.code, 1, describeRun(r));
+    assert.equal(r.code, 130, describeRun(r));
     assert.equal(r.last?.type, "failed", describeRun(r));
     assert.equal(r.last["code"], "canceled");
     assert.ok(await eventually(async () => (await containersWith(marker)).length === 0, interruptedAt + 5000 - Date.now()), "no build container is left 5 s after SIGINT");

@@ -69,7 +69,7 @@ describe("--server commands carry the caller's credential", { timeout: 60_000 },
   it("a server that cannot be reached is named in the failure", async () => {
     const run = await runCli(["builds", "list", "--server", "http://127.0.0.1:1"], env({ BUILDPLANE_TOKEN: readToken }));
     assert.equal(run.code, 1);
-    assert.equal(run.stderr, "buildplane: cannot reach the buildplane server http://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n");
+    assert.equal(run.stderr, "buildplane: cannot reach the buildplane server http://127.0.0.1:1: nothing listens on that port (connect ECONNREFUSED 127.0.0.1:1); check the URL (--server) and that `buildplane serve` runs there\n");
   });
 
   it("never takes a token value in argv", async () => {

@@ -4,6 +4,7 @@ import type { RpcLogger } from "../libs/rpc/logger.js";
 import { createServiceClients, type ServiceClients } from "../libs/rpc/service-clients.js";
 import type { MountedService } from "../libs/rpc/service-mount.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
+import { createObservability, type Observability } from "./observability.js";
 import { serviceFactories } from "./service-registry.js";
 
 /** The services built for one process, with clients wired between them. */
@@ -14,6 +15,8 @@ export interface ComposedServices {
   readonly unavailable: readonly ServiceName[];
   readonly clients: ServiceClients;
   readonly health: HealthRegistry;
+  /** Metrics and the interceptors of this process (for the RPC server's port). */
+  readonly observability: Observability;
   /** Stops background work, releases databases, engines and clients. */
   close(): Promise<void>;
 }
@@ -29,9 +32,12 @@ export function composeServices(options: {
   readonly services: readonly ServiceName[];
   readonly log: RpcLogger;
   readonly health?: HealthRegistry;
+  /** Metrics and interceptors; made here (metrics on, spans off) when absent. */
+  readonly observability?: Observability;
 }): ComposedServices {
   const config = options.config.current();
   const health = options.health ?? createHealthRegistry();
+  const observability = options.observability ?? createObservability({ log: options.log, tracing: false });
   const background = new AbortController();
   const cleanups: Array<() => Promise<void>> = [];
   const services: MountedService[] = [];
@@ -47,12 +53,15 @@ export function composeServices(options: {
     // The internal credential; a main install with only the node token still reaches builder services.
     token: config.services.token ?? config.system.builderAuthToken,
     log: options.log,
+    clientInterceptors: observability.clientInterceptors,
+    inProcessInterceptors: observability.inProcessInterceptors,
   });
   const ctx = {
     config: options.config,
     clients,
     health,
     log: options.log,
+    metrics: observability.metrics,
     signal: background.signal,
     defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup),
   };
@@ -77,5 +86,5 @@ export function composeServices(options: {
     void close();
     throw err;
   }
-  return { services, mounted, unavailable, clients, health, close };
+  return { services, mounted, unavailable, clients, health, observability, close };
 }

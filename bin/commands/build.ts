@@ -88,10 +88,11 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
   let connection: ResolverConnection | undefined;
   let upload: FolderUpload | undefined;
   let last: BuildEventJson | undefined;
+  const tracing = await (await import("../../app/cli-tracing.js")).startCliTracing(process.env);
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
     const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
-    connection = opts.server ? openRemoteResolver(opts.server, token) : await openEmbedded(config);
+    connection = opts.server ? openRemoteResolver(opts.server, token, undefined, tracing.on) : await openEmbedded(config, undefined, tracing.on);
     if (opts.server && (await isUploadedFolder(spec))) upload = await prepareFolderUpload(spec, opts.force ?? false, stop.signal);
     const responses = upload
       ? connection.resolver.ensureImageFromContext(upload.requests, { signal: stop.signal })
@@ -115,6 +116,7 @@ async function runBuildCommand(source: string, opts: BuildOptions): Promise<numb
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await connection?.close();
+    await tracing.close();
   }
   return last?.type === "ready" ? exitCodes.ok : exitCodes.failure;
 }

@@ -79,6 +79,9 @@ export const httpRouteScopes: Readonly<Record<string, ScopeRule>> = {
   // OpenRun's node probe, open as gRPC health is: it says only that the node answers.
   "GET /_openrun/health": "open",
   "HEAD /_openrun/health": "open",
+  // Prometheus' scrape: counters and durations, no image names or build ids, but still not for anyone.
+  "GET /metrics": ["read"],
+  "HEAD /metrics": ["read"],
 };
 
 /** What a request needs: an RPC (by its `/<service>/<method>` path) or an HTTP route. */

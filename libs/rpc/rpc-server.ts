@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { callerContextValues } from "./caller-identity.js";
 import { createConnectionTracker } from "./connection-tracker.js";
 import type { Credentials } from "./credentials.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
@@ -36,6 +37,8 @@ export interface RpcServerOptions {
   readonly limits?: ListenerLimits | undefined;
   /** Extra server interceptors, run inside error mapping. */
   readonly interceptors?: readonly Interceptor[];
+  /** Plain HTTP routes served on the port after the edge guard, before the RPC adapter (`GET /metrics`). */
+  readonly routes?: readonly ((next: DualHandler) => DualHandler)[];
   /** Shared with the services so they can report NOT_SERVING ("" follows them); created when absent. */
   readonly health?: HealthRegistry;
   readonly log?: RpcLogger;
@@ -77,8 +80,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   };
   // readMaxBytes bounds every message, and (as zlib's maxOutputLength) what a compressed one may inflate to.
   const readMaxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
-  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes });
-  const routed = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
+  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes, contextValues: callerContextValues });
+  const routed = [...options.services.flatMap((s) => (s.httpRoute ? [s.httpRoute] : [])), ...(options.routes ?? [])]
+    .reduce<DualHandler>((next, route) => route(next), (req, res) => adapter(req, res));
   const guarded = options.credentials ? createEdgeGuard(options.credentials)(routed) : routed;
   const handler: DualHandler = (req, res) => {
     tracker.trackRequest(req, res);

@@ -7,6 +7,7 @@ import { BuilderService, BuildHeaderSchema, type BuildRequest } from "../../../l
 import { LogStream } from "../../../libs/gen/buildplane/v1/common_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../../libs/gen/grpc/health/v1/health_pb.js";
 import { createBearerTokenInterceptor } from "../../../libs/rpc/auth-interceptor.js";
+import { createTraceHeaderInterceptor } from "../../../libs/tracing/rpc-tracing.js";
 import { errorCodeFromName } from "../../../libs/rpc/code-names.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { Secret as SecretValue } from "../../../libs/secret/secret.js";
@@ -54,7 +55,11 @@ export function createGrpcNode(options: GrpcNodeOptions): BuilderNode {
       ...(tls?.keyPem ? { key: tls.keyPem.unwrap() } : {}),
     },
   );
-  const transport = createGrpcTransport({ baseUrl: options.url, sessionManager: session, interceptors: [createBearerTokenInterceptor(options.token)] });
+  const transport = createGrpcTransport({
+    baseUrl: options.url,
+    sessionManager: session,
+    interceptors: [createTraceHeaderInterceptor(), createBearerTokenInterceptor(options.token)],
+  });
   const builder: Client<typeof BuilderService> = createClient(BuilderService, transport);
   const health: Client<typeof Health> = createClient(Health, transport);
 

@@ -4,6 +4,7 @@ import type { RpcLogger } from "../libs/rpc/logger.js";
 import { createServiceClients, type ServiceClients } from "../libs/rpc/service-clients.js";
 import type { MountedService } from "../libs/rpc/service-mount.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
+import { createObservability, type Observability } from "./observability.js";
 import { serviceFactories } from "./service-registry.js";
 
 /** The services built for one process, with clients wired between them. */
@@ -16,6 +17,8 @@ export interface ComposedServices {
   readonly health: HealthRegistry;
   /** Stops every build still running here with `reason` (the shutdown grace ended). */
   cancelBuilds(reason: Error): void;
+  /** Metrics and the interceptors of this process (for the RPC server's port). */
+  readonly observability: Observability;
   /** Stops background work, releases databases, engines and clients. */
   close(): Promise<void>;
 }
@@ -31,9 +34,12 @@ export function composeServices(options: {
   readonly services: readonly ServiceName[];
   readonly log: RpcLogger;
   readonly health?: HealthRegistry;
+  /** Metrics and interceptors; made here (metrics on, spans off) when absent. */
+  readonly observability?: Observability;
 }): ComposedServices {
   const config = options.config.current();
   const health = options.health ?? createHealthRegistry();
+  const observability = options.observability ?? createObservability({ log: options.log, tracing: false });
   const background = new AbortController();
   const cleanups: Array<() => Promise<void>> = [];
   const services: MountedService[] = [];
@@ -49,12 +55,15 @@ export function composeServices(options: {
     // The internal credential; a main install with only the node token still reaches builder services.
     token: config.services.token ?? config.system.builderAuthToken,
     log: options.log,
+    clientInterceptors: observability.clientInterceptors,
+    inProcessInterceptors: observability.inProcessInterceptors,
   });
   const ctx = {
     config: options.config,
     clients,
     health,
     log: options.log,
+    metrics: observability.metrics,
     signal: background.signal,
     defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup),
   };
@@ -82,5 +91,5 @@ export function composeServices(options: {
   const cancelBuilds = (reason: Error): void => {
     for (const service of services) service.cancelBuilds?.(reason);
   };
-  return { services, mounted, unavailable, clients, health, cancelBuilds, close };
+  return { services, mounted, unavailable, clients, health, observability, cancelBuilds, close };
 }

@@ -7,6 +7,7 @@ import { silentLogger, type RpcLogger } from "../libs/rpc/logger.js";
 import { createServiceClients } from "../libs/rpc/service-clients.js";
 import { serviceNames } from "../libs/rpc/service-names.js";
 import { composeServices } from "./compose-services.js";
+import { createObservability } from "./observability.js";
 import { sweepLeftovers } from "./sweep-leftovers.js";
 
 /** A resolver to run EnsureImage against, and how to let go of it. */
@@ -21,14 +22,16 @@ export interface ResolverConnection {
  * server and no socket. What `buildplane build` uses without `--server`.
  * Temp folders left by killed processes are swept first.
  */
-export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = silentLogger): Promise<ResolverConnection> {
+export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = silentLogger, tracing = false): Promise<ResolverConnection> {
   await sweepLeftovers(config, log);
-  const composed = composeServices({ config: staticConfigSource(config), services: serviceNames, log });
+  const observability = createObservability({ log, tracing });
+  const composed = composeServices({ config: staticConfigSource(config), services: serviceNames, log, observability });
   return { resolver: composed.clients.resolver, close: () => composed.close() };
 }
 
-/** A resolver on a buildplane server, reached over gRPC with the caller's bearer token (scope `build`). */
-export function openRemoteResolver(url: string, token: Secret | undefined, log: RpcLogger = silentLogger): ResolverConnection {
-  const clients = createServiceClients({ local: () => [], urls: { resolver: url }, token, log });
+/** A resolver on a buildplane server, reached over gRPC with the caller's bearer token (scope `build`); with `tracing`, calls carry `traceparent`. */
+export function openRemoteResolver(url: string, token: Secret | undefined, log: RpcLogger = silentLogger, tracing = false): ResolverConnection {
+  const { clientInterceptors } = createObservability({ log, tracing });
+  const clients = createServiceClients({ local: () => [], urls: { resolver: url }, token, log, clientInterceptors });
   return { resolver: clients.resolver, close: async () => clients.close() };
 }

@@ -1,4 +1,5 @@
 import type { ConfigSource } from "../libs/config/config-source.js";
+import type { BuildplaneMetrics } from "../libs/metrics/buildplane-metrics.js";
 import type { HealthRegistry } from "../libs/rpc/health-registry.js";
 import type { RpcLogger } from "../libs/rpc/logger.js";
 import type { ServiceClients } from "../libs/rpc/service-clients.js";
@@ -19,6 +20,8 @@ export interface ServiceContext {
   /** Where a service reports NOT_SERVING while a dependency is down. */
   readonly health: HealthRegistry;
   readonly log: RpcLogger;
+  /** This process's metrics (served at `GET /metrics`). */
+  readonly metrics: BuildplaneMetrics;
   /** Aborts when the server shuts down; stop background work with it. */
   readonly signal: AbortSignal;
   /** Registers a clean-up run at shutdown, in reverse order. */

@@ -4,7 +4,9 @@ import { createRpcServer, type RpcServer } from "../libs/rpc/rpc-server.js";
 import { ServerShuttingDownError } from "../libs/rpc/server-shutdown.js";
 import type { ServiceClients } from "../libs/rpc/service-clients.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
+import { withMetricsRoute } from "../libs/metrics/metrics-route.js";
 import { composeServices } from "./compose-services.js";
+import { createObservability } from "./observability.js";
 import { checkExposure, serverCredentials } from "./server-credentials.js";
 import { NoServiceAvailableError } from "./service-selection.js";
 import { readTlsFiles } from "./tls-files.js";
@@ -21,6 +23,8 @@ export interface StartServerOptions {
   readonly host?: string | undefined;
   readonly port?: number | undefined;
   readonly log?: RpcLogger;
+  /** Tracing was started for this process (`startTracing`): add span interceptors. */
+  readonly tracing?: boolean;
 }
 
 export interface RunningServer {
@@ -62,7 +66,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (exposure.warning) log.error(exposure.warning, { setting: "security.allow_unauthenticated" });
   const tls = readTlsFiles(config.https);
   await sweepLeftovers(config, log);
-  const composed = composeServices({ config: options.config, services: options.services, log });
+  const observability = createObservability({ log, tracing: options.tracing ?? false });
+  const composed = composeServices({ config: options.config, services: options.services, log, observability });
   if (composed.mounted.length === 0) {
     await composed.close();
     throw new NoServiceAvailableError(options.services);
@@ -76,8 +81,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     maxMessageBytes: config.http.maxMessageBytes,
     limits: { headersMs: config.http.headersTimeoutSecs * 1000, idleMs: config.http.idleTimeoutSecs * 1000 },
     health: composed.health,
+    interceptors: observability.serverInterceptors,
     // The web page reads builds and logs: served where the metadata service is.
-    httpRoutes: composed.mounted.includes("metadata") ? [createWebSite(loadSiteAssets())] : [],
+    httpRoutes: [withMetricsRoute(observability.metrics), ...(composed.mounted.includes("metadata") ? [createWebSite(loadSiteAssets())] : [])],
     log,
   });
   let address: { host: string; port: number };

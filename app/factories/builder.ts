@@ -1,13 +1,16 @@
 import type { EffectiveBuilderMode } from "../../libs/config/config-types.js";
 import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { createRegistryClient } from "../../libs/registry/registry-client.js";
 import { createRegistryClientPool } from "../../libs/registry/registry-client-pool.js";
 import { registryHost } from "../../libs/registry/registry-options.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { secretValuesIn } from "../../libs/secret/scrub.js";
+import { tracedHttpHandler } from "../../libs/tracing/traced-http-handler.js";
 import { createBuildLifecycle } from "../../services/builder/build-lifecycle.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
 import type { BuilderModeModule } from "../../services/builder/builder-mode.js";
+import type { BuilderNodeView } from "../../services/builder/image-builder.js";
 import { commandMode } from "../../services/builder/command/command-mode.js";
 import { delegateMode } from "../../services/builder/delegate/delegate-mode.js";
 import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/node-guard.js";
@@ -39,7 +42,8 @@ export function builderFactory(ctx: ServiceContext): MountedService {
   const config = ctx.config.current();
   assertBuilderNodeSettings({ adminOverTcp: config.security.adminOverTcp, builderAuthToken: config.system.builderAuthToken });
   // Kept for the builder's life, so tokens and sockets outlive one push; closed after the builder (clean-ups run in reverse).
-  const registries = createRegistryClientPool();
+  const onExchange = (op: string, code: string): void => ctx.metrics.registryRequests.inc({ op, code });
+  const registries = createRegistryClientPool({ create: (options) => createRegistryClient(options, { onExchange }) });
   ctx.defer(async () => registries.close());
   const mode = builderModes[config.builder.effectiveMode.kind];
   const builder = mode.create({
@@ -49,12 +53,17 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     metadata: ctx.clients.metadata,
     metadataReady: () => metadataServing(ctx),
     log: ctx.log,
+    metrics: ctx.metrics,
     signal: ctx.signal,
     defer: (cleanup) => ctx.defer(cleanup),
   });
   ctx.defer(() => builder.close());
   const slots = createBuildSlots({ capacity: config.system.maxConcurrentBuilds, maxWaitSecs: config.system.maxBuildWaitSecs, maxQueue: config.builder.maxQueue });
-  const lifecycle = createBuildLifecycle({ builder, capabilities: mode.capabilities, slots, knownSecrets: secretValuesIn(config) });
+  const lifecycle = createBuildLifecycle({ builder, capabilities: mode.capabilities, slots, knownSecrets: secretValuesIn(config), metrics: ctx.metrics, log: ctx.log });
+  ctx.metrics.watchSlots(slots);
+  // A delegate builder lists its pool's nodes as last probed (no probe per scrape).
+  const nodes = (builder as Partial<{ nodes(): readonly BuilderNodeView[] }>).nodes?.bind(builder);
+  if (nodes) ctx.metrics.watchNodes(async () => nodes());
   const service = createBuilderService({ builder, lifecycle, slots, capabilities: mode.capabilities, defaultTimeoutSecs: config.builder.buildTimeoutSecs });
   const openRun = createOpenRunDelegateHandler({
     token: config.system.builderAuthToken,
@@ -76,7 +85,7 @@ export function builderFactory(ctx: ServiceContext): MountedService {
         allowedRegistries: config.builder.allowedRegistries,
       }),
     ],
-    httpRoute: (next) => withOpenRunRoutes(openRun, next),
+    httpRoute: (next) => withOpenRunRoutes(tracedHttpHandler("POST /_openrun/delegate_build", openRun), next),
   };
 }
 

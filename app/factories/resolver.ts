@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
+import { timedPhase } from "../../libs/metrics/timed-phase.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
 import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
@@ -28,7 +29,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey });
   const ensureImage = createEnsureImage({
     clients: { source: ctx.clients.source, builder: ctx.clients.builder, metadata: ctx.clients.metadata },
-    resolve: async (spec, signal) => toResolvedImage(await resolveImage(spec, signal)),
+    resolve: (spec, signal) => timedPhase(ctx.metrics, "resolve", async () => toResolvedImage(await resolveImage(spec, signal))),
     registry: async (signal) => (registry ? (await ctx.clients.config.getRegistryCredentials({}, { signal })).registry : undefined),
     holder: holderIdentity(hostname(), process.pid, randomUUID().slice(0, 8)),
     mode: config.builder.effectiveMode.kind,
@@ -69,7 +70,9 @@ function lazyRegistryLocator(ctx: ServiceContext): ImageLocator {
   return {
     kind: "registry",
     async find(reference, signal) {
-      locator ??= loadRegistryOptions(ctx.config.current().registry).then((o) => createRegistryImageLocator(createRegistryClient(o)));
+      locator ??= loadRegistryOptions(ctx.config.current().registry).then((o) =>
+        createRegistryImageLocator(createRegistryClient(o, { onExchange: (op, code) => ctx.metrics.registryRequests.inc({ op, code }) })),
+      );
       locator.catch(() => (locator = undefined));
       return (await locator).find(reference, signal);
     },

@@ -109,10 +109,11 @@ async function runBuildCommand(source: string, opts: BuildOptions, origin: strin
   let connection: ResolverConnection | undefined;
   let upload: FolderUpload | undefined;
   let last: BuildEventJson | undefined;
+  const tracing = await (await import("../../app/cli-tracing.js")).startCliTracing(process.env);
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
     const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
-    connection = opts.server ? openRemoteResolver(opts.server, token) : await openEmbedded(config);
+    connection = opts.server ? openRemoteResolver(opts.server, token, undefined, tracing.on) : await openEmbedded(config, undefined, tracing.on);
     if (opts.server && (await isUploadedFolder(spec))) upload = await prepareFolderUpload(spec, opts.force ?? false, stop.signal);
     const responses = upload
       ? connection.resolver.ensureImageFromContext(upload.requests, { signal: stop.signal })
@@ -136,6 +137,7 @@ async function runBuildCommand(source: string, opts: BuildOptions, origin: strin
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await connection?.close();
+    await tracing.close();
   }
   if (last?.type === "ready" && metadataFile) writeMetadataFile(metadataFile, last);
   if (interrupted) return 128 + constants.signals[interrupted];

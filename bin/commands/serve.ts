@@ -37,17 +37,19 @@ Examples:
 
 async function serve(opts: ServeOptions): Promise<void> {
   // The server loads only when it runs, so `--help` and `--version` stay quick.
-  const [{ parseServiceList }, { createStderrLogger }] = await Promise.all([import("../../app/service-selection.js"), import("../../libs/rpc/logger.js")]);
+  const [{ parseServiceList }, { openServerTelemetry }] = await Promise.all([import("../../app/service-selection.js"), import("../../app/server-telemetry.js")]);
   const services = parseServiceList(opts.services);
   const watching = new AbortController();
-  const log = createStderrLogger();
   const source = await openCliConfigSource(opts.config, watching.signal);
+  const telemetry = await openServerTelemetry(source.current(), process.env, "buildplane");
+  const log = telemetry.log;
   let running;
   try {
     const { startServer } = await import("../../app/start-server.js");
-    running = await startServer({ config: source, services, host: opts.host, port: opts.port, log });
+    running = await startServer({ config: source, services, host: opts.host, port: opts.port, log, tracing: telemetry.tracing });
   } catch (err) {
     watching.abort();
+    await telemetry.close();
     throw err;
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -72,6 +74,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   await running.close(graceSecs * 1000);
   watching.abort();
   log.info("stopped");
+  await telemetry.close();
   // Nothing should be left running; if a stray handle remains, do not hang.
   setTimeout(() => process.exit(process.exitCode ?? exitCodes.ok), 2000).unref();
 }

@@ -1,7 +1,7 @@
 import { Secret, secretOrUndefined } from "../secret/secret.js";
 import { parseBuilderMode } from "./builder-mode.js";
 import { sectionSpec } from "./config-schema.js";
-import type { BuilderMode, GitAuthConfig, KubernetesToleration, ResolvedConfig } from "./config-types.js";
+import type { BuilderMode, GitAuthConfig, KubernetesToleration, LogLevel, ResolvedConfig } from "./config-types.js";
 import { expandPath, valueOf, type Entries } from "./config-entries.js";
 import { effectiveBuilderMode, isInKubernetes } from "./runtime-env.js";
 import { splitScopes } from "../rpc/scope-names.js";
@@ -104,6 +104,7 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       adminToken: secret("security", "admin_token"),
     },
     source: { localRoots: l("source", "local_roots").map((root) => expandPath(root, cwd, env)) },
+    log: { level: s("log", "level") as LogLevel },
     http: {
       host: s("http", "host"),
       port: n("http", "port"),

@@ -239,6 +239,13 @@ export const configSchema: readonly SectionSpec[] = [
     ],
   },
   {
+    name: "log",
+    doc: "What the server writes to stderr: one JSON object per line (pino), with `trace_id` while a trace is active and every known secret replaced by `***`.",
+    keys: [
+      str("level", "info", "Lowest level written: `trace`, `debug` (also in-process RPCs), `info` (access lines, build start and finish), `warn`, `error` or `silent`.", { oneOf: ["trace", "debug", "info", "warn", "error", "silent"] }),
+    ],
+  },
+  {
     name: "git_auth",
     named: true,
     doc: "Named git credentials, `[git_auth.<name>]`; not settable from the environment.",

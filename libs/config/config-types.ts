@@ -18,6 +18,7 @@ export interface ResolvedConfig {
   readonly kubernetes: KubernetesConfig;
   readonly services: ServicesConfig;
   readonly source: SourceConfig;
+  readonly log: LogConfig;
   /** `[git_auth.<name>]` entries by name. */
   readonly gitAuth: Readonly<Record<string, GitAuthConfig>>;
   /** The file read, or undefined when only defaults and env apply. */
@@ -25,6 +26,14 @@ export interface ResolvedConfig {
   /** Facts about where this process runs, read from the environment given to `loadConfig`. */
   readonly runtime: RuntimeConfig;
 }
+
+/** `[log]`: what the server writes to stderr. */
+export interface LogConfig {
+  readonly level: LogLevel;
+}
+
+/** The levels `[log] level` accepts, lowest first. */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "silent";
 
 /** Where this process runs. */
 export interface RuntimeConfig {

@@ -32,6 +32,16 @@ export interface MirrorCacheOptions {
    * fetch limit plus two stale periods, or 30 minutes when there is no limit.
    */
   readonly lockWaitMs?: number;
+  /** Sees cache hits and misses and wraps each fetch (metrics, spans). */
+  readonly observer?: MirrorObserver;
+}
+
+/** What the mirror cache reports about itself. */
+export interface MirrorObserver {
+  /** A commit was asked for: already in the mirror (hit), or a fetch was needed (miss). */
+  lookup(hit: boolean): void;
+  /** Runs one git fetch into a mirror. */
+  fetch<T>(run: () => Promise<T>): Promise<T>;
 }
 
 /** A mirror held for use; it is never evicted until released. */
@@ -218,8 +228,9 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
 
   const fetch = async (dir: string, repo: ParsedRepository, auth: GitAuth | undefined, refspecs: string[], signal: AbortSignal) => {
     const prepared = await prepareGitEnv(repo, auth, knownHosts, gitTempRoot(opts.root));
+    const observe = opts.observer ? opts.observer.fetch.bind(opts.observer) : <T>(run: () => Promise<T>) => run();
     try {
-      await runGit(["fetch", "--quiet", "--prune", "--no-write-fetch-head", "--", repo.url, ...refspecs], {
+      await observe(() => runGit(["fetch", "--quiet", "--prune", "--no-write-fetch-head", "--", repo.url, ...refspecs], {
         env: prepared.env,
         cwd: dir,
         signal,
@@ -227,7 +238,7 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         repository: repo.display,
         operation: "fetch",
         secrets: [auth?.password?.unwrap() ?? "", repo.urlPassword?.unwrap() ?? ""],
-      });
+      }));
     } finally {
       await prepared.cleanup();
     }
@@ -302,9 +313,11 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         release,
         async ensureCommit(rev, s) {
           const seen = e.known.get(rev);
-          if (seen !== undefined && Date.now() - seen < knownCommitMs) return rev;
+          const hit = (): void => opts.observer?.lookup(true);
+          if (seen !== undefined && Date.now() - seen < knownCommitMs) return hit(), rev;
           const found = await lookup(rev, s);
-          if (found !== undefined) return found;
+          if (found !== undefined) return hit(), found;
+          opts.observer?.lookup(false);
           await fetchOnce("fetch", rev, ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], s);
           e.empty = false;
           const afterFetch = await lookup(rev, s);

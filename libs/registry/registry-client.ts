@@ -7,6 +7,7 @@ import { RegistryProtocolError, type RegistryError } from "./errors.js";
 import { header } from "./http-request.js";
 import { manifestAccept } from "./media-types.js";
 import type { RegistryClientOptions } from "./registry-options.js";
+import type { RegistryExchangeObserver } from "./registry-op.js";
 import { createRegistrySession, statusErrorFor } from "./registry-session.js";
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from "./retry.js";
 
@@ -45,13 +46,15 @@ export interface RegistryClientDeps {
   /** For `type = "ecr"`: the token client (default: the AWS SDK for the inferred region). */
   readonly ecrClient?: (region: string) => EcrTokenClient;
   readonly onRetry?: (err: RegistryError, attempt: number, delayMs: number) => void;
+  /** Every HTTP exchange, retries included (`buildplane_registry_requests_total`). */
+  readonly onExchange?: RegistryExchangeObserver;
 }
 
 /** Creates a client for `options.url`'s host. Call `close()` to free its sockets. */
 export function createRegistryClient(options: RegistryClientOptions, deps: RegistryClientDeps = {}): RegistryClient {
   const host = options.url.replace(/^\/+/, "").split("/")[0] ?? "";
   const credentials = credentialSource(options, host, deps);
-  const session = createRegistrySession(options, credentials, deps.timeoutMs ?? 120_000);
+  const session = createRegistrySession(options, credentials, deps.timeoutMs ?? 120_000, deps.onExchange);
   const policy = deps.retry ?? defaultRetryPolicy;
   const chunkSize = deps.chunkSize ?? 64 * 1024 * 1024;
   const retry = <T>(op: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => withRetry(op, policy, signal, deps.onRetry);

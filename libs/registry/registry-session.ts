@@ -8,6 +8,7 @@ import {
 import { header, httpRequest, type HttpResponse, type RequestBody } from "./http-request.js";
 import type { RegistryClientOptions } from "./registry-options.js";
 import { RedirectRefusedError, sendFollowingRedirects } from "./redirects.js";
+import { registryOp, transportCode, type RegistryExchangeObserver } from "./registry-op.js";
 import { mapTransportError } from "./transport-errors.js";
 import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.js";
 
@@ -38,7 +39,12 @@ interface CachedToken {
 }
 
 /** Creates the session for `options.url`'s host; no I/O until the first request. */
-export function createRegistrySession(options: RegistryClientOptions, credentials: CredentialSource, timeoutMs: number): RegistrySession {
+export function createRegistrySession(
+  options: RegistryClientOptions,
+  credentials: CredentialSource,
+  timeoutMs: number,
+  onExchange?: RegistryExchangeObserver,
+): RegistrySession {
   const host = options.url.replace(/^\/+/, "").split("/")[0] ?? "";
   const httpsAgent = new https.Agent({
     keepAlive: true,
@@ -80,7 +86,12 @@ export function createRegistrySession(options: RegistryClientOptions, credential
     return sendFollowingRedirects({ method, url, headers, body }, credentials, origin, (hop) => {
       const own = ownOrigins.has(hop.url.origin);
       const agent = hop.url.protocol === "https:" ? (own ? httpsAgent : foreignHttpsAgent) : httpAgent;
-      return httpRequest({ method: hop.method, url: hop.url, headers: hop.headers, body: hop.body, agent, signal, timeoutMs });
+      const sent = httpRequest({ method: hop.method, url: hop.url, headers: hop.headers, body: hop.body, agent, signal, timeoutMs });
+      if (onExchange) {
+        const op = registryOp(hop.method, hop.url);
+        sent.then((res) => onExchange(op, String(res.status)), (err: unknown) => onExchange(op, transportCode(err)));
+      }
+      return sent;
     }).catch((err: unknown) => {
       if (err instanceof RedirectRefusedError) throw new RegistryProtocolError(host, `${what}: ${err.message}`, undefined, "failedPrecondition");
       throw mapTransportError(host, err, signal, what);

@@ -2,6 +2,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { TLSSocket } from "node:tls";
 import type { Credentials, PeerCertificate } from "./credentials.js";
+import { rememberCaller } from "./caller-identity.js";
 import { answerRefusal } from "./edge-answer.js";
 import type { DualHandler } from "./listeners.js";
 import { ruleForRequest } from "./rpc-scopes.js";
@@ -32,6 +33,7 @@ export function createEdgeGuard(credentials: Credentials): (next: DualHandler) =
         const who = identity.who.length === 1 ? `${identity.who[0] ?? ""} does` : `${identity.who.join(" and ")} do`;
         return answerRefusal(req, res, "permission_denied", `${route.name} needs ${needed}, which ${who} not carry`);
       }
+      rememberCaller(req, identity.who.join(" and "));
       return next(req, res);
     };
   };

@@ -85,6 +85,9 @@ export const httpRouteScopes: Readonly<Record<string, ScopeRule>> = {
   "HEAD /_openrun/health": "open",
   // The web page (libs/web-site): static files holding no data; what it shows comes through the RPCs above.
   ...webPageRoutes(["/", "/builds/*", "/apps", "/pool", "/assets/*"]),
+  // Prometheus' scrape: counters and durations, no image names or build ids, but still not for anyone.
+  "GET /metrics": ["read"],
+  "HEAD /metrics": ["read"],
 };
 
 function webPageRoutes(paths: readonly string[]): Record<string, ScopeRule> {

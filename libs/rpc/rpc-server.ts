@@ -6,6 +6,7 @@ import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/refl
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { setMaxListeners } from "node:events";
 import { createBuildDrain } from "./build-drain.js";
+import { callerContextValues } from "./caller-identity.js";
 import { createConnectionTracker } from "./connection-tracker.js";
 import type { Credentials } from "./credentials.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
@@ -37,7 +38,7 @@ export interface RpcServerOptions {
   readonly maxMessageBytes?: number | undefined;
   /** Header and idle timeouts of the listener. */
   readonly limits?: ListenerLimits | undefined;
-  /** Plain HTTP handlers in front of the services' routes and the RPC adapter (the web page). */
+  /** Plain HTTP handlers after the edge guard, in front of the services' routes and the RPC adapter (`GET /metrics`, the web page). */
   readonly httpRoutes?: readonly ((next: DualHandler) => DualHandler)[];
   /** Extra server interceptors, run inside error mapping. */
   readonly interceptors?: readonly Interceptor[];
@@ -96,7 +97,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   };
   // readMaxBytes bounds every message, and (as zlib's maxOutputLength) what a compressed one may inflate to.
   const readMaxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
-  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes });
+  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes, contextValues: callerContextValues });
   const serviceRoutes = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
   const routed = (options.httpRoutes ?? []).reduce<DualHandler>((next, route) => route(next), serviceRoutes);
   const drain = createBuildDrain(new Set(options.services.flatMap((s) => s.buildPaths ?? [])));

@@ -24,6 +24,10 @@ export interface ServiceClientsOptions {
   /** Sent as a bearer token to remote services. */
   readonly token?: Secret | undefined;
   readonly log?: RpcLogger;
+  /** Client interceptors of every call, in-process or remote (trace context). */
+  readonly clientInterceptors?: readonly Interceptor[];
+  /** Server interceptors of calls served in this process, run inside error mapping (spans, access lines, metrics). */
+  readonly inProcessInterceptors?: readonly Interceptor[];
 }
 
 /**
@@ -37,10 +41,10 @@ export function createServiceClients(options: ServiceClientsOptions): ServiceCli
   const inProcess = lazyTransport(() =>
     createRouterTransport((router) => {
       for (const mounted of options.local()) mounted.register(router);
-    }, { router: { interceptors: [createErrorInterceptor(log)] } }),
+    }, { transport: { interceptors: [...(options.clientInterceptors ?? [])] }, router: { interceptors: [createErrorInterceptor(log), ...(options.inProcessInterceptors ?? [])] } }),
   );
   const sessions: Http2SessionManager[] = [];
-  const remoteInterceptors: Interceptor[] = options.token ? [createBearerTokenInterceptor(options.token)] : [];
+  const remoteInterceptors: Interceptor[] = [...(options.clientInterceptors ?? []), ...(options.token ? [createBearerTokenInterceptor(options.token)] : [])];
   const transportFor = (name: ServiceName): Transport => {
     const typeName = serviceDescriptors[name].typeName;
     const url = options.urls[name] ?? "";

@@ -1,4 +1,7 @@
 import { DomainError, isDomainError } from "../../libs/errors/domain-error.js";
+import type { BuildplaneMetrics } from "../../libs/metrics/buildplane-metrics.js";
+import type { RpcLogger } from "../../libs/rpc/logger.js";
+import { withSpan } from "../../libs/tracing/trace-context.js";
 import { createLogScrubber, type LogScrubber } from "../../libs/secret/scrub.js";
 import type { Secret } from "../../libs/secret/secret.js";
 import { BuildCanceledError, BuildTimeoutError } from "./build-errors.js";
@@ -21,6 +24,9 @@ export interface BuildLifecycleDeps {
   readonly archiveLimits?: Partial<ArchiveLimits>;
   /** Secrets of this process's configuration (tokens, passwords), scrubbed from every build's logs and errors. */
   readonly knownSecrets?: readonly (string | Secret | undefined)[];
+  /** Counts builds, times them and the context phase; logs their start and end. */
+  readonly metrics?: BuildplaneMetrics;
+  readonly log?: RpcLogger;
 }
 
 /** One build's way through the builder, whichever wire it came over. */
@@ -62,16 +68,22 @@ export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
       if (callerSignal.aborted) onCallerGone();
       else callerSignal.addEventListener("abort", onCallerGone, { once: true });
       const timer = setTimeout(() => stop.abort(new BuildTimeoutError(job.buildId, job.timeoutSecs)), job.timeoutSecs * 1000);
+      const observed = observeBuild(deps, job);
+      raw.once("end", observed.contextReceived);
       try {
         const slot = await deps.slots.acquire(stop.signal, (position) => onEvent({ type: "queued", position }));
         try {
           onEvent({ type: "started" });
-          return await deps.builder.build({ ...job, context }, onEvent, stop.signal);
+          const outcome = await withSpan("build", { "buildplane.build_id": job.buildId, "buildplane.mode": deps.builder.mode }, () => deps.builder.build({ ...job, context }, onEvent, stop.signal));
+          observed.end(undefined);
+          return outcome;
         } finally {
           slot.release();
         }
       } catch (err) {
-        throw scrubbed(stop.signal.aborted && isDomainError(stop.signal.reason) ? stop.signal.reason : err, scrubber);
+        const error = scrubbed(stop.signal.aborted && isDomainError(stop.signal.reason) ? stop.signal.reason : err, scrubber);
+        observed.end(error);
+        throw error;
       } finally {
         clearTimeout(timer);
         callerSignal.removeEventListener("abort", onCallerGone);
@@ -88,6 +100,28 @@ export function createBuildLifecycle(deps: BuildLifecycleDeps): BuildLifecycle {
       if (!stop) return false;
       stop.abort(new BuildCanceledError(buildId));
       return true;
+    },
+  };
+}
+
+/** Build start and end as metrics and log lines (`build_id`, `image_key`, `mode`; never an arg or a credential). */
+function observeBuild(deps: BuildLifecycleDeps, job: BuildJob): { contextReceived(): void; end(err: unknown): void } {
+  const mode = deps.builder.mode;
+  const fields = { build_id: job.buildId, image_key: job.imageKey, mode };
+  const started = performance.now();
+  const contextPhase = deps.metrics?.startPhase("context");
+  deps.log?.info("build started", fields);
+  return {
+    contextReceived: () => contextPhase?.(),
+    end(err) {
+      const seconds = (performance.now() - started) / 1000;
+      const code = err === undefined ? undefined : isDomainError(err) ? err.code : "internal";
+      const result = code === undefined ? "succeeded" : code === "canceled" ? "canceled" : "failed";
+      deps.metrics?.builds.inc({ mode, result });
+      deps.metrics?.buildDuration.observe({ mode }, seconds);
+      const ended = { ...fields, result, duration_ms: Math.round(seconds * 1000), ...(code ? { code, error: err instanceof Error ? err.message : String(err) } : {}) };
+      if (code === undefined) deps.log?.info("build finished", ended);
+      else deps.log?.error("build finished", ended);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from "../../libs/config/config-types.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import type { BuildHeader } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import type { BuildplaneMetrics } from "../../libs/metrics/buildplane-metrics.js";
 import type { RegistryClientPool } from "../../libs/registry/registry-client-pool.js";
 import type { RpcLogger } from "../../libs/rpc/logger.js";
 import type { ModeCapabilities } from "../../libs/build/capability-check.js";
@@ -28,6 +29,8 @@ export interface BuilderModeDeps {
   /** Resolves once the metadata service can answer (at once when it runs elsewhere). */
   metadataReady(): Promise<void>;
   readonly log: RpcLogger;
+  /** Build phase durations (`build`, `push`) for the modes that can tell them apart. */
+  readonly metrics?: BuildplaneMetrics;
   /** Aborts at shutdown. */
   readonly signal: AbortSignal;
   /** Registers a clean-up run at shutdown. */

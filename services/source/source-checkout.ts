@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseRepository } from "../../libs/git/git-url.js";
-import { createMirrorCache } from "../../libs/git/mirror-cache.js";
+import { createMirrorCache, type MirrorObserver } from "../../libs/git/mirror-cache.js";
 import { createRemoteRefsLister } from "../../libs/git/remote-refs.js";
 import { normalizeRelativePath } from "../../libs/git/safe-path.js";
 import { chooseGitAuth, type RequestCredentials } from "./credentials.js";
@@ -29,10 +29,10 @@ type Target = { readonly kind: "git"; readonly git: GitTarget } | { readonly kin
  * deterministic contexts, from git (through cached mirrors) or from a plain
  * local folder.
  */
-export function createSourceCheckout(opts: SourceOptions) {
+export function createSourceCheckout(opts: SourceOptions, observer?: MirrorObserver) {
   const timeoutMs = opts.operationTimeoutSecs > 0 ? opts.operationTimeoutSecs * 1000 : 0;
   const git = createGitSource({
-    mirrors: createMirrorCache({ root: opts.gitRoot, maxEntries: opts.cacheEntries, timeoutMs }),
+    mirrors: createMirrorCache({ root: opts.gitRoot, maxEntries: opts.cacheEntries, timeoutMs, ...(observer ? { observer } : {}) }),
     refs: createRemoteRefsLister({ root: opts.gitRoot, reuseMs: opts.remoteCheckIntervalSecs * 1000, timeoutMs }),
   });
 

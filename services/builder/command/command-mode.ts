@@ -1,6 +1,7 @@
 import { engineEnvironment } from "../../../libs/config/engine-env.js";
 import { createEngine, type Engine } from "../../../libs/engine/engine.js";
 import { pushImageArchive } from "../../../libs/registry/push-image-archive.js";
+import { timedPhase } from "../../../libs/metrics/timed-phase.js";
 import type { BuilderModeModule } from "../builder-mode.js";
 import { createCommandBuilder, type CommandEngine } from "./command-builder.js";
 
@@ -21,7 +22,7 @@ export const commandMode: BuilderModeModule = {
       return engine;
     };
     const lazy: CommandEngine = {
-      build: async (options, onLine, signal) => (await getEngine()).build(options, onLine, signal),
+      build: (options, onLine, signal) => timedPhase(deps.metrics, "build", async () => (await getEngine()).build(options, onLine, signal)),
       exportImage: async (reference, signal) => (await getEngine()).exportImage(reference, signal),
       info: async (signal) => (await getEngine()).info(signal),
       hasImage: async (reference, signal) => (await getEngine()).hasImage(reference, signal),
@@ -29,8 +30,8 @@ export const commandMode: BuilderModeModule = {
     return createCommandBuilder({
       engine: lazy,
       engineName: command,
-      push: async (archive, reference, target, signal) =>
-        deps.registries.use(target, async (client) => (await pushImageArchive(client, archive, reference, { signal })).digest),
+      push: (archive, reference, target, signal) =>
+        timedPhase(deps.metrics, "push", () => deps.registries.use(target, async (client) => (await pushImageArchive(client, archive, reference, { signal })).digest)),
     });
   },
 };

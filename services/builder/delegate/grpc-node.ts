@@ -6,6 +6,7 @@ import { BuilderService, type BuildRequest } from "../../../libs/gen/buildplane/
 import { LogStream } from "../../../libs/gen/buildplane/v1/common_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../../libs/gen/grpc/health/v1/health_pb.js";
 import { createBearerTokenInterceptor } from "../../../libs/rpc/auth-interceptor.js";
+import { createTraceHeaderInterceptor } from "../../../libs/tracing/rpc-tracing.js";
 import { errorCodeFromName } from "../../../libs/rpc/code-names.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { buildHeaderFromJob } from "../build-job.js";
@@ -52,7 +53,11 @@ export function createGrpcNode(options: GrpcNodeOptions): BuilderNode {
       ...(tls?.keyPem ? { key: tls.keyPem.unwrap() } : {}),
     },
   );
-  const transport = createGrpcTransport({ baseUrl: options.url, sessionManager: session, interceptors: [createBearerTokenInterceptor(options.token)] });
+  const transport = createGrpcTransport({
+    baseUrl: options.url,
+    sessionManager: session,
+    interceptors: [createTraceHeaderInterceptor(), createBearerTokenInterceptor(options.token)],
+  });
   const builder: Client<typeof BuilderService> = createClient(BuilderService, transport);
   const health: Client<typeof Health> = createClient(Health, transport);
 

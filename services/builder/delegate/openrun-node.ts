@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { injectTraceHeaders } from "../../../libs/tracing/trace-context.js";
 import * as http from "node:http";
 import * as https from "node:https";
 import { Readable } from "node:stream";
@@ -96,7 +97,7 @@ export function createOpenRunNode(options: OpenRunNodeOptions): BuilderNode {
             ...tls,
             method: "POST",
             signal,
-            headers: { "content-type": `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${options.token.unwrap()}` },
+            headers: injectTraceHeaders({ "content-type": `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${options.token.unwrap()}` }),
           });
           req.on("response", resolve);
           req.on("error", reject);

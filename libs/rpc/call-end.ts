@@ -1,0 +1,48 @@
+import type { Interceptor, UnaryRequest, StreamRequest } from "@connectrpc/connect";
+
+/** Called when a call ends: `err` undefined for success, else the error it ended with. */
+export type CallEnd = (err: unknown) => void;
+
+/**
+ * An interceptor that calls `onStart` as a call starts and the function it
+ * returns once, as the call ends: for a response stream, when the stream
+ * ends, fails, or its consumer stops reading.
+ */
+export function createCallEndInterceptor(onStart: (req: UnaryRequest | StreamRequest) => CallEnd): Interceptor {
+  return (next) => async (req) => {
+    const onEnd = once(onStart(req));
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      onEnd(err);
+      throw err;
+    }
+    if (!res.stream) {
+      onEnd(undefined);
+      return res;
+    }
+    return { ...res, message: endingWith(res.message, onEnd) };
+  };
+}
+
+async function* endingWith<T>(stream: AsyncIterable<T>, onEnd: CallEnd): AsyncIterable<T> {
+  try {
+    yield* stream;
+    onEnd(undefined);
+  } catch (err) {
+    onEnd(err);
+    throw err;
+  } finally {
+    onEnd(new Error("the caller stopped reading"));
+  }
+}
+
+function once(fn: CallEnd): CallEnd {
+  let called = false;
+  return (err) => {
+    if (called) return;
+    called = true;
+    fn(err);
+  };
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerBuildsCommands } from "./commands/builds.js";
 import { registerConfigCommands } from "./commands/config.js";
+import { registerRegistryCommands } from "./commands/registry.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { exitCodes, reportFailure } from "./commands/exit.js";
 import { version } from "./commands/version.js";
@@ -20,6 +21,7 @@ export function createProgram(): Command {
   registerBuildsCommands(program);
   registerServeCommand(program);
   registerConfigCommands(program);
+  registerRegistryCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

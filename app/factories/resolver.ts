@@ -7,6 +7,7 @@ import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { createEnsureImageFromUpload } from "../../services/resolver/ensure-from-upload.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
+import { sharedPushCheck } from "./push-check.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService, toResolvedImage } from "../../services/resolver/service.js";
@@ -36,6 +37,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     timeoutSecs: config.builder.buildTimeoutSecs,
     leaseTtlMs,
     knownSecrets: () => secretValuesIn(ctx.config.current()),
+    pushCheck: sharedPushCheck(ctx),
   });
   // Runs before the metadata database closes (clean-ups run in reverse): a
   // build stopped at shutdown still writes its final record and releases its lease.

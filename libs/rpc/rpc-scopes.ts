@@ -71,6 +71,12 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
     HasImage: ["node"],
     GetStatus: ["node", "read"],
   },
+  "buildplane.v1.LifecycleService": {
+    // It tries a push with the server's registry credentials (an upload opened and cancelled).
+    CheckRegistry: ["build"],
+    CollectGarbage: ["admin"],
+    PinBuild: ["admin"],
+  },
 };
 
 /** Plain HTTP routes on the port (`METHOD /path`), e.g. OpenRun's delegate endpoint. */

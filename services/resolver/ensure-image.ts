@@ -17,6 +17,7 @@ import { isDomainError } from "../../libs/errors/domain-error.js";
 import { codeName } from "../../libs/rpc/code-names.js";
 import { connectCodeOf } from "../../libs/rpc/errors.js";
 import { refuseUnservable } from "./builder-preflight.js";
+import type { PushCheck } from "./push-check.js";
 import { runBuild, type RunBuildClients } from "./run-build.js";
 
 /** What resolving a spec found: the name, the inputs, and whether the image exists. */
@@ -42,6 +43,8 @@ export interface EnsureImageDeps {
   readonly mode: string;
   readonly timeoutSecs: number;
   readonly leaseTtlMs: number;
+  /** Checks the registry accepts a push before any lease, record or build step (push-check.ts). */
+  readonly pushCheck?: PushCheck;
   /** Secret values of this process's config (tokens, passwords), scrubbed from build logs with the request's own. */
   readonly knownSecrets?: () => readonly string[];
 }
@@ -109,6 +112,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
         // A request the builder's mode cannot serve is refused before a lease or a record exists.
         const registry = await deps.registry(flight.signal);
         await refuseUnservable(deps.clients.builder, spec, resolved.image.reference, registry, flight.signal);
+        if (registry && registry.url !== "") await deps.pushCheck?.(registry, resolved.image.reference, flight.signal);
         for (;;) {
           const lease = await deps.clients.metadata.acquireLease({ key: leaseKey(key), holder: deps.holder, ttlMs: deps.leaseTtlMs });
           if (lease.acquired) {

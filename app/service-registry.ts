@@ -7,6 +7,7 @@ import type { MountedService } from "../libs/rpc/service-mount.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
 import { builderFactory } from "./factories/builder.js";
 import { configFactory } from "./factories/config.js";
+import { lifecycleFactory } from "./factories/lifecycle.js";
 import { metadataFactory } from "./factories/metadata.js";
 import { resolverFactory } from "./factories/resolver.js";
 import { sourceFactory } from "./factories/source.js";
@@ -41,4 +42,5 @@ export const serviceFactories: Readonly<Record<ServiceName, ServiceFactory>> = {
   source: sourceFactory,
   resolver: resolverFactory,
   builder: builderFactory,
+  lifecycle: lifecycleFactory,
 };

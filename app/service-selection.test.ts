@@ -4,8 +4,8 @@ import { parseServiceList, UnknownServiceError } from "./service-selection.js";
 
 describe("service selection", () => {
   it("selects every service when none is named", () => {
-    assert.deepEqual(parseServiceList(undefined), ["config", "metadata", "source", "resolver", "builder"]);
-    assert.deepEqual(parseServiceList(" "), ["config", "metadata", "source", "resolver", "builder"]);
+    assert.deepEqual(parseServiceList(undefined), ["config", "metadata", "source", "resolver", "builder", "lifecycle"]);
+    assert.deepEqual(parseServiceList(" "), ["config", "metadata", "source", "resolver", "builder", "lifecycle"]);
   });
 
   it("keeps the named services in order without duplicates", () => {
@@ -16,7 +16,7 @@ describe("service selection", () => {
     assert.throws(() => parseServiceList("config,bilder"), (err: unknown) => {
       assert.ok(err instanceof UnknownServiceError);
       assert.equal(err.code, "invalidArgument");
-      assert.equal(err.message, '--services "bilder" is not a service: expected config, metadata, source, resolver or builder');
+      assert.equal(err.message, '--services "bilder" is not a service: expected config, metadata, source, resolver, builder or lifecycle');
       return true;
     });
   });

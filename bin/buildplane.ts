@@ -3,6 +3,7 @@ import { registerBuildCommand } from "./commands/build.js";
 import { registerBuildsCommands } from "./commands/builds.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerHealthCommand } from "./commands/health.js";
+import { registerRegistryCommands } from "./commands/registry.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { exitCodes, reportFailure } from "./commands/exit.js";
 import { version } from "./commands/version.js";
@@ -31,6 +32,7 @@ configuration error, 130/143 interrupted by SIGINT/SIGTERM.
   registerServeCommand(program);
   registerConfigCommands(program);
   registerHealthCommand(program);
+  registerRegistryCommands(program);
   forEachCommand(program, (cmd) => cmd.exitOverride().showHelpAfterError(usageHint(cmd)));
   return program;
 }

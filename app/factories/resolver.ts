@@ -8,6 +8,7 @@ import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { createEnsureImageFromUpload } from "../../services/resolver/ensure-from-upload.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
+import { sharedPushCheck } from "./push-check.js";
 import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { holderIdentity } from "../../services/resolver/holder-identity.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
@@ -37,6 +38,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     leaseTtlMs: config.builder.leaseTtlSecs * 1000,
     outageBudgetMs: config.metadata.outageBudgetSecs * 1000,
     knownSecrets: () => secretValuesIn(ctx.config.current()),
+    pushCheck: sharedPushCheck(ctx),
   });
   // Runs before the metadata database closes (clean-ups run in reverse): a
   // build stopped at shutdown still writes its final record and releases its lease.

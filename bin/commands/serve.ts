@@ -20,7 +20,7 @@ export function registerServeCommand(program: Command): void {
     .command("serve")
     .description("Run buildplane's services on one port that speaks gRPC, gRPC-Web and Connect.")
     .option("--config <file>", "TOML configuration file (default: $BUILDPLANE_CONFIG, else <data_dir>/buildplane.toml)")
-    .option("--services <list>", "comma-separated services to run: config, metadata, source, resolver, builder (default: all)")
+    .option("--services <list>", "comma-separated services to run: config, metadata, source, resolver, builder, lifecycle (default: all)")
     .option("--host <host>", "address to listen on (default: [http] host)")
     .option("--port <port>", "port to listen on, 0 for any free port (default: [http] port)", parsePort)
     .option("--shutdown-grace <seconds>", "how long running builds may finish after SIGTERM before they are canceled (default: [builder] shutdown_grace_secs, else the build timeout)", parseSeconds)

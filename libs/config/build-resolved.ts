@@ -82,6 +82,7 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       clientKeyFile: s("registry", "client_key_file"),
       insecure: b("registry", "insecure"),
       awsRegion: s("registry", "aws_region"),
+      pushCheckTtlSecs: n("registry", "push_check_ttl_secs"),
     },
     system: {
       dataDir,

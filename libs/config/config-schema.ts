@@ -127,6 +127,7 @@ export const configSchema: readonly SectionSpec[] = [
       file("client_key_file", "PEM client key for mTLS; needs `client_cert_file`."),
       bool("insecure", false, "Allow plain HTTP and skip TLS verification."),
       str("aws_region", "", "ECR region when the host does not name one (then `us-east-1`)."),
+      int("push_check_ttl_secs", 60, 0, "How long a successful push check of a destination (TLS, credentials, push rights, made before each build) is trusted; 0 checks before every build."),
     ],
   },
   {

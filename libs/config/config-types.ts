@@ -95,6 +95,8 @@ export interface RegistryConfig {
   readonly clientKeyFile: string;
   readonly insecure: boolean;
   readonly awsRegion: string;
+  /** How long a successful push check is trusted; 0 checks before every build. */
+  readonly pushCheckTtlSecs: number;
 }
 
 export interface SystemConfig {

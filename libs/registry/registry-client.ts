@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { uploadBlob, type BlobSource } from "./blob-upload.js";
+import { startUpload, uploadBlob, type BlobSource } from "./blob-upload.js";
 import { createStaticCredentials, type CredentialSource } from "./credentials.js";
 import { createEcrCredentials, ecrRegion, type EcrTokenClient } from "./ecr-credentials.js";
 import { createSdkEcrTokenClient } from "./ecr-sdk-client.js";
@@ -35,6 +35,13 @@ export interface RegistryClient {
   /** Mounts a blob from another repository of the same registry; false when the registry did not (then upload it). */
   mountBlob(repository: string, digest: string, from: string, signal?: AbortSignal): Promise<boolean>;
   uploadBlob(repository: string, blob: BlobSource, signal?: AbortSignal): Promise<void>;
+  /**
+   * Proves a push to `repository` would be accepted (TLS, credentials, push
+   * rights) without storing anything: opens a blob upload and cancels it.
+   */
+  checkPush(repository: string, signal?: AbortSignal): Promise<void>;
+  /** Deletes a manifest by digest; false when the registry does not hold it (404). */
+  deleteManifest(repository: string, digest: string, signal?: AbortSignal): Promise<boolean>;
   close(): void;
 }
 
@@ -122,6 +129,22 @@ export function createRegistryClient(options: RegistryClientOptions, deps: Regis
         throw statusErrorFor(host, res.status, `POST ${target}`, "expected 201 or 202");
       }, signal),
     uploadBlob: (repository, blob, signal) => retry(() => uploadBlob(session, repository, blob, chunkSize, signal), signal),
+    checkPush: (repository, signal) =>
+      retry(async () => {
+        const scopes = [`repository:${repository}:pull,push`];
+        const location = await startUpload(session, repository, scopes, signal);
+        // The upload is cancelled so no session lingers; a registry that cannot cancel lets it expire.
+        await session.send({ method: "DELETE", target: location, scopes, signal }).catch(() => undefined);
+      }, signal),
+    deleteManifest: (repository, digest, signal) =>
+      retry(async () => {
+        const what = `DELETE /v2/${repository}/manifests/${digest}`;
+        const res = await session.send({ method: "DELETE", target: `/v2/${repository}/manifests/${digest}`, scopes: [`repository:${repository}:delete`], signal });
+        if (res.status === 202 || res.status === 200) return true;
+        if (res.status === 404) return false;
+        if (res.status === 405) throw new RegistryProtocolError(host, `${what} answered 405: the registry does not allow deletes`, res.status, "failedPrecondition");
+        throw statusErrorFor(host, res.status, what, "expected 202");
+      }, signal),
     close: () => session.close(),
   };
 }

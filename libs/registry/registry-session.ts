@@ -180,6 +180,12 @@ export function createRegistrySession(
             credentials.invalidate();
             continue;
           }
+          // A token issued without the action asked for: the credentials are
+          // good, the account may not do this (e.g. a pull-only robot pushing).
+          const refusal = parseWwwAuthenticate(header(res, "www-authenticate"));
+          if (refusal?.scheme === "bearer" && refusal.error === "insufficient_scope") {
+            throw new RegistryPermissionDeniedError(host, credentials.username, `${what} (its token service grants no ${req.scopes.join(" ")})`);
+          }
           throw new RegistryUnauthenticatedError(host, credentials.username);
         }
         if (res.status === 403) {

@@ -1,7 +1,14 @@
 /** An auth challenge from a `WWW-Authenticate` header. */
 export type AuthChallenge =
   | { readonly scheme: "basic"; readonly realm: string }
-  | { readonly scheme: "bearer"; readonly realm: string; readonly service: string | undefined; readonly scope: string | undefined };
+  | {
+      readonly scheme: "bearer";
+      readonly realm: string;
+      readonly service: string | undefined;
+      readonly scope: string | undefined;
+      /** RFC 6750 `error`, e.g. `insufficient_scope` when a token lacks the action asked for. */
+      readonly error?: string | undefined;
+    };
 
 /**
  * Parses the first Basic or Bearer challenge of a `WWW-Authenticate` value
@@ -18,7 +25,7 @@ export function parseWwwAuthenticate(header: string | undefined): AuthChallenge 
   if (scheme === "bearer") {
     const realm = params.get("realm");
     if (realm === undefined || realm === "") return undefined;
-    return { scheme, realm, service: params.get("service"), scope: params.get("scope") };
+    return { scheme, realm, service: params.get("service"), scope: params.get("scope"), error: params.get("error") };
   }
   return undefined;
 }

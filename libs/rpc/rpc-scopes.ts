@@ -72,6 +72,12 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
     HasImage: ["node"],
     GetStatus: ["node", "read"],
   },
+  "buildplane.v1.LifecycleService": {
+    // It tries a push with the server's registry credentials (an upload opened and cancelled).
+    CheckRegistry: ["build"],
+    CollectGarbage: ["admin"],
+    PinBuild: ["admin"],
+  },
 };
 
 /**

@@ -18,6 +18,7 @@ import { isDomainError } from "../../libs/errors/domain-error.js";
 import { codeName } from "../../libs/rpc/code-names.js";
 import { connectCodeOf } from "../../libs/rpc/errors.js";
 import { refuseUnservable } from "./builder-preflight.js";
+import type { PushCheck } from "./push-check.js";
 import { runBuild, type RunBuildClients } from "./run-build.js";
 import type { BuildSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { createBuildRecord } from "./build-record.js";
@@ -52,6 +53,8 @@ export interface EnsureImageDeps {
   readonly leaseTtlMs: number;
   /** `[metadata] outage_budget_secs`, in ms: how long a build rides out a metadata database that is away. */
   readonly outageBudgetMs: number;
+  /** Checks the registry accepts a push before any lease, record or build step (push-check.ts). */
+  readonly pushCheck?: PushCheck;
   /** Secret values of this process's config (tokens, passwords), scrubbed from build logs with the request's own. */
   readonly knownSecrets?: () => readonly string[];
 }
@@ -123,6 +126,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
         // A request the builder's mode cannot serve is refused before a lease or a record exists.
         const registry = await deps.registry(flight.signal);
         await refuseUnservable(deps.clients.builder, spec, resolved.image.reference, registry, flight.signal);
+        if (registry && registry.url !== "") await deps.pushCheck?.(registry, resolved.image.reference, flight.signal);
         const take = { metadata, budget, self: deps.holder, ttlMs: deps.leaseTtlMs };
         while (!lease) {
           const took = await takeLease(take, leaseKey(key));

@@ -20,10 +20,17 @@ export interface TokenServer {
  * Issues ES256 JWTs as the distribution token spec describes: the signing
  * certificate travels in the `x5c` header and is trusted by the registry
  * through `rootcertbundle`. Only `username`/`password` get tokens; every
- * requested action is granted. `expiresInSecs` is the `expires_in` the
- * answers announce (the JWTs themselves stay valid for five minutes).
+ * requested action is granted, or only those in `grantedActions` when given
+ * (`["pull"]`: an account that may pull and not push). `expiresInSecs` is the
+ * `expires_in` the answers announce (the JWTs themselves stay valid for five minutes).
  */
-export async function startTokenServer(dir: string, username: string, password: string, expiresInSecs = 300): Promise<TokenServer> {
+export async function startTokenServer(
+  dir: string,
+  username: string,
+  password: string,
+  expiresInSecs = 300,
+  grantedActions?: readonly string[],
+): Promise<TokenServer> {
   const keyPath = join(dir, "token.key");
   const certPath = join(dir, "token.pem");
   await runCommand("openssl", [
@@ -49,7 +56,8 @@ export async function startTokenServer(dir: string, username: string, password: 
     const access = scopes.map((s) => {
       const [type, ...rest] = s.split(":");
       const actions = rest.pop() ?? "";
-      return { type, name: rest.join(":"), actions: actions.split(",") };
+      const asked = actions.split(",");
+      return { type, name: rest.join(":"), actions: grantedActions === undefined ? asked : asked.filter((a) => grantedActions.includes(a)) };
     });
     const claims = { iss: issuer, sub: username, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access };
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");

@@ -34,7 +34,7 @@ describe("buildplane serve failures", () => {
     t.after(() => dir.cleanup());
     const res = await runBuildplane(["serve", "--port", "0", "--services", "config,bilder"], childEnv(dir.path));
     assert.equal(res.code, 2);
-    assert.equal(res.stderr, 'buildplane: --services "bilder" is not a service: expected config, metadata, source, resolver or builder\n');
+    assert.equal(res.stderr, 'buildplane: --services "bilder" is not a service: expected config, metadata, source, resolver, builder or lifecycle\n');
   });
 
   it("exits 2 when --port is not a port", async (t) => {

@@ -51,6 +51,7 @@ export function composeServices(options: {
       source: config.services.sourceUrl,
       resolver: config.services.resolverUrl,
       builder: config.services.builderUrl,
+      lifecycle: config.services.lifecycleUrl,
     },
     // The internal credential; a main install with only the node token still reaches builder services.
     token: config.services.token ?? config.system.builderAuthToken,

@@ -84,7 +84,7 @@ export function checkRules(entries: Entries, fileName: string, env: NodeJS.Proce
   if (db !== "" && !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(db)) {
     report("metadata", "db_connection", `${JSON.stringify(redactDbConnection(db))} is not valid: expected sqlite:<path> or postgres://user:password@host:port/db`);
   }
-  for (const key of ["config_url", "metadata_url", "source_url", "resolver_url", "builder_url"]) {
+  for (const key of ["config_url", "metadata_url", "source_url", "resolver_url", "builder_url", "lifecycle_url"]) {
     const url = str("services", key);
     if (url !== "" && !serviceUrl.test(url)) report("services", key, `${JSON.stringify(url)} is not valid: expected http(s)://host:port or empty`);
   }

@@ -236,6 +236,7 @@ export const configSchema: readonly SectionSpec[] = [
       str("source_url", "", "URL of the source service."),
       str("resolver_url", "", "URL of the resolver service."),
       str("builder_url", "", "URL of the builder service."),
+      str("lifecycle_url", "", "URL of the lifecycle service (registry check)."),
       secret("token", "Bearer token split services present to each other; a server grants it the `internal`, `node` and `read` scopes. Without it they present `[system] builder_auth_token` (scope `node`)."),
     ],
   },

@@ -196,6 +196,7 @@ export interface ServicesConfig {
   readonly sourceUrl: string;
   readonly resolverUrl: string;
   readonly builderUrl: string;
+  readonly lifecycleUrl: string;
   /** Presented by split services to each other; granted `internal`, `node` and `read`. */
   readonly token: Secret | undefined;
 }

@@ -77,6 +77,7 @@ export function toProtoConfig(c: ResolvedConfig): Config {
       sourceUrl: c.services.sourceUrl,
       resolverUrl: c.services.resolverUrl,
       builderUrl: c.services.builderUrl,
+      lifecycleUrl: c.services.lifecycleUrl,
     },
     gitAuth: Object.fromEntries(
       Object.entries(c.gitAuth).map(([name, g]) => [

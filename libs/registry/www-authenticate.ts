@@ -25,7 +25,9 @@ export function parseWwwAuthenticate(header: string | undefined): AuthChallenge 
   if (scheme === "bearer") {
     const realm = params.get("realm");
     if (realm === undefined || realm === "") return undefined;
-    return { scheme, realm, service: params.get("service"), scope: params.get("scope"), error: params.get("error") };
+    const error = params.get("error");
+    const challenge = { scheme, realm, service: params.get("service"), scope: params.get("scope") } as const;
+    return error === undefined ? challenge : { ...challenge, error };
   }
   return undefined;
 }

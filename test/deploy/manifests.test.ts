@@ -117,8 +117,8 @@ test("the compose split variant runs each service once and points every one at t
 test("the Dockerfile builds on a base chosen by BASE (node 24 by default) and runs buildplane under tini as a non-root user", () => {
   const text = read("deploy/Dockerfile");
   assert.match(text, /^ARG BASE=node:24-bookworm-slim$/m);
-  assert.deepEqual(text.match(/^FROM .*$/gm), ["FROM ${BASE} AS toolchain", "FROM toolchain AS build", "FROM toolchain AS runtime-deps", "FROM ${BASE}"]);
-  assert.match(text, /^RUN npm ci --omit=dev\b/m);
+  assert.deepEqual(text.match(/^FROM .*$/gm), ["FROM ${BASE} AS toolchain", "FROM toolchain AS deps", "FROM deps AS build", "FROM deps AS runtime-deps", "FROM ${BASE}"]);
+  assert.match(text, /^RUN npm prune --omit=dev\b/m);
   assert.match(text, /^USER 10001:10001$/m);
   assert.match(text, /^HEALTHCHECK .* CMD \["buildplane", "health"/m);
   assert.match(text, /^ENTRYPOINT \["tini", "--", "buildplane"\]$/m);

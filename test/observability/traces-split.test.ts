@@ -96,6 +96,8 @@ before(async () => {
     "",
     "[security]",
     `build_token = ${JSON.stringify(buildToken)}`,
+    // The resolver sends Build to the builder process over TCP.
+    "admin_over_tcp = true",
     "",
     "[system]",
     `builder_auth_token = ${JSON.stringify(nodeToken)}`,
@@ -169,9 +171,14 @@ test("spans arrive in both OTLP encodings, and every parent of the trace is one 
   assert.deepEqual(roots.map((s) => s.service), ["bp-cli"]);
 });
 
-test("the build phases are spans of the same trace", { timeout: 60_000 }, () => {
+test("the build phases are spans of the same trace: resolve and fetch on the main install, build and push on the node", { timeout: 60_000 }, () => {
+  const on = (service: string, name: string): boolean => spansOf(service).some((s) => s.name === name);
+  assert.ok(on("bp-resolver", "build.resolve"));
+  assert.ok(on("bp-source", "build.fetch"));
+  assert.ok(on("bp-node", "build.build"));
+  assert.ok(on("bp-node", "build.push"));
   const names = new Set(receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name));
-  for (const phase of ["build.resolve", "build.fetch", "build"]) assert.ok(names.has(phase), `no span ${phase} in ${[...names].join(", ")}`);
+  for (const phase of ["build.resolve", "build.fetch", "build", "build.build", "build.push"]) assert.ok(names.has(phase), `no span ${phase} in ${[...names].join(", ")}`);
 });
 
 test("spans carry no secret", { timeout: 60_000 }, () => {
@@ -187,7 +194,7 @@ test("every log line of every process is JSON; the resolver's access line names 
   assert.equal(access["service"], "buildplane.v1.ResolverService");
   assert.equal(access["code"], "ok");
   assert.equal(typeof access["duration_ms"], "number");
-  assert.equal(access["caller"], "the build token");
+  assert.equal(access["caller"], "the [security] build_token token");
   assert.equal(access["trace_id"], traceId);
   const all = [...processes.values()].map((p) => p.output()).join("\n");
   for (const s of secrets) assert.ok(!all.includes(s), "a token reached a log line");
@@ -197,7 +204,7 @@ test("services log access lines for each other's calls with the services token's
   const creds = logLines("config").find((l) => l["msg"] === "rpc" && l["method"] === "GetRegistryCredentials");
   assert.ok(creds, "no access line for GetRegistryCredentials");
   assert.equal(creds["code"], "ok");
-  assert.match(String(creds["caller"]), /services token/);
+  assert.equal(creds["caller"], "the [services] token token");
   assert.equal(creds["trace_id"], traceId);
   const build = logLines("node").find((l) => l["msg"] === "rpc" && l["method"] === "Build");
   assert.ok(build, "no access line for Build on the node");

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { cliEnv } from "../helpers/buildplane-cli.js";
+import { cliEnv, runCli } from "../helpers/buildplane-cli.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { startServe, type TestNode } from "../delegate/fixtures/start-node.js";
@@ -24,6 +24,7 @@ let receiver: OtlpReceiver;
 let quiet: TestNode;
 let verbose: TestNode;
 let traced: TestNode;
+let sampledOff: TestNode;
 
 /** stderr of a process as JSON objects; fails on a line that is not one. */
 function logLines(p: TestNode): Array<Record<string, unknown>> {
@@ -88,17 +89,20 @@ before(async () => {
     await writeFile(file, `${toml}\n`, { mode: 0o600 });
     return file;
   };
-  [quiet, verbose, traced] = await Promise.all([
+  [quiet, verbose, traced, sampledOff] = await Promise.all([
     config("quiet", "warn").then((c) => startServe(c, cliEnv())),
     config("verbose", "warn").then((c) => startServe(c, cliEnv({ BUILDPLANE_LOG_LEVEL: "debug" }))),
     config("traced", "info").then((c) =>
       startServe(c, cliEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "bp-logs" })),
     ),
+    config("sampled", "info").then((c) =>
+      startServe(c, cliEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: "bp-sampled", OTEL_TRACES_SAMPLER: "parentbased_always_off" })),
+    ),
   ]);
 });
 
 after(async () => {
-  await Promise.all([quiet, verbose, traced].map((p) => p?.stop()));
+  await Promise.all([quiet, verbose, traced, sampledOff].map((p) => p?.stop()));
   await receiver?.stop();
   await repo?.remove();
   await dir?.remove();
@@ -153,4 +157,23 @@ test("a call without a traceparent starts a trace of its own", { timeout: 120_00
   const before = new Set(receiver.spans.map((s) => s.traceId));
   await resolveImage(traced);
   await until("a new root span", () => receiver.spans.some((s) => !before.has(s.traceId) && s.parentSpanId === "" && s.name === "buildplane.v1.ResolverService/ResolveImage"));
+});
+
+test("OTEL_TRACES_SAMPLER applies: parentbased_always_off records only calls whose caller sampled them", { timeout: 120_000 }, async () => {
+  await resolveImage(sampledOff); // no traceparent: not sampled
+  const traceId = randomBytes(16).toString("hex");
+  await resolveImage(sampledOff, { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` });
+  await until("the sampled call's span", () => receiver.spans.some((s) => s.service === "bp-sampled" && s.traceId === traceId && s.kind === 2));
+  // The unsampled call ended first, so its spans would have been exported in this batch or an earlier one.
+  const recorded = new Set(receiver.spans.filter((s) => s.service === "bp-sampled").map((s) => s.traceId));
+  assert.deepEqual([...recorded], [traceId]);
+  // Its access line has no trace id; the sampled one's has.
+  const access = logLines(sampledOff).filter((l) => l["msg"] === "rpc" && l["method"] === "ResolveImage");
+  assert.deepEqual(access.map((l) => l["trace_id"]), [undefined, traceId]);
+});
+
+test("serve refuses an OTLP protocol it cannot export with, exit 2 and the variable named", { timeout: 60_000 }, async () => {
+  const r = await runCli(["serve", "--port", "0"], cliEnv({ BUILDPLANE_SYSTEM_DATA_DIR: join(dir.path, "refused"), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }), 60_000);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, 'buildplane: OTEL_EXPORTER_OTLP_PROTOCOL "grpc" is not supported: expected http/protobuf or http/json\n');
 });

@@ -22,7 +22,7 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./fixtu
  */
 
 const split = ["config", "metadata", "source", "resolver", "builder"] as const;
-type Role = (typeof split)[number] | "node";
+type Role = (typeof split)[number] | "node" | "openrun-main";
 /** Which processes export JSON; the others protobuf (the default). */
 const jsonRoles = new Set<Role | "cli">(["config", "source", "builder", "cli"]);
 
@@ -37,6 +37,8 @@ let receiver: OtlpReceiver;
 let repo: TestGitRepo;
 const processes = new Map<Role, TestNode>();
 let run: CliRun;
+let openRunRun: CliRun;
+let openRunTraceId = "";
 const madeImages: string[] = [];
 let traceId = "";
 
@@ -77,6 +79,7 @@ before(async () => {
   repo = await makeGitRepo({
     Containerfile: `FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN echo built-${marker}\n`,
     "hello.txt": `hello ${marker}\n`,
+    "other/Containerfile": `FROM local/busybox:1\nRUN echo other-${marker}\n`,
   });
   const nodeDir = join(dir.path, "node");
   const nodeConfig = join(dir.path, "node.toml");
@@ -127,6 +130,25 @@ before(async () => {
   if (typeof ready?.["ref"] === "string") madeImages.push(ready["ref"], ready["ref"].slice(ready["ref"].lastIndexOf("/") + 1));
   const root = receiver.spans.find((s) => s.service === "bp-cli" && s.parentSpanId === "");
   traceId = root?.traceId ?? "";
+
+  // An all-in-one main install sending its builds to the same node in OpenRun's wire format.
+  const openRunConfig = join(dir.path, "openrun-main.toml");
+  await writeFile(
+    openRunConfig,
+    `${toml.split("\n[services]")[0]?.replace(/^mode = .*$/m, `mode = ${JSON.stringify(`delegate:openrun+${processes.get("node")?.url ?? ""}`)}`)}\n[http]\nhost = "127.0.0.1"\nport = 0\n`,
+    { mode: 0o600 },
+  );
+  processes.set("openrun-main", await startServe(openRunConfig, cliEnv({ ...otelEnv("openrun-main"), BUILDPLANE_SYSTEM_DATA_DIR: join(dir.path, "openrun-main") })));
+  const cliSpans = new Set(receiver.spans.filter((s) => s.service === "bp-cli").map((s) => s.spanId));
+  openRunRun = await runCli(
+    ["build", repo.url, "--dir", "other", "--server", processes.get("openrun-main")?.url ?? "", "--app", "obs", "--json"],
+    cliEnv({ ...otelEnv("cli"), BUILDPLANE_TOKEN: buildToken }),
+    300_000,
+  );
+  const openReady = openRunRun.events.find((e) => e["type"] === "ready");
+  if (typeof openReady?.["ref"] === "string") madeImages.push(openReady["ref"], openReady["ref"].slice(openReady["ref"].lastIndexOf("/") + 1));
+  await until("the second CLI root span", () => receiver.spans.some((s) => s.service === "bp-cli" && s.parentSpanId === "" && !cliSpans.has(s.spanId)));
+  openRunTraceId = receiver.spans.find((s) => s.service === "bp-cli" && s.parentSpanId === "" && !cliSpans.has(s.spanId))?.traceId ?? "";
 });
 
 after(async () => {
@@ -179,6 +201,16 @@ test("the build phases are spans of the same trace: resolve and fetch on the mai
   assert.ok(on("bp-node", "build.push"));
   const names = new Set(receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name));
   for (const phase of ["build.resolve", "build.fetch", "build", "build.build", "build.push"]) assert.ok(names.has(phase), `no span ${phase} in ${[...names].join(", ")}`);
+});
+
+test("a build sent to the node in OpenRun's wire format stays in the CLI's trace", { timeout: 120_000 }, async () => {
+  assert.equal(openRunRun.code, 0, `${openRunRun.stdout}\n${openRunRun.stderr}`);
+  assert.match(openRunTraceId, /^[0-9a-f]{32}$/);
+  assert.notEqual(openRunTraceId, traceId);
+  const on = (service: string, name: string, kind?: number): boolean =>
+    receiver.spans.some((s) => s.traceId === openRunTraceId && s.service === service && s.name === name && (kind === undefined || s.kind === kind));
+  await until("the node's OpenRun span and build spans", () => on("bp-node", "POST /_openrun/delegate_build", 2) && on("bp-node", "build.build"));
+  assert.ok(on("bp-openrun-main", "buildplane.v1.ResolverService/EnsureImage", 2));
 });
 
 test("spans carry no secret", { timeout: 60_000 }, () => {

@@ -21,6 +21,8 @@ const ticks = 20;
 /** Lines printed at once before the ticks: more than the page draws in one run (500). */
 const bulk = 1200;
 const readToken = newToken();
+/** The value of the slow build's secret arg: never on any page. */
+const secretArg = `web-secret-${randomBytes(6).toString("hex")}`;
 const adminToken = newToken();
 
 let dir: TempDir;
@@ -58,9 +60,12 @@ after(async () => {
   await dir?.remove();
 });
 
-/** `buildplane build <repo> --dir <folder> --json --server <url>` with the admin token. */
-function build(folder: string): CliProcess {
-  const cli = startCli(["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url], cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: adminToken }));
+/** `buildplane build <repo> --dir <folder> --json --server <url> [extra…]` with the admin token. */
+function build(folder: string, extra: readonly string[] = []): CliProcess {
+  const cli = startCli(
+    ["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url, ...extra],
+    cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: adminToken, WEB_SECRET_TOKEN: secretArg }),
+  );
   clis.push(cli);
   void cli.done.then((r) => {
     if (r.last?.type === "ready") images.add(String(r.last["image"]));
@@ -72,7 +77,7 @@ let slow: { cli: CliProcess; id: Promise<string> } | undefined;
 /** The ticking build, started once and shared by the tests that watch it run. */
 function slowBuild(): { cli: CliProcess; id: Promise<string> } {
   if (!slow) {
-    const cli = build("slow");
+    const cli = build("slow", ["--arg", "WEB_MODE=fast", "--secret-arg", "WEB_SECRET_TOKEN"]);
     slow = { cli, id: cli.waitFor((e: CliEvent) => typeof e["buildId"] === "string" && e["buildId"] !== "").then((e) => String(e["buildId"])) };
   }
   return slow;
@@ -193,8 +198,17 @@ describe("the web page", { timeout: 300_000 }, () => {
     await page.getByText(/lines, complete$/).waitFor({ timeout: 30_000 });
     assert.deepEqual(await logTexts(page), live, "the same lines after a reload");
     assert.match(await page.locator(".spec").innerText(), new RegExp(`Repository\\s+${repo.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
-    assert.match(await page.locator(".spec").innerText(), /Folder\s+slow/);
-    assert.match(await page.locator(".timeline").innerText(), /Ready\s+\S/);
+    const spec = await page.locator(".spec").innerText();
+    assert.match(spec, /Folder\s+slow/);
+    assert.match(spec, /Containerfile\s+Containerfile\n/);
+    assert.match(spec, /Target\s+last stage/);
+    assert.equal(await page.locator('.args li[data-arg="WEB_MODE"]').innerText(), "WEB_MODE=fast");
+    assert.equal(await page.locator('.args li[data-arg="WEB_SECRET_TOKEN"]').innerText(), "WEB_SECRET_TOKEN=***");
+    assert.ok(!(await page.content()).includes(secretArg), "the secret arg's value is nowhere on the page");
+    const timeline = await page.locator(".timeline").innerText();
+    assert.match(timeline, /Queued\s+\S+.*\n.*Started\s+\S/);
+    assert.match(timeline, /Pushed\s+no registry: kept in the local engine/);
+    assert.match(timeline, /Ready\s+\d/);
 
     // 200 % zoom of a 1280-pixel window: 640 CSS pixels, nothing wider than the window.
     await page.setViewportSize({ width: 640, height: 400 });
@@ -224,6 +238,7 @@ describe("the web page", { timeout: 300_000 }, () => {
     assert.ok(texts.includes(hostileLogLine), JSON.stringify(texts));
     assert.equal(await page.locator(".log img, .log script").count(), 0);
     assert.equal(await page.title(), "buildplane");
+    assert.match(await page.locator(".timeline").innerText(), /Pushed\s+—\s+Failed\s+\d/);
     await screenshot(page, "build-failed");
 
     await page.goto(`${server.url}/?status=failed&app=${app}`);

@@ -61,6 +61,9 @@ function Spec({ build }: { build: Build | undefined }) {
     ["Repository", src?.repository ? withoutCredentials(src.repository) : "—"],
     ["Ref", src?.ref || "default branch"],
     ["Folder", src?.dir || "repository root"],
+    ["Containerfile", build?.containerfile || "—"],
+    ["Target", build?.target || "last stage"],
+    ["Platform", build?.platform || "the builder's own"],
     ["App", build?.appId || "—"],
     ["Commit", build?.commit || "—"],
     ["Tree", build?.treeHash || "—"],
@@ -70,6 +73,7 @@ function Spec({ build }: { build: Build | undefined }) {
     ["Node", build?.builderNode || "—"],
     ["Requester", build?.requester || "—"],
   ];
+  const args = build?.args ?? [];
   return (
     <div>
       <h2>Spec</h2>
@@ -80,10 +84,23 @@ function Spec({ build }: { build: Build | undefined }) {
             <dd class="mono wrap">{v}</dd>
           </div>
         ))}
+        <div>
+          <dt>Build args</dt>
+          <dd class="mono wrap">
+            {args.length === 0 ? (
+              "none"
+            ) : (
+              <ul class="args">
+                {args.map((a) => (
+                  <li key={a.name} data-arg={a.name}>
+                    {a.name}={a.secret ? <span title="secret: never stored">***</span> : a.value}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </dd>
+        </div>
       </dl>
-      <p class="muted small">
-        The build record keeps the source only: the Containerfile path and build args (secret ones never) are part of the image key, not stored.
-      </p>
     </div>
   );
 }
@@ -97,7 +114,16 @@ function Timeline({ build }: { build: Build | undefined }) {
   const steps: Array<[string, string]> = [
     ["Queued", formatTime(build?.createTime)],
     ["Started", formatTime(build?.startTime)],
-    ["Pushed", pushed ? `yes${build?.digest ? ` (${build.digest.slice(0, 19)}…)` : ""}` : status === BuildStatus.SUCCEEDED ? "no registry: kept in the local engine" : "—"],
+    [
+      "Pushed",
+      build?.pushTime
+        ? formatTime(build.pushTime)
+        : pushed
+          ? "yes"
+          : status === BuildStatus.SUCCEEDED
+            ? "no registry: kept in the local engine"
+            : "—",
+    ],
     [end, isFinal(status) ? formatTime(build?.finishTime) : "—"],
     ["Duration", build ? formatDuration(build.startTime ?? build.createTime, build.finishTime) : "—"],
   ];

@@ -19,11 +19,13 @@ export function BuildPage({ id }: { id: string }) {
   const running = build !== undefined && !isFinal(build.status);
   return (
     <section aria-labelledby="build-title">
-      <h1 id="build-title">
-        Build <span class="mono">{id}</span> {build && <StatusBadge status={build.status} />}
-      </h1>
+      <div class="build-head">
+        <h1 id="build-title">
+          Build <span class="mono">{id}</span> {build && <StatusBadge status={build.status} />}
+        </h1>
+        {build && running && canCancel && <CancelButton buildId={build.id} />}
+      </div>
       <ErrorNote message={error} />
-      <div class="actions">{build && running && canCancel && <CancelButton buildId={build.id} />}</div>
       {build && build.status === BuildStatus.FAILED && <FailureNote build={build} log={log} />}
       {build && build.status === BuildStatus.CANCELED && <p class="notice">Canceled: {build.errorMessage || "no reason recorded"}</p>}
       <div class="build-grid">

@@ -45,6 +45,8 @@ before(async () => {
     "slow/Containerfile": tickingContainerfile(marker, ticks, bulk),
     "fail/Containerfile": failingContainerfile(marker),
     "cancel/Containerfile": tickingContainerfile(`cancel-${marker}`, 120),
+    "queue1/Containerfile": `FROM local/busybox:1\nRUN echo queued-1-${marker}\n`,
+    "queue2/Containerfile": `FROM local/busybox:1\nRUN echo queued-2-${marker}\n`,
   });
   const config = await writeToml(dir.path, "server", {
     http: { host: "127.0.0.1", port: 0, redirect_to_https: false },
@@ -311,10 +313,16 @@ describe("the web page", { timeout: 300_000 }, () => {
     await page.close();
   });
 
-  it("lets the admin token cancel a running build from the pool page, and shows the read token no cancel button", async () => {
+  it("shows the queue with positions behind a running build, lets the admin token cancel it from the pool page, and shows the read token no cancel button", async () => {
     const cli = build("cancel");
     const id = String((await cli.waitFor((e) => e.type === "started"))["buildId"]);
     await cli.waitFor((e) => e.type === "log" && String(e["text"]).startsWith("tick-1-"));
+    // One build slot (the default): these two wait behind it, in this order.
+    const queued: string[] = [];
+    for (const folder of ["queue1", "queue2"]) {
+      const q = build(folder);
+      queued.push(String((await q.waitFor((e) => typeof e["buildId"] === "string" && e["buildId"] !== ""))["buildId"]));
+    }
 
     const reader = await browser.newPage();
     const probed = reader.waitForResponse((r) => r.url().endsWith("/buildplane.v1.BuilderService/CancelBuild"), { timeout: 60_000 });
@@ -327,6 +335,12 @@ describe("the web page", { timeout: 300_000 }, () => {
     const page = await adminPage("/pool");
     const row = page.locator("tr", { has: page.getByRole("link", { name: id }) });
     await row.waitFor({ timeout: 30_000 });
+    for (const [i, q] of queued.entries()) {
+      const queueRow = page.locator("tr", { has: page.getByRole("link", { name: q }) });
+      await queueRow.waitFor({ timeout: 30_000 });
+      assert.match(await queueRow.innerText(), new RegExp(`^${i + 1}\\s+${q}\\s+${app}`), `queue position ${i + 1}`);
+    }
+    await page.getByText(/1 of 1 build slots in use, 2 waiting/).waitFor({ timeout: 30_000 });
     await screenshot(page, "pool-running");
     await row.getByRole("button", { name: `Cancel build ${id}` }).click();
     const result = await cli.done;

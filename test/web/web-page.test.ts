@@ -91,6 +91,18 @@ function slowBuild(): { cli: CliProcess; id: Promise<string> } {
   return slow;
 }
 
+/** The metadata API as split services call it (the services token): to write records the CLI cannot make. */
+function internalMetadata() {
+  return createClient(
+    MetadataService,
+    createConnectTransport({
+      baseUrl: server.url,
+      httpVersion: "1.1",
+      interceptors: [(next) => (req) => (req.header.set("Authorization", `Bearer ${servicesToken}`), next(req))],
+    }),
+  );
+}
+
 async function adminPage(path: string): Promise<Page> {
   const page = await browser.newPage();
   await signIn(page, `${server.url}${path}`, adminToken);
@@ -253,18 +265,36 @@ describe("the web page", { timeout: 300_000 }, () => {
     await page.close();
   });
 
+  it("pages through the builds of an app newest first, 25 at a time", async () => {
+    const pageApp = `paged-${marker}`;
+    const metadata = internalMetadata();
+    const ids: string[] = [];
+    for (let i = 0; i < 27; i++) {
+      const { build: b } = await metadata.createBuild({ build: { appId: pageApp, imageKey: `paged-${marker}-${i}`, image: `cli-${pageApp}:${i}` } });
+      ids.push(b?.id ?? "");
+      await metadata.updateBuild({ id: b?.id ?? "", status: BuildStatus.FAILED, errorCode: "internal", errorMessage: "written by the test" });
+    }
+    const newestFirst = [...ids].reverse();
+    const page = await adminPage(`/?app=${pageApp}`);
+    const shownIds = (): Promise<string[]> => page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-build-id") ?? ""));
+    await page.locator(`tr[data-build-id="${newestFirst[0]}"]`).waitFor();
+    assert.deepEqual(await shownIds(), newestFirst.slice(0, 25));
+    assert.ok(await page.getByRole("button", { name: "Newer" }).isDisabled());
+    await page.getByRole("button", { name: "Older" }).click();
+    await page.locator(`tr[data-build-id="${newestFirst[25]}"]`).waitFor();
+    assert.deepEqual(await shownIds(), newestFirst.slice(25));
+    assert.ok(await page.getByRole("button", { name: "Older" }).isDisabled());
+    await page.getByRole("button", { name: "Newer" }).click();
+    await page.locator(`tr[data-build-id="${newestFirst[0]}"]`).waitFor();
+    assert.equal((await shownIds()).length, 25);
+    await page.close();
+  });
+
   it("shows a build's secret arg as *** and its value nowhere", async () => {
     // The command mode refuses secret args (the engine would keep them in the
     // image history), so the record is written as a split resolver writes
     // one: CreateBuild with the services token, secret value included.
-    const metadata = createClient(
-      MetadataService,
-      createConnectTransport({
-        baseUrl: server.url,
-        httpVersion: "1.1",
-        interceptors: [(next) => (req) => (req.header.set("Authorization", `Bearer ${servicesToken}`), next(req))],
-      }),
-    );
+    const metadata = internalMetadata();
     const { build: record } = await metadata.createBuild({
       build: {
         appId: app,

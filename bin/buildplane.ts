@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerAppsCommands } from "./commands/apps.js";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerBuildsCommands } from "./commands/builds.js";
 import { registerConfigCommands } from "./commands/config.js";
@@ -33,6 +34,7 @@ configuration error, 130/143 interrupted by SIGINT/SIGTERM.
   registerConfigCommands(program);
   registerHealthCommand(program);
   registerRegistryCommands(program);
+  registerAppsCommands(program);
   forEachCommand(program, (cmd) => cmd.exitOverride().showHelpAfterError(usageHint(cmd)));
   return program;
 }

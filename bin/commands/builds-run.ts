@@ -112,7 +112,7 @@ function table(builds: readonly Build[]): string {
 }
 
 /** Runs `fn` with a client of the server or of the local database, turning RPC errors into CLI exits. */
-async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) => Promise<void>): Promise<void> {
+export async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) => Promise<void>): Promise<void> {
   const conn = opts.server ? connectServer(opts.server, opts.origin ?? "--server", opts) : await openLocal(opts.config);
   try {
     await fn(conn);

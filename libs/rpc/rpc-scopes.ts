@@ -54,6 +54,10 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
     ReleaseLease: ["internal"],
     // The key that hashes secret build args: with it, short secrets could be brute-forced from image keys.
     GetInstallKey: ["internal"],
+    // Garbage collection's writes and reads: through LifecycleService for people.
+    MarkCollected: ["internal"],
+    SetBuildPinned: ["internal"],
+    ListHeldLeases: ["internal"],
   },
   "buildplane.v1.SourceService": {
     ResolveRevision: ["internal"],

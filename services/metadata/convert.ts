@@ -85,6 +85,8 @@ export function buildToPb(b: BuildRecord): Build {
     contextBytes: BigInt(b.contextBytes),
     requester: b.requester,
     source: sourceToPb(b.source),
+    collectTime: ts(b.collectedAt),
+    pinned: b.pinned === true,
   });
 }
 
@@ -114,6 +116,7 @@ export function appToPb(a: AppRecord): App {
     containerfile: a.containerfile,
     args: a.args.map((x) => ({ name: x.name, value: x.value, secret: x.secret })),
     target: a.target,
+    pollIntervalSecs: a.pollIntervalSecs,
     createTime: ts(a.createdAt),
     updateTime: ts(a.updatedAt),
   });
@@ -128,6 +131,7 @@ export function appFromPb(a: App | undefined): AppInput {
     containerfile: a.containerfile,
     args: a.args.map((x) => ({ name: x.name, value: x.secret ? "" : x.value, secret: x.secret })),
     target: a.target,
+    pollIntervalSecs: a.pollIntervalSecs,
   };
 }
 

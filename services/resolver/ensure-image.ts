@@ -122,6 +122,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       const metadata = deps.clients.metadata;
       let lease: HeldLease | undefined;
       let kept: KeptLease | undefined;
+      let replaced: string | undefined;
       try {
         // A request the builder's mode cannot serve is refused before a lease or a record exists.
         const registry = await deps.registry(flight.signal);
@@ -132,7 +133,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
           const took = await takeLease(take, leaseKey(key));
           if (took.taken) {
             lease = took.lease;
-            if (took.replaced) flight.emit(systemLine(`build lease ${lease.key} was held by ${took.replaced}, whose process is gone: building again`));
+            replaced = took.replaced;
             break;
           }
           // Another process builds it: follow, and build here if that build stops without an outcome.
@@ -140,6 +141,12 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
         }
         kept = keepLease(metadata, lease, { ttlMs: deps.leaseTtlMs });
         const record = await createBuildRecord({ metadata, budget, token: lease.token }, newBuild(deps, spec, resolved));
+        if (replaced) {
+          // Told to callers and kept as the new build's first stored line.
+          const line = systemLine(`build lease ${lease.key} was held by ${replaced}, whose process is gone: building again`, record.id);
+          if (line.event.case === "log") record.log(line.event.value);
+          flight.emit(line);
+        }
         const plan = {
           buildId: record.id,
           spec,
@@ -224,8 +231,8 @@ function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImag
 }
 
 /** A line of buildplane's own for the callers of a flight. */
-function systemLine(text: string): BuildEvent {
-  return create(BuildEventSchema, { time: timestampNow(), event: { case: "log", value: { stream: LogStream.SYSTEM, text } } });
+function systemLine(text: string, buildId = ""): BuildEvent {
+  return create(BuildEventSchema, { buildId, time: timestampNow(), event: { case: "log", value: { stream: LogStream.SYSTEM, text, time: timestampNow() } } });
 }
 
 /** A `Failed` event for an error that ended the flow outside the builder. */

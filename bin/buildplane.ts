@@ -3,6 +3,7 @@ import { registerAppsCommands } from "./commands/apps.js";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerBuildsCommands } from "./commands/builds.js";
 import { registerConfigCommands } from "./commands/config.js";
+import { registerGcCommands } from "./commands/gc.js";
 import { registerHealthCommand } from "./commands/health.js";
 import { registerRegistryCommands } from "./commands/registry.js";
 import { registerServeCommand } from "./commands/serve.js";
@@ -35,6 +36,7 @@ configuration error, 130/143 interrupted by SIGINT/SIGTERM.
   registerHealthCommand(program);
   registerRegistryCommands(program);
   registerAppsCommands(program);
+  registerGcCommands(program);
   forEachCommand(program, (cmd) => cmd.exitOverride().showHelpAfterError(usageHint(cmd)));
   return program;
 }

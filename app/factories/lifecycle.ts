@@ -10,7 +10,10 @@ import { startAppPoller } from "../../services/lifecycle/app-poller.js";
 import { createHookRoute } from "../../services/lifecycle/hooks/hook-route.js";
 import { createPrebuilds } from "../../services/lifecycle/prebuilds.js";
 import type { EnsureAppImage, RegisteredApp } from "../../services/lifecycle/registered-app.js";
+import { runCollection } from "../../services/lifecycle/gc/run-collection.js";
+import { startScheduledCollection } from "../../services/lifecycle/gc/scheduled-collection.js";
 import { createLifecycleService } from "../../services/lifecycle/service.js";
+import { collectionRecords, collectionTargets } from "./collection-targets.js";
 import type { ServiceContext } from "../service-registry.js";
 
 /** How often the poller looks at the apps' poll intervals. */
@@ -29,11 +32,26 @@ export function lifecycleFactory(ctx: ServiceContext): MountedService {
   const log = (message: string, fields: Record<string, unknown>): void => ctx.log.info(message, fields);
   const prebuilds = createPrebuilds({ ensure: ensureThrough(ctx.clients), signal: ctx.signal, log });
   const listApps = (signal: AbortSignal): Promise<RegisteredApp[]> => allApps(ctx.clients, signal);
-  const stopPoller = startAppPoller({ listApps, prebuilds, tickMs: pollTickMs, signal: ctx.signal, log });
-  ctx.defer(async () => {
-    stopPoller();
-    await prebuilds.idle();
-  });
+  const collection = {
+    records: collectionRecords(ctx.clients),
+    targets: (signal: AbortSignal) => collectionTargets(ctx, signal),
+    collected: (references: readonly string[]) => ctx.collectedImages.collected(references),
+  };
+  if (ctx.serving) {
+    // Background work belongs to a server, never to a CLI command composing the same services.
+    const stopPoller = startAppPoller({ listApps, prebuilds, tickMs: pollTickMs, signal: ctx.signal, log });
+    const stopCollector = startScheduledCollection({
+      settings: () => ctx.config.current().gc,
+      collect: (req, signal) => runCollection(collection, req, signal),
+      signal: ctx.signal,
+      log,
+    });
+    ctx.defer(async () => {
+      stopPoller();
+      stopCollector();
+      await prebuilds.idle();
+    });
+  }
   return {
     ...mountService(
       LifecycleService,
@@ -42,6 +60,13 @@ export function lifecycleFactory(ctx: ServiceContext): MountedService {
           const { registry } = await ctx.clients.config.getRegistryCredentials({}, { signal });
           const location = { url: registry?.url ?? "", project: registry?.project ?? "" };
           return checkRegistry(location, registry && registry.url !== "" ? registryOptionsFromProto(registry) : undefined, preflight, signal);
+        },
+        collectGarbage(input, signal) {
+          const gc = ctx.config.current().gc;
+          return runCollection(collection, { appId: input.appId, keep: input.keep ?? gc.keep, olderThanSecs: input.olderThanSecs ?? gc.olderThanSecs, dryRun: input.dryRun }, signal);
+        },
+        async pinBuild(id, pinned, signal) {
+          return (await ctx.clients.metadata.setBuildPinned({ id, pinned }, { signal })).build;
         },
       }),
     ),

@@ -11,8 +11,6 @@ import { serviceFactories } from "./service-registry.js";
 export interface ComposedServices {
   readonly services: readonly MountedService[];
   readonly mounted: readonly ServiceName[];
-  /** Requested services that could not be built here. */
-  readonly unavailable: readonly ServiceName[];
   readonly clients: ServiceClients;
   readonly health: HealthRegistry;
   /** Stops every build still running here with `reason` (the shutdown grace ended). */
@@ -70,7 +68,6 @@ export function composeServices(options: {
     defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup),
   };
   const mounted: ServiceName[] = [];
-  const unavailable: ServiceName[] = [];
   const close = async (): Promise<void> => {
     background.abort();
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => options.log.error("clean-up failed", { error: String(err) }));
@@ -78,13 +75,8 @@ export function composeServices(options: {
   };
   try {
     for (const name of options.services) {
-      const service = serviceFactories[name](ctx);
-      if (service) {
-        services.push(service);
-        mounted.push(name);
-      } else {
-        unavailable.push(name);
-      }
+      services.push(serviceFactories[name](ctx));
+      mounted.push(name);
     }
   } catch (err) {
     void close();
@@ -93,5 +85,5 @@ export function composeServices(options: {
   const cancelBuilds = (reason: Error): void => {
     for (const service of services) service.cancelBuilds?.(reason);
   };
-  return { services, mounted, unavailable, clients, health, observability, cancelBuilds, close };
+  return { services, mounted, clients, health, observability, cancelBuilds, close };
 }

@@ -29,8 +29,8 @@ export interface ServiceContext {
   defer(cleanup: () => Promise<void>): void;
 }
 
-/** Builds one service for mounting; undefined while the service does not exist yet. */
-export type ServiceFactory = (ctx: ServiceContext) => MountedService | undefined;
+/** Builds one service for mounting. */
+export type ServiceFactory = (ctx: ServiceContext) => MountedService;
 
 /**
  * How each service is built. Exhaustive over `ServiceName`, so a new service

@@ -24,7 +24,6 @@ describe("start server", () => {
     const running = await startServer({ config: defaults(), services: ["config", "builder"], host: "127.0.0.1", port: 0, log: silentLogger });
     t.after(() => running.close(0));
     assert.deepEqual(running.mounted, ["config", "builder"]);
-    assert.deepEqual(running.unavailable, []);
     assert.equal(running.url, `http://127.0.0.1:${running.port}`);
     const health = createClient(Health, createGrpcTransport({ baseUrl: running.url }));
     assert.equal((await health.check({ service: "buildplane.v1.ConfigService" })).status, Status.SERVING);

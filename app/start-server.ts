@@ -33,8 +33,6 @@ export interface RunningServer {
   readonly port: number;
   /** The services mounted, in order. */
   readonly mounted: readonly ServiceName[];
-  /** Requested services that do not exist yet, hence not mounted. */
-  readonly unavailable: readonly ServiceName[];
   readonly server: RpcServer;
   readonly clients: ServiceClients;
   /**
@@ -100,7 +98,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     host: address.host,
     port: address.port,
     mounted: composed.mounted,
-    unavailable: composed.unavailable,
     server,
     clients: composed.clients,
     get buildsRunning() {

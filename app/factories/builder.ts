@@ -10,7 +10,6 @@ import { tracedHttpHandler } from "../../libs/tracing/traced-http-handler.js";
 import { createBuildLifecycle } from "../../services/builder/build-lifecycle.js";
 import { createBuildSlots } from "../../services/builder/build-slots.js";
 import type { BuilderModeModule } from "../../services/builder/builder-mode.js";
-import type { BuilderNodeView } from "../../services/builder/image-builder.js";
 import { commandMode } from "../../services/builder/command/command-mode.js";
 import { delegateMode } from "../../services/builder/delegate/delegate-mode.js";
 import { assertBuilderNodeSettings, createBuilderNodeGuard } from "../../services/builder/node-guard.js";
@@ -61,9 +60,8 @@ export function builderFactory(ctx: ServiceContext): MountedService {
   const slots = createBuildSlots({ capacity: config.system.maxConcurrentBuilds, maxWaitSecs: config.system.maxBuildWaitSecs, maxQueue: config.builder.maxQueue });
   const lifecycle = createBuildLifecycle({ builder, capabilities: mode.capabilities, slots, knownSecrets: secretValuesIn(config), metrics: ctx.metrics, log: ctx.log });
   ctx.metrics.watchSlots(slots);
-  // A delegate builder lists its pool's nodes as last probed (no probe per scrape).
-  const nodes = (builder as Partial<{ nodes(): readonly BuilderNodeView[] }>).nodes?.bind(builder);
-  if (nodes) ctx.metrics.watchNodes(async () => nodes());
+  // The pool's nodes as last probed (no probe per scrape); none outside the delegate mode.
+  ctx.metrics.watchNodes(async () => builder.nodes());
   const service = createBuilderService({ builder, lifecycle, slots, capabilities: mode.capabilities, defaultTimeoutSecs: config.builder.buildTimeoutSecs });
   const openRun = createOpenRunDelegateHandler({
     token: config.system.builderAuthToken,

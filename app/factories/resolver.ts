@@ -9,7 +9,7 @@ import { mountService, type MountedService } from "../../libs/rpc/service-mount.
 import { createEnsureImageFromUpload } from "../../services/resolver/ensure-from-upload.js";
 import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { sharedPushCheck } from "./push-check.js";
-import { createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
+import { createBuilderImageLocator, createRegistryImageLocatorOnFirstUse, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { holderIdentity } from "../../services/resolver/holder-identity.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService, toResolvedImage } from "../../services/resolver/service.js";
@@ -25,7 +25,10 @@ import type { ServiceContext } from "../service-registry.js";
 export function resolverFactory(ctx: ServiceContext): MountedService {
   const config = ctx.config.current();
   const registry = config.registry.url === "" ? undefined : { url: config.registry.url, project: config.registry.project };
-  const locator: ImageLocator = registry ? lazyRegistryLocator(ctx) : builderLocator(ctx);
+  const onExchange = (op: string, code: string): void => ctx.metrics.registryRequests.inc({ op, code });
+  const locator: ImageLocator = registry
+    ? createRegistryImageLocatorOnFirstUse(async () => createRegistryClient(await loadRegistryOptions(ctx.config.current().registry), { onExchange }))
+    : createBuilderImageLocator(ctx.clients.builder);
   const installKey = cachedInstallKey(ctx);
   const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey });
   const ensureImage = createEnsureImage({
@@ -64,30 +67,4 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
 function cachedInstallKey(ctx: ServiceContext): (signal: AbortSignal | undefined) => Promise<Uint8Array> {
   let key: Uint8Array | undefined;
   return async (signal) => (key ??= (await ctx.clients.metadata.getInstallKey({}, signal ? { signal } : {})).key);
-}
-
-/** The registry check; the client is made on first use (reading password and certificate files). */
-function lazyRegistryLocator(ctx: ServiceContext): ImageLocator {
-  let locator: Promise<ImageLocator> | undefined;
-  return {
-    kind: "registry",
-    async find(reference, signal) {
-      locator ??= loadRegistryOptions(ctx.config.current().registry).then((o) =>
-        createRegistryImageLocator(createRegistryClient(o, { onExchange: (op, code) => ctx.metrics.registryRequests.inc({ op, code }) })),
-      );
-      locator.catch(() => (locator = undefined));
-      return (await locator).find(reference, signal);
-    },
-  };
-}
-
-/** Without a registry, images live in the builder's engine: ask the builder service. */
-function builderLocator(ctx: ServiceContext): ImageLocator {
-  return {
-    kind: "engine",
-    async find(reference, signal) {
-      const res = await ctx.clients.builder.hasImage({ reference }, signal ? { signal } : {});
-      return res.exists ? { digest: res.digest } : undefined;
-    },
-  };
 }

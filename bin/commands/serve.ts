@@ -64,9 +64,6 @@ async function serve(opts: ServeOptions): Promise<void> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     process.stdout.write(`buildplane listening on ${running.url} (services: ${running.mounted.join(", ")})\n`);
-    if (opts.services !== undefined && running.unavailable.length > 0) {
-      log.info("requested services are not available yet and were not mounted", { services: running.unavailable });
-    }
   });
   const { builder } = source.current();
   const graceSecs = opts.shutdownGrace ?? (builder.shutdownGraceSecs || builder.buildTimeoutSecs);

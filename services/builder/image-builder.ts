@@ -98,6 +98,8 @@ export interface ImageBuilder {
   build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome>;
   /** Engine or pool health, for `GetStatus`. */
   status(signal: AbortSignal): Promise<ModeStatus>;
+  /** The pool's builder nodes as last probed, without probing (metrics read it per scrape); empty for modes without a pool. */
+  nodes(): readonly BuilderNodeView[];
   /** Looks the image up in the local engine; refused with failedPrecondition by modes without one. */
   hasImage(reference: string, signal: AbortSignal): Promise<{ readonly exists: boolean; readonly digest: string }>;
   /** Releases connections, timers and watchers. */

@@ -1,4 +1,5 @@
-import type { Engine } from "../../libs/engine/engine.js";
+import type { Client } from "@connectrpc/connect";
+import type { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { parseReference } from "../../libs/image/reference.js";
 import type { RegistryClient } from "../../libs/registry/registry-client.js";
 
@@ -29,16 +30,32 @@ export function createRegistryImageLocator(client: RegistryClient): ImageLocator
 }
 
 /**
- * The local check through the Engine API (Docker, or Podman's API service)
- * with `libs/engine`'s `hasImage`. The digest is the repo digest when the
- * image came from a registry, else the image id.
+ * Opens the registry check on first use (reading password and certificate
+ * files then, not at start) and again after a failed open.
  */
-export function createEngineImageLocator(engine: Pick<Engine, "hasImage">): ImageLocator {
+export function createRegistryImageLocatorOnFirstUse(open: () => Promise<RegistryClient>): ImageLocator {
+  let locator: Promise<ImageLocator> | undefined;
+  return {
+    kind: "registry",
+    async find(reference, signal) {
+      locator ??= open().then(createRegistryImageLocator);
+      locator.catch(() => (locator = undefined));
+      return (await locator).find(reference, signal);
+    },
+  };
+}
+
+/**
+ * Without a registry images live in the builder's engine: asks the builder
+ * service (`HasImage`), wherever it runs. Its digest is the repo digest when
+ * the image came from a registry, else the image id.
+ */
+export function createBuilderImageLocator(builder: Pick<Client<typeof BuilderService>, "hasImage">): ImageLocator {
   return {
     kind: "engine",
     async find(reference, signal) {
-      const found = await engine.hasImage(reference, signal);
-      return found.exists ? { digest: found.digest ?? found.id } : undefined;
+      const res = await builder.hasImage({ reference }, signal ? { signal } : {});
+      return res.exists ? { digest: res.digest } : undefined;
     },
   };
 }

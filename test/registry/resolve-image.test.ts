@@ -14,7 +14,9 @@ import { createErrorInterceptor } from "../../libs/rpc/errors.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createEngine } from "../../libs/engine/engine.js";
-import { createEngineImageLocator, createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
+import { createBuilderImageLocator, createRegistryImageLocator, type ImageLocator } from "../../services/resolver/image-locator.js";
+import { createCommandBuilder } from "../../services/builder/command/command-builder.js";
+import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService } from "../../services/resolver/service.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
@@ -139,8 +141,13 @@ describe("ResolveImage against the local engine when no registry is configured",
   const tags: string[] = [];
   after(async () => { for (const t of tags) await removeImage(docker, t); });
 
-  it("finds an image the engine holds under the generated local name, and reports one it lacks", async () => {
-    const resolver = resolverClient(createEngineImageLocator(await createEngine({ command: "docker" })), undefined);
+  it("finds an image the builder's engine holds under the generated local name, and reports one it lacks", async () => {
+    const engine = await createEngine({ command: "docker" });
+    const builder = createCommandBuilder({ engine, engineName: "docker", push: async () => assert.fail("nothing is pushed here") });
+    const builderService = createRouterTransport((r) => {
+      r.service(BuilderService, { hasImage: (req, ctx) => builder.hasImage(req.reference, ctx.signal) });
+    });
+    const resolver = resolverClient(createBuilderImageLocator(createClient(BuilderService, builderService)), undefined);
     const s = spec({ appId: `app_dev_${id}` });
     const missing = await resolver.resolveImage({ spec: s });
     assert.equal(missing.exists, false);

@@ -41,6 +41,7 @@ export type PushArchive = (archive: Readable, reference: string, target: PushTar
 export function createCommandBuilder(deps: { readonly engine: CommandEngine; readonly push: PushArchive; readonly engineName: string }): ImageBuilder {
   return {
     mode: "command",
+    nodes: () => [],
     async build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome> {
       const buildArgs: Record<string, string> = {};
       for (const arg of job.args) {

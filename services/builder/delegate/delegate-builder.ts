@@ -39,7 +39,7 @@ export interface DelegateBuilderOptions {
   readonly spoolDir?: string;
 }
 
-/** The delegate mode plus the pool's view, for the main install's `GetStatus`. */
+/** The delegate mode, its pool's view typed as the pool keeps it. */
 export interface DelegateBuilder extends ImageBuilder {
   nodes(): NodeState[];
 }

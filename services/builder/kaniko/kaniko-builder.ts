@@ -37,6 +37,7 @@ export function createKanikoBuilder(deps: KanikoBuilderDeps): ImageBuilder {
   const opts = deps.options;
   return {
     mode: "kaniko",
+    nodes: () => [],
     async build(job, onProgress, signal) {
       const plan = planKanikoBuild(job, opts, (deps.newSuffix ?? newNameSuffix)());
       const created: { secrets: string[]; job: boolean } = { secrets: [], job: false };

@@ -15,6 +15,7 @@ export const kanikoMode: BuilderModeModule = {
     loading.catch(() => undefined);
     return {
       mode: "kaniko",
+      nodes: () => [],
       build: async (job, onProgress, signal) => (await loading).build(job, onProgress, signal),
       status: async (signal) => loading.then((b) => b.status(signal), () => ({ engine: "", version: "", healthy: false, nodes: [] })),
       hasImage: async (reference) => {

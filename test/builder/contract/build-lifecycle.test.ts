@@ -54,7 +54,7 @@ function unreachable(mode: ModeUnderTest): ImageBuilder {
     mode.seen.builds++;
     throw new Error(`the ${mode.module.kind} backend was reached`);
   };
-  return { mode: mode.module.kind, build: fail, status: fail, hasImage: fail, close: async () => undefined };
+  return { mode: mode.module.kind, build: fail, status: fail, hasImage: fail, nodes: () => [], close: async () => undefined };
 }
 
 function lifecycleOf(mode: ModeUnderTest) {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { freePort } from "../helpers/free-port.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
-import { makeAppRepo, removeImages } from "../e2e/app-fixture.js";
+import { containersWith, eventually, makeAppRepo, removeImages } from "../e2e/app-fixture.js";
+import { runCommand } from "../helpers/run-command.js";
 import { cliEnv, describeRun, listBuilds, startCli } from "../e2e/cli-process.js";
 import { startServe, type ServeProcess } from "../rpc/serve-process.js";
 import { startPostgresProxy } from "../metadata/postgres-proxy.js";
@@ -56,6 +57,7 @@ describe("PostgreSQL unavailable mid-build (a TCP proxy in front of 127.0.0.1:54
     await server?.exited;
     await proxy?.close();
     await removeImages("docker", images);
+    for (const r of repos) for (const id of await containersWith(`begin-${r.nonce}`)) await runCommand("docker", ["rm", "--force", id]).catch(() => undefined);
     for (const r of repos) await r.remove();
     await db?.drop();
     await data?.remove();
@@ -103,11 +105,14 @@ describe("PostgreSQL unavailable mid-build (a TCP proxy in front of 127.0.0.1:54
     assert.ok(waited >= budgetSecs * 1000, `the build rode out the outage for the budget (${waited} ms)`);
 
     const buildId = String(done.events.find((e) => e.type === "started")?.["buildId"]);
-    const records = await listBuilds(env);
-    const record = records.find((x) => x.id === buildId);
-    assert.ok(record, JSON.stringify(records));
+    // The outcome is written once the database is back, not left running until the lease expires.
+    const final = async () => (await listBuilds(env)).find((x) => x.id === buildId);
+    assert.ok(await eventually(async () => (await final())?.status !== "running", 30_000), "the record became final");
+    const record = await final();
+    assert.ok(record);
     assert.equal(record.status, "failed", JSON.stringify(record));
     assert.equal(record.errorCode, "unavailable");
+    assert.equal(record.errorMessage, done.last["message"]);
     const stored = await storedLog(env, buildId);
     assert.deepEqual(missingFrom(stored, logTexts(done.events)), []);
   });

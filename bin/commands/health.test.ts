@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { serviceDescriptors, serviceNames } from "../../libs/rpc/service-names.js";
 import { cliPath, ensureBuilt } from "../../test/helpers/ensure-built.js";
 import { freePort } from "../../test/helpers/free-port.js";
+import { loadedModules } from "../../test/helpers/loaded-modules.js";
 import { childEnv, startServe, tempDir, type ServeProcess } from "../../test/rpc/serve-process.js";
 import { healthServiceNames } from "./health-run.js";
 
@@ -102,7 +103,7 @@ describe("buildplane health", { timeout: 180_000 }, () => {
     const port = await freePort();
     const r = await health(["--server", `http://127.0.0.1:${port}`]);
     assert.equal(r.stdout, "");
-    assert.equal(r.stderr, `buildplane: cannot reach the buildplane server http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    assert.equal(r.stderr, `buildplane: cannot reach the buildplane server http://127.0.0.1:${port}: nothing listens on that port (connect ECONNREFUSED 127.0.0.1:${port}); check the URL (--server) and that \`buildplane serve\` runs there\n`);
     assert.equal(r.code, 1);
   });
 
@@ -121,7 +122,7 @@ describe("buildplane health", { timeout: 180_000 }, () => {
       [["--server", "nope"], {}, `buildplane: --server "nope" is not valid: expected a URL such as http://127.0.0.1:25222\n`],
       [["--server", "ftp://127.0.0.1:25222"], {}, `buildplane: --server "ftp://127.0.0.1:25222" is not valid: expected an http:// or https:// URL such as http://127.0.0.1:25222\n`],
       [[], { BUILDPLANE_SERVER: "not a url" }, `buildplane: $BUILDPLANE_SERVER "not a url" is not valid: expected a URL such as http://127.0.0.1:25222\n`],
-      [["--server", allInOne.url, "--service", "resolver;rm"], {}, `buildplane: --service "resolver;rm" is not valid: expected config, metadata, source, resolver, builder or a full gRPC service name such as buildplane.v1.ResolverService\n`],
+      [["--server", allInOne.url, "--service", "resolver;rm"], {}, `buildplane: --service "resolver;rm" is not valid: expected config, metadata, source, resolver, builder, lifecycle or a full gRPC service name such as buildplane.v1.ResolverService\n`],
       [["--server", allInOne.url, "--token-file", join(dir.path, "missing")], {}, `buildplane: --token-file "${join(dir.path, "missing")}" cannot be read (ENOENT): expected a file holding the bearer token\n`],
     ];
     for (const [args, env, stderr] of cases) {
@@ -163,8 +164,7 @@ describe("buildplane health", { timeout: 180_000 }, () => {
     writeFileSync(file, "");
     const r = await health(["--server", allInOne.url], { MODULE_RECORDER_FILE: file }, ["--import", recorder]);
     assert.equal(r.code, 0, r.stderr);
-    const modules = readFileSync(file, "utf8").split("\n");
-    const packages = new Set(modules.flatMap((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m)?.[1] ?? []));
+    const { modules, packages } = loadedModules(readFileSync(file, "utf8").split("\n"));
     assert.ok(packages.has("@connectrpc/connect-node"), `the recorder sees the packages loaded: ${[...packages].join(", ")}`);
     const heavy = ["kysely", "better-sqlite3", "pg", "dockerode", "@kubernetes/client-node", "simple-git", "@aws-sdk/client-ecr", "ora", "pino", "smol-toml", "zod"];
     assert.deepEqual([...packages].filter((p) => heavy.includes(p)), []);

@@ -5,7 +5,7 @@
  * of them or in none.
  */
 
-import { checkNodeSelector, checkResources, checkTolerations } from "./kube-values.js";
+import { checkNodeSelector, checkPodAnnotations, checkPodLabels, checkResources, checkTolerations } from "./kube-values.js";
 import { checkScopeMap } from "./scope-values.js";
 
 /**
@@ -215,6 +215,8 @@ export const configSchema: readonly SectionSpec[] = [
       map("resources_requests", "Resource requests of the Kaniko container, e.g. `{ cpu = \"1\", memory = \"2Gi\" }`.", checkResources),
       map("resources_limits", "Resource limits of the Kaniko container; each request must not exceed its limit.", checkResources),
       map("node_selector", "Node labels the Kaniko pods must run on, e.g. `{ \"kubernetes.io/arch\" = \"amd64\" }`.", checkNodeSelector),
+      map("pod_labels", "Labels added to each Kaniko pod, e.g. `{ team = \"web\" }`; keys under `buildplane.dev/` and `app.kubernetes.io/managed-by` are buildplane's own and refused. A service mesh's opt-out label goes here, e.g. `{ \"sidecar.istio.io/inject\" = \"false\" }`.", checkPodLabels),
+      map("pod_annotations", "Annotations added to each Kaniko pod. In a service mesh keep the sidecar out of build pods, or it keeps the Job's pod running after Kaniko ends: `{ \"sidecar.istio.io/inject\" = \"false\" }` (Istio), `{ \"linkerd.io/inject\" = \"disabled\" }` (Linkerd).", checkPodAnnotations),
       {
         key: "tolerations",
         type: "tables",

@@ -173,6 +173,10 @@ export interface KubernetesConfig {
   readonly resourcesLimits: Readonly<Record<string, string>>;
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly tolerations: readonly KubernetesToleration[];
+  /** Added to each kaniko pod's labels; buildplane's own labels win. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Added to each kaniko pod's annotations, e.g. a service mesh's opt-out. */
+  readonly podAnnotations: Readonly<Record<string, string>>;
   readonly podStartTimeoutSecs: number;
   readonly uploadTimeoutSecs: number;
 }

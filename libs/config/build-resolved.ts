@@ -115,6 +115,7 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       maxMessageBytes: n("http", "max_message_bytes"),
       headersTimeoutSecs: n("http", "headers_timeout_secs"),
       idleTimeoutSecs: n("http", "idle_timeout_secs"),
+      streamKeepaliveSecs: n("http", "stream_keepalive_secs"),
     },
     https: {
       certFile: s("https", "cert_file"),

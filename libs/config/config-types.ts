@@ -156,6 +156,8 @@ export interface HttpConfig {
   readonly maxMessageBytes: number;
   readonly headersTimeoutSecs: number;
   readonly idleTimeoutSecs: number;
+  /** Silence after which a build event or log stream sends an empty keep-alive message; 0 sends none. */
+  readonly streamKeepaliveSecs: number;
 }
 
 /** TLS for the RPC port; all empty means plain h2c. */

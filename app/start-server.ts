@@ -1,6 +1,7 @@
 import type { ConfigSource } from "../libs/config/config-source.js";
 import { createStderrLogger, type RpcLogger } from "../libs/rpc/logger.js";
 import { createRpcServer, type RpcServer } from "../libs/rpc/rpc-server.js";
+import { createStreamKeepAliveInterceptor } from "../libs/rpc/stream-keepalive-interceptor.js";
 import { ServerShuttingDownError } from "../libs/rpc/server-shutdown.js";
 import type { ServiceClients } from "../libs/rpc/service-clients.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
@@ -80,7 +81,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     maxMessageBytes: config.http.maxMessageBytes,
     limits: { headersMs: config.http.headersTimeoutSecs * 1000, idleMs: config.http.idleTimeoutSecs * 1000 },
     health: composed.health,
-    interceptors: observability.serverInterceptors,
+    // First, so outermost: keep-alives reach the wire but no metric or access line counts them.
+    interceptors: [createStreamKeepAliveInterceptor(config.http.streamKeepaliveSecs * 1000), ...observability.serverInterceptors],
     // The web page reads builds and logs: served where the metadata service is.
     httpRoutes: [withMetricsRoute(observability.metrics), ...(composed.mounted.includes("metadata") ? [createWebSite(loadSiteAssets())] : [])],
     log,

@@ -11,7 +11,7 @@
 // workers or load files by path (pino), and the large ones only some
 // commands load (the Kubernetes client, the AWS SDK, the OpenTelemetry SDK
 // and exporters, zod through require).
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -26,12 +26,16 @@ export const external = [
   "@opentelemetry/sdk-*", "@opentelemetry/exporter-*", "@opentelemetry/resources", "@opentelemetry/context-async-hooks",
 ];
 
-await rm(out, { recursive: true, force: true });
-await mkdir(out, { recursive: true });
+// Written beside dist/cli/ and swapped in, so a CLI starting meanwhile
+// (tests running side by side) finds the old bundle or the new one, whole.
+const next = `${out}.next-${process.pid}`;
+const old = `${out}.old-${process.pid}`;
+await rm(next, { recursive: true, force: true });
+await mkdir(next, { recursive: true });
 const result = await esbuild.build({
   absWorkingDir: root,
   entryPoints: [join(root, "dist/bin/buildplane.js")],
-  outdir: out,
+  outdir: next,
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   splitting: true,
@@ -45,4 +49,9 @@ const result = await esbuild.build({
   legalComments: "none",
   logLevel: "warning",
 });
-await writeFile(join(out, "meta.json"), JSON.stringify(result.metafile));
+const rel = (path) => path.replace(/^dist\/cli\.next-\d+\//, "dist/cli/");
+const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([path, output]) => [rel(path), output]));
+await writeFile(join(next, "meta.json"), JSON.stringify({ ...result.metafile, outputs }));
+await rename(out, old).catch((err) => { if (err.code !== "ENOENT") throw err; });
+await rename(next, out);
+await rm(old, { recursive: true, force: true });

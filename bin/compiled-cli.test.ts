@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { cliPath, ensureBuilt } from "../test/helpers/ensure-built.js";
+import { loadedModules } from "../test/helpers/loaded-modules.js";
 import { tempDir, type TempDir } from "../test/helpers/temp-dir.js";
 
 const recorder = fileURLToPath(new URL("../test/helpers/module-recorder.mjs", import.meta.url));
@@ -29,18 +30,6 @@ interface Recorded {
   readonly packages: ReadonlySet<string>;
 }
 
-interface BundleMeta {
-  readonly outputs: Readonly<Record<string, { readonly inputs: Readonly<Record<string, unknown>> }>>;
-}
-
-const packageOf = (path: string): string | undefined => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
-
-/** The packages bundled into each file of dist/cli/, by its URL. */
-function bundledPackages(): Map<string, Set<string>> {
-  const meta = JSON.parse(readFileSync(new URL("cli/meta.json", distUrl), "utf8")) as BundleMeta;
-  return new Map(Object.entries(meta.outputs).map(([out, { inputs }]) => [new URL(out, rootUrl).href, new Set(Object.keys(inputs).flatMap((i) => packageOf(i) ?? []))]));
-}
-
 let dir: TempDir;
 let run = 0;
 
@@ -52,8 +41,7 @@ function recordRun(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): P
   return new Promise((resolve) => {
     execFile(process.execPath, ["--import", recorder, cliPath, ...args], { env }, (err, stdout, stderr) => {
       const modules = [...new Set(readFileSync(file, "utf8").split("\n").filter((l) => l !== ""))];
-      const bundled = bundledPackages();
-      const packages = new Set(modules.flatMap((m) => [...(bundled.get(m) ?? []), ...(packageOf(m) ?? [])]));
+      const { packages } = loadedModules(modules);
       resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr, modules, packages });
     });
   });

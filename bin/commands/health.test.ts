@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { serviceDescriptors, serviceNames } from "../../libs/rpc/service-names.js";
 import { cliPath, ensureBuilt } from "../../test/helpers/ensure-built.js";
 import { freePort } from "../../test/helpers/free-port.js";
+import { loadedModules } from "../../test/helpers/loaded-modules.js";
 import { childEnv, startServe, tempDir, type ServeProcess } from "../../test/rpc/serve-process.js";
 import { healthServiceNames } from "./health-run.js";
 
@@ -163,8 +164,7 @@ describe("buildplane health", { timeout: 180_000 }, () => {
     writeFileSync(file, "");
     const r = await health(["--server", allInOne.url], { MODULE_RECORDER_FILE: file }, ["--import", recorder]);
     assert.equal(r.code, 0, r.stderr);
-    const modules = readFileSync(file, "utf8").split("\n");
-    const packages = new Set(modules.flatMap((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m)?.[1] ?? []));
+    const { modules, packages } = loadedModules(readFileSync(file, "utf8").split("\n"));
     assert.ok(packages.has("@connectrpc/connect-node"), `the recorder sees the packages loaded: ${[...packages].join(", ")}`);
     const heavy = ["kysely", "better-sqlite3", "pg", "dockerode", "@kubernetes/client-node", "simple-git", "@aws-sdk/client-ecr", "ora", "pino", "smol-toml", "zod"];
     assert.deepEqual([...packages].filter((p) => heavy.includes(p)), []);

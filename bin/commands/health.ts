@@ -38,7 +38,7 @@ export function registerHealthCommand(program: Command, io: HealthCommandIo = pr
       .command("health")
       .description("Ask a buildplane server whether it serves (grpc.health.v1 Check); exit 0 only when SERVING.")
       .option("--server <url>", `server to ask (default: $${serverEnvName}, else ${defaultHealthServer})`)
-      .option("--service <name>", "one service: config, metadata, source, resolver, builder or a full gRPC service name (default: the whole server)")
+      .option("--service <name>", "one service: config, metadata, source, resolver, builder, lifecycle or a full gRPC service name (default: the whole server)")
       .option("--timeout <seconds>", "give up after this long", parseTimeout, defaultTimeoutSecs),
   ).action(async (opts: HealthOptions) => (await import("./health-run.js")).checkHealth(opts, io));
 }

@@ -5,7 +5,7 @@
  * of them or in none.
  */
 
-import { checkNodeSelector, checkResources, checkTolerations } from "./kube-values.js";
+import { checkNodeSelector, checkPodAnnotations, checkPodLabels, checkResources, checkTolerations } from "./kube-values.js";
 import { checkScopeMap } from "./scope-values.js";
 
 /**
@@ -177,6 +177,7 @@ export const configSchema: readonly SectionSpec[] = [
       bool("redirect_to_https", false, "Accepted for compatibility; must stay false on builder nodes."),
       { ...int("max_message_bytes", 8388608, 1024, "Largest RPC message accepted, in bytes, after decompression; a larger one is refused with `resource_exhausted`. Build contexts travel in messages of up to 1 MiB, so a server taking contexts needs at least 1048576."), max: 1073741824 },
       int("headers_timeout_secs", 30, 1, "Time a client has to send a request's headers (and a new connection its first bytes)."),
+      int("stream_keepalive_secs", 20, 0, "A build event or log stream that has sent nothing for this long sends an empty keep-alive message (clients skip it), so a service mesh's or load balancer's idle timeout never cuts a build through a quiet step; set it below the shortest idle timeout on the way. 0 sends none."),
       int("idle_timeout_secs", 600, 1, "A connection with no request in flight and nothing moving for this long is closed (an idle HTTP/1.1 keep-alive connection after at most 5 s); a request in flight, such as a slow upload or a build stream quiet through a long step, is never cut."),
     ],
   },
@@ -215,6 +216,8 @@ export const configSchema: readonly SectionSpec[] = [
       map("resources_requests", "Resource requests of the Kaniko container, e.g. `{ cpu = \"1\", memory = \"2Gi\" }`.", checkResources),
       map("resources_limits", "Resource limits of the Kaniko container; each request must not exceed its limit.", checkResources),
       map("node_selector", "Node labels the Kaniko pods must run on, e.g. `{ \"kubernetes.io/arch\" = \"amd64\" }`.", checkNodeSelector),
+      map("pod_labels", "Labels added to each Kaniko pod, e.g. `{ team = \"web\" }`; keys under `buildplane.dev/` and `app.kubernetes.io/managed-by` are buildplane's own and refused. A service mesh's opt-out label goes here, e.g. `{ \"sidecar.istio.io/inject\" = \"false\" }`.", checkPodLabels),
+      map("pod_annotations", "Annotations added to each Kaniko pod. In a service mesh keep the sidecar out of build pods, or it keeps the Job's pod running after Kaniko ends: `{ \"sidecar.istio.io/inject\" = \"false\" }` (Istio), `{ \"linkerd.io/inject\" = \"disabled\" }` (Linkerd).", checkPodAnnotations),
       {
         key: "tolerations",
         type: "tables",

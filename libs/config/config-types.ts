@@ -156,6 +156,8 @@ export interface HttpConfig {
   readonly maxMessageBytes: number;
   readonly headersTimeoutSecs: number;
   readonly idleTimeoutSecs: number;
+  /** Silence after which a build event or log stream sends an empty keep-alive message; 0 sends none. */
+  readonly streamKeepaliveSecs: number;
 }
 
 /** TLS for the RPC port; all empty means plain h2c. */
@@ -191,6 +193,10 @@ export interface KubernetesConfig {
   readonly resourcesLimits: Readonly<Record<string, string>>;
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly tolerations: readonly KubernetesToleration[];
+  /** Added to each kaniko pod's labels; buildplane's own labels win. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Added to each kaniko pod's annotations, e.g. a service mesh's opt-out. */
+  readonly podAnnotations: Readonly<Record<string, string>>;
   readonly podStartTimeoutSecs: number;
   readonly uploadTimeoutSecs: number;
 }

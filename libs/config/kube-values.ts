@@ -69,6 +69,29 @@ export function checkNodeSelector(value: KeyValue): ValueProblem | undefined {
   return undefined;
 }
 
+/** Label keys buildplane sets on its pods itself, which `pod_labels` may not change. */
+const ownLabel = (key: string): boolean => key.startsWith("buildplane.dev/") || key === "app.kubernetes.io/managed-by";
+
+/** `pod_labels`: label keys and values, none of buildplane's own. */
+export function checkPodLabels(value: KeyValue): ValueProblem | undefined {
+  const own = Object.keys(asRecord(value)).find(ownLabel);
+  if (own !== undefined) {
+    return { at: [own], message: `${JSON.stringify(own)} is buildplane's own label: expected another key (buildplane.dev/* and app.kubernetes.io/managed-by mark and find its pods)` };
+  }
+  return checkNodeSelector(value);
+}
+
+/** `pod_annotations`: qualified keys (the values are free text). */
+export function checkPodAnnotations(value: KeyValue): ValueProblem | undefined {
+  for (const [key, text] of Object.entries(asRecord(value))) {
+    if (!isQualifiedName(key)) {
+      return { at: [key], message: `${JSON.stringify(key)} is not a valid annotation key: expected [prefix/]name, e.g. "sidecar.istio.io/inject"` };
+    }
+    if (typeof text !== "string") return { at: [key], message: `${JSON.stringify(text)} is not valid: expected a string` };
+  }
+  return undefined;
+}
+
 /**
  * `tolerations`: the rules Kubernetes applies across a toleration's fields
  * (the fields' own types and allowed values are checked by the schema).

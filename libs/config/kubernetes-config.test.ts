@@ -30,8 +30,33 @@ describe("[kubernetes] keys", () => {
     const k = resolved("").kubernetes;
     assert.deepEqual({ ...k }, {
       namespace: "buildplane", kubeconfig: "", jobTtlSecs: 600, serviceAccount: "", resourcesRequests: {}, resourcesLimits: {},
-      nodeSelector: {}, tolerations: [], podStartTimeoutSecs: 180, uploadTimeoutSecs: 300,
+      nodeSelector: {}, tolerations: [], podStartTimeoutSecs: 180, uploadTimeoutSecs: 300, podLabels: {}, podAnnotations: {},
     });
+  });
+
+  test("pod labels and annotations are read, a mesh's sidecar opt-outs among them", () => {
+    const k = resolved(`[kubernetes.pod_labels]
+team = "web"
+"sidecar.istio.io/inject" = "false"
+[kubernetes.pod_annotations]
+"sidecar.istio.io/inject" = "false"
+"linkerd.io/inject" = "disabled"
+"example.com/note" = "free text, any characters: ok"
+`).kubernetes;
+    assert.deepEqual(k.podLabels, { team: "web", "sidecar.istio.io/inject": "false" });
+    assert.deepEqual(k.podAnnotations, { "sidecar.istio.io/inject": "false", "linkerd.io/inject": "disabled", "example.com/note": "free text, any characters: ok" });
+  });
+
+  test("pod labels of buildplane's own, bad label values and bad annotation keys are refused, naming the key", () => {
+    assert.deepEqual(problems('[kubernetes.pod_labels]\n"buildplane.dev/build-id" = "x"\n'), [
+      `${file}:2:1: kubernetes.pod_labels."buildplane.dev/build-id": "buildplane.dev/build-id" is buildplane's own label: expected another key (buildplane.dev/* and app.kubernetes.io/managed-by mark and find its pods)`,
+    ]);
+    assert.deepEqual(problems('[kubernetes.pod_labels]\nteam = "web team"\n'), [
+      `${file}:2:1: kubernetes.pod_labels.team: "web team" is not a valid label value: expected at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
+    ]);
+    assert.deepEqual(problems('[kubernetes.pod_annotations]\n"a/b/c" = "x"\n'), [
+      `${file}:2:1: kubernetes.pod_annotations."a/b/c": "a/b/c" is not a valid annotation key: expected [prefix/]name, e.g. "sidecar.istio.io/inject"`,
+    ]);
   });
 
   test("tables and tolerations are read from the file with kubernetes' defaults filled in", () => {

@@ -46,7 +46,7 @@ describe("loadConfig", () => {
     assert.equal(c.system.gitOperationTimeoutSecs, 600);
     assert.equal(c.system.maxLogLinesPerBuild, 100000);
     assert.equal(c.system.builderAuthToken, undefined);
-    assert.deepEqual({ ...c.http }, { host: "127.0.0.1", port: 25222, redirectToHttps: false, maxMessageBytes: 8388608, headersTimeoutSecs: 30, idleTimeoutSecs: 600 });
+    assert.deepEqual({ ...c.http }, { host: "127.0.0.1", port: 25222, redirectToHttps: false, maxMessageBytes: 8388608, headersTimeoutSecs: 30, idleTimeoutSecs: 600, streamKeepaliveSecs: 20 });
     assert.equal(c.metadata.dbConnection.unwrap(), "sqlite:/home/someone/.buildplane/buildplane.db");
     assert.equal(c.metadata.poolSize, 10);
     assert.equal(c.kubernetes.namespace, "buildplane");

@@ -61,6 +61,8 @@ export function toProtoConfig(c: ResolvedConfig): Config {
       resourcesRequests: { ...c.kubernetes.resourcesRequests },
       resourcesLimits: { ...c.kubernetes.resourcesLimits },
       nodeSelector: { ...c.kubernetes.nodeSelector },
+      podLabels: { ...c.kubernetes.podLabels },
+      podAnnotations: { ...c.kubernetes.podAnnotations },
       tolerations: c.kubernetes.tolerations.map((t) => ({
         key: t.key,
         operator: t.operator,

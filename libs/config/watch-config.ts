@@ -1,5 +1,5 @@
 import { watch, readFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { validateConfigText, type ValidationResult } from "./validate-config.js";
 
 /** Options for `watchConfig`. */
@@ -14,9 +14,12 @@ export interface WatchConfigOptions {
  * Watches a configuration file and reports each change of its content as a
  * validation result: `config` set when the new text is valid, else the
  * diagnostics (the caller keeps its old config). The folder is watched,
- * not the file, so editors that save by writing a new file and renaming it
- * over the old one are seen too. Events are debounced; an unchanged text
- * is not reported. The watch keeps the process alive until `signal` aborts.
+ * not the file, and every event in it leads to a re-read: editors that save
+ * by renaming a new file over the old one are seen, and so is a Kubernetes
+ * ConfigMap volume, where the file is a symlink through `..data` and kubelet
+ * swaps `..data` to a new folder (the events name `..data_tmp` and
+ * `..data`, never the file). Events are debounced; an unchanged text is not
+ * reported. The watch keeps the process alive until `signal` aborts.
  */
 export function watchConfig(
   file: string,
@@ -26,7 +29,6 @@ export function watchConfig(
 ): void {
   if (signal.aborted) return;
   const path = resolve(file);
-  const name = basename(path);
   const env = options.env ?? process.env;
   const debounceMs = options.debounceMs ?? 100;
   let last = readText(path);
@@ -41,8 +43,7 @@ export function watchConfig(
     onChange(validateConfigText(text, file, env, { sourceFile: file }));
   };
 
-  const watcher = watch(dirname(path), (_event, changed) => {
-    if (changed !== null && changed !== name) return;
+  const watcher = watch(dirname(path), () => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(reload, debounceMs);
   });

@@ -9,7 +9,7 @@ interface Rule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; r
 interface Manifest { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; rules?: Rule[]; roleRef?: { kind?: string; name?: string; apiGroup?: string }; subjects?: { kind?: string; name?: string; namespace?: string }[] }
 
 const root = new URL("../../", import.meta.url);
-const docs = (loadAll(readFileSync(new URL("deploy/kubernetes/rbac.yaml", root), "utf8")) as (Manifest | null)[]).filter((d): d is Manifest => d !== null);
+const docs = (loadAll(readFileSync(new URL("deploy/kubernetes/base/rbac.yaml", root), "utf8")) as (Manifest | null)[]).filter((d): d is Manifest => d !== null);
 const role = docs.find((d) => d.kind === "Role");
 
 /** `group/resource verb` for every permission a set of rules grants. */

@@ -14,7 +14,7 @@ interface PodTemplate { metadata: { labels: Record<string, string> }; spec: { co
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), "utf8");
-const kubeDocs = (file: string): Doc[] => (loadAll(read(`deploy/kubernetes/${file}`)) as (Doc | null)[]).filter((d): d is Doc => d !== null);
+const kubeDocs = (file: string): Doc[] => (loadAll(read(`deploy/kubernetes/overlays/all-in-one/${file}`)) as (Doc | null)[]).filter((d): d is Doc => d !== null);
 const template = (kubeDocs("deployment.yaml")[0] as unknown as { spec: { template: PodTemplate } }).spec.template;
 const container = template.spec.containers[0];
 const configToml = ((kubeDocs("configmap.yaml")[0] as Doc)["data"] as Record<string, string>)["buildplane.toml"] ?? "";
@@ -35,7 +35,7 @@ test("the deployment takes the token from the Secret, required, and no secret as
     assert.equal(e.value, undefined, `${e.name} is set from a Secret, not written in the manifest`);
     assert.equal(e.valueFrom?.secretKeyRef?.name, "buildplane-secrets", e.name);
   }
-  assert.match(read("deploy/kubernetes/deployment.yaml"), /--from-literal=build-token=/, "the create-secret instructions name the token key");
+  assert.match(read("deploy/kubernetes/overlays/all-in-one/deployment.yaml"), /--from-literal=build-token=/, "the create-secret instructions name the token key");
 });
 
 test("the configmap binds all interfaces for the Service but is never open: no opt-out, no token in it, and with the Secret's token the config is complete", () => {

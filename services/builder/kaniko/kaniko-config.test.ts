@@ -28,6 +28,8 @@ service_account = "kaniko"
 resources_requests = { cpu = "500m", memory = "1Gi" }
 resources_limits = { memory = "2Gi" }
 node_selector = { "kubernetes.io/arch" = "amd64" }
+pod_labels = { team = "web" }
+pod_annotations = { "sidecar.istio.io/inject" = "false" }
 pod_start_timeout_secs = 60
 upload_timeout_secs = 90
 [[kubernetes.tolerations]]
@@ -52,6 +54,8 @@ test("every kaniko option is taken from [builder] and [kubernetes]", () => {
     serviceAccount: "kaniko",
     resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } },
     nodeSelector: { "kubernetes.io/arch": "amd64" },
+    podLabels: { team: "web" },
+    podAnnotations: { "sidecar.istio.io/inject": "false" },
     tolerations: [
       { key: "dedicated", operator: "Equal", value: "builds", effect: "NoSchedule" },
       { operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },

@@ -19,6 +19,8 @@ export function kanikoOptionsFromConfig(config: ResolvedConfig): KanikoOptions {
     serviceAccount: k.serviceAccount,
     resources: Object.freeze({ requests: Object.freeze({ ...k.resourcesRequests }), limits: Object.freeze({ ...k.resourcesLimits }) }),
     nodeSelector: Object.freeze({ ...k.nodeSelector }),
+    podLabels: Object.freeze({ ...k.podLabels }),
+    podAnnotations: Object.freeze({ ...k.podAnnotations }),
     tolerations: Object.freeze(k.tolerations.map(toKanikoToleration)),
     podStartTimeoutSecs: k.podStartTimeoutSecs,
     uploadTimeoutSecs: k.uploadTimeoutSecs,

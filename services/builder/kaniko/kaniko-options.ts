@@ -21,6 +21,10 @@ export interface KanikoOptions {
   readonly resources: KanikoResources;
   /** `[kubernetes] node_selector`. */
   readonly nodeSelector: Readonly<Record<string, string>>;
+  /** `[kubernetes] pod_labels`: added to the pod's labels; buildplane's own win. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** `[kubernetes] pod_annotations`, e.g. a mesh's sidecar opt-out. */
+  readonly podAnnotations: Readonly<Record<string, string>>;
   /** `[kubernetes] tolerations`: a list of Kubernetes toleration tables. */
   readonly tolerations: readonly KanikoToleration[];
   /** `[kubernetes] pod_start_timeout_secs` (default 180): bounded wait for scheduling and the image pull. */
@@ -58,6 +62,8 @@ export const defaultKanikoOptions: KanikoOptions = Object.freeze({
   serviceAccount: "",
   resources: { requests: {}, limits: {} },
   nodeSelector: {},
+  podLabels: {},
+  podAnnotations: {},
   tolerations: [],
   podStartTimeoutSecs: 180,
   uploadTimeoutSecs: 300,

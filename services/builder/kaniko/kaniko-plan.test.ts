@@ -141,6 +141,21 @@ test("planner: resources, service account, node selector and tolerations are pas
   assert.deepEqual(pod?.containers[0]?.resources, { requests: { cpu: "500m" }, limits: { memory: "2Gi" } });
 });
 
+test("planner: pod labels and annotations go on the pod template only, and buildplane's labels win", () => {
+  const plan = planKanikoBuild(input, resolveKanikoOptions({
+    ...options,
+    podLabels: { team: "web", "sidecar.istio.io/inject": "false" },
+    podAnnotations: { "sidecar.istio.io/inject": "false", "linkerd.io/inject": "disabled" },
+  }), "abcdefghij");
+  const meta = plan.job.spec?.template.metadata;
+  assert.deepEqual(meta?.annotations, { "sidecar.istio.io/inject": "false", "linkerd.io/inject": "disabled" });
+  assert.deepEqual(meta?.labels, { team: "web", "sidecar.istio.io/inject": "false", ...plan.labels });
+  assert.equal(plan.job.metadata?.labels?.["team"], undefined, "the Job keeps buildplane's labels only");
+  assert.equal(plan.job.metadata?.annotations?.["linkerd.io/inject"], undefined);
+  const plain = planKanikoBuild(input, options, "abcdefghij").job.spec?.template.metadata;
+  assert.deepEqual(plain, { labels: { ...plan.labels } }, "no annotations without the keys");
+});
+
 test("planner: two builds of the same image in the same millisecond get different names", () => {
   const a = planKanikoBuild(input, options, newNameSuffix());
   const b = planKanikoBuild(input, options, newNameSuffix());

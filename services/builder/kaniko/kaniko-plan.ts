@@ -126,7 +126,13 @@ export function planKanikoBuild(input: KanikoPlanInput, options: KanikoOptions, 
       activeDeadlineSeconds: input.timeoutSecs,
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       template: {
-        metadata: { labels: { ...labels } },
+        // The pod's own labels and annotations ([kubernetes] pod_labels,
+        // pod_annotations): a mesh's sidecar opt-out goes on the pod, where
+        // the injector looks; buildplane's labels win over the configured ones.
+        metadata: {
+          labels: { ...options.podLabels, ...labels },
+          ...(Object.keys(options.podAnnotations).length > 0 ? { annotations: { ...options.podAnnotations } } : {}),
+        },
         spec: {
           restartPolicy: "Never",
           automountServiceAccountToken: false,

@@ -118,6 +118,8 @@ export const BuildRequestSchema: GenMessage<BuildRequest> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_builder, 1);
 
 /**
+ * A response without an event is a keep-alive ([http] stream_keepalive_secs): skip it.
+ *
  * @generated from message buildplane.v1.BuildResponse
  */
 export type BuildResponse = Message<"buildplane.v1.BuildResponse"> & {

@@ -730,6 +730,9 @@ export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE_
   messageDesc(file_buildplane_v1_metadata, 21);
 
 /**
+ * A response with no lines and no final status is a keep-alive ([http]
+ * stream_keepalive_secs): skip it.
+ *
  * @generated from message buildplane.v1.StreamLogsResponse
  */
 export type StreamLogsResponse = Message<"buildplane.v1.StreamLogsResponse"> & {

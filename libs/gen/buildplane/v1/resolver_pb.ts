@@ -100,6 +100,8 @@ export const EnsureImageRequestSchema: GenMessage<EnsureImageRequest> = /*@__PUR
   messageDesc(file_buildplane_v1_resolver, 2);
 
 /**
+ * A response without an event is a keep-alive ([http] stream_keepalive_secs): skip it.
+ *
  * @generated from message buildplane.v1.EnsureImageResponse
  */
 export type EnsureImageResponse = Message<"buildplane.v1.EnsureImageResponse"> & {
@@ -205,6 +207,8 @@ export const UploadHeaderSchema: GenMessage<UploadHeader> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_resolver, 5);
 
 /**
+ * A response without an event is a keep-alive ([http] stream_keepalive_secs): skip it.
+ *
  * @generated from message buildplane.v1.EnsureImageFromContextResponse
  */
 export type EnsureImageFromContextResponse = Message<"buildplane.v1.EnsureImageFromContextResponse"> & {

@@ -33,6 +33,8 @@ export interface AppRecord {
   readonly containerfile: string;
   readonly args: readonly BuildArgRecord[];
   readonly target: string;
+  /** Seconds between checks of `source.ref` when no webhook comes; 0: never. */
+  readonly pollIntervalSecs: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -68,6 +70,10 @@ export interface BuildRecord {
   readonly leaseKey: string;
   /** Token of that lease the build is bound to; 0: unbound, never reaped. */
   readonly leaseToken: number;
+  /** When garbage collection deleted the image; undefined while it exists. */
+  readonly collectedAt?: number | undefined;
+  /** Kept by garbage collection whatever its age. */
+  readonly pinned?: boolean;
 }
 
 /** Fields `UpdateBuild` may change. */

@@ -19,6 +19,8 @@ export interface ImagePresence {
   readonly id: string;
   /** Registry manifest digest (`sha256:…`) when the image was pushed or pulled. */
   readonly digest?: string;
+  /** The image's labels (`Config.Labels`); garbage collection deletes only images with buildplane's. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -110,7 +112,8 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
       try {
         const image = await inspect(ref, signal);
         const digest = (image.RepoDigests ?? []).map((d) => d.slice(d.indexOf("@") + 1)).find((d) => d.startsWith("sha256:"));
-        return digest === undefined ? { exists: true, id: image.Id ?? "" } : { exists: true, id: image.Id ?? "", digest };
+        const labels = { ...(image.Config?.Labels ?? {}) };
+        return digest === undefined ? { exists: true, id: image.Id ?? "", labels } : { exists: true, id: image.Id ?? "", digest, labels };
       } catch (err) {
         if (err instanceof ImageNotFoundError) return { exists: false, id: "" };
         throw err;
@@ -186,5 +189,6 @@ interface VersionReply {
 
 interface InspectReply {
   readonly Id?: string;
+  readonly Config?: { readonly Labels?: Readonly<Record<string, string>> | null };
   readonly RepoDigests?: readonly string[];
 }

@@ -127,6 +127,7 @@ export interface BuildListRequest {
   readonly imageKey: string;
   readonly pageSize: number;
   readonly pageToken: string;
+  readonly uncollectedOnly?: boolean;
 }
 
 /** One page of builds, newest first, and the token of the next page ("" at the end). */
@@ -138,6 +139,7 @@ export async function listBuildPage(deps: MetadataDeps, req: BuildListRequest): 
     ...(req.status !== undefined ? { status: req.status } : {}),
     ...(req.imageKey !== "" ? { imageKey: req.imageKey } : {}),
     ...(beforeId !== undefined ? { beforeId } : {}),
+    ...(req.uncollectedOnly === true ? { uncollectedOnly: true } : {}),
     limit: limit + 1,
   });
   const builds = rows.slice(0, limit);

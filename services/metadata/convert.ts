@@ -90,6 +90,8 @@ export function buildToPb(b: BuildRecord): Build {
     target: b.target,
     platform: b.platform,
     pushTime: ts(b.pushedAt),
+    collectTime: ts(b.collectedAt),
+    pinned: b.pinned === true,
   });
 }
 
@@ -124,6 +126,7 @@ export function appToPb(a: AppRecord): App {
     containerfile: a.containerfile,
     args: a.args.map((x) => ({ name: x.name, value: x.value, secret: x.secret })),
     target: a.target,
+    pollIntervalSecs: a.pollIntervalSecs,
     createTime: ts(a.createdAt),
     updateTime: ts(a.updatedAt),
   });
@@ -138,6 +141,7 @@ export function appFromPb(a: App | undefined): AppInput {
     containerfile: a.containerfile,
     args: a.args.map((x) => ({ name: x.name, value: x.secret ? "" : x.value, secret: x.secret })),
     target: a.target,
+    pollIntervalSecs: a.pollIntervalSecs,
   };
 }
 

@@ -52,6 +52,8 @@ export interface BuildQuery {
   readonly appId?: string;
   readonly status?: BuildStatus;
   readonly imageKey?: string;
+  /** Only builds whose image garbage collection has not deleted. */
+  readonly uncollectedOnly?: boolean;
   /** Only builds older than this id (ids sort by creation time). */
   readonly beforeId?: string;
   readonly limit: number;
@@ -64,7 +66,21 @@ export async function listBuilds(db: Kysely<DatabaseSchema>, q: BuildQuery): Pro
   if (q.status !== undefined) query = query.where("status", "=", q.status);
   if (q.imageKey !== undefined) query = query.where("image_key", "=", q.imageKey);
   if (q.beforeId !== undefined) query = query.where("id", "<", q.beforeId);
+  if (q.uncollectedOnly === true) query = query.where("collected_at", "is", null);
   return (await query.execute()).map(toBuildRecord);
+}
+
+/** Marks the builds' images collected at `nowMs`; those already marked keep their time. Returns how many changed. */
+export async function markCollected(db: Kysely<DatabaseSchema>, ids: readonly string[], nowMs: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const res = await db.updateTable("builds").set({ collected_at: nowMs }).where("id", "in", [...ids]).where("collected_at", "is", null).executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Pins or unpins a build; false when there is no such build. */
+export async function setPinned(db: Kysely<DatabaseSchema>, id: string, pinned: boolean): Promise<boolean> {
+  const res = await db.updateTable("builds").set({ pinned: pinned ? 1 : 0 }).where("id", "=", id).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }
 
 /**
@@ -171,5 +187,7 @@ function toBuildRecord(row: BuildRow): BuildRecord {
     target: row.target,
     platform: row.platform,
     pushedAt: row.pushed_at === null ? undefined : Number(row.pushed_at),
+    collectedAt: row.collected_at === null ? undefined : Number(row.collected_at),
+    pinned: Number(row.pinned) === 1,
   };
 }

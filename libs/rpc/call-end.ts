@@ -1,4 +1,4 @@
-import type { Interceptor, UnaryRequest, StreamRequest } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type UnaryRequest, type StreamRequest } from "@connectrpc/connect";
 
 /** Called when a call ends: `err` undefined for success, else the error it ended with. */
 export type CallEnd = (err: unknown) => void;
@@ -6,11 +6,14 @@ export type CallEnd = (err: unknown) => void;
 /**
  * An interceptor that calls `onStart` as a call starts and the function it
  * returns once, as the call ends: for a response stream, when the stream
- * ends, fails, or its consumer stops reading.
+ * ends, fails, or its consumer stops reading. A call whose caller went away
+ * (its signal aborted) ends `canceled`, even when the handler then returned
+ * without an error.
  */
 export function createCallEndInterceptor(onStart: (req: UnaryRequest | StreamRequest) => CallEnd): Interceptor {
   return (next) => async (req) => {
-    const onEnd = once(onStart(req));
+    const end = once(onStart(req));
+    const onEnd: CallEnd = (err) => end(err === undefined && req.signal.aborted ? callerLeft() : err);
     let res;
     try {
       res = await next(req);
@@ -34,7 +37,7 @@ async function* endingWith<T>(stream: AsyncIterable<T>, onEnd: CallEnd): AsyncIt
     onEnd(err);
     throw err;
   } finally {
-    onEnd(new Error("the caller stopped reading"));
+    onEnd(callerLeft());
   }
 }
 
@@ -45,4 +48,8 @@ function once(fn: CallEnd): CallEnd {
     called = true;
     fn(err);
   };
+}
+
+function callerLeft(): ConnectError {
+  return new ConnectError("the caller canceled the call", Code.Canceled);
 }

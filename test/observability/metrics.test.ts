@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { cliEnv, runCli, type CliRun } from "../helpers/buildplane-cli.js";
+import { cliEnv, repoRoot, runCli, type CliRun } from "../helpers/buildplane-cli.js";
+import { cliPath } from "../helpers/ensure-built.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
@@ -42,13 +44,13 @@ async function scrape(token: string | undefined): Promise<Response> {
 }
 
 /** Waits until `check` passes on a fresh Prometheus query result, or fails with the last value seen. */
-async function eventually<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000, show: (v: T) => string = (v) => JSON.stringify(v)): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await read();
     if (check(last)) return last;
-    if (Date.now() > deadline) assert.fail(`${what}: last value ${JSON.stringify(last)}`);
+    if (Date.now() > deadline) assert.fail(`${what}: last value ${show(last)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -61,6 +63,7 @@ before(async () => {
     Containerfile: `FROM local/busybox:1\nCOPY hello.txt /hello.txt\nRUN echo built-${marker}\n`,
     "hello.txt": `hello ${marker}\n`,
     "bad/Containerfile": `FROM local/busybox:1\nRUN echo failing-${marker} && false\n`,
+    "slow/Containerfile": `FROM local/busybox:1\nRUN echo slow-${marker} && sleep 120\n`,
   });
   const config = join(dir.path, "buildplane.toml");
   const toml = [
@@ -95,6 +98,32 @@ before(async () => {
   builds.push(await build([])); // built and pushed (a missing image)
   builds.push(await build([])); // the same inputs: cached
   builds.push(await build(["--dir", "bad"])); // RUN fails
+  // A build whose caller leaves (^C) while it runs: canceled.
+  const slow = spawn(process.execPath, [cliPath, "build", repo.url, "--server", server.url, "--app", "obs", "--json", "--dir", "slow"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "ignore"] });
+  const slowExited = new Promise<void>((resolve) => slow.once("close", () => resolve()));
+  // Its RUN step printed its line: the context is in and the engine is building.
+  let slowOut = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the slow build did not reach its RUN step: ${slowOut}`)), 120_000);
+    slow.stdout.on("data", (b: Buffer) => {
+      slowOut += b.toString();
+      if (slowOut.includes(`slow-${marker}`)) clearTimeout(timer), resolve();
+    });
+    void slowExited.then(() => reject(new Error(`the slow build ended early: ${slowOut}`)));
+  });
+  const current = async (): Promise<Exposition> => parseExposition(await (await scrape(readToken)).text());
+  const state = (m: Exposition): string =>
+    m.samples.filter((x) => /^buildplane_(builds_total|builds_running|ensure_image_requests_total)$|^grpc_server_handled_total$/.test(x.name)).map((x) => `${x.name}${JSON.stringify(x.labels)} ${x.value}`).join("\n");
+  assert.equal((await current()).sum("buildplane_builds_running"), 1);
+  slow.kill("SIGINT");
+  await slowExited;
+  await eventually(
+    "the slow build canceled",
+    current,
+    (m) => m.sum("buildplane_builds_total", { result: "canceled" }) === 1 && m.sum("buildplane_ensure_image_requests_total", { result: "canceled" }) === 1 && m.sum("buildplane_builds_running") === 0,
+    120_000,
+    state,
+  );
   for (const b of builds) {
     const ready = b.events.find((e) => e["type"] === "ready");
     if (typeof ready?.["ref"] === "string") madeImages.push(ready["ref"], ready["ref"].slice(ready["ref"].lastIndexOf("/") + 1));
@@ -141,28 +170,31 @@ test("promtool check metrics accepts the exposition", { timeout: 60_000 }, async
   assert.equal(checked.stdout.trim(), "");
 });
 
-test("EnsureImage requests are counted by result and cached", { timeout: 60_000 }, () => {
+test("EnsureImage requests are counted by result and cached, the caller that left as canceled", { timeout: 60_000 }, () => {
   assert.equal(metrics.types.get("buildplane_ensure_image_requests_total"), "counter");
   assert.equal(metrics.sum("buildplane_ensure_image_requests_total", { result: "ready", cached: "false" }), 1);
   assert.equal(metrics.sum("buildplane_ensure_image_requests_total", { result: "ready", cached: "true" }), 1);
   assert.equal(metrics.sum("buildplane_ensure_image_requests_total", { result: "failed", cached: "false" }), 1);
+  assert.equal(metrics.sum("buildplane_ensure_image_requests_total", { result: "canceled", cached: "false" }), 1);
 });
 
 test("builds are counted by mode and result, with a duration histogram by mode", { timeout: 60_000 }, () => {
   assert.equal(metrics.sum("buildplane_builds_total", { mode: "command", result: "succeeded" }), 1);
   assert.equal(metrics.sum("buildplane_builds_total", { mode: "command", result: "failed" }), 1);
+  assert.equal(metrics.sum("buildplane_builds_total", { mode: "command", result: "canceled" }), 1);
   assert.equal(metrics.types.get("buildplane_build_duration_seconds"), "histogram");
-  assert.equal(metrics.sum("buildplane_build_duration_seconds_count", { mode: "command" }), 2);
+  assert.equal(metrics.sum("buildplane_build_duration_seconds_count", { mode: "command" }), 3);
   assert.ok(metrics.sum("buildplane_build_duration_seconds_sum", { mode: "command" }) > 0);
 });
 
 test("each build phase has its duration histogram: resolve, fetch, context, build, push", { timeout: 60_000 }, () => {
   assert.equal(metrics.types.get("buildplane_build_phase_duration_seconds"), "histogram");
-  // Three requests resolve; one fetch fills the mirror; two builds get a context and run; one pushes.
-  assert.equal(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "resolve" }), 3);
+  // Four requests resolve (a build may resolve again once it holds its lease); one fetch fills the mirror;
+  // three builds get a context and run; one pushes.
+  assert.ok(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "resolve" }) >= 4);
   assert.equal(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "fetch" }), 1);
-  assert.equal(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "context" }), 2);
-  assert.equal(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "build" }), 2);
+  assert.equal(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "context" }), 3);
+  assert.equal(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "build" }), 3);
   assert.equal(metrics.sum("buildplane_build_phase_duration_seconds_count", { phase: "push" }), 1);
 });
 
@@ -190,11 +222,12 @@ test("git fetches are timed and mirror lookups counted as hits and misses", { ti
 test("RPCs are counted with the usual gRPC server metrics", { timeout: 60_000 }, () => {
   const ensure = { grpc_service: "buildplane.v1.ResolverService", grpc_method: "EnsureImage", grpc_type: "server_stream" };
   const lines = text.split("\n").filter((l) => l.startsWith("grpc_server_handled_total") || l.startsWith("grpc_server_started_total")).join("\n");
-  assert.equal(metrics.sum("grpc_server_started_total", ensure), 3, lines);
+  assert.equal(metrics.sum("grpc_server_started_total", ensure), 4, lines);
   // The failed build's stream ends with its code after the `failed` event.
   assert.equal(metrics.sum("grpc_server_handled_total", { ...ensure, grpc_code: "OK" }), 2, lines);
   assert.equal(metrics.sum("grpc_server_handled_total", { ...ensure, grpc_code: "FAILED_PRECONDITION" }), 1, lines);
-  assert.equal(metrics.sum("grpc_server_handling_seconds_count", ensure), 3);
+  assert.equal(metrics.sum("grpc_server_handled_total", { ...ensure, grpc_code: "CANCELED" }), 1, lines);
+  assert.equal(metrics.sum("grpc_server_handling_seconds_count", ensure), 4);
 });
 
 test("the process defaults are exposed", { timeout: 60_000 }, () => {
@@ -229,7 +262,8 @@ test("a real Prometheus scrapes /metrics with the read token and sees the build 
   await value('buildplane_builds_total{mode="command",result="succeeded"}', "1");
   await value('buildplane_builds_total{mode="command",result="failed"}', "1");
   await value('buildplane_ensure_image_requests_total{result="ready",cached="true"}', "1");
-  await value('sum(grpc_server_handled_total{grpc_method="EnsureImage"})', "3");
+  await value('sum(grpc_server_handled_total{grpc_method="EnsureImage"})', "4");
+  await value('buildplane_builds_total{mode="command",result="canceled"}', "1");
   await value('buildplane_registry_requests_total{op="put_manifest",code="503"}', "1");
 });
 

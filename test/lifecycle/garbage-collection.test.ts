@@ -7,7 +7,9 @@ import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { imageExists, makeAppRepo, removeImages } from "../e2e/app-fixture.js";
+import { eventually } from "../e2e/app-fixture.js";
 import { cliEnv, describeRun, runCli, startCli, type CliResult } from "../e2e/cli-process.js";
+import { startServe } from "../rpc/serve-process.js";
 
 const timeout = 240_000;
 
@@ -187,4 +189,19 @@ describe("garbage collection of built images", { timeout }, () => {
     const list = await runCli(["builds", "list", "--json", "--app", "gc-solo", "--config", b.config], b.env);
     assert.deepEqual((JSON.parse(list.stdout) as { collectedAt: string | null }[]).map((r) => r.collectedAt), [null, null, null], "nothing is marked collected");
   });
+
+  it("collects on its own every [gc] interval_secs on a server", async (t) => {
+    const [, , w3] = webBuilds;
+    const [, a2] = apiBuilds;
+    assert.ok(w3 && a2);
+    // Now the newest are the rebuilt w2 and a1; w1 is pinned: the schedule deletes w3 and a2.
+    const server = await startServe(["--config", a.config], { ...a.env, BUILDPLANE_GC_INTERVAL_SECS: "3", BUILDPLANE_GC_KEEP: "1" });
+    t.after(() => server.kill());
+    const collected = await eventually(async () => !(await inRegistry(deleting, w3.image)) && !(await inRegistry(deleting, a2.image)), 60_000);
+    assert.ok(collected, `the scheduled collection did not delete ${w3.image} and ${a2.image}:\n${server.stderr().slice(-2000)}`);
+    assert.equal(await imageExists("docker", local(w3.image)), false);
+    assert.equal(await inRegistry(deleting, webBuilds[0]?.image ?? ""), true, "the pinned image stays");
+    assert.match(server.stderr(), /scheduled garbage collection/);
+  });
 });
+

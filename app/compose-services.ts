@@ -57,6 +57,7 @@ export function composeServices(options: {
     // The internal credential; a main install with only the node token still reaches builder services.
     token: config.services.token ?? config.system.builderAuthToken,
     log: options.log,
+    dataDir: config.system.dataDir,
     clientInterceptors: observability.clientInterceptors,
     inProcessInterceptors: observability.inProcessInterceptors,
   });

@@ -76,6 +76,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     tls,
     services: composed.services,
     credentials,
+    dataDir: config.system.dataDir,
     maxMessageBytes: config.http.maxMessageBytes,
     limits: { headersMs: config.http.headersTimeoutSecs * 1000, idleMs: config.http.idleTimeoutSecs * 1000 },
     health: composed.health,

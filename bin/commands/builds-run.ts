@@ -6,7 +6,7 @@ import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { MetadataService, type Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { BuildStatus as StatusName } from "../../libs/db/records.js";
 import { createErrorInterceptor } from "../../libs/rpc/errors.js";
-import { silentLogger } from "../../libs/rpc/logger.js";
+import { silentLogger } from "../../libs/rpc/rpc-logger.js";
 import { buildStatusFromPb, buildStatusToPb } from "../../services/metadata/convert.js";
 import type { BuildsCommandIo, CommonOptions } from "./builds.js";
 import { CliExit, exitCodes } from "./exit.js";

@@ -58,6 +58,14 @@ export interface BuildRecord {
   readonly contextBytes: number;
   readonly requester: string;
   readonly source: SourceRecord;
+  /** Containerfile path relative to the build folder. */
+  readonly containerfile: string;
+  /** Build args as requested; secret ones by name only. */
+  readonly args: readonly BuildArgRecord[];
+  readonly target: string;
+  readonly platform: string;
+  /** When the build entered `pushing`. */
+  readonly pushedAt: number | undefined;
   /** `build:<imageKey>`: the lease that guards this build. */
   readonly leaseKey: string;
   /** Token of that lease the build is bound to; 0: unbound, never reaped. */
@@ -72,7 +80,7 @@ export interface BuildRecord {
 export type BuildPatch = Partial<
   Pick<
     BuildRecord,
-    "status" | "image" | "digest" | "commit" | "treeHash" | "builderNode" | "errorCode" | "errorMessage" | "contextBytes" | "startedAt" | "finishedAt" | "leaseToken"
+    "status" | "image" | "digest" | "commit" | "treeHash" | "builderNode" | "errorCode" | "errorMessage" | "contextBytes" | "startedAt" | "pushedAt" | "finishedAt" | "leaseToken"
   >
 >;
 

@@ -1,4 +1,3 @@
-import Docker from "dockerode";
 import type { Readable } from "node:stream";
 import { buildImage, type BuildImageOptions, type BuildImageResult, type OnBuildLine } from "./build-image.js";
 import { resolveEngineEndpoint, type ContainerCommand, type EngineEndpoint } from "./engine-endpoint.js";
@@ -65,10 +64,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
 /** An engine at a known endpoint. */
 export function createEngineAt(endpoint: EngineEndpoint): Engine {
-  const docker = endpoint.kind === "socket"
-    ? new Docker({ socketPath: endpoint.socketPath })
-    : new Docker({ host: endpoint.host, port: endpoint.port, protocol: "http" });
-  const modem: Modem = docker.modem;
+  const modem = lazyModem(endpoint);
   const label = endpoint.label;
   let cachedInfo: Promise<EngineInfo> | undefined;
   let cachedStopBy: Promise<"disconnect" | "kill-cgroup"> | undefined;
@@ -154,6 +150,23 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
  * we kill on cancel. Under systemd the parent must be a slice: cancellation
  * then only cuts the request.
  */
+/**
+ * docker-modem for the endpoint, loaded on the first request: the commands
+ * that never reach the engine do not load it (nor ssh2, which it requires).
+ */
+function lazyModem(endpoint: EngineEndpoint): Modem {
+  let loaded: Promise<Modem> | undefined;
+  return {
+    dial(options, callback) {
+      loaded ??= import("docker-modem").then(({ default: DockerModem }) =>
+        endpoint.kind === "socket"
+          ? new DockerModem({ socketPath: endpoint.socketPath })
+          : new DockerModem({ host: endpoint.host, port: endpoint.port, protocol: "http" }));
+      loaded.then((m) => m.dial(options, callback), (err: unknown) => callback(err, undefined));
+    },
+  };
+}
+
 async function podmanStopBy(modem: Modem): Promise<"disconnect" | "kill-cgroup"> {
   const reply = await dial(modem, { path: "/v4.0.0/libpod/info", method: "GET", statusCodes: { 200: true } }).catch(() => undefined);
   const host = typeof reply === "object" && reply !== null && "host" in reply ? reply.host : undefined;

@@ -34,7 +34,7 @@ export function createEdgeGuard(credentials: Credentials): (next: DualHandler) =
         const who = identity.who.length === 1 ? `${identity.who[0] ?? ""} does` : `${identity.who.join(" and ")} do`;
         return answerRefusal(req, res, "permission_denied", `${route.name} needs ${needed}, which ${who} not carry`);
       }
-      rememberCaller(req, identity.who.join(" and "));
+      rememberCaller(req, identity.who.join(" and "), identity.scopes);
       return next(req, res);
     };
   };

@@ -85,6 +85,11 @@ export function buildToPb(b: BuildRecord): Build {
     contextBytes: BigInt(b.contextBytes),
     requester: b.requester,
     source: sourceToPb(b.source),
+    containerfile: b.containerfile,
+    args: b.args.map((x) => ({ name: x.name, value: x.secret ? "" : x.value, secret: x.secret })),
+    target: b.target,
+    platform: b.platform,
+    pushTime: ts(b.pushedAt),
     collectTime: ts(b.collectedAt),
     pinned: b.pinned === true,
   });
@@ -105,6 +110,11 @@ export function newBuildFromPb(b: Build | undefined): NewBuild {
     contextBytes: Number(b.contextBytes),
     requester: b.requester,
     source: sourceFromPb(b.source),
+    containerfile: b.containerfile,
+    // A secret arg is kept by name only.
+    args: b.args.map((x) => ({ name: x.name, value: x.secret ? "" : x.value, secret: x.secret })),
+    target: b.target,
+    platform: b.platform,
   };
 }
 

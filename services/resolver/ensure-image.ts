@@ -105,7 +105,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
   const running = new Set<Promise<void>>();
   const leaseKey = (imageKey: string): string => `build:${imageKey}`;
 
-  const start = (spec: BuildSpec, resolved: ResolvedImage, upload?: UploadedBuildContext): BuildFlight => {
+  const start = (spec: BuildSpec, resolved: ResolvedImage, upload?: UploadedBuildContext, force = false): BuildFlight => {
     // An uploaded context is never looked up through the source service, not even to re-check existence.
     const flowDeps: EnsureImageDeps = upload ? { ...deps, resolve: (_spec, signal) => upload.resolve(signal) } : deps;
     const flight = createBuildFlight();
@@ -138,6 +138,16 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
           }
           // Another process builds it: follow, and build here if that build stops without an outcome.
           if ((await followRemoteBuild(flowDeps, spec, resolved, flight)) === "ended") return;
+        }
+        if (!force && !upload) {
+          // A flight that ended between this caller's existence check and
+          // now (its image pushed, its lease released) must not be built twice.
+          const again = await deps.resolve(spec, flight.signal);
+          if (again.exists) {
+            flight.emit(create(BuildEventSchema, { time: timestampNow(), event: { case: "ready", value: { image: again.image.reference, digest: again.digest, cached: true } } }));
+            flight.finish();
+            return;
+          }
         }
         kept = keepLease(metadata, lease, { ttlMs: deps.leaseTtlMs });
         const record = await createBuildRecord({ metadata, budget, token: lease.token }, newBuild(deps, spec, resolved));
@@ -188,7 +198,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       });
       return;
     }
-    const flight = flights.get(resolved.image.key) ?? start(spec, resolved);
+    const flight = flights.get(resolved.image.key) ?? start(spec, resolved, undefined, force);
     yield* flight.attach(signal);
   };
   return Object.assign(ensureImage, {
@@ -227,6 +237,11 @@ function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImag
       dir: spec.source?.dir ?? "",
       authName: spec.source?.authName ?? "",
     }),
+    containerfile: resolved.containerfile,
+    // Secret values stay out of the record: by name only.
+    args: spec.args.map((a) => ({ name: a.name, value: a.secret ? "" : a.value, secret: a.secret })),
+    target: spec.target,
+    platform: spec.platform,
   };
 }
 

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { DbCapabilities } from "../db-bundle.js";
 import type { Updateable } from "kysely";
 import type { BuildRow, BuildsTable, DatabaseSchema } from "../tables.js";
-import { activeStatuses, type BuildPatch, type BuildRecord, type BuildStatus } from "../records.js";
+import { activeStatuses, type BuildArgRecord, type BuildPatch, type BuildRecord, type BuildStatus } from "../records.js";
 
 /** Stores a new build record. */
 export async function insertBuild(db: Kysely<DatabaseSchema>, b: BuildRecord): Promise<void> {
@@ -31,6 +31,12 @@ export async function insertBuild(db: Kysely<DatabaseSchema>, b: BuildRecord): P
       source_dir: b.source.dir,
       lease_key: b.leaseKey,
       lease_token: b.leaseToken,
+      containerfile: b.containerfile,
+      // Secret values are never stored, whatever the caller sent.
+      args_json: JSON.stringify(b.args.map((a) => ({ name: a.name, value: a.secret ? "" : a.value, secret: a.secret }))),
+      target: b.target,
+      platform: b.platform,
+      pushed_at: b.pushedAt ?? null,
     })
     .execute();
 }
@@ -102,6 +108,7 @@ export async function updateBuildIf(
   if (patch.errorMessage !== undefined) set.error_message = patch.errorMessage;
   if (patch.contextBytes !== undefined) set.context_bytes = patch.contextBytes;
   if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+  if (patch.pushedAt !== undefined) set.pushed_at = patch.pushedAt;
   if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
   if (patch.leaseToken !== undefined) set.lease_token = patch.leaseToken;
   if (Object.keys(set).length === 0) set.status = expected;
@@ -175,6 +182,11 @@ function toBuildRecord(row: BuildRow): BuildRecord {
     source: { repository: row.source_repository, ref: row.source_ref, dir: row.source_dir },
     leaseKey: row.lease_key,
     leaseToken: Number(row.lease_token),
+    containerfile: row.containerfile,
+    args: JSON.parse(row.args_json) as BuildArgRecord[],
+    target: row.target,
+    platform: row.platform,
+    pushedAt: row.pushed_at === null ? undefined : Number(row.pushed_at),
     collectedAt: row.collected_at === null ? undefined : Number(row.collected_at),
     pinned: Number(row.pinned) === 1,
   };

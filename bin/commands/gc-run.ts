@@ -2,6 +2,9 @@ import type { Client } from "@connectrpc/connect";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import type { CollectGarbageResponse, LifecycleService } from "../../libs/gen/buildplane/v1/lifecycle_pb.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
+import type { HealthRegistry } from "../../libs/rpc/health-registry.js";
+import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { CliExit, exitCodes } from "./exit.js";
 import { composeServices } from "../../app/compose-services.js";
 import type { GcCommandIo, GcOptions } from "./gc.js";
 import { connectLifecycle, lifecycleFailure } from "./lifecycle-connection.js";
@@ -68,10 +71,34 @@ async function withLifecycle<T>(opts: GcOptions, fn: (client: Client<typeof Life
   const config = loadCliConfig(opts.config);
   const composed = composeServices({ config: staticConfigSource(config), services: ["config", "metadata", "lifecycle"], log: silentLogger });
   try {
+    await metadataServing(composed.health, config.metadata.statementTimeoutSecs * 1000);
     return await fn(composed.clients.lifecycle);
   } catch (err) {
     throw lifecycleFailure(err, undefined);
   } finally {
     await composed.close();
   }
+}
+
+/** Waits until the metadata database of this process is open and migrated (it opens in the background). */
+function metadataServing(health: HealthRegistry, timeoutMs: number): Promise<void> {
+  const name = MetadataService.typeName;
+  if (health.get(name) === "serving") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new CliExit(exitCodes.failure, `the metadata database did not open within ${timeoutMs / 1000} s: check [metadata] db_connection`));
+    }, timeoutMs);
+    const unsubscribe = health.subscribe((service, status) => {
+      if (service !== name || status !== "serving") return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    });
+    if (health.get(name) === "serving") {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    }
+  });
 }

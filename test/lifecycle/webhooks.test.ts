@@ -17,6 +17,7 @@ import { giteaPush, githubPush, gitlabPush, type PushFixture } from "./hook-payl
 const timeout = 240_000;
 const hookSecret = "hook-secret-e2e-5d1f";
 const adminToken = "admin-token-hooks-88a0";
+const readToken = "read-token-hooks-41b7";
 
 /**
  * A live `buildplane serve` with `[hooks] secret`: apps registered through
@@ -39,7 +40,7 @@ describe("push webhooks on a live server", { timeout }, () => {
     const dataDir = join(dir.path, "data");
     await mkdir(dataDir, { recursive: true });
     const config = join(dataDir, "buildplane.toml");
-    await writeFile(config, `[hooks]\nsecret = "${hookSecret}"\nmax_body_bytes = 16384\n\n[security]\nadmin_token = "${adminToken}"\n`);
+    await writeFile(config, `[hooks]\nsecret = "${hookSecret}"\nmax_body_bytes = 16384\n\n[security]\nadmin_token = "${adminToken}"\nread_token = "${readToken}"\n`);
     env = cliEnv(dataDir, { BUILDPLANE_TOKEN: adminToken });
     server = await startServe(["--config", config], env);
     env = { ...env, BUILDPLANE_SERVER: server.url };
@@ -139,4 +140,23 @@ describe("push webhooks on a live server", { timeout }, () => {
     const removed = await runCli(["apps", "remove", "polled"], env);
     assert.equal(removed.code, 0, describeRun(removed));
   });
+
+  it("lists and pins through the server's LifecycleService with the admin token, and refuses the read token", async () => {
+    const web = await builds("web");
+    const oldest = web[web.length - 1];
+    assert.ok(oldest && web.length === 3);
+    const pin = await runCli(["builds", "pin", oldest.id], env);
+    assert.equal(pin.code, 0, describeRun(pin));
+    const dry = await runCli(["gc", "--app", "web", "--keep", "1", "--dry-run", "--json"], env);
+    assert.equal(dry.code, 0, describeRun(dry));
+    const json = JSON.parse(dry.stdout) as { dryRun: boolean; images: { image: string }[]; held: { image: string; reason: string }[] };
+    assert.equal(json.dryRun, true);
+    assert.deepEqual(json.images.map((i) => i.image), [web[1]?.image]);
+    assert.deepEqual(json.held, [{ app: "web", image: oldest.image, reason: "pinned" }]);
+    assert.equal((await metadata.getBuild({ id: oldest.id })).build?.pinned, true);
+    const reader = await runCli(["gc", "--dry-run"], { ...env, BUILDPLANE_TOKEN: readToken });
+    assert.equal(reader.code, 1, describeRun(reader));
+    assert.equal(reader.stderr, "buildplane: LifecycleService.CollectGarbage needs scope admin, which the [security] read_token token does not carry\n");
+  });
 });
+

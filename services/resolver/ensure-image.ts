@@ -237,6 +237,11 @@ function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImag
       dir: spec.source?.dir ?? "",
       authName: spec.source?.authName ?? "",
     }),
+    containerfile: resolved.containerfile,
+    // Secret values stay out of the record: by name only.
+    args: spec.args.map((a) => ({ name: a.name, value: a.secret ? "" : a.value, secret: a.secret })),
+    target: spec.target,
+    platform: spec.platform,
   };
 }
 

@@ -10,8 +10,9 @@
 //    mode, side by side. The upload is measured on the process that writes
 //    the context to the engine (the node when delegated, the CLI itself when
 //    local): its /proc/<pid>/io `wchar` sampled every 20 ms; the window runs
-//    from the first sample 1 MiB above the value before the build to the
-//    first sample 300 MiB above it (the node streams the context to the
+//    from the first sample 1 MiB above the value at the last `started`
+//    event (what the process wrote before the build started is left out)
+//    to the first sample 300 MiB above it (the node streams the context to the
 //    engine as it arrives, so the delegated figure is end to end: main
 //    install → node → engine). The time from the `started` event naming
 //    where it builds to the first engine log line (the engine logs its first
@@ -119,6 +120,10 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
     const t0 = performance.now();
     const child = spawn(process.execPath, [cliPath, "build", ...args, "--json"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
     const events: { at: number; e: Record<string, unknown> }[] = [];
+    const uploadPid = upload?.pid === "cli" ? child.pid : upload?.pid;
+    let base = uploadPid === undefined ? 0 : (bytesWritten(uploadPid) ?? 0);
+    let from: number | undefined;
+    let to: number | undefined;
     let out = "";
     let pending = "";
     child.stdout.on("data", (b: Buffer) => {
@@ -126,16 +131,18 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
       pending += b.toString();
       const lines = pending.split("\n");
       pending = lines.pop() ?? "";
-      for (const line of lines) if (line.startsWith("{")) events.push({ at: performance.now() - t0, e: JSON.parse(line) as Record<string, unknown> });
+      for (const line of lines) {
+        if (!line.startsWith("{")) continue;
+        const e = JSON.parse(line) as Record<string, unknown>;
+        events.push({ at: performance.now() - t0, e });
+        // The window counts from the last `started` (where it builds): what the process wrote before (a mirror, a spool) is not the upload.
+        if (e["type"] === "started" && from === undefined && uploadPid !== undefined) base = bytesWritten(uploadPid) ?? base;
+      }
     });
     child.stderr.on("data", (b: Buffer) => (out += b.toString()));
     let mainHwmKb = 0;
     let childrenRssKb = 0;
     let mainCpuMs = 0;
-    const uploadPid = upload?.pid === "cli" ? child.pid : upload?.pid;
-    const base = uploadPid === undefined ? 0 : (bytesWritten(uploadPid) ?? 0);
-    let from: number | undefined;
-    let to: number | undefined;
     const sample = (): void => {
       if (child.pid !== undefined) {
         mainHwmKb = Math.max(mainHwmKb, memoryOf(child.pid)?.hwm ?? 0);
@@ -340,6 +347,13 @@ node idle MB: the node's RSS before the build; node peak MB: its VmHWM after the
     console.log(`\n300 MiB context, delegated / local wall time: ${(bigDelegated.run.wallMs / bigLocal.run.wallMs).toFixed(3)} (one run each; goal ≤ 1.10)`);
     const [d, l] = [rate(bigDelegated), rate(bigLocal)];
     if (d !== undefined && l !== undefined) console.log(`300 MiB context, delegated / local engine upload rate: ${(d / l).toFixed(3)} (goal ≥ 0.9)`);
+    const toFirstLog = (r: ContextRun): number | undefined => {
+      const started = r.run.events.filter((x) => x.e["type"] === "started").at(-1)?.at;
+      const firstLog = r.run.events.find((x) => x.e["type"] === "log" && x.e["stream"] !== "system")?.at;
+      return started !== undefined && firstLog !== undefined ? firstLog - started : undefined;
+    };
+    const [td, tl] = [toFirstLog(bigDelegated), toFirstLog(bigLocal)];
+    if (td !== undefined && tl !== undefined) console.log(`300 MiB context, transfer into the engine (started→1st log), local / delegated time: ${(tl / td).toFixed(3)} (the delegated transfer's speed against the local one; goal ≥ 0.9)`);
     const delegatedCpu = bigDelegated.run.mainCpuMs + (bigDelegated.nodeCpuMs ?? 0);
     console.log(`300 MiB context, CPU time delegated (main + node) / local: ${(delegatedCpu / bigLocal.run.mainCpuMs).toFixed(3)}`);
   }

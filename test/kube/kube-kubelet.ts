@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import type { V1Container, V1ContainerStatus, V1Pod, V1PodCondition } from "@kubernetes/client-node";
 import type Docker from "dockerode";
-import { runKaniko, type KanikoExit } from "./kaniko-emulator.js";
+import { runKaniko, type KanikoExit, type KanikoRun } from "./kaniko-emulator.js";
 import type { KubeObject, KubeStore } from "./kube-store.js";
 
 /** The one node of the test cluster and its labels (a nodeSelector must match them). */
@@ -25,7 +25,9 @@ export interface ContainerRuntime {
  * (any image named `test/unpullable…` gives `ErrImagePull` then
  * `ImagePullBackOff`; one named `test/pull-hangs…` stays `ContainerCreating`,
  * a pull that never ends), then runs the container: every image is run as
- * the Kaniko executor, really building with the local engine. A pod given a
+ * the Kaniko executor, really building with the local engine (or through
+ * `executor` when given: a scripted executor for tests of what surrounds
+ * the build). A pod given a
  * `deletionTimestamp` (graceful deletion) has its container killed — reported
  * terminated with exit code 137, as after SIGKILL — and is then removed.
  */
@@ -36,7 +38,7 @@ export class Kubelet {
   readonly #kills = new Map<string, AbortController>();
   readonly #terminating = new Set<string>();
 
-  constructor(private readonly store: KubeStore, private readonly docker: Docker) {
+  constructor(private readonly store: KubeStore, private readonly docker: Docker, private readonly executor?: (run: KanikoRun) => Promise<KanikoExit>) {
     store.subscribe(undefined, (e) => {
       if (e.resource !== "pods") return;
       const key = `${e.object.metadata?.namespace}/${e.object.metadata?.name}`;
@@ -115,7 +117,8 @@ export class Kubelet {
     this.#kills.set(key, kill);
     const killed = new Promise<KanikoExit>((r) => kill.signal.addEventListener("abort", () => r({ exitCode: 137, terminationMessage: "" }), { once: true }));
     // Without stdin (never attached, stdinOnce), Kaniko waits on tar://stdin forever, like the real one.
-    const running = runKaniko({ args: container.args ?? [], env, files, stdin: rt.stdin, log, signal: AbortSignal.any([ac.signal, kill.signal]) }, this.docker);
+    const run: KanikoRun = { args: container.args ?? [], env, files, stdin: rt.stdin, log, signal: AbortSignal.any([ac.signal, kill.signal]) };
+    const running = this.executor ? this.executor(run) : runKaniko(run, this.docker);
     const exit = await Promise.race([running, killed]);
     this.#kills.delete(key);
     rt.done = true;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import Docker from "dockerode";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { KanikoExit, KanikoRun } from "./kaniko-emulator.js";
 import { createAttachHandler } from "./kube-attach.js";
 import { JobController, type JobControllerOptions } from "./kube-job-controller.js";
 import { Kubelet } from "./kube-kubelet.js";
@@ -34,13 +35,13 @@ export interface TestApiServer {
  * validated against the Kubernetes schema. Owner references are garbage
  * collected. A Job controller and a kubelet run its Jobs; the container is
  * played as Kaniko and really builds and pushes with the local engine (see
- * `kaniko-emulator.ts`). `ttlSecondsAfterFinished` is ignored. `deadline`
+ * `kaniko-emulator.ts`), or runs `executor` in its place. `ttlSecondsAfterFinished` is ignored. `deadline`
  * chooses how `activeDeadlineSeconds` ends a pod (see `JobControllerOptions`).
  */
-export async function startTestApiServer(opts: { docker?: Docker; deadline?: JobControllerOptions["deadline"] } = {}): Promise<TestApiServer> {
+export async function startTestApiServer(opts: { docker?: Docker; deadline?: JobControllerOptions["deadline"]; executor?: (run: KanikoRun) => Promise<KanikoExit> } = {}): Promise<TestApiServer> {
   const store = new KubeStore();
   const jobs = new JobController(store, { deadline: opts.deadline });
-  const kubelet = new Kubelet(store, opts.docker ?? new Docker());
+  const kubelet = new Kubelet(store, opts.docker ?? new Docker(), opts.executor);
   const attach = createAttachHandler(store, kubelet);
   const open = new Set<ServerResponse>();
   const server = createServer((req, res) => {
@@ -122,6 +123,8 @@ export async function startTestApiServer(opts: { docker?: Docker; deadline?: Job
       throw badRequest(`container "${container}" in pod "${pod}" is waiting to start: ${reason}`);
     }
     res.writeHead(200, { "content-type": "text/plain", "transfer-encoding": "chunked" });
+    // Headers go at once, as the real API server sends them, even while the container has printed nothing yet.
+    res.flushHeaders();
     for (const l of rt.lines) res.write(`${l}\n`);
     if (q.get("follow") !== "true" || rt.done) { res.end(); return; }
     const listener = (line: string | null) => { if (line === null) res.end(); else res.write(`${line}\n`); };

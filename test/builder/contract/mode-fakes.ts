@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 import { Secret } from "../../../libs/secret/secret.js";
 import { createBuildSlots, type BuildSlots } from "../../../services/builder/build-slots.js";
@@ -9,7 +10,11 @@ import type { BuilderNode } from "../../../services/builder/delegate/builder-nod
 import { createDelegateBuilder } from "../../../services/builder/delegate/delegate-builder.js";
 import { delegateMode } from "../../../services/builder/delegate/delegate-mode.js";
 import type { ImageBuilder, PushTarget } from "../../../services/builder/image-builder.js";
+import { createKanikoBuilder } from "../../../services/builder/kaniko/kaniko-builder.js";
 import { kanikoMode } from "../../../services/builder/kaniko/kaniko-mode.js";
+import { resolveKanikoOptions } from "../../../services/builder/kaniko/kaniko-options.js";
+import type { KanikoExit, KanikoRun } from "../../kube/kaniko-emulator.js";
+import { startTestApiServer } from "../../kube/test-api-server.js";
 
 /** How the fake backend of a mode behaves for one build. */
 export interface FakeScript {
@@ -37,6 +42,8 @@ export interface ModeUnderTest {
   /** The registry's digest for a reference, as the fake registry answers. */
   registryDigest: string | undefined;
   readonly slots: BuildSlots;
+  /** What the mode's backend still holds (kaniko: Jobs, pods and Secrets); 0 once a build is cleaned up. */
+  leftovers(): number;
 }
 
 async function drain(context: AsyncIterable<Uint8Array | string> | Readable): Promise<number> {
@@ -108,6 +115,30 @@ export function fakeEngine(script: () => FakeScript, seen: FakeSeen): CommandEng
   };
 }
 
+/**
+ * Kaniko's executor as the test cluster's kubelet runs it, scripted: it
+ * reads the gzipped context from stdin, takes the `--label` flags, prints
+ * the script's lines and writes the digest as its termination message.
+ */
+export function fakeKanikoExecutor(script: () => FakeScript, seen: FakeSeen): (run: KanikoRun) => Promise<KanikoExit> {
+  return async (run) => {
+    seen.builds++;
+    const labels: Record<string, string> = {};
+    for (const m of run.args.map((a) => /^--label=([^=]*)=(.*)$/s.exec(a))) if (m) labels[m[1] ?? ""] = m[2] ?? "";
+    seen.labels = labels;
+    seen.contextBytes = (await readContext(run.stdin.pipe(createGunzip()))).bytes;
+    for (const line of script().lines) run.log(line);
+    if (script().hang) {
+      try {
+        await untilAborted(run.signal, seen);
+      } catch {
+        return { exitCode: 137, terminationMessage: "" };
+      }
+    }
+    return { exitCode: 0, terminationMessage: script().digest };
+  };
+}
+
 /** A builder node (`BuilderNode`) in memory. */
 export function fakeNode(url: string, script: () => FakeScript, seen: FakeSeen): BuilderNode {
   return {
@@ -128,26 +159,15 @@ export function fakeNode(url: string, script: () => FakeScript, seen: FakeSeen):
   };
 }
 
-/** Every mode, each over its fakes; `script` says what the fake backend does in the current test. */
-export function modesUnderTest(script: () => FakeScript): ModeUnderTest[] {
+/** Every mode, each over its fakes; `script` says what the fake backend does in the current test. `close` stops the stand-in Kubernetes API. */
+export async function modesUnderTest(script: () => FakeScript): Promise<{ modes: ModeUnderTest[]; close(): Promise<void> }> {
   const slots = (): BuildSlots => createBuildSlots({ capacity: 1, maxWaitSecs: 30 });
-  const command: ModeUnderTest = {
-    module: commandMode,
-    seen: { builds: 0, contextBytes: 0, labels: undefined, aborted: false },
-    builder: undefined,
-    registryDigest: undefined,
-    slots: slots(),
-  };
+  const seen = (): FakeSeen => ({ builds: 0, contextBytes: 0, labels: undefined, aborted: false });
+  const command: ModeUnderTest = { module: commandMode, seen: seen(), builder: undefined, registryDigest: undefined, slots: slots(), leftovers: () => 0 };
   Object.assign(command, {
     builder: createCommandBuilder({ engine: fakeEngine(script, command.seen), engineName: "docker", push: async () => script().digest }),
   });
-  const delegate: ModeUnderTest = {
-    module: delegateMode,
-    seen: { builds: 0, contextBytes: 0, labels: undefined, aborted: false },
-    builder: undefined,
-    registryDigest: undefined,
-    slots: slots(),
-  };
+  const delegate: ModeUnderTest = { module: delegateMode, seen: seen(), builder: undefined, registryDigest: undefined, slots: slots(), leftovers: () => 0 };
   Object.assign(delegate, {
     builder: createDelegateBuilder({
       urls: ["http://node.test:1"],
@@ -157,13 +177,24 @@ export function modesUnderTest(script: () => FakeScript): ModeUnderTest[] {
       checkDigest: async (_reference: string, _target: PushTarget) => delegate.registryDigest,
     }),
   });
-  // Kaniko runs its Jobs against the stand-in Kubernetes API in test/kube; here it takes part in what the lifecycle decides before any Job exists.
+  // Kaniko runs its Jobs on the stand-in Kubernetes API of test/kube (a real HTTP server in this process), its executor scripted.
+  const kanikoSeen = seen();
+  const api = await startTestApiServer({ executor: fakeKanikoExecutor(script, kanikoSeen) });
+  const namespace = "contract";
   const kaniko: ModeUnderTest = {
     module: kanikoMode,
-    seen: { builds: 0, contextBytes: 0, labels: undefined, aborted: false },
+    seen: kanikoSeen,
     builder: undefined,
     registryDigest: undefined,
     slots: slots(),
+    leftovers: () => api.store.count("jobs", namespace) + api.store.count("pods", namespace) + api.store.count("secrets", namespace),
   };
-  return [command, delegate, kaniko];
+  Object.assign(kaniko, {
+    builder: createKanikoBuilder({
+      kubeConfig: api.kubeConfig(),
+      options: resolveKanikoOptions({ namespace, kanikoImage: "kaniko-test/executor:1", podStartTimeoutSecs: 120 }),
+      checkDigest: async () => kaniko.registryDigest,
+    }),
+  });
+  return { modes: [command, delegate, kaniko], close: () => api.close() };
 }

@@ -140,6 +140,10 @@ function classify(buildId: string, err: unknown, signal: AbortSignal, scrub: (s:
     return { code: signal.reason.code, message: scrub(signal.reason.rawMessage) };
   }
   const error = ConnectError.from(err);
+  if (error.code === Code.Canceled && !signal.aborted) {
+    // Nobody here asked to stop: the builder's end of the stream went away (its process died, the connection dropped).
+    return { code: Code.Unavailable, message: `build ${buildId}: the connection to the builder was lost (${scrub(error.rawMessage)}): the builder may have stopped; retry the build` };
+  }
   if (error.code === Code.Canceled || signal.aborted) {
     return { code: Code.Canceled, message: error.code === Code.Canceled ? scrub(error.rawMessage) : `build ${buildId} was canceled` };
   }

@@ -3,6 +3,7 @@ import { createHealthRegistry, type HealthRegistry } from "../libs/rpc/health-re
 import type { RpcLogger } from "../libs/rpc/logger.js";
 import { createServiceClients, type ServiceClients } from "../libs/rpc/service-clients.js";
 import type { MountedService } from "../libs/rpc/service-mount.js";
+import { createCollectedImages } from "../libs/image/collected-images.js";
 import type { ServiceName } from "../libs/rpc/service-names.js";
 import { createObservability, type Observability } from "./observability.js";
 import { serviceFactories } from "./service-registry.js";
@@ -34,6 +35,8 @@ export function composeServices(options: {
   readonly health?: HealthRegistry;
   /** Metrics and interceptors; made here (metrics on, spans off) when absent. */
   readonly observability?: Observability;
+  /** True for `buildplane serve`: background loops start (see `ServiceContext.serving`). */
+  readonly serving?: boolean;
 }): ComposedServices {
   const config = options.config.current();
   const health = options.health ?? createHealthRegistry();
@@ -54,6 +57,7 @@ export function composeServices(options: {
     // The internal credential; a main install with only the node token still reaches builder services.
     token: config.services.token ?? config.system.builderAuthToken,
     log: options.log,
+    dataDir: config.system.dataDir,
     clientInterceptors: observability.clientInterceptors,
     inProcessInterceptors: observability.inProcessInterceptors,
   });
@@ -64,6 +68,8 @@ export function composeServices(options: {
     log: options.log,
     metrics: observability.metrics,
     signal: background.signal,
+    serving: options.serving === true,
+    collectedImages: createCollectedImages(),
     defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup),
   };
   const mounted: ServiceName[] = [];

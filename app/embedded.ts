@@ -3,7 +3,7 @@ import { staticConfigSource } from "../libs/config/config-source.js";
 import type { ResolvedConfig } from "../libs/config/config-types.js";
 import type { ResolverService } from "../libs/gen/buildplane/v1/resolver_pb.js";
 import type { Secret } from "../libs/secret/secret.js";
-import { silentLogger, type RpcLogger } from "../libs/rpc/logger.js";
+import { silentLogger, type RpcLogger } from "../libs/rpc/rpc-logger.js";
 import { createServiceClients } from "../libs/rpc/service-clients.js";
 import { serviceNames } from "../libs/rpc/service-names.js";
 import { composeServices } from "./compose-services.js";

@@ -1,4 +1,5 @@
 import type { ConfigSource } from "../libs/config/config-source.js";
+import type { CollectedImages } from "../libs/image/collected-images.js";
 import type { BuildplaneMetrics } from "../libs/metrics/buildplane-metrics.js";
 import type { HealthRegistry } from "../libs/rpc/health-registry.js";
 import type { RpcLogger } from "../libs/rpc/logger.js";
@@ -25,6 +26,10 @@ export interface ServiceContext {
   readonly metrics: BuildplaneMetrics;
   /** Aborts when the server shuts down; stop background work with it. */
   readonly signal: AbortSignal;
+  /** True in `buildplane serve`: background loops (app polling, scheduled collection) run only there, never in a CLI command. */
+  readonly serving: boolean;
+  /** Images garbage collection deleted, told to this process's resolver. */
+  readonly collectedImages: CollectedImages;
   /** Registers a clean-up run at shutdown, in reverse order. */
   defer(cleanup: () => Promise<void>): void;
 }

@@ -65,7 +65,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const tls = readTlsFiles(config.https);
   await sweepLeftovers(config, log);
   const observability = createObservability({ log, tracing: options.tracing ?? false });
-  const composed = composeServices({ config: options.config, services: options.services, log, observability });
+  const composed = composeServices({ config: options.config, services: options.services, log, observability, serving: true });
   if (composed.mounted.length === 0) {
     await composed.close();
     throw new NoServiceAvailableError(options.services);
@@ -76,6 +76,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     tls,
     services: composed.services,
     credentials,
+    dataDir: config.system.dataDir,
     maxMessageBytes: config.http.maxMessageBytes,
     limits: { headersMs: config.http.headersTimeoutSecs * 1000, idleMs: config.http.idleTimeoutSecs * 1000 },
     health: composed.health,

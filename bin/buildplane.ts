@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
+import { registerAppsCommands } from "./commands/apps.js";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerBuildsCommands } from "./commands/builds.js";
 import { registerConfigCommands } from "./commands/config.js";
+import { registerGcCommands } from "./commands/gc.js";
 import { registerHealthCommand } from "./commands/health.js";
 import { registerRegistryCommands } from "./commands/registry.js";
 import { registerServeCommand } from "./commands/serve.js";
@@ -33,6 +35,8 @@ configuration error, 130/143 interrupted by SIGINT/SIGTERM.
   registerConfigCommands(program);
   registerHealthCommand(program);
   registerRegistryCommands(program);
+  registerAppsCommands(program);
+  registerGcCommands(program);
   forEachCommand(program, (cmd) => cmd.exitOverride().showHelpAfterError(usageHint(cmd)));
   return program;
 }

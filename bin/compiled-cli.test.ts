@@ -10,6 +10,7 @@ import { tempDir, type TempDir } from "../test/helpers/temp-dir.js";
 const recorder = fileURLToPath(new URL("../test/helpers/module-recorder.mjs", import.meta.url));
 const rootUrl = new URL("../", import.meta.url).href;
 const distUrl = new URL("../dist/", import.meta.url).href;
+const bundleUrl = `${distUrl}cli/`;
 
 /** Libraries a command loads only when it does real work: RPC, protobuf, databases, engines, Kubernetes, git, spinners. */
 const heavy = ["@connectrpc/", "@bufbuild/protobuf", "kysely", "better-sqlite3", "pg", "dockerode", "@kubernetes/client-node", "simple-git", "@aws-sdk/", "ora", "pino"];
@@ -20,8 +21,24 @@ interface Recorded {
   readonly stderr: string;
   /** Every module the process loaded: ES module URLs and CommonJS paths. */
   readonly modules: readonly string[];
-  /** The npm packages among them, by name. */
+  /**
+   * The npm packages among them, by name: loaded from node_modules, or
+   * bundled into a file of dist/cli/ that was loaded (dist/cli/meta.json
+   * names each output's inputs).
+   */
   readonly packages: ReadonlySet<string>;
+}
+
+interface BundleMeta {
+  readonly outputs: Readonly<Record<string, { readonly inputs: Readonly<Record<string, unknown>> }>>;
+}
+
+const packageOf = (path: string): string | undefined => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
+
+/** The packages bundled into each file of dist/cli/, by its URL. */
+function bundledPackages(): Map<string, Set<string>> {
+  const meta = JSON.parse(readFileSync(new URL("cli/meta.json", distUrl), "utf8")) as BundleMeta;
+  return new Map(Object.entries(meta.outputs).map(([out, { inputs }]) => [new URL(out, rootUrl).href, new Set(Object.keys(inputs).flatMap((i) => packageOf(i) ?? []))]));
 }
 
 let dir: TempDir;
@@ -35,7 +52,8 @@ function recordRun(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): P
   return new Promise((resolve) => {
     execFile(process.execPath, ["--import", recorder, cliPath, ...args], { env }, (err, stdout, stderr) => {
       const modules = [...new Set(readFileSync(file, "utf8").split("\n").filter((l) => l !== ""))];
-      const packages = new Set(modules.flatMap((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m)?.[1] ?? []));
+      const bundled = bundledPackages();
+      const packages = new Set(modules.flatMap((m) => [...(bundled.get(m) ?? []), ...(packageOf(m) ?? [])]));
       resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr, modules, packages });
     });
   });
@@ -50,17 +68,18 @@ describe("the compiled command line", () => {
   });
   after(() => dir.remove());
 
-  test("runs the JavaScript in dist/ and loads no TypeScript file and no tsx module, even for a command that opens the database", async () => {
+  test("runs the bundled JavaScript in dist/cli/ and loads no TypeScript file and no tsx module, even for a command that opens the database", async () => {
     const config = join(dir.path, "buildplane.toml");
     writeFileSync(config, `[metadata]\ndb_connection = "sqlite:${join(dir.path, "metadata.db")}"\n`);
     const r = await recordRun(["builds", "list", "--json", "--config", config]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "[]");
-    assert.ok(r.modules.includes(`${distUrl}bin/buildplane.js`), "the compiled entry point ran");
+    assert.ok(r.modules.includes(`${bundleUrl}buildplane.js`), "the bundled entry point ran");
     assert.ok(r.packages.has("kysely") && r.packages.has("@connectrpc/connect"), `the recorder sees the libraries a real command loads: ${[...r.packages].join(", ")}`);
     assert.deepEqual(r.modules.filter((m) => /\.[cm]?ts$/.test(m) || m.includes("/node_modules/tsx/")), []);
     const ours = r.modules.filter((m) => m.startsWith(rootUrl) && !m.startsWith(`${rootUrl}node_modules/`) && !m.endsWith("/module-recorder.mjs"));
-    assert.deepEqual(ours.filter((m) => !m.startsWith(distUrl)), [`${rootUrl}bin/buildplane.js`], "only the entry point runs from outside dist/");
+    assert.deepEqual(ours.filter((m) => !m.startsWith(bundleUrl)), [`${rootUrl}bin/buildplane.js`], "only the entry point runs from outside dist/cli/");
+    assert.ok(ours.length < 40, `a command reads a few bundled files, not every module: ${ours.length} files`);
   });
 
   for (const args of [["--help"], ["--version"], ["build", "--help"], ["builds", "list", "--help"], ["serve", "--help"], ["config", "show", "--help"]]) {
@@ -82,6 +101,6 @@ describe("the compiled command line", () => {
       });
     });
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `buildplane: ${join(bare, "dist", "bin", "buildplane.js")} does not exist: run \`npm run build\` (or \`npm ci\`) in ${bare}/ first\n`);
+    assert.equal(r.stderr, `buildplane: ${join(bare, "dist", "cli", "buildplane.js")} does not exist: run \`npm run build\` (or \`npm ci\`) in ${bare}/ first\n`);
   });
 });

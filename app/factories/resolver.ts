@@ -30,7 +30,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     ? createRegistryImageLocatorOnFirstUse(async () => createRegistryClient(await loadRegistryOptions(ctx.config.current().registry), { onExchange }))
     : createBuilderImageLocator(ctx.clients.builder);
   const installKey = cachedInstallKey(ctx);
-  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey });
+  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey, onCollected: (l) => ctx.collectedImages.onCollected(l) });
   const ensureImage = createEnsureImage({
     clients: { source: ctx.clients.source, builder: ctx.clients.builder, metadata: ctx.clients.metadata },
     resolve: (spec, signal) => timedPhase(ctx.metrics, "resolve", async () => toResolvedImage(await resolveImage(spec, signal))),

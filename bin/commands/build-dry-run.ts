@@ -6,7 +6,7 @@ import type { ResolvedConfig } from "../../libs/config/config-types.js";
 import { buildHeader } from "../../libs/build/build-header.js";
 import { isDomainError } from "../../libs/errors/domain-error.js";
 import type { BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
-import { silentLogger } from "../../libs/rpc/logger.js";
+import { silentLogger } from "../../libs/rpc/rpc-logger.js";
 import { CliExit, exitCodes } from "./exit.js";
 
 /** Where the dry run writes: the objects on `stdout`, notes on `stderr`. */

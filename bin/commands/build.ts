@@ -127,8 +127,15 @@ async function runBuildCommand(source: string, opts: BuildOptions, origin: strin
   } catch (err) {
     const error = opts.server ? nameServerInFailure(ConnectError.from(err), opts.server, origin) : ConnectError.from(err);
     if (last?.type !== "failed") {
-      const code = stop.signal.aborted ? Code.Canceled : error.code;
-      last = { type: "failed", code: codeName(code), message: error.rawMessage, buildId: "" };
+      const buildId = last?.buildId ?? "";
+      // A stream the server reset without this process asking (the server
+      // process died or the connection dropped) is not a cancellation by the user.
+      const lost = !stop.signal.aborted && error.code === Code.Canceled;
+      const code = stop.signal.aborted ? Code.Canceled : lost ? Code.Unavailable : error.code;
+      const message = lost
+        ? `the connection to the server was lost${buildId ? ` during build ${buildId}` : ""} (${error.rawMessage}): the server may have stopped; run the command again to build or attach`
+        : error.rawMessage;
+      last = { type: "failed", code: codeName(code), message, buildId };
       reporter.event(last);
     }
   } finally {

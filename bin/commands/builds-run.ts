@@ -6,7 +6,7 @@ import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { MetadataService, type Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { BuildStatus as StatusName } from "../../libs/db/records.js";
 import { createErrorInterceptor } from "../../libs/rpc/errors.js";
-import { silentLogger } from "../../libs/rpc/logger.js";
+import { silentLogger } from "../../libs/rpc/rpc-logger.js";
 import { buildStatusFromPb, buildStatusToPb } from "../../services/metadata/convert.js";
 import type { BuildsCommandIo, CommonOptions } from "./builds.js";
 import { CliExit, exitCodes } from "./exit.js";
@@ -47,7 +47,7 @@ export function showBuild(id: string, opts: CommonOptions & { json?: boolean }, 
     if (!build) throw new CliExit(exitCodes.failure, `build ${id} not found`);
     const record = buildJson(build);
     if (opts.json) return io.out(`${JSON.stringify(record, null, 2)}\n`);
-    for (const [k, v] of Object.entries(record)) if (v !== "" && v !== null) io.out(`${`${k}:`.padEnd(14)}${String(v)}\n`);
+    for (const [k, v] of Object.entries(record)) if (v !== "" && v !== null && v !== false) io.out(`${`${k}:`.padEnd(14)}${String(v)}\n`);
   });
 }
 
@@ -81,7 +81,7 @@ export function printBuildLog(id: string, opts: CommonOptions & { follow?: boole
 }
 
 /** The fields scripts rely on: `id`, `image`, `status`, `createdAt`, and the rest of the record. */
-function buildJson(b: Build): Record<string, string | number | null> {
+function buildJson(b: Build): Record<string, string | number | boolean | null> {
   const iso = (t: Timestamp | undefined): string | null => (t ? new Date(timestampMs(t)).toISOString() : null);
   return {
     id: b.id,
@@ -99,6 +99,8 @@ function buildJson(b: Build): Record<string, string | number | null> {
     requester: b.requester,
     errorCode: b.errorCode,
     errorMessage: b.errorMessage,
+    pinned: b.pinned,
+    collectedAt: iso(b.collectTime),
   };
 }
 
@@ -112,7 +114,7 @@ function table(builds: readonly Build[]): string {
 }
 
 /** Runs `fn` with a client of the server or of the local database, turning RPC errors into CLI exits. */
-async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) => Promise<void>): Promise<void> {
+export async function withMetadata(opts: CommonOptions, fn: (conn: MetadataConnection) => Promise<void>): Promise<void> {
   const conn = opts.server ? connectServer(opts.server, opts.origin ?? "--server", opts) : await openLocal(opts.config);
   try {
     await fn(conn);

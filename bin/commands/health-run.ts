@@ -60,6 +60,7 @@ export const healthServiceNames: Readonly<Record<string, string>> = {
   source: "buildplane.v1.SourceService",
   resolver: "buildplane.v1.ResolverService",
   builder: "buildplane.v1.BuilderService",
+  lifecycle: "buildplane.v1.LifecycleService",
 };
 
 /** A short service name (`resolver`) as its gRPC name (`buildplane.v1.ResolverService`); a dotted name as is; none as "" (the whole server). */

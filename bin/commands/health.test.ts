@@ -102,7 +102,7 @@ describe("buildplane health", { timeout: 180_000 }, () => {
     const port = await freePort();
     const r = await health(["--server", `http://127.0.0.1:${port}`]);
     assert.equal(r.stdout, "");
-    assert.equal(r.stderr, `buildplane: cannot reach the buildplane server http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    assert.equal(r.stderr, `buildplane: cannot reach the buildplane server http://127.0.0.1:${port}: nothing listens on that port (connect ECONNREFUSED 127.0.0.1:${port}); check the URL (--server) and that \`buildplane serve\` runs there\n`);
     assert.equal(r.code, 1);
   });
 
@@ -121,7 +121,7 @@ describe("buildplane health", { timeout: 180_000 }, () => {
       [["--server", "nope"], {}, `buildplane: --server "nope" is not valid: expected a URL such as http://127.0.0.1:25222\n`],
       [["--server", "ftp://127.0.0.1:25222"], {}, `buildplane: --server "ftp://127.0.0.1:25222" is not valid: expected an http:// or https:// URL such as http://127.0.0.1:25222\n`],
       [[], { BUILDPLANE_SERVER: "not a url" }, `buildplane: $BUILDPLANE_SERVER "not a url" is not valid: expected a URL such as http://127.0.0.1:25222\n`],
-      [["--server", allInOne.url, "--service", "resolver;rm"], {}, `buildplane: --service "resolver;rm" is not valid: expected config, metadata, source, resolver, builder or a full gRPC service name such as buildplane.v1.ResolverService\n`],
+      [["--server", allInOne.url, "--service", "resolver;rm"], {}, `buildplane: --service "resolver;rm" is not valid: expected config, metadata, source, resolver, builder, lifecycle or a full gRPC service name such as buildplane.v1.ResolverService\n`],
       [["--server", allInOne.url, "--token-file", join(dir.path, "missing")], {}, `buildplane: --token-file "${join(dir.path, "missing")}" cannot be read (ENOENT): expected a file holding the bearer token\n`],
     ];
     for (const [args, env, stderr] of cases) {

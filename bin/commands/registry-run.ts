@@ -8,12 +8,12 @@ import type { RegistryCommandIo } from "./registry.js";
 import type { ServerCredentialOptions } from "./server-credential.js";
 
 /** `buildplane registry check`: prints what was checked; a failure exits 1 with the registry's code and message. */
-export async function checkRegistryCommand(opts: ServerCredentialOptions & { config?: string; server?: string; json?: boolean }, io: RegistryCommandIo): Promise<void> {
+export async function checkRegistryCommand(opts: ServerCredentialOptions & { config?: string; server?: string; json?: boolean; origin?: string }, io: RegistryCommandIo): Promise<void> {
   let result: RegistryCheckResult;
   try {
     result = opts.server ? await checkOnServer(opts.server, opts) : await checkHere(opts.config);
   } catch (err) {
-    throw lifecycleFailure(err, opts.server);
+    throw lifecycleFailure(err, opts.server, opts.origin);
   }
   if (opts.json) return io.out(`${JSON.stringify({ ok: true, ...result })}\n`);
   const who = result.username === "" ? "these credentials" : `user "${result.username}"`;
@@ -31,7 +31,7 @@ async function checkHere(configFile: string | undefined): Promise<RegistryCheckR
   }
 }
 
-async function checkOnServer(url: string, opts: ServerCredentialOptions): Promise<RegistryCheckResult> {
+async function checkOnServer(url: string, opts: ServerCredentialOptions & { origin?: string }): Promise<RegistryCheckResult> {
   const conn = connectLifecycle(url, opts);
   try {
     const res = await conn.client.checkRegistry({});

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { withTokenFileOption } from "./token-file-option.js";
+import { serverOrigin, withServerOptions } from "./server-option.js";
 
 /** Where the registry commands write; the process by default. */
 export interface RegistryCommandIo {
@@ -16,14 +16,14 @@ const processIo: RegistryCommandIo = { out: (text) => process.stdout.write(text)
  */
 export function registerRegistryCommands(program: Command, io: RegistryCommandIo = processIo): void {
   const registry = program.command("registry").description("Check the registry images are pushed to.");
-  withTokenFileOption(
+  withServerOptions(
     registry
       .command("check")
       .description("Check that the configured registry accepts a push from these credentials; exit 0 only when it would.")
       .option("--config <file>", "TOML configuration file (default: $BUILDPLANE_CONFIG, else <data_dir>/buildplane.toml)")
-      .option("--server <url>", "check the registry of a buildplane server (e.g. http://127.0.0.1:25222) with its credentials")
       .option("--json", "print a JSON object"),
-  ).action(async (opts: { config?: string; server?: string; json?: boolean; tokenFile?: string }) =>
-    (await import("./registry-run.js")).checkRegistryCommand(opts, io),
+    "check the registry of a buildplane server (e.g. http://127.0.0.1:25222) with its credentials",
+  ).action(async (opts: { config?: string; server?: string; json?: boolean; tokenFile?: string }, cmd: Command) =>
+    (await import("./registry-run.js")).checkRegistryCommand({ ...opts, origin: serverOrigin(cmd) }, io),
   );
 }

@@ -106,6 +106,8 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
     },
     source: { localRoots: l("source", "local_roots").map((root) => expandPath(root, cwd, env)) },
     log: { level: s("log", "level") as LogLevel },
+    hooks: { secret: secret("hooks", "secret"), maxBodyBytes: n("hooks", "max_body_bytes"), bodyTimeoutSecs: n("hooks", "body_timeout_secs") },
+    gc: { keep: n("gc", "keep"), olderThanSecs: n("gc", "older_than_secs"), intervalSecs: n("gc", "interval_secs") },
     http: {
       host: s("http", "host"),
       port: n("http", "port"),

@@ -241,6 +241,24 @@ export const configSchema: readonly SectionSpec[] = [
     ],
   },
   {
+    name: "hooks",
+    doc: "`POST /hooks/git` on the serve port: push events from GitHub, GitLab, Gitea/Forgejo and Bitbucket that build registered apps at once.",
+    keys: [
+      secret("secret", "Shared secret of the webhooks: GitHub's, Gitea's and Bitbucket's HMAC-SHA256 signature key, GitLab's `X-Gitlab-Token`. Without it the route answers 404 and builds nothing."),
+      { ...int("max_body_bytes", 5242880, 1024, "Largest webhook body read, in bytes; a larger one is refused with 413 before its signature is checked."), max: 104857600 },
+      { ...int("body_timeout_secs", 10, 1, "Time a webhook sender has to send the whole body; a slower one is answered 408."), max: 600 },
+    ],
+  },
+  {
+    name: "gc",
+    doc: "Garbage collection of the images buildplane built (`buildplane gc` and the scheduled collector).",
+    keys: [
+      { ...int("keep", 5, 1, "Newest succeeded images kept per app; images whose build runs or whose lease is held, and pinned ones, are kept besides."), max: 10000 },
+      int("older_than_secs", 0, 0, "Only images older than this many seconds are deleted; 0 deletes any beyond `keep`."),
+      int("interval_secs", 0, 0, "Seconds between scheduled collections on the server running the lifecycle service; 0 never collects on its own."),
+    ],
+  },
+  {
     name: "log",
     doc: "What the server writes to stderr: one JSON object per line (pino), with `trace_id` while a trace is active and every known secret replaced by `***`.",
     keys: [

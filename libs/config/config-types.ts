@@ -19,12 +19,30 @@ export interface ResolvedConfig {
   readonly services: ServicesConfig;
   readonly source: SourceConfig;
   readonly log: LogConfig;
+  readonly hooks: HooksConfig;
+  readonly gc: GcConfig;
   /** `[git_auth.<name>]` entries by name. */
   readonly gitAuth: Readonly<Record<string, GitAuthConfig>>;
   /** The file read, or undefined when only defaults and env apply. */
   readonly sourceFile: string | undefined;
   /** Facts about where this process runs, read from the environment given to `loadConfig`. */
   readonly runtime: RuntimeConfig;
+}
+
+/** `[hooks]`: the webhook route `POST /hooks/git`. */
+export interface HooksConfig {
+  /** Signature key (GitHub, Gitea, Bitbucket) and GitLab's token; undefined leaves the route closed. */
+  readonly secret: Secret | undefined;
+  readonly maxBodyBytes: number;
+  readonly bodyTimeoutSecs: number;
+}
+
+/** `[gc]`: retention of the images buildplane built. */
+export interface GcConfig {
+  readonly keep: number;
+  readonly olderThanSecs: number;
+  /** 0: no scheduled collection. */
+  readonly intervalSecs: number;
 }
 
 /** `[log]`: what the server writes to stderr. */

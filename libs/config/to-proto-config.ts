@@ -86,6 +86,8 @@ export function toProtoConfig(c: ResolvedConfig): Config {
       ]),
     ),
     sourceFile: c.sourceFile ?? "",
+    hooks: { secret: hide(c.hooks.secret), maxBodyBytes: BigInt(c.hooks.maxBodyBytes), bodyTimeoutSecs: c.hooks.bodyTimeoutSecs },
+    gc: { keep: c.gc.keep, olderThanSecs: BigInt(c.gc.olderThanSecs), intervalSecs: c.gc.intervalSecs },
   });
 }
 

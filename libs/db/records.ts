@@ -33,6 +33,8 @@ export interface AppRecord {
   readonly containerfile: string;
   readonly args: readonly BuildArgRecord[];
   readonly target: string;
+  /** Seconds between checks of `source.ref` when no webhook comes; 0: never. */
+  readonly pollIntervalSecs: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -56,17 +58,29 @@ export interface BuildRecord {
   readonly contextBytes: number;
   readonly requester: string;
   readonly source: SourceRecord;
+  /** Containerfile path relative to the build folder. */
+  readonly containerfile: string;
+  /** Build args as requested; secret ones by name only. */
+  readonly args: readonly BuildArgRecord[];
+  readonly target: string;
+  readonly platform: string;
+  /** When the build entered `pushing`. */
+  readonly pushedAt: number | undefined;
   /** `build:<imageKey>`: the lease that guards this build. */
   readonly leaseKey: string;
   /** Token of that lease the build is bound to; 0: unbound, never reaped. */
   readonly leaseToken: number;
+  /** When garbage collection deleted the image; undefined while it exists. */
+  readonly collectedAt?: number | undefined;
+  /** Kept by garbage collection whatever its age. */
+  readonly pinned?: boolean;
 }
 
 /** Fields `UpdateBuild` may change. */
 export type BuildPatch = Partial<
   Pick<
     BuildRecord,
-    "status" | "image" | "digest" | "commit" | "treeHash" | "builderNode" | "errorCode" | "errorMessage" | "contextBytes" | "startedAt" | "finishedAt" | "leaseToken"
+    "status" | "image" | "digest" | "commit" | "treeHash" | "builderNode" | "errorCode" | "errorMessage" | "contextBytes" | "startedAt" | "pushedAt" | "finishedAt" | "leaseToken"
   >
 >;
 

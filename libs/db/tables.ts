@@ -25,6 +25,8 @@ export interface AppsTable {
   target: string;
   created_at: number;
   updated_at: number;
+  /** Seconds between checks of the app's ref without a webhook; 0: never. */
+  poll_interval_secs: Generated<number>;
 }
 export type AppRow = Selectable<AppsTable>;
 export type NewAppRow = Insertable<AppsTable>;
@@ -62,6 +64,18 @@ export interface BuildsTable {
   log_dropped: Generated<number>;
   /** Sequence number of the "lines dropped" marker line (0: none yet). */
   log_marker_seq: Generated<number>;
+  /** Containerfile path relative to the build folder. */
+  containerfile: Generated<string>;
+  /** JSON array of `{name, value, secret}`; secret args keep no value. */
+  args_json: Generated<string>;
+  target: Generated<string>;
+  platform: Generated<string>;
+  /** When the build entered `pushing`. */
+  pushed_at: number | null;
+  /** When garbage collection deleted the image (epoch ms); null while it exists. */
+  collected_at: number | null;
+  /** 1 when kept by garbage collection whatever its age. */
+  pinned: Generated<number>;
 }
 export type BuildRow = Selectable<BuildsTable>;
 export type NewBuildRow = Insertable<BuildsTable>;

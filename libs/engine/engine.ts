@@ -1,4 +1,3 @@
-import Docker from "dockerode";
 import type { Readable } from "node:stream";
 import { buildImage, type BuildImageOptions, type BuildImageResult, type OnBuildLine } from "./build-image.js";
 import { resolveEngineEndpoint, type ContainerCommand, type EngineEndpoint } from "./engine-endpoint.js";
@@ -20,6 +19,8 @@ export interface ImagePresence {
   readonly id: string;
   /** Registry manifest digest (`sha256:…`) when the image was pushed or pulled. */
   readonly digest?: string;
+  /** The image's labels (`Config.Labels`); garbage collection deletes only images with buildplane's. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -63,10 +64,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
 /** An engine at a known endpoint. */
 export function createEngineAt(endpoint: EngineEndpoint): Engine {
-  const docker = endpoint.kind === "socket"
-    ? new Docker({ socketPath: endpoint.socketPath })
-    : new Docker({ host: endpoint.host, port: endpoint.port, protocol: "http" });
-  const modem: Modem = docker.modem;
+  const modem = lazyModem(endpoint);
   const label = endpoint.label;
   let cachedInfo: Promise<EngineInfo> | undefined;
   let cachedStopBy: Promise<"disconnect" | "kill-cgroup"> | undefined;
@@ -114,7 +112,8 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
       try {
         const image = await inspect(ref, signal);
         const digest = (image.RepoDigests ?? []).map((d) => d.slice(d.indexOf("@") + 1)).find((d) => d.startsWith("sha256:"));
-        return digest === undefined ? { exists: true, id: image.Id ?? "" } : { exists: true, id: image.Id ?? "", digest };
+        const labels = { ...(image.Config?.Labels ?? {}) };
+        return digest === undefined ? { exists: true, id: image.Id ?? "", labels } : { exists: true, id: image.Id ?? "", digest, labels };
       } catch (err) {
         if (err instanceof ImageNotFoundError) return { exists: false, id: "" };
         throw err;
@@ -151,6 +150,23 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
  * we kill on cancel. Under systemd the parent must be a slice: cancellation
  * then only cuts the request.
  */
+/**
+ * docker-modem for the endpoint, loaded on the first request: the commands
+ * that never reach the engine do not load it (nor ssh2, which it requires).
+ */
+function lazyModem(endpoint: EngineEndpoint): Modem {
+  let loaded: Promise<Modem> | undefined;
+  return {
+    dial(options, callback) {
+      loaded ??= import("docker-modem").then(({ default: DockerModem }) =>
+        endpoint.kind === "socket"
+          ? new DockerModem({ socketPath: endpoint.socketPath })
+          : new DockerModem({ host: endpoint.host, port: endpoint.port, protocol: "http" }));
+      loaded.then((m) => m.dial(options, callback), (err: unknown) => callback(err, undefined));
+    },
+  };
+}
+
 async function podmanStopBy(modem: Modem): Promise<"disconnect" | "kill-cgroup"> {
   const reply = await dial(modem, { path: "/v4.0.0/libpod/info", method: "GET", statusCodes: { 200: true } }).catch(() => undefined);
   const host = typeof reply === "object" && reply !== null && "host" in reply ? reply.host : undefined;
@@ -173,5 +189,6 @@ interface VersionReply {
 
 interface InspectReply {
   readonly Id?: string;
+  readonly Config?: { readonly Labels?: Readonly<Record<string, string>> | null };
   readonly RepoDigests?: readonly string[];
 }

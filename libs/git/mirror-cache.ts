@@ -7,7 +7,7 @@ import type { ParsedRepository } from "./git-url.js";
 import { initBare, lookupCommit } from "./local-git.js";
 import { FULL_SHA } from "./ls-remote.js";
 import { runGit } from "./run-git.js";
-import { removeStaleGitLocks } from "./stale-git-locks.js";
+import { removeGitTempObjects, removeStaleGitLocks } from "./stale-git-locks.js";
 import { createSingleFlight, raceSignal } from "./single-flight.js";
 import { DEFAULT_LOCK_STALE_MS, LockUnavailableError, withFileLock } from "../lock/file-lock.js";
 import { createReaderMarks } from "../lock/reader-marks.js";
@@ -239,6 +239,10 @@ export function createMirrorCache(opts: MirrorCacheOptions): MirrorCache {
         operation: "fetch",
         secrets: [auth?.password?.unwrap() ?? "", repo.urlPassword?.unwrap() ?? ""],
       }));
+    } catch (err) {
+      // A fetch stopped half-way (a full disk, a dropped connection) leaves nothing behind.
+      await removeGitTempObjects(dir);
+      throw err;
     } finally {
       await prepared.cleanup();
     }

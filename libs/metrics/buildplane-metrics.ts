@@ -51,6 +51,9 @@ const rpcBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 export function createBuildplaneMetrics(): BuildplaneMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named like counters, which `promtool check metrics` refuses; their
+  // values are the sums of nodejs_active_handles/requests/resources, kept.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
   const registers = [registry];
   const slots: BuildSlotsView[] = [];
   const pools: Array<() => Promise<readonly BuilderNodeStateView[]>> = [];

@@ -4,7 +4,7 @@ import { ResolverService } from "../gen/buildplane/v1/resolver_pb.js";
 import { createCallEndInterceptor } from "../rpc/call-end.js";
 import { codeName } from "../rpc/code-names.js";
 import { toConnectError } from "../rpc/errors.js";
-import { silentLogger } from "../rpc/logger.js";
+import { silentLogger } from "../rpc/rpc-logger.js";
 import type { BuildplaneMetrics } from "./buildplane-metrics.js";
 
 const ensureMethods = new Set(["EnsureImage", "EnsureImageFromContext"]);

@@ -2,7 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { createCallEndInterceptor } from "../rpc/call-end.js";
 import { codeName } from "../rpc/code-names.js";
 import { toConnectError } from "../rpc/errors.js";
-import { silentLogger } from "../rpc/logger.js";
+import { silentLogger } from "../rpc/rpc-logger.js";
 import type { BuildplaneMetrics } from "./buildplane-metrics.js";
 
 const grpcTypes: Readonly<Record<string, string>> = {

@@ -40,6 +40,8 @@ export interface RegistryClient {
    * rights) without storing anything: opens a blob upload and cancels it.
    */
   checkPush(repository: string, signal?: AbortSignal): Promise<void>;
+  /** A small blob (an image config) by digest, checked against it; undefined on 404. */
+  getBlob(repository: string, digest: string, signal?: AbortSignal): Promise<Buffer | undefined>;
   /** Deletes a manifest by digest; false when the registry does not hold it (404). */
   deleteManifest(repository: string, digest: string, signal?: AbortSignal): Promise<boolean>;
   close(): void;
@@ -135,6 +137,16 @@ export function createRegistryClient(options: RegistryClientOptions, deps: Regis
         const location = await startUpload(session, repository, scopes, signal);
         // The upload is cancelled so no session lingers; a registry that cannot cancel lets it expire.
         await session.send({ method: "DELETE", target: location, scopes, signal }).catch(() => undefined);
+      }, signal),
+    getBlob: (repository, digest, signal) =>
+      retry(async () => {
+        const what = `GET /v2/${repository}/blobs/${digest}`;
+        const res = await session.send({ method: "GET", target: `/v2/${repository}/blobs/${digest}`, scopes: pull(repository), signal });
+        if (res.status === 404) return undefined;
+        if (res.status !== 200) throw statusErrorFor(host, res.status, what, "expected 200 or 404");
+        const got = `sha256:${createHash("sha256").update(res.body).digest("hex")}`;
+        if (got !== digest) throw new RegistryProtocolError(host, `${what} answered content with digest ${got}`, res.status, "dataLoss");
+        return res.body;
       }, signal),
     deleteManifest: (repository, digest, signal) =>
       retry(async () => {

@@ -1,4 +1,5 @@
 import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
+import type { Scope } from "./scope-names.js";
 
 /**
  * Who called, as the edge guard found it from the credential: the
@@ -7,17 +8,23 @@ import { createContextKey, createContextValues, type ContextValues } from "@conn
  */
 export const callerKey = createContextKey<string>("anonymous");
 
-const callers = new WeakMap<object, string>();
+/** The scopes the caller's credential carries; none on a port without credentials. */
+export const callerScopesKey = createContextKey<ReadonlySet<Scope>>(new Set());
 
-/** Remembers the caller of a request the edge guard let through. */
-export function rememberCaller(req: object, who: string): void {
-  callers.set(req, who);
+const callers = new WeakMap<object, { who: string; scopes: ReadonlySet<Scope> }>();
+
+/** Remembers the caller of a request the edge guard let through, and the scopes of its credential. */
+export function rememberCaller(req: object, who: string, scopes: ReadonlySet<Scope> = new Set()): void {
+  callers.set(req, { who, scopes });
 }
 
-/** The context values of a request for the RPC handlers: its caller. */
+/** The context values of a request for the RPC handlers: its caller and the caller's scopes. */
 export function callerContextValues(req: object): ContextValues {
   const values = createContextValues();
-  const who = callers.get(req);
-  if (who !== undefined) values.set(callerKey, who);
+  const caller = callers.get(req);
+  if (caller !== undefined) {
+    values.set(callerKey, caller.who);
+    values.set(callerScopesKey, caller.scopes);
+  }
   return values;
 }

@@ -21,7 +21,8 @@ export function createEdgeGuard(credentials: Credentials): (next: DualHandler) =
     return (req, res) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       const route = ruleForRequest(req.method ?? "GET", path);
-      if (route?.rule === "open") return next(req, res);
+      // A signed route checks its own signature against its shared secret (and is closed without one).
+      if (route?.rule === "open" || route?.rule === "signed") return next(req, res);
       const authorization = req.headers["authorization"];
       const identity = credentials.identify(typeof authorization === "string" ? authorization : undefined, peerCertificate(req));
       if (!identity.ok) return answerRefusal(req, res, "unauthenticated", identity.message);
@@ -33,7 +34,7 @@ export function createEdgeGuard(credentials: Credentials): (next: DualHandler) =
         const who = identity.who.length === 1 ? `${identity.who[0] ?? ""} does` : `${identity.who.join(" and ")} do`;
         return answerRefusal(req, res, "permission_denied", `${route.name} needs ${needed}, which ${who} not carry`);
       }
-      rememberCaller(req, identity.who.join(" and "));
+      rememberCaller(req, identity.who.join(" and "), identity.scopes);
       return next(req, res);
     };
   };

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { ConfigService } from "../gen/buildplane/v1/config_pb.js";
 import { DomainError, type ErrorCode } from "../errors/domain-error.js";
-import { connectCodeOf, createErrorInterceptor, toConnectError } from "./errors.js";
+import { connectCodeOf, createErrorInterceptor, diskFullMessage, toConnectError, withoutTransportHeaders } from "./errors.js";
 import type { RpcLogger } from "./logger.js";
 import { createFixtureConfigService } from "./test-fixtures.js";
 
@@ -74,5 +74,26 @@ describe("error mapping", () => {
       assert.equal(Code[err.code].toLowerCase(), name.toLowerCase());
       assert.equal(err.rawMessage, `a ${name} error`);
     }
+  });
+
+  it("drops the protocol headers a relayed error carries, keeping application metadata such as retry-after", () => {
+    const relayed = new ConnectError("internal error", Code.Internal, { "content-length": "46", "content-type": "application/json", "retry-after": "10" });
+    const sent = withoutTransportHeaders(relayed);
+    assert.deepEqual([...sent.metadata.entries()], [["retry-after", "10"]]);
+    assert.equal(sent.code, Code.Internal);
+    assert.equal(sent.rawMessage, "internal error");
+    const clean = new ConnectError("x", Code.NotFound, { "retry-after": "1" });
+    assert.equal(withoutTransportHeaders(clean), clean);
+  });
+
+  it("turns a full disk into resource_exhausted naming the data dir", () => {
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", path: "/d/git/x" });
+    const err = toConnectError(enospc, recordingLogger(), "p", { dataDir: "/d" });
+    assert.equal(err.code, Code.ResourceExhausted);
+    assert.equal(err.rawMessage, "the disk of the data dir /d ([system] data_dir) is full: no space left on device writing /d/git/x; free space there and retry");
+    const git = new DomainError("unavailable", "git fetch failed: fatal: unable to write loose object file: No space left on device");
+    assert.equal(diskFullMessage(git, undefined), "the disk is full: no space left on device (git fetch failed: fatal: unable to write loose object file: No space left on device); free space there and retry");
+    assert.equal(diskFullMessage(new DomainError("invalidArgument", "no space left on device in the name"), "/d"), undefined);
+    assert.equal(diskFullMessage(new Error("other"), "/d"), undefined);
   });
 });

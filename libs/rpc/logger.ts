@@ -1,19 +1,9 @@
 import { pino, type DestinationStream, type Logger } from "pino";
 import type { LogLevel } from "../config/config-types.js";
 import type { LogScrubber } from "../secret/scrub.js";
+import type { RpcLogger } from "./rpc-logger.js";
 
-/**
- * The little the RPC runtime and the services need from a logger. Fields
- * never hold secrets on purpose; the pino logger also scrubs every known
- * secret value from each line as a last line of defence.
- */
-export interface RpcLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  warn?(message: string, fields?: Record<string, unknown>): void;
-  /** Written only at `[log] level = "debug"` or lower. */
-  debug?(message: string, fields?: Record<string, unknown>): void;
-}
+export { silentLogger, type RpcLogger } from "./rpc-logger.js";
 
 /** What `createLogger` takes; everything has a default. */
 export interface LoggerOptions {
@@ -57,5 +47,3 @@ export function createStderrLogger(): RpcLogger {
   return createLogger();
 }
 
-/** A logger that drops everything; for tests that assert on their own output. */
-export const silentLogger: RpcLogger = { info: () => undefined, error: () => undefined };

@@ -1,7 +1,12 @@
 import type { Scope } from "./scope-names.js";
 
-/** A method anyone may call (probes and tooling), or the scopes of which a caller needs one. */
-export type ScopeRule = "open" | readonly Scope[];
+/**
+ * A method anyone may call (probes and tooling); a route that authenticates
+ * each request by its own signature against a shared secret (`signed`: the
+ * edge lets it through and the route checks it, refusing everything while
+ * no secret is set); or the scopes of which a caller needs one.
+ */
+export type ScopeRule = "open" | "signed" | readonly Scope[];
 
 /**
  * The one table of who may call what: every RPC of every service served on
@@ -54,6 +59,10 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
     ReleaseLease: ["internal"],
     // The key that hashes secret build args: with it, short secrets could be brute-forced from image keys.
     GetInstallKey: ["internal"],
+    // Garbage collection's writes and reads: through LifecycleService for people.
+    MarkCollected: ["internal"],
+    SetBuildPinned: ["internal"],
+    ListHeldLeases: ["internal"],
   },
   "buildplane.v1.SourceService": {
     ResolveRevision: ["internal"],
@@ -89,6 +98,9 @@ export const httpRouteScopes: Readonly<Record<string, ScopeRule>> = {
   // OpenRun's node probe, open as gRPC health is: it says only that the node answers.
   "GET /_openrun/health": "open",
   "HEAD /_openrun/health": "open",
+  // Push webhooks of GitHub, GitLab, Gitea/Forgejo and Bitbucket: each body is signed with
+  // [hooks] secret (GitLab: the secret as a token); without a secret the route answers 404.
+  "POST /hooks/git": "signed",
   // The web page (libs/web-site): static files holding no data; what it shows comes through the RPCs above.
   ...webPageRoutes(["/", "/builds/*", "/apps", "/pool", "/assets/*"]),
   // Prometheus' scrape: counters and durations, no image names or build ids, but still not for anyone.

@@ -24,6 +24,8 @@ import type { MountedService } from "./service-mount.js";
 
 export interface RpcServerOptions {
   readonly host: string;
+  /** `[system] data_dir`, named in the error a full disk causes. */
+  readonly dataDir?: string;
   /** 0 picks a free port; `listen()` returns the one chosen. */
   readonly port: number;
   /** Serve TLS (HTTP/2 and HTTP/1.1 by ALPN) instead of plain h2c + HTTP/1.1. */
@@ -85,7 +87,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   setMaxListeners(0, shutdown.signal);
   const tracker = createConnectionTracker();
   const interceptors = [
-    createErrorInterceptor(log),
+    createErrorInterceptor(log, { dataDir: options.dataDir }),
     ...(options.interceptors ?? []),
     ...options.services.flatMap((s) => s.networkInterceptors ?? []),
   ];

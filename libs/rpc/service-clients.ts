@@ -24,6 +24,8 @@ export interface ServiceClientsOptions {
   /** Sent as a bearer token to remote services. */
   readonly token?: Secret | undefined;
   readonly log?: RpcLogger;
+  /** `[system] data_dir`, named in the error a full disk causes. */
+  readonly dataDir?: string;
   /** Client interceptors of every call, in-process or remote (trace context). */
   readonly clientInterceptors?: readonly Interceptor[];
   /** Server interceptors of calls served in this process, run inside error mapping (spans, access lines, metrics). */
@@ -41,7 +43,7 @@ export function createServiceClients(options: ServiceClientsOptions): ServiceCli
   const inProcess = lazyTransport(() =>
     createRouterTransport((router) => {
       for (const mounted of options.local()) mounted.register(router);
-    }, { transport: { interceptors: [...(options.clientInterceptors ?? [])] }, router: { interceptors: [createErrorInterceptor(log), ...(options.inProcessInterceptors ?? [])] } }),
+    }, { transport: { interceptors: [...(options.clientInterceptors ?? [])] }, router: { interceptors: [createErrorInterceptor(log, { dataDir: options.dataDir }), ...(options.inProcessInterceptors ?? [])] } }),
   );
   const sessions: Http2SessionManager[] = [];
   const remoteInterceptors: Interceptor[] = [...(options.clientInterceptors ?? []), ...(options.token ? [createBearerTokenInterceptor(options.token)] : [])];

@@ -1,6 +1,6 @@
 import { context, propagation, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
 import type { Interceptor } from "@connectrpc/connect";
-import { silentLogger } from "../rpc/logger.js";
+import { silentLogger } from "../rpc/rpc-logger.js";
 import { codeName } from "../rpc/code-names.js";
 import { toConnectError } from "../rpc/errors.js";
 import { buildplaneTracer, failSpan } from "./trace-context.js";

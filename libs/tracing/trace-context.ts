@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span } from "@opentelemetry/api";
 
 /**
  * The trace context of the current call, through the OpenTelemetry API
@@ -8,12 +8,15 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, ty
 
 const tracerName = "buildplane";
 
-/** The id of the trace active here, or undefined outside any recorded span. */
+/**
+ * The id of the trace active here, or undefined outside any span and in a
+ * span the sampler dropped (no trace of that id will ever exist to look up).
+ */
 export function activeTraceId(): string | undefined {
   const span = trace.getActiveSpan();
   if (!span) return undefined;
   const ctx = span.spanContext();
-  return trace.isSpanContextValid(ctx) ? ctx.traceId : undefined;
+  return trace.isSpanContextValid(ctx) && (ctx.traceFlags & TraceFlags.SAMPLED) !== 0 ? ctx.traceId : undefined;
 }
 
 /** Writes `traceparent` (and `tracestate`) of the active span into outgoing HTTP headers. */

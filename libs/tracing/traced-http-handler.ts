@@ -5,7 +5,8 @@ import { buildplaneTracer, failSpan } from "./trace-context.js";
 /**
  * A server span for a plain HTTP route (OpenRun's delegate endpoint), child
  * of the request's W3C `traceparent`; it ends when the response is sent or
- * the connection closes. A no-op without a registered SDK.
+ * the connection closes; listeners on the request and response streams run
+ * inside the span. A no-op without a registered SDK.
  */
 export function tracedHttpHandler(name: string, handler: DualHandler): DualHandler {
   return (req, res) => {
@@ -24,6 +25,12 @@ export function tracedHttpHandler(name: string, handler: DualHandler): DualHandl
     };
     res.once("finish", end);
     res.once("close", end);
-    context.with(trace.setSpan(parent, span), () => handler(req, res));
+    const ctx = trace.setSpan(parent, span);
+    // The handler reads the body in stream events, which would run in the
+    // context the connection was made in: bind the streams to the span, so a
+    // build started from a body event belongs to the caller's trace.
+    context.bind(ctx, req);
+    context.bind(ctx, res);
+    context.with(ctx, () => handler(req, res));
   };
 }

@@ -1,4 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
+import { callerScopesKey } from "../../libs/rpc/caller-identity.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { BuilderService, type BuildRequest } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import type { Secret } from "../../libs/secret/secret.js";
@@ -103,7 +104,11 @@ const guarded: ReadonlySet<string> = new Set(["Build"]);
  * and becomes the image's only name on this node.
  * Health, `GetStatus` and `HasImage` stay open so pools can probe the node;
  * `CancelBuild` is left to the scope table (node or admin).
- * In-process calls (all-in-one) do not pass through this listener.
+ * In-process calls (all-in-one) do not pass through this listener, and a
+ * caller whose credential carries the `internal` scope (`[services] token`:
+ * the resolver of a split deployment) is one of this deployment's own
+ * services: its builds need no `admin_over_tcp`, may stay on the engine
+ * without a registry, and keep only the upload limit.
  */
 export function createBuilderNodeGuard(options: {
   readonly adminOverTcp: boolean;
@@ -115,6 +120,10 @@ export function createBuilderNodeGuard(options: {
 }): Interceptor {
   return (next) => async (req) => {
     if (req.service.typeName !== BuilderService.typeName || !guarded.has(req.method.name)) return next(req);
+    if (req.contextValues.get(callerScopesKey).has("internal")) {
+      if (req.method.name !== "Build" || !req.stream) return next(req);
+      return next({ ...req, message: limitBuildStream(req.message as AsyncIterable<BuildRequest>, options.maxUploadBytes) } as typeof req);
+    }
     if (!options.adminOverTcp) throw new DelegatedBuildsDisabledError();
     if (req.method.name !== "Build" || !req.stream) return next(req);
     return next({ ...req, message: guardBuildStream(req.message as AsyncIterable<BuildRequest>, options.maxUploadBytes, options.ownEcrHost, options.allowedRegistries ?? []) } as typeof req);
@@ -147,6 +156,18 @@ async function* guardBuildStream(
         continue;
       }
     } else if (m.message.case === "chunk") {
+      total += m.message.value.length;
+      if (total > maxBytes) throw new UploadTooLargeError(maxBytes);
+    }
+    yield m;
+  }
+}
+
+/** Passes a split peer's Build stream through, cutting it when its context passes `maxBytes`. */
+async function* limitBuildStream(messages: AsyncIterable<BuildRequest>, maxBytes: number): AsyncGenerator<BuildRequest> {
+  let total = 0;
+  for await (const m of messages) {
+    if (m.message.case === "chunk") {
       total += m.message.value.length;
       if (total > maxBytes) throw new UploadTooLargeError(maxBytes);
     }

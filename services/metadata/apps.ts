@@ -12,7 +12,12 @@ export interface AppInput {
   readonly containerfile: string;
   readonly args: readonly BuildArgRecord[];
   readonly target: string;
+  readonly pollIntervalSecs: number;
 }
+
+/** Poll bounds: no faster than every 10 s (each poll is an ls-remote), no slower than a day. */
+const minPollSecs = 10;
+const maxPollSecs = 86_400;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
@@ -21,6 +26,15 @@ export async function saveApp(deps: MetadataDeps, input: AppInput): Promise<AppR
   if (input.name.trim() === "") throw new InvalidFieldError("app.name", input.name, "a non-empty name");
   const id = input.id === "" ? input.name : input.id;
   if (!idPattern.test(id)) throw new InvalidFieldError("app.id", id, "1-128 letters, digits, '.', '_', ':', '/' or '-'");
+  if (!Number.isInteger(input.pollIntervalSecs) || input.pollIntervalSecs < 0 || input.pollIntervalSecs > maxPollSecs) {
+    throw new InvalidFieldError("app.poll_interval_secs", String(input.pollIntervalSecs), `0 (never) or 10 to ${maxPollSecs} seconds`);
+  }
+  if (input.pollIntervalSecs > 0 && input.pollIntervalSecs < minPollSecs) {
+    throw new InvalidFieldError("app.poll_interval_secs", String(input.pollIntervalSecs), `0 (never) or ${minPollSecs} to ${maxPollSecs} seconds`);
+  }
+  if (input.pollIntervalSecs > 0 && /[*?[]/.test(input.source.ref)) {
+    throw new InvalidFieldError("app.source.ref", input.source.ref, "a branch, tag or commit when poll_interval_secs is set (a pattern is for webhooks only)");
+  }
   for (const arg of input.args) {
     if (arg.name === "") throw new InvalidFieldError("app.args.name", arg.name, "a non-empty build arg name");
   }

@@ -1,5 +1,5 @@
 import { DomainError } from "../../libs/errors/domain-error.js";
-import { buildLeaseKey, type BuildPatch, type BuildRecord, type BuildStatus, type SourceRecord } from "../../libs/db/records.js";
+import { buildLeaseKey, type BuildArgRecord, type BuildPatch, type BuildRecord, type BuildStatus, type SourceRecord } from "../../libs/db/records.js";
 import { getBuild, insertBuild, listBuilds, updateBuildIf } from "../../libs/db/repositories/builds.js";
 import { isLeaseCurrent } from "../../libs/db/repositories/leases.js";
 import { checkTransition, isFinal } from "./build-status.js";
@@ -23,6 +23,11 @@ export interface NewBuild {
   readonly contextBytes: number;
   readonly requester: string;
   readonly source: SourceRecord;
+  readonly containerfile: string;
+  /** Secret ones by name only: their values are dropped before this. */
+  readonly args: readonly BuildArgRecord[];
+  readonly target: string;
+  readonly platform: string;
 }
 
 /**
@@ -52,6 +57,7 @@ export async function createBuild(deps: MetadataDeps, input: NewBuild, fencingTo
     errorMessage: "",
     createdAt: now,
     startedAt: status === "running" ? now : undefined,
+    pushedAt: undefined,
     finishedAt: undefined,
     leaseKey,
     leaseToken: fencingToken,
@@ -69,7 +75,7 @@ export async function requireBuild(deps: MetadataDeps, id: string): Promise<Buil
 }
 
 /** Fields an update may set; status changes must be legal transitions. */
-export type BuildUpdate = Omit<BuildPatch, "startedAt" | "finishedAt" | "leaseToken">;
+export type BuildUpdate = Omit<BuildPatch, "startedAt" | "pushedAt" | "finishedAt" | "leaseToken">;
 
 /**
  * Changes a build with a compare-and-set on its status, so two writers
@@ -91,6 +97,7 @@ export async function updateBuild(deps: MetadataDeps, id: string, update: BuildU
     const patch: BuildPatch = {
       ...update,
       ...(to === "running" && current.startedAt === undefined ? { startedAt: now } : {}),
+      ...(to === "pushing" && current.pushedAt === undefined ? { pushedAt: now } : {}),
       ...(isFinal(to) ? { finishedAt: now } : {}),
       ...(fencingToken > 0 ? { leaseToken: fencingToken } : {}),
     };
@@ -120,6 +127,7 @@ export interface BuildListRequest {
   readonly imageKey: string;
   readonly pageSize: number;
   readonly pageToken: string;
+  readonly uncollectedOnly?: boolean;
 }
 
 /** One page of builds, newest first, and the token of the next page ("" at the end). */
@@ -131,6 +139,7 @@ export async function listBuildPage(deps: MetadataDeps, req: BuildListRequest): 
     ...(req.status !== undefined ? { status: req.status } : {}),
     ...(req.imageKey !== "" ? { imageKey: req.imageKey } : {}),
     ...(beforeId !== undefined ? { beforeId } : {}),
+    ...(req.uncollectedOnly === true ? { uncollectedOnly: true } : {}),
     limit: limit + 1,
   });
   const builds = rows.slice(0, limit);

@@ -85,6 +85,13 @@ export function buildToPb(b: BuildRecord): Build {
     contextBytes: BigInt(b.contextBytes),
     requester: b.requester,
     source: sourceToPb(b.source),
+    containerfile: b.containerfile,
+    args: b.args.map((x) => ({ name: x.name, value: x.secret ? "" : x.value, secret: x.secret })),
+    target: b.target,
+    platform: b.platform,
+    pushTime: ts(b.pushedAt),
+    collectTime: ts(b.collectedAt),
+    pinned: b.pinned === true,
   });
 }
 
@@ -103,6 +110,11 @@ export function newBuildFromPb(b: Build | undefined): NewBuild {
     contextBytes: Number(b.contextBytes),
     requester: b.requester,
     source: sourceFromPb(b.source),
+    containerfile: b.containerfile,
+    // A secret arg is kept by name only.
+    args: b.args.map((x) => ({ name: x.name, value: x.secret ? "" : x.value, secret: x.secret })),
+    target: b.target,
+    platform: b.platform,
   };
 }
 
@@ -114,6 +126,7 @@ export function appToPb(a: AppRecord): App {
     containerfile: a.containerfile,
     args: a.args.map((x) => ({ name: x.name, value: x.value, secret: x.secret })),
     target: a.target,
+    pollIntervalSecs: a.pollIntervalSecs,
     createTime: ts(a.createdAt),
     updateTime: ts(a.updatedAt),
   });
@@ -128,6 +141,7 @@ export function appFromPb(a: App | undefined): AppInput {
     containerfile: a.containerfile,
     args: a.args.map((x) => ({ name: x.name, value: x.secret ? "" : x.value, secret: x.secret })),
     target: a.target,
+    pollIntervalSecs: a.pollIntervalSecs,
   };
 }
 

@@ -5,6 +5,7 @@ import { createBuild, listBuildPage, requireBuild, updateBuild, type BuildUpdate
 import {
   appFromPb, appToPb, buildStatusFromPb, buildStatusToPb, buildToPb, leaseToPb, logLineFromPb, logLineToPb, newBuildFromPb, safeNumber,
 } from "./convert.js";
+import { heldLeases, markBuildsCollected, pinBuild } from "./collection.js";
 import { withDatabaseErrors } from "./database-errors.js";
 import { imageKeyHmacKey } from "./install-key.js";
 import { acquire, release, renew } from "./leases.js";
@@ -61,6 +62,7 @@ export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof Me
         imageKey: req.imageKey,
         pageSize: req.pageSize,
         pageToken: req.pageToken,
+        uncollectedOnly: req.uncollectedOnly,
       });
       return { builds: page.builds.map(buildToPb), nextPageToken: page.nextPageToken };
     },
@@ -95,6 +97,16 @@ export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof Me
     },
     async getInstallKey() {
       return { key: await imageKeyHmacKey(deps) };
+    },
+    async markCollected(req) {
+      return { marked: await markBuildsCollected(deps, req.ids) };
+    },
+    async setBuildPinned(req) {
+      return { build: buildToPb(await pinBuild(deps, req.id, req.pinned)) };
+    },
+    async listHeldLeases(req) {
+      const leases = await heldLeases(deps, req.prefix);
+      return { leases: leases.map((l) => leaseToPb(l)).filter((l) => l !== undefined) };
     },
   });
 }

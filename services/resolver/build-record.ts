@@ -3,6 +3,7 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { LogStream, type LogLine } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { BuildSchema, MetadataService, UpdateBuildRequestSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { OutageBudget } from "./outage-budget.js";
 
 /** Fields of a build record a run changes (status, digest, error…). */
@@ -35,6 +36,12 @@ export interface BuildRecordDeps {
   readonly token: bigint;
   /** Lines kept while the database is away; default 10 000. */
   readonly maxBufferedLines?: number;
+  /**
+   * How long, after an outage outlasted the budget, the outcome (and the
+   * lines still waiting) keep being written in the background, so the
+   * record becomes final as soon as the database is back; default 10 min.
+   */
+  readonly lateWriteMs?: number;
 }
 
 const maxBatch = 500;
@@ -96,6 +103,32 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
       }
     }
   };
+  /**
+   * The outcome of a build whose writes stopped because the database was
+   * away longer than the budget: retried with backoff while the database
+   * stays unavailable, after the lines still waiting; given up on any other
+   * refusal (the lease token is no longer current: another holder owns the record).
+   */
+  const writeLate = async (fields: RecordFields): Promise<void> => {
+    const until = Date.now() + (deps.lateWriteMs ?? 10 * 60_000);
+    let delay = 250;
+    while (Date.now() < until) {
+      try {
+        if (lines.length > 0) {
+          const batch = lines.slice(0, maxBatch);
+          await metadata.appendLogs({ buildId: id, lines: batch, fencingToken: token });
+          lines = lines.slice(batch.length);
+          continue;
+        }
+        await metadata.updateBuild({ ...fields, id, fencingToken: token });
+        return;
+      } catch (err) {
+        if (ConnectError.from(err).code !== Code.Unavailable) return;
+        await sleep(delay, undefined, { ref: false });
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  };
   const kick = (): void => {
     if (pumping || failed.signal.aborted) return;
     pumping = pump()
@@ -124,8 +157,14 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
       if (finished) return Promise.reject(new ConnectError(`build ${id} record was already finished`, Code.Internal));
       finished = true;
       return new Promise<void>((resolve, reject) => {
-        if (failed.signal.aborted) return reject(failed.signal.reason);
-        const onFail = (): void => reject(failed.signal.reason);
+        if (failed.signal.aborted) {
+          if (ConnectError.from(failed.signal.reason).code === Code.Unavailable) void writeLate(fields);
+          return reject(failed.signal.reason);
+        }
+        const onFail = (): void => {
+          if (ConnectError.from(failed.signal.reason).code === Code.Unavailable) void writeLate(fields);
+          reject(failed.signal.reason);
+        };
         failed.signal.addEventListener("abort", onFail, { once: true });
         final = {
           fields,

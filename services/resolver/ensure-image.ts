@@ -105,7 +105,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
   const running = new Set<Promise<void>>();
   const leaseKey = (imageKey: string): string => `build:${imageKey}`;
 
-  const start = (spec: BuildSpec, resolved: ResolvedImage, upload?: UploadedBuildContext): BuildFlight => {
+  const start = (spec: BuildSpec, resolved: ResolvedImage, upload?: UploadedBuildContext, force = false): BuildFlight => {
     // An uploaded context is never looked up through the source service, not even to re-check existence.
     const flowDeps: EnsureImageDeps = upload ? { ...deps, resolve: (_spec, signal) => upload.resolve(signal) } : deps;
     const flight = createBuildFlight();
@@ -122,6 +122,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       const metadata = deps.clients.metadata;
       let lease: HeldLease | undefined;
       let kept: KeptLease | undefined;
+      let replaced: string | undefined;
       try {
         // A request the builder's mode cannot serve is refused before a lease or a record exists.
         const registry = await deps.registry(flight.signal);
@@ -132,14 +133,30 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
           const took = await takeLease(take, leaseKey(key));
           if (took.taken) {
             lease = took.lease;
-            if (took.replaced) flight.emit(systemLine(`build lease ${lease.key} was held by ${took.replaced}, whose process is gone: building again`));
+            replaced = took.replaced;
             break;
           }
           // Another process builds it: follow, and build here if that build stops without an outcome.
           if ((await followRemoteBuild(flowDeps, spec, resolved, flight)) === "ended") return;
         }
+        if (!force && !upload) {
+          // A flight that ended between this caller's existence check and
+          // now (its image pushed, its lease released) must not be built twice.
+          const again = await deps.resolve(spec, flight.signal);
+          if (again.exists) {
+            flight.emit(create(BuildEventSchema, { time: timestampNow(), event: { case: "ready", value: { image: again.image.reference, digest: again.digest, cached: true } } }));
+            flight.finish();
+            return;
+          }
+        }
         kept = keepLease(metadata, lease, { ttlMs: deps.leaseTtlMs });
         const record = await createBuildRecord({ metadata, budget, token: lease.token }, newBuild(deps, spec, resolved));
+        if (replaced) {
+          // Told to callers and kept as the new build's first stored line.
+          const line = systemLine(`build lease ${lease.key} was held by ${replaced}, whose process is gone: building again`, record.id);
+          if (line.event.case === "log") record.log(line.event.value);
+          flight.emit(line);
+        }
         const plan = {
           buildId: record.id,
           spec,
@@ -181,7 +198,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       });
       return;
     }
-    const flight = flights.get(resolved.image.key) ?? start(spec, resolved);
+    const flight = flights.get(resolved.image.key) ?? start(spec, resolved, undefined, force);
     yield* flight.attach(signal);
   };
   return Object.assign(ensureImage, {
@@ -220,12 +237,17 @@ function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImag
       dir: spec.source?.dir ?? "",
       authName: spec.source?.authName ?? "",
     }),
+    containerfile: resolved.containerfile,
+    // Secret values stay out of the record: by name only.
+    args: spec.args.map((a) => ({ name: a.name, value: a.secret ? "" : a.value, secret: a.secret })),
+    target: spec.target,
+    platform: spec.platform,
   };
 }
 
 /** A line of buildplane's own for the callers of a flight. */
-function systemLine(text: string): BuildEvent {
-  return create(BuildEventSchema, { time: timestampNow(), event: { case: "log", value: { stream: LogStream.SYSTEM, text } } });
+function systemLine(text: string, buildId = ""): BuildEvent {
+  return create(BuildEventSchema, { buildId, time: timestampNow(), event: { case: "log", value: { stream: LogStream.SYSTEM, text, time: timestampNow() } } });
 }
 
 /** A `Failed` event for an error that ended the flow outside the builder. */

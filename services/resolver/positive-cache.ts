@@ -6,6 +6,8 @@
 export interface PositiveCache<V> {
   get(key: string): V | undefined;
   set(key: string, value: V): void;
+  /** Forgets a key: its image was deleted (garbage collection). */
+  delete(key: string): void;
   readonly size: number;
 }
 
@@ -29,6 +31,9 @@ export function createPositiveCache<V>(capacity: number): PositiveCache<V> {
         if (oldest.done === true) break;
         entries.delete(oldest.value);
       }
+    },
+    delete(key) {
+      entries.delete(key);
     },
     get size() {
       return entries.size;

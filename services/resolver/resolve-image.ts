@@ -33,6 +33,8 @@ export interface ImageResolverDeps {
   readonly installKey?: (signal: AbortSignal | undefined) => Promise<Uint8Array>;
   /** Positive answers kept (default 10,000). */
   readonly cacheEntries?: number;
+  /** Registers for references garbage collection deleted, whose cached answers are then dropped. */
+  readonly onCollected?: (listener: (reference: string) => void) => void;
 }
 
 /** Resolves a build spec to its image and whether that image exists. */
@@ -45,6 +47,7 @@ export type ImageResolver = (spec: BuildSpec, signal: AbortSignal | undefined) =
  */
 export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
   const cache = createPositiveCache<string>(deps.cacheEntries ?? 10_000);
+  deps.onCollected?.((reference) => cache.delete(`${deps.locator.kind}\0${reference}`));
   return async (spec, signal) => {
     const source = spec.source;
     const described = await deps.source.describe({ source, containerfile: spec.containerfile }, { signal });

@@ -70,7 +70,11 @@ export async function runBuild(
   let digest = "";
 
   const setStatus = (next: BuildStatus, extra: { digest?: string; builderNode?: string } = {}): void => {
-    if (status === next) return;
+    if (status === next) {
+      // A delegate builder names its node in a second started event: record it.
+      if (extra.builderNode !== undefined || extra.digest !== undefined) record.update(extra);
+      return;
+    }
     status = next;
     record.update({ status: next, ...extra });
   };

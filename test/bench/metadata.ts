@@ -26,6 +26,7 @@ for (const dialect of testDialects) {
       id, appId: "", imageKey: "bench", image: "", digest: "", commit: "", treeHash: "", mode: "", builderNode: "",
       status: "running", errorCode: "", errorMessage: "", createdAt: Date.now(), startedAt: Date.now(), finishedAt: undefined,
       contextBytes: 0, requester: "bench", source: { repository: "", ref: "", dir: "" }, leaseKey: "build:bench", leaseToken: 0,
+      containerfile: "Containerfile", args: [], target: "", platform: "", pushedAt: undefined,
     });
     const cap = { maxLines: batches * batchSize, markerText: (n: number) => `${n} dropped` };
     const t0 = performance.now();

@@ -7,7 +7,7 @@ import { lockSync } from "proper-lockfile";
 
 const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-/** `bin/buildplane.js`, the command users run: it loads the compiled CLI in `dist/`. */
+/** `bin/buildplane.js`, the command users run: it loads the bundled CLI in `dist/cli/`. */
 export const cliPath = join(repoRoot, "bin/buildplane.js");
 
 /** The folders `tsconfig.build.json` compiles, and what it leaves out. */
@@ -41,18 +41,30 @@ export function staleSource(root = repoRoot): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether `dist/cli/` (bin/bundle.mjs) is missing or older than the last
+ * compile, which rewrites every file of `dist/`.
+ */
+export function staleBundle(root = repoRoot): boolean {
+  const bundle = statSync(join(root, "dist/cli/buildplane.js"), { throwIfNoEntry: false });
+  const compiled = statSync(join(root, "dist/bin/buildplane.js"), { throwIfNoEntry: false });
+  return !bundle || !compiled || bundle.mtimeMs < compiled.mtimeMs;
+}
+
+const stale = (): boolean => staleSource() !== undefined || staleBundle();
+
 let built = false;
 
 /**
  * Makes sure `dist/` holds the current sources compiled, so a test that
  * spawns `bin/buildplane.js` runs the code it tests: compiles
  * (`tsc -p tsconfig.build.json`, as `npm run build`) when a source is newer
- * than its output. Test files running side by side compile once: the
+ * than its output, and bundles `dist/cli/` again after a compile. Test files running side by side compile once: the
  * first holds a lock while the others wait, then find `dist/` current.
  * `npm test` compiles before any test starts, so there this only checks.
  */
 export function ensureBuilt(): void {
-  if (built || staleSource() === undefined) {
+  if (built || !stale()) {
     built = true;
     return;
   }
@@ -62,6 +74,7 @@ export function ensureBuilt(): void {
       const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
       execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] });
     }
+    if (staleBundle()) execFileSync(process.execPath, [join(repoRoot, "bin/bundle.mjs")], { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] });
     built = true;
   } finally {
     release();

@@ -22,7 +22,7 @@ import {
 } from "./image-fixture.js";
 
 // Every role and topology from the one image `npm run image` builds, on the
-// real Docker engine: the CLI and all-in-one server, the five services in
+// real Docker engine: the CLI and all-in-one server, the six services in
 // separate containers on a user-defined network, builder nodes behind a main
 // install, and deploy/compose.yaml. Containers reach the host's registry,
 // Postgres and git server through the network's gateway; builds run on the
@@ -47,7 +47,8 @@ function ready(r: CliRun | { code: number | string; stdout: string; stderr: stri
   const last = JSON.parse(lines.at(-1) ?? "{}") as Record<string, unknown>;
   assert.equal(last["type"], "ready", `the build ends ready:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   assert.equal(r.code, 0);
-  return { ref: String(last["ref"]), cached: last["cached"] === true, buildId: String(last["buildId"] ?? "") };
+  assert.equal(typeof last["image"], "string", "the ready event names the image");
+  return { ref: String(last["image"]), cached: last["cached"] === true, buildId: String(last["buildId"] ?? "") };
 }
 
 /** The tags the shared registry holds for `ref` (`<gateway>:<port>/<run>/<name>:<tag>`), read on its loopback address. */
@@ -109,7 +110,7 @@ describe("the buildplane image", { timeout: 60 * 60_000 }, () => {
     assert.deepEqual(config.Cmd, ["serve"]);
     assert.deepEqual(config.Healthcheck?.Test.slice(0, 3), ["CMD", "buildplane", "health"]);
     const listing = await docker(["run", "--rm", "--entrypoint", "sh", imageTag, "-c",
-      "ls /app; for p in typescript tsx @bufbuild/buf kubernetes-models better-sqlite3; do test -e /app/node_modules/$p && echo has:$p; done; command -v git ssh tini; id -u"]);
+      "ls /app; for p in typescript tsx @bufbuild/buf kubernetes-models better-sqlite3; do test -e /app/node_modules/$p && echo has:$p; done; for c in git ssh tini; do command -v $c; done; id -u"]);
     assert.deepEqual(listing.split("\n"), ["bin", "dist", "node_modules", "package-lock.json", "package.json", "has:better-sqlite3", "/usr/bin/git", "/usr/bin/ssh", "/usr/bin/tini", "10001"]);
     t.diagnostic(`image ${imageTag}: ${Math.round((inspect[0]?.Size ?? 0) / 1e6)} MB, npm run image took ${built.seconds.toFixed(0)} s in this run`);
   });
@@ -153,7 +154,7 @@ describe("the buildplane image", { timeout: 60 * 60_000 }, () => {
     });
   });
 
-  test("the five services in separate containers on a user-defined network carry a build end to end, metadata in Postgres", { timeout: 600_000 }, async () => {
+  test("the six services in separate containers on a user-defined network carry a build end to end, metadata in Postgres", { timeout: 600_000 }, async () => {
     const database = `image_${run.slice("image-".length)}`;
     const psql = (sql: string, db = "postgres"): Promise<string> =>
       exec("psql", ["-h", "127.0.0.1", "-U", "postgres", "-w", "-d", db, "-tAc", sql]).then((r) => {
@@ -165,7 +166,7 @@ describe("the buildplane image", { timeout: 60 * 60_000 }, () => {
     const postgres = await startForwarder(gateway, 5432);
     cleanups.push(() => postgres.close());
 
-    const names = ["config", "metadata", "source", "resolver", "builder"] as const;
+    const names = ["config", "metadata", "source", "resolver", "builder", "lifecycle"] as const;
     const env: Record<string, string> = {
       BUILDPLANE_SECURITY_BUILD_TOKEN: token,
       BUILDPLANE_SERVICES_TOKEN: servicesToken,
@@ -243,7 +244,7 @@ describe("the buildplane image", { timeout: 60 * 60_000 }, () => {
     const up = await compose("up", "-d", "--no-build");
     assert.equal(up.code, 0, up.stderr);
     const ids = (await compose("ps", "-q")).stdout.split("\n").filter(Boolean);
-    assert.equal(ids.length, 5, "one container per service");
+    assert.equal(ids.length, 6, "one container per service");
     for (const id of ids) await waitHealthy(id);
 
     const out = ready(await buildThrough(`http://127.0.0.1:${port}`, "compose"));

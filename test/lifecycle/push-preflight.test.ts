@@ -135,6 +135,31 @@ describe("registry push check before building", { timeout }, () => {
     assert.equal(anonymous.stderr, "buildplane: missing bearer token\n");
   });
 
+  it("registry check with $BUILDPLANE_SERVER asks the server, which refuses a registry whose CA it does not trust and accepts one it does", async (t) => {
+    const buildToken = "build-token-preflight-env-3a90";
+    const untrusted = await install("served-unknown-ca", `url = "${unknownCa.host}"\n`);
+    const trusted = await install("served-good", `url = "${basic.host}"\nusername = "${basic.username}"\npassword = "${basic.password}"\nca_file = "${basic.caPath}"\n`);
+    const [refusing, accepting] = await Promise.all([
+      startServe(["--config", untrusted.config], cliEnv(untrusted.dataDir, { BUILDPLANE_SECURITY_BUILD_TOKEN: buildToken })),
+      startServe(["--config", trusted.config], cliEnv(trusted.dataDir, { BUILDPLANE_SECURITY_BUILD_TOKEN: buildToken })),
+    ]);
+    t.after(() => (refusing.kill(), accepting.kill()));
+    // The CLI's own data dir holds no configuration at all: only the server's registry is checked.
+    const caller = join(dir.path, "caller");
+    await mkdir(caller, { recursive: true });
+    const refused = await runCli(["registry", "check"], cliEnv(caller, { BUILDPLANE_SERVER: refusing.url, BUILDPLANE_TOKEN: buildToken }));
+    assert.equal(refused.code, 1, describeRun(refused));
+    const host = unknownCa.host.replace(/\./g, "\\.");
+    assert.match(refused.stderr, new RegExp(`^buildplane: push check of "${host}/cli-push-check" failed before building: registry "${host}" presented a certificate that is not trusted \\(.+\\): set registry\\.ca_file`));
+    const accepted = await runCli(["registry", "check", "--json"], cliEnv(caller, { BUILDPLANE_SERVER: accepting.url, BUILDPLANE_TOKEN: buildToken }));
+    assert.equal(accepted.code, 0, describeRun(accepted));
+    assert.deepEqual(JSON.parse(accepted.stdout), { ok: true, registry: basic.host, repository: "cli-push-check", username: basic.username });
+    assert.doesNotMatch(accepted.stdout + accepted.stderr, new RegExp(basic.password));
+    const badUrl = await runCli(["registry", "check"], cliEnv(caller, { BUILDPLANE_SERVER: "ftp://example" }));
+    assert.equal(badUrl.code, 2, describeRun(badUrl));
+    assert.equal(badUrl.stderr, `buildplane: $BUILDPLANE_SERVER "ftp://example" is not valid: expected an http:// or https:// URL such as http://127.0.0.1:25222\n`);
+  });
+
   it("trusts a success for the TTL, checks again after it, and never remembers a failure", async () => {
     let calls = 0;
     let clock = 1_000_000;

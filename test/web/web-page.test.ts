@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import type { Page } from "playwright-core";
+import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { TestNode } from "../delegate/fixtures/start-node.js";
 import { removeImages } from "../e2e/app-fixture.js";
 import { cliEnv, runCli, startCli, type CliEvent, type CliProcess } from "../e2e/cli-process.js";
@@ -21,6 +25,9 @@ const ticks = 20;
 /** Lines printed at once before the ticks: more than the page draws in one run (500). */
 const bulk = 1200;
 const readToken = newToken();
+const servicesToken = newToken();
+/** The value of a secret build arg: never on any page. */
+const secretArg = `web-secret-${randomBytes(6).toString("hex")}`;
 const adminToken = newToken();
 
 let dir: TempDir;
@@ -38,11 +45,14 @@ before(async () => {
     "slow/Containerfile": tickingContainerfile(marker, ticks, bulk),
     "fail/Containerfile": failingContainerfile(marker),
     "cancel/Containerfile": tickingContainerfile(`cancel-${marker}`, 120),
+    "queue1/Containerfile": `FROM local/busybox:1\nRUN echo queued-1-${marker}\n`,
+    "queue2/Containerfile": `FROM local/busybox:1\nRUN echo queued-2-${marker}\n`,
   });
   const config = await writeToml(dir.path, "server", {
     http: { host: "127.0.0.1", port: 0, redirect_to_https: false },
     system: { data_dir: `${dir.path}/data`, container_command: "docker" },
     security: { read_token: readToken, admin_token: adminToken },
+    services: { token: servicesToken },
     source: { local_roots: [repo.path] },
   });
   server = await serve(config);
@@ -58,9 +68,12 @@ after(async () => {
   await dir?.remove();
 });
 
-/** `buildplane build <repo> --dir <folder> --json --server <url>` with the admin token. */
-function build(folder: string): CliProcess {
-  const cli = startCli(["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url], cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: adminToken }));
+/** `buildplane build <repo> --dir <folder> --json --server <url> [extra…]` with the admin token. */
+function build(folder: string, extra: readonly string[] = []): CliProcess {
+  const cli = startCli(
+    ["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url, ...extra],
+    cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: adminToken }),
+  );
   clis.push(cli);
   void cli.done.then((r) => {
     if (r.last?.type === "ready") images.add(String(r.last["image"]));
@@ -72,10 +85,22 @@ let slow: { cli: CliProcess; id: Promise<string> } | undefined;
 /** The ticking build, started once and shared by the tests that watch it run. */
 function slowBuild(): { cli: CliProcess; id: Promise<string> } {
   if (!slow) {
-    const cli = build("slow");
+    const cli = build("slow", ["--arg", "WEB_MODE=fast"]);
     slow = { cli, id: cli.waitFor((e: CliEvent) => typeof e["buildId"] === "string" && e["buildId"] !== "").then((e) => String(e["buildId"])) };
   }
   return slow;
+}
+
+/** The metadata API as split services call it (the services token): to write records the CLI cannot make. */
+function internalMetadata() {
+  return createClient(
+    MetadataService,
+    createConnectTransport({
+      baseUrl: server.url,
+      httpVersion: "1.1",
+      interceptors: [(next) => (req) => (req.header.set("Authorization", `Bearer ${servicesToken}`), next(req))],
+    }),
+  );
 }
 
 async function adminPage(path: string): Promise<Page> {
@@ -193,8 +218,15 @@ describe("the web page", { timeout: 300_000 }, () => {
     await page.getByText(/lines, complete$/).waitFor({ timeout: 30_000 });
     assert.deepEqual(await logTexts(page), live, "the same lines after a reload");
     assert.match(await page.locator(".spec").innerText(), new RegExp(`Repository\\s+${repo.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
-    assert.match(await page.locator(".spec").innerText(), /Folder\s+slow/);
-    assert.match(await page.locator(".timeline").innerText(), /Ready\s+\S/);
+    const spec = await page.locator(".spec").innerText();
+    assert.match(spec, /Folder\s+slow/);
+    assert.match(spec, /Containerfile\s+Containerfile\n/);
+    assert.match(spec, /Target\s+last stage/);
+    assert.equal(await page.locator('.args li[data-arg="WEB_MODE"]').innerText(), "WEB_MODE=fast");
+    const timeline = await page.locator(".timeline").innerText();
+    assert.match(timeline, /Queued\s+\S+.*\n.*Started\s+\S/);
+    assert.match(timeline, /Pushed\s+no registry: kept in the local engine/);
+    assert.match(timeline, /Ready\s+\d/);
 
     // 200 % zoom of a 1280-pixel window: 640 CSS pixels, nothing wider than the window.
     await page.setViewportSize({ width: 640, height: 400 });
@@ -224,11 +256,68 @@ describe("the web page", { timeout: 300_000 }, () => {
     assert.ok(texts.includes(hostileLogLine), JSON.stringify(texts));
     assert.equal(await page.locator(".log img, .log script").count(), 0);
     assert.equal(await page.title(), "buildplane");
+    assert.match(await page.locator(".timeline").innerText(), /Pushed\s+—\s+Failed\s+\d/);
     await screenshot(page, "build-failed");
 
     await page.goto(`${server.url}/?status=failed&app=${app}`);
     await page.locator(`tr[data-build-id="${id}"]`).waitFor();
     assert.equal(await page.locator("tbody tr").count(), 1, "only the failed build of this app");
+    await page.close();
+  });
+
+  it("pages through the builds of an app newest first, 25 at a time", async () => {
+    const pageApp = `paged-${marker}`;
+    const metadata = internalMetadata();
+    const ids: string[] = [];
+    for (let i = 0; i < 27; i++) {
+      const { build: b } = await metadata.createBuild({ build: { appId: pageApp, imageKey: `paged-${marker}-${i}`, image: `cli-${pageApp}:${i}` } });
+      ids.push(b?.id ?? "");
+      await metadata.updateBuild({ id: b?.id ?? "", status: BuildStatus.FAILED, errorCode: "internal", errorMessage: "written by the test" });
+    }
+    const newestFirst = [...ids].reverse();
+    const page = await adminPage(`/?app=${pageApp}`);
+    const shownIds = (): Promise<string[]> => page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-build-id") ?? ""));
+    await page.locator(`tr[data-build-id="${newestFirst[0]}"]`).waitFor();
+    assert.deepEqual(await shownIds(), newestFirst.slice(0, 25));
+    assert.ok(await page.getByRole("button", { name: "Newer" }).isDisabled());
+    await page.getByRole("button", { name: "Older" }).click();
+    await page.locator(`tr[data-build-id="${newestFirst[25]}"]`).waitFor();
+    assert.deepEqual(await shownIds(), newestFirst.slice(25));
+    assert.ok(await page.getByRole("button", { name: "Older" }).isDisabled());
+    await page.getByRole("button", { name: "Newer" }).click();
+    await page.locator(`tr[data-build-id="${newestFirst[0]}"]`).waitFor();
+    assert.equal((await shownIds()).length, 25);
+    await page.close();
+  });
+
+  it("shows a build's secret arg as *** and its value nowhere", async () => {
+    // The command mode refuses secret args (the engine would keep them in the
+    // image history), so the record is written as a split resolver writes
+    // one: CreateBuild with the services token, secret value included.
+    const metadata = internalMetadata();
+    const { build: record } = await metadata.createBuild({
+      build: {
+        appId: app,
+        imageKey: `secret-${marker}`,
+        containerfile: "ops/Containerfile",
+        target: "runtime",
+        platform: "linux/arm64",
+        source: { repository: "https://git.example.com/acme/shop.git", ref: "v1" },
+        args: [
+          { name: "VERSION", value: "1.2" },
+          { name: "NPM_TOKEN", value: secretArg, secret: true },
+        ],
+      },
+    });
+    const id = record?.id ?? "";
+    const page = await adminPage(`/builds/${id}`);
+    await page.locator('.args li[data-arg="NPM_TOKEN"]').waitFor();
+    assert.equal(await page.locator('.args li[data-arg="NPM_TOKEN"]').innerText(), "NPM_TOKEN=***");
+    assert.equal(await page.locator('.args li[data-arg="VERSION"]').innerText(), "VERSION=1.2");
+    const spec = await page.locator(".spec").innerText();
+    assert.match(spec, /Containerfile\s+ops\/Containerfile\s+Target\s+runtime\s+Platform\s+linux\/arm64/);
+    assert.ok(!(await page.content()).includes(secretArg), "the secret value is nowhere on the page");
+    await metadata.updateBuild({ id, status: BuildStatus.FAILED, errorCode: "internal", errorMessage: "written by the test" });
     await page.close();
   });
 
@@ -254,10 +343,16 @@ describe("the web page", { timeout: 300_000 }, () => {
     await page.close();
   });
 
-  it("lets the admin token cancel a running build from the pool page, and shows the read token no cancel button", async () => {
+  it("shows the queue with positions behind a running build, lets the admin token cancel it from the pool page, and shows the read token no cancel button", async () => {
     const cli = build("cancel");
     const id = String((await cli.waitFor((e) => e.type === "started"))["buildId"]);
     await cli.waitFor((e) => e.type === "log" && String(e["text"]).startsWith("tick-1-"));
+    // One build slot (the default): these two wait behind it, in this order.
+    const queued: string[] = [];
+    for (const folder of ["queue1", "queue2"]) {
+      const q = build(folder);
+      queued.push(String((await q.waitFor((e) => typeof e["buildId"] === "string" && e["buildId"] !== ""))["buildId"]));
+    }
 
     const reader = await browser.newPage();
     const probed = reader.waitForResponse((r) => r.url().endsWith("/buildplane.v1.BuilderService/CancelBuild"), { timeout: 60_000 });
@@ -270,6 +365,12 @@ describe("the web page", { timeout: 300_000 }, () => {
     const page = await adminPage("/pool");
     const row = page.locator("tr", { has: page.getByRole("link", { name: id }) });
     await row.waitFor({ timeout: 30_000 });
+    for (const [i, q] of queued.entries()) {
+      const queueRow = page.locator("tr", { has: page.getByRole("link", { name: q }) });
+      await queueRow.waitFor({ timeout: 30_000 });
+      assert.match(await queueRow.innerText(), new RegExp(`^${i + 1}\\s+${q}\\s+${app}`), `queue position ${i + 1}`);
+    }
+    await page.getByText(/1 of 1 build slots in use, 2 waiting/).waitFor({ timeout: 30_000 });
     await screenshot(page, "pool-running");
     await row.getByRole("button", { name: `Cancel build ${id}` }).click();
     const result = await cli.done;

@@ -19,11 +19,13 @@ export function BuildPage({ id }: { id: string }) {
   const running = build !== undefined && !isFinal(build.status);
   return (
     <section aria-labelledby="build-title">
-      <h1 id="build-title">
-        Build <span class="mono">{id}</span> {build && <StatusBadge status={build.status} />}
-      </h1>
+      <div class="build-head">
+        <h1 id="build-title">
+          Build <span class="mono">{id}</span> {build && <StatusBadge status={build.status} />}
+        </h1>
+        {build && running && canCancel && <CancelButton buildId={build.id} />}
+      </div>
       <ErrorNote message={error} />
-      <div class="actions">{build && running && canCancel && <CancelButton buildId={build.id} />}</div>
       {build && build.status === BuildStatus.FAILED && <FailureNote build={build} log={log} />}
       {build && build.status === BuildStatus.CANCELED && <p class="notice">Canceled: {build.errorMessage || "no reason recorded"}</p>}
       <div class="build-grid">
@@ -61,6 +63,9 @@ function Spec({ build }: { build: Build | undefined }) {
     ["Repository", src?.repository ? withoutCredentials(src.repository) : "—"],
     ["Ref", src?.ref || "default branch"],
     ["Folder", src?.dir || "repository root"],
+    ["Containerfile", build?.containerfile || "—"],
+    ["Target", build?.target || "last stage"],
+    ["Platform", build?.platform || "the builder's own"],
     ["App", build?.appId || "—"],
     ["Commit", build?.commit || "—"],
     ["Tree", build?.treeHash || "—"],
@@ -70,6 +75,7 @@ function Spec({ build }: { build: Build | undefined }) {
     ["Node", build?.builderNode || "—"],
     ["Requester", build?.requester || "—"],
   ];
+  const args = build?.args ?? [];
   return (
     <div>
       <h2>Spec</h2>
@@ -80,10 +86,23 @@ function Spec({ build }: { build: Build | undefined }) {
             <dd class="mono wrap">{v}</dd>
           </div>
         ))}
+        <div>
+          <dt>Build args</dt>
+          <dd class="mono wrap">
+            {args.length === 0 ? (
+              "none"
+            ) : (
+              <ul class="args">
+                {args.map((a) => (
+                  <li key={a.name} data-arg={a.name}>
+                    {a.name}={a.secret ? <span title="secret: never stored">***</span> : a.value}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </dd>
+        </div>
       </dl>
-      <p class="muted small">
-        The build record keeps the source only: the Containerfile path and build args (secret ones never) are part of the image key, not stored.
-      </p>
     </div>
   );
 }
@@ -97,7 +116,16 @@ function Timeline({ build }: { build: Build | undefined }) {
   const steps: Array<[string, string]> = [
     ["Queued", formatTime(build?.createTime)],
     ["Started", formatTime(build?.startTime)],
-    ["Pushed", pushed ? `yes${build?.digest ? ` (${build.digest.slice(0, 19)}…)` : ""}` : status === BuildStatus.SUCCEEDED ? "no registry: kept in the local engine" : "—"],
+    [
+      "Pushed",
+      build?.pushTime
+        ? formatTime(build.pushTime)
+        : pushed
+          ? "yes"
+          : status === BuildStatus.SUCCEEDED
+            ? "no registry: kept in the local engine"
+            : "—",
+    ],
     [end, isFinal(status) ? formatTime(build?.finishTime) : "—"],
     ["Duration", build ? formatDuration(build.startTime ?? build.createTime, build.finishTime) : "—"],
   ];

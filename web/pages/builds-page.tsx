@@ -69,7 +69,7 @@ export function BuildTable({ builds }: { builds: readonly Build[] | undefined })
   if (builds === undefined) return <p class="muted">Loading…</p>;
   if (builds.length === 0) return <p class="muted">No builds.</p>;
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Builds table (scrolls sideways on narrow screens)">
       <table class="builds">
         <thead>
           <tr>
@@ -94,7 +94,7 @@ export function BuildTable({ builds }: { builds: readonly Build[] | undefined })
                 <StatusBadge status={b.status} />
               </td>
               <td>{b.appId || "—"}</td>
-              <td class="mono wrap">{b.image || "—"}</td>
+              <td class="mono wrap image">{b.image || "—"}</td>
               <td class="mono" title={b.commit}>
                 {shortHash(b.commit)}
               </td>

@@ -23,8 +23,8 @@ export const postgresTypes: pg.CustomTypesConfig = {
  * time: `statement_timeout` and `idle_in_transaction_session_timeout` on the
  * server, `query_timeout` on the client (a server that stopped answering),
  * a connect timeout, and TCP keep-alive so a cut that sends no reset is
- * still noticed. A connection that fails while idle in the pool emits
- * `error`, which is handled (the pool drops it and opens another later).
+ * still noticed. A connection that fails, idle in the pool or checked out,
+ * emits `error`, which is handled (the pool drops it and opens another later).
  */
 export function createPostgresBundle(
   target: { url: string; host: string; port: number; database: string },
@@ -53,6 +53,10 @@ export function createPostgresBundle(
   const pool = new pg.Pool({ ...clientConfig, max: Math.max(1, opts.poolSize) });
   // An idle client losing its connection must not crash the process.
   pool.on("error", () => {});
+  // Nor a client checked out of the pool between two queries (pg emits
+  // `error` on it with no listener of the pool's): its next query fails
+  // instead, and the pool drops it when it comes back unqueryable.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return {
     capabilities,
     dialect: new PostgresDialect({ pool }),

@@ -14,6 +14,7 @@ export async function putApp(db: Kysely<DatabaseSchema>, app: AppRecord): Promis
     containerfile: app.containerfile,
     args_json: JSON.stringify(app.args.map((a) => ({ name: a.name, value: a.secret ? "" : a.value, secret: a.secret }))),
     target: app.target,
+    poll_interval_secs: app.pollIntervalSecs,
     created_at: app.createdAt,
     updated_at: app.updatedAt,
   };
@@ -56,6 +57,7 @@ function toAppRecord(row: AppRow): AppRecord {
     containerfile: row.containerfile,
     args,
     target: row.target,
+    pollIntervalSecs: Number(row.poll_interval_secs),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { DbCapabilities } from "../db-bundle.js";
 import type { Updateable } from "kysely";
 import type { BuildRow, BuildsTable, DatabaseSchema } from "../tables.js";
-import { activeStatuses, type BuildPatch, type BuildRecord, type BuildStatus } from "../records.js";
+import { activeStatuses, type BuildArgRecord, type BuildPatch, type BuildRecord, type BuildStatus } from "../records.js";
 
 /** Stores a new build record. */
 export async function insertBuild(db: Kysely<DatabaseSchema>, b: BuildRecord): Promise<void> {
@@ -31,6 +31,12 @@ export async function insertBuild(db: Kysely<DatabaseSchema>, b: BuildRecord): P
       source_dir: b.source.dir,
       lease_key: b.leaseKey,
       lease_token: b.leaseToken,
+      containerfile: b.containerfile,
+      // Secret values are never stored, whatever the caller sent.
+      args_json: JSON.stringify(b.args.map((a) => ({ name: a.name, value: a.secret ? "" : a.value, secret: a.secret }))),
+      target: b.target,
+      platform: b.platform,
+      pushed_at: b.pushedAt ?? null,
     })
     .execute();
 }
@@ -46,6 +52,8 @@ export interface BuildQuery {
   readonly appId?: string;
   readonly status?: BuildStatus;
   readonly imageKey?: string;
+  /** Only builds whose image garbage collection has not deleted. */
+  readonly uncollectedOnly?: boolean;
   /** Only builds older than this id (ids sort by creation time). */
   readonly beforeId?: string;
   readonly limit: number;
@@ -58,7 +66,21 @@ export async function listBuilds(db: Kysely<DatabaseSchema>, q: BuildQuery): Pro
   if (q.status !== undefined) query = query.where("status", "=", q.status);
   if (q.imageKey !== undefined) query = query.where("image_key", "=", q.imageKey);
   if (q.beforeId !== undefined) query = query.where("id", "<", q.beforeId);
+  if (q.uncollectedOnly === true) query = query.where("collected_at", "is", null);
   return (await query.execute()).map(toBuildRecord);
+}
+
+/** Marks the builds' images collected at `nowMs`; those already marked keep their time. Returns how many changed. */
+export async function markCollected(db: Kysely<DatabaseSchema>, ids: readonly string[], nowMs: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const res = await db.updateTable("builds").set({ collected_at: nowMs }).where("id", "in", [...ids]).where("collected_at", "is", null).executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Pins or unpins a build; false when there is no such build. */
+export async function setPinned(db: Kysely<DatabaseSchema>, id: string, pinned: boolean): Promise<boolean> {
+  const res = await db.updateTable("builds").set({ pinned: pinned ? 1 : 0 }).where("id", "=", id).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }
 
 /**
@@ -86,6 +108,7 @@ export async function updateBuildIf(
   if (patch.errorMessage !== undefined) set.error_message = patch.errorMessage;
   if (patch.contextBytes !== undefined) set.context_bytes = patch.contextBytes;
   if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+  if (patch.pushedAt !== undefined) set.pushed_at = patch.pushedAt;
   if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
   if (patch.leaseToken !== undefined) set.lease_token = patch.leaseToken;
   if (Object.keys(set).length === 0) set.status = expected;
@@ -159,5 +182,12 @@ function toBuildRecord(row: BuildRow): BuildRecord {
     source: { repository: row.source_repository, ref: row.source_ref, dir: row.source_dir },
     leaseKey: row.lease_key,
     leaseToken: Number(row.lease_token),
+    containerfile: row.containerfile,
+    args: JSON.parse(row.args_json) as BuildArgRecord[],
+    target: row.target,
+    platform: row.platform,
+    pushedAt: row.pushed_at === null ? undefined : Number(row.pushed_at),
+    collectedAt: row.collected_at === null ? undefined : Number(row.collected_at),
+    pinned: Number(row.pinned) === 1,
   };
 }

@@ -110,3 +110,16 @@ export async function isLeaseCurrent(db: Kysely<DatabaseSchema>, caps: DbCapabil
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Leases whose key starts with `prefix` and that have not expired on the database clock. */
+export async function listHeldLeases(db: Kysely<DatabaseSchema>, caps: DbCapabilities, prefix: string): Promise<LeaseRecord[]> {
+  const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await db
+    .selectFrom("leases")
+    .selectAll()
+    .where("key", "like", sql<string>`${`${escaped}%`} escape '\\'`)
+    .where("expires_at", ">", caps.nowMs)
+    .orderBy("key")
+    .execute();
+  return rows.map(toLease);
+}

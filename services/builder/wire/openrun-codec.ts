@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { createRequire } from "node:module";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import { qualifiedReference } from "../../../libs/image/qualified-reference.js";
 import { confinedRelativePath } from "../../../libs/paths/relative-path.js";
@@ -29,24 +29,35 @@ export class OpenRunRequestError extends DomainError {
   }
 }
 
-const str = z.string().optional().default("");
 /**
- * OpenRun's `types.RegistryConfig` with its Go field names; `CAPem`,
- * `ClientCertPem` and `ClientKeyPem` are buildplane's additions, since
- * OpenRun can only name files for these.
+ * The `meta` schema, made on first use: zod loads (through `require`, so
+ * the parser stays synchronous) only in a process that receives OpenRun
+ * requests, not in every command that composes a builder.
  */
-const registrySchema = z.object({
-  URL: str, Project: str, Type: str, Username: str, Password: str,
-  PasswordFile: str, CAFile: str, ClientCertFile: str, ClientKeyFile: str,
-  Insecure: z.boolean().optional().default(false), AWSRegion: str,
-  CAPem: str, ClientCertPem: str, ClientKeyPem: str,
-});
-const metaSchema = z.object({
-  ImageTag: z.string(),
-  ContainerFile: str,
-  ContainerArgs: z.record(z.string(), z.string()).nullable().optional(),
-  RegistryConfig: registrySchema.nullable().optional(),
-});
+function metaSchemas() {
+  const { z } = createRequire(import.meta.url)("zod") as typeof import("zod");
+  const str = z.string().optional().default("");
+  /**
+   * OpenRun's `types.RegistryConfig` with its Go field names; `CAPem`,
+   * `ClientCertPem` and `ClientKeyPem` are buildplane's additions, since
+   * OpenRun can only name files for these.
+   */
+  const registrySchema = z.object({
+    URL: str, Project: str, Type: str, Username: str, Password: str,
+    PasswordFile: str, CAFile: str, ClientCertFile: str, ClientKeyFile: str,
+    Insecure: z.boolean().optional().default(false), AWSRegion: str,
+    CAPem: str, ClientCertPem: str, ClientKeyPem: str,
+  });
+  const metaSchema = z.object({
+    ImageTag: z.string(),
+    ContainerFile: str,
+    ContainerArgs: z.record(z.string(), z.string()).nullable().optional(),
+    RegistryConfig: registrySchema.nullable().optional(),
+  });
+  return { z, metaSchema };
+}
+
+let schemas: ReturnType<typeof metaSchemas> | undefined;
 
 /** The build an OpenRun `meta` part asks for. */
 export interface OpenRunBuildSpec {
@@ -80,6 +91,8 @@ export function parseOpenRunMeta(text: string): OpenRunBuildSpec {
   } catch (err) {
     throw new OpenRunRequestError(`meta part is not valid JSON: ${(err as Error).message}`);
   }
+  schemas ??= metaSchemas();
+  const { z, metaSchema } = schemas;
   const parsed = metaSchema.safeParse(json);
   if (!parsed.success) {
     throw new OpenRunRequestError(`meta part is not valid: ${z.prettifyError(parsed.error).replaceAll("\n", " ")}`);

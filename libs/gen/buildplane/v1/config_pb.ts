@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/config.proto.
  */
 export const file_buildplane_v1_config: GenFile = /*@__PURE__*/
-  fileDesc("ChpidWlsZHBsYW5lL3YxL2NvbmZpZy5wcm90bxINYnVpbGRwbGFuZS52MSLKBAoGQ29uZmlnEi0KB2J1aWxkZXIYASABKAsyHC5idWlsZHBsYW5lLnYxLkJ1aWxkZXJDb25maWcSLwoIcmVnaXN0cnkYAiABKAsyHS5idWlsZHBsYW5lLnYxLlJlZ2lzdHJ5Q29uZmlnEisKBnN5c3RlbRgDIAEoCzIbLmJ1aWxkcGxhbmUudjEuU3lzdGVtQ29uZmlnEi8KCHNlY3VyaXR5GAQgASgLMh0uYnVpbGRwbGFuZS52MS5TZWN1cml0eUNvbmZpZxInCgRodHRwGAUgASgLMhkuYnVpbGRwbGFuZS52MS5IdHRwQ29uZmlnEikKBWh0dHBzGAYgASgLMhouYnVpbGRwbGFuZS52MS5IdHRwc0NvbmZpZxIvCghtZXRhZGF0YRgHIAEoCzIdLmJ1aWxkcGxhbmUudjEuTWV0YWRhdGFDb25maWcSMwoKa3ViZXJuZXRlcxgIIAEoCzIfLmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc0NvbmZpZxIvCghzZXJ2aWNlcxgJIAEoCzIdLmJ1aWxkcGxhbmUudjEuU2VydmljZXNDb25maWcSNAoIZ2l0X2F1dGgYCiADKAsyIi5idWlsZHBsYW5lLnYxLkNvbmZpZy5HaXRBdXRoRW50cnkSEwoLc291cmNlX2ZpbGUYCyABKAkaTAoMR2l0QXV0aEVudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLmJ1aWxkcGxhbmUudjEuR2l0QXV0aENvbmZpZzoCOAEi7QEKDUJ1aWxkZXJDb25maWcSDAoEbW9kZRgBIAEoCRIUCgxrYW5pa29faW1hZ2UYAiABKAkSFAoMa2FuaWtvX2NhY2hlGAMgASgIEhkKEWthbmlrb19jYWNoZV9yZXBvGAQgASgJEhoKEmJ1aWxkX3RpbWVvdXRfc2VjcxgFIAEoDRIYChBtYXhfdXBsb2FkX2J5dGVzGAYgASgEEhQKDG5vZGVfY2FfZmlsZRgHIAEoCRIdChVub2RlX2NsaWVudF9jZXJ0X2ZpbGUYCCABKAkSHAoUbm9kZV9jbGllbnRfa2V5X2ZpbGUYCSABKAki4QEKDlJlZ2lzdHJ5Q29uZmlnEgsKA3VybBgBIAEoCRIPCgdwcm9qZWN0GAIgASgJEgwKBHR5cGUYAyABKAkSEAoIdXNlcm5hbWUYBCABKAkSEAoIcGFzc3dvcmQYBSABKAkSFQoNcGFzc3dvcmRfZmlsZRgGIAEoCRIPCgdjYV9maWxlGAcgASgJEhgKEGNsaWVudF9jZXJ0X2ZpbGUYCCABKAkSFwoPY2xpZW50X2tleV9maWxlGAkgASgJEhAKCGluc2VjdXJlGAogASgIEhIKCmF3c19yZWdpb24YCyABKAkixgIKDFN5c3RlbUNvbmZpZxIQCghkYXRhX2RpchgBIAEoCRIZChFjb250YWluZXJfY29tbWFuZBgCIAEoCRIaChJidWlsZGVyX2F1dGhfdG9rZW4YAyABKAkSHQoVbWF4X2NvbmN1cnJlbnRfYnVpbGRzGAQgASgNEhsKE21heF9idWlsZF93YWl0X3NlY3MYBSABKA0SIAoYdXNlX2ltYWdlX3ByZV9idWlsZF9zdGVwGAYgASgIEiIKGmdpdF9jaGVja291dF9jYWNoZV9lbnRyaWVzGAcgASgNEiYKHmdpdF9yZW1vdGVfY2hlY2tfaW50ZXJ2YWxfc2VjcxgIIAEoDRIiChpnaXRfb3BlcmF0aW9uX3RpbWVvdXRfc2VjcxgJIAEoDRIfChdtYXhfbG9nX2xpbmVzX3Blcl9idWlsZBgKIAEoDSJCCg5TZWN1cml0eUNvbmZpZxIWCg5hZG1pbl9vdmVyX3RjcBgBIAEoCBIYChBkZWZhdWx0X2dpdF9hdXRoGAIgASgJIkMKCkh0dHBDb25maWcSDAoEaG9zdBgBIAEoCRIMCgRwb3J0GAIgASgNEhkKEXJlZGlyZWN0X3RvX2h0dHBzGAMgASgIIkoKC0h0dHBzQ29uZmlnEhEKCWNlcnRfZmlsZRgBIAEoCRIQCghrZXlfZmlsZRgCIAEoCRIWCg5jbGllbnRfY2FfZmlsZRgDIAEoCSI6Cg5NZXRhZGF0YUNvbmZpZxIVCg1kYl9jb25uZWN0aW9uGAEgASgJEhEKCXBvb2xfc2l6ZRgCIAEoDSL0BAoQS3ViZXJuZXRlc0NvbmZpZxIRCgluYW1lc3BhY2UYASABKAkSEgoKa3ViZWNvbmZpZxgCIAEoCRIUCgxqb2JfdHRsX3NlY3MYAyABKA0SFwoPc2VydmljZV9hY2NvdW50GAQgASgJElIKEnJlc291cmNlc19yZXF1ZXN0cxgFIAMoCzI2LmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc0NvbmZpZy5SZXNvdXJjZXNSZXF1ZXN0c0VudHJ5Ek4KEHJlc291cmNlc19saW1pdHMYBiADKAsyNC5idWlsZHBsYW5lLnYxLkt1YmVybmV0ZXNDb25maWcuUmVzb3VyY2VzTGltaXRzRW50cnkSSAoNbm9kZV9zZWxlY3RvchgHIAMoCzIxLmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc0NvbmZpZy5Ob2RlU2VsZWN0b3JFbnRyeRI4Cgt0b2xlcmF0aW9ucxgIIAMoCzIjLmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc1RvbGVyYXRpb24SHgoWcG9kX3N0YXJ0X3RpbWVvdXRfc2VjcxgJIAEoDRIbChN1cGxvYWRfdGltZW91dF9zZWNzGAogASgNGjgKFlJlc291cmNlc1JlcXVlc3RzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo2ChRSZXNvdXJjZXNMaW1pdHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjMKEU5vZGVTZWxlY3RvckVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEijAEKFEt1YmVybmV0ZXNUb2xlcmF0aW9uEgsKA2tleRgBIAEoCRIQCghvcGVyYXRvchgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZlZmZlY3QYBCABKAkSHwoSdG9sZXJhdGlvbl9zZWNvbmRzGAUgASgDSACIAQFCFQoTX3RvbGVyYXRpb25fc2Vjb25kcyKQAQoOU2VydmljZXNDb25maWcSEgoKY29uZmlnX3VybBgBIAEoCRIUCgxtZXRhZGF0YV91cmwYAiABKAkSEgoKc291cmNlX3VybBgDIAEoCRIUCgxyZXNvbHZlcl91cmwYBCABKAkSEwoLYnVpbGRlcl91cmwYBSABKAkSFQoNbGlmZWN5Y2xlX3VybBgGIAEoCSJeCg1HaXRBdXRoQ29uZmlnEg8KB3VzZXJfaWQYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFQoNa2V5X2ZpbGVfcGF0aBgDIAEoCRITCgtwcml2YXRlX2tleRgEIAEoCSJWCgpEaWFnbm9zdGljEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoDRIOCgZjb2x1bW4YAyABKA0SCwoDa2V5GAQgASgJEg8KB21lc3NhZ2UYBSABKAkiEgoQR2V0Q29uZmlnUmVxdWVzdCI6ChFHZXRDb25maWdSZXNwb25zZRIlCgZjb25maWcYASABKAsyFS5idWlsZHBsYW5lLnYxLkNvbmZpZyI4ChVWYWxpZGF0ZUNvbmZpZ1JlcXVlc3QSDAoEdG9tbBgBIAEoCRIRCglmaWxlX25hbWUYAiABKAkiVwoWVmFsaWRhdGVDb25maWdSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIuCgtkaWFnbm9zdGljcxgCIAMoCzIZLmJ1aWxkcGxhbmUudjEuRGlhZ25vc3RpYyIUChJXYXRjaENvbmZpZ1JlcXVlc3QiaQoTV2F0Y2hDb25maWdSZXNwb25zZRIlCgZjb25maWcYASABKAsyFS5idWlsZHBsYW5lLnYxLkNvbmZpZxIrCghyZWplY3RlZBgCIAMoCzIZLmJ1aWxkcGxhbmUudjEuRGlhZ25vc3RpYyIfCh1HZXRSZWdpc3RyeUNyZWRlbnRpYWxzUmVxdWVzdCJhCh5HZXRSZWdpc3RyeUNyZWRlbnRpYWxzUmVzcG9uc2USKQoIcmVnaXN0cnkYASABKAsyFy5idWlsZHBsYW5lLnYxLlJlZ2lzdHJ5EhQKDGV4cGlyZXNfdW5peBgCIAEoAzKNAwoNQ29uZmlnU2VydmljZRJOCglHZXRDb25maWcSHy5idWlsZHBsYW5lLnYxLkdldENvbmZpZ1JlcXVlc3QaIC5idWlsZHBsYW5lLnYxLkdldENvbmZpZ1Jlc3BvbnNlEl0KDlZhbGlkYXRlQ29uZmlnEiQuYnVpbGRwbGFuZS52MS5WYWxpZGF0ZUNvbmZpZ1JlcXVlc3QaJS5idWlsZHBsYW5lLnYxLlZhbGlkYXRlQ29uZmlnUmVzcG9uc2USVgoLV2F0Y2hDb25maWcSIS5idWlsZHBsYW5lLnYxLldhdGNoQ29uZmlnUmVxdWVzdBoiLmJ1aWxkcGxhbmUudjEuV2F0Y2hDb25maWdSZXNwb25zZTABEnUKFkdldFJlZ2lzdHJ5Q3JlZGVudGlhbHMSLC5idWlsZHBsYW5lLnYxLkdldFJlZ2lzdHJ5Q3JlZGVudGlhbHNSZXF1ZXN0Gi0uYnVpbGRwbGFuZS52MS5HZXRSZWdpc3RyeUNyZWRlbnRpYWxzUmVzcG9uc2ViBnByb3RvMw", [file_buildplane_v1_common]);
+  fileDesc("ChpidWlsZHBsYW5lL3YxL2NvbmZpZy5wcm90bxINYnVpbGRwbGFuZS52MSKaBQoGQ29uZmlnEi0KB2J1aWxkZXIYASABKAsyHC5idWlsZHBsYW5lLnYxLkJ1aWxkZXJDb25maWcSLwoIcmVnaXN0cnkYAiABKAsyHS5idWlsZHBsYW5lLnYxLlJlZ2lzdHJ5Q29uZmlnEisKBnN5c3RlbRgDIAEoCzIbLmJ1aWxkcGxhbmUudjEuU3lzdGVtQ29uZmlnEi8KCHNlY3VyaXR5GAQgASgLMh0uYnVpbGRwbGFuZS52MS5TZWN1cml0eUNvbmZpZxInCgRodHRwGAUgASgLMhkuYnVpbGRwbGFuZS52MS5IdHRwQ29uZmlnEikKBWh0dHBzGAYgASgLMhouYnVpbGRwbGFuZS52MS5IdHRwc0NvbmZpZxIvCghtZXRhZGF0YRgHIAEoCzIdLmJ1aWxkcGxhbmUudjEuTWV0YWRhdGFDb25maWcSMwoKa3ViZXJuZXRlcxgIIAEoCzIfLmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc0NvbmZpZxIvCghzZXJ2aWNlcxgJIAEoCzIdLmJ1aWxkcGxhbmUudjEuU2VydmljZXNDb25maWcSNAoIZ2l0X2F1dGgYCiADKAsyIi5idWlsZHBsYW5lLnYxLkNvbmZpZy5HaXRBdXRoRW50cnkSEwoLc291cmNlX2ZpbGUYCyABKAkSKQoFaG9va3MYDCABKAsyGi5idWlsZHBsYW5lLnYxLkhvb2tzQ29uZmlnEiMKAmdjGA0gASgLMhcuYnVpbGRwbGFuZS52MS5HY0NvbmZpZxpMCgxHaXRBdXRoRW50cnkSCwoDa2V5GAEgASgJEisKBXZhbHVlGAIgASgLMhwuYnVpbGRwbGFuZS52MS5HaXRBdXRoQ29uZmlnOgI4ASJQCgtIb29rc0NvbmZpZxIOCgZzZWNyZXQYASABKAkSFgoObWF4X2JvZHlfYnl0ZXMYAiABKAQSGQoRYm9keV90aW1lb3V0X3NlY3MYAyABKA0iSAoIR2NDb25maWcSDAoEa2VlcBgBIAEoDRIXCg9vbGRlcl90aGFuX3NlY3MYAiABKAQSFQoNaW50ZXJ2YWxfc2VjcxgDIAEoDSLtAQoNQnVpbGRlckNvbmZpZxIMCgRtb2RlGAEgASgJEhQKDGthbmlrb19pbWFnZRgCIAEoCRIUCgxrYW5pa29fY2FjaGUYAyABKAgSGQoRa2FuaWtvX2NhY2hlX3JlcG8YBCABKAkSGgoSYnVpbGRfdGltZW91dF9zZWNzGAUgASgNEhgKEG1heF91cGxvYWRfYnl0ZXMYBiABKAQSFAoMbm9kZV9jYV9maWxlGAcgASgJEh0KFW5vZGVfY2xpZW50X2NlcnRfZmlsZRgIIAEoCRIcChRub2RlX2NsaWVudF9rZXlfZmlsZRgJIAEoCSLhAQoOUmVnaXN0cnlDb25maWcSCwoDdXJsGAEgASgJEg8KB3Byb2plY3QYAiABKAkSDAoEdHlwZRgDIAEoCRIQCgh1c2VybmFtZRgEIAEoCRIQCghwYXNzd29yZBgFIAEoCRIVCg1wYXNzd29yZF9maWxlGAYgASgJEg8KB2NhX2ZpbGUYByABKAkSGAoQY2xpZW50X2NlcnRfZmlsZRgIIAEoCRIXCg9jbGllbnRfa2V5X2ZpbGUYCSABKAkSEAoIaW5zZWN1cmUYCiABKAgSEgoKYXdzX3JlZ2lvbhgLIAEoCSLGAgoMU3lzdGVtQ29uZmlnEhAKCGRhdGFfZGlyGAEgASgJEhkKEWNvbnRhaW5lcl9jb21tYW5kGAIgASgJEhoKEmJ1aWxkZXJfYXV0aF90b2tlbhgDIAEoCRIdChVtYXhfY29uY3VycmVudF9idWlsZHMYBCABKA0SGwoTbWF4X2J1aWxkX3dhaXRfc2VjcxgFIAEoDRIgChh1c2VfaW1hZ2VfcHJlX2J1aWxkX3N0ZXAYBiABKAgSIgoaZ2l0X2NoZWNrb3V0X2NhY2hlX2VudHJpZXMYByABKA0SJgoeZ2l0X3JlbW90ZV9jaGVja19pbnRlcnZhbF9zZWNzGAggASgNEiIKGmdpdF9vcGVyYXRpb25fdGltZW91dF9zZWNzGAkgASgNEh8KF21heF9sb2dfbGluZXNfcGVyX2J1aWxkGAogASgNIkIKDlNlY3VyaXR5Q29uZmlnEhYKDmFkbWluX292ZXJfdGNwGAEgASgIEhgKEGRlZmF1bHRfZ2l0X2F1dGgYAiABKAkiQwoKSHR0cENvbmZpZxIMCgRob3N0GAEgASgJEgwKBHBvcnQYAiABKA0SGQoRcmVkaXJlY3RfdG9faHR0cHMYAyABKAgiSgoLSHR0cHNDb25maWcSEQoJY2VydF9maWxlGAEgASgJEhAKCGtleV9maWxlGAIgASgJEhYKDmNsaWVudF9jYV9maWxlGAMgASgJIjoKDk1ldGFkYXRhQ29uZmlnEhUKDWRiX2Nvbm5lY3Rpb24YASABKAkSEQoJcG9vbF9zaXplGAIgASgNIvQEChBLdWJlcm5ldGVzQ29uZmlnEhEKCW5hbWVzcGFjZRgBIAEoCRISCgprdWJlY29uZmlnGAIgASgJEhQKDGpvYl90dGxfc2VjcxgDIAEoDRIXCg9zZXJ2aWNlX2FjY291bnQYBCABKAkSUgoScmVzb3VyY2VzX3JlcXVlc3RzGAUgAygLMjYuYnVpbGRwbGFuZS52MS5LdWJlcm5ldGVzQ29uZmlnLlJlc291cmNlc1JlcXVlc3RzRW50cnkSTgoQcmVzb3VyY2VzX2xpbWl0cxgGIAMoCzI0LmJ1aWxkcGxhbmUudjEuS3ViZXJuZXRlc0NvbmZpZy5SZXNvdXJjZXNMaW1pdHNFbnRyeRJICg1ub2RlX3NlbGVjdG9yGAcgAygLMjEuYnVpbGRwbGFuZS52MS5LdWJlcm5ldGVzQ29uZmlnLk5vZGVTZWxlY3RvckVudHJ5EjgKC3RvbGVyYXRpb25zGAggAygLMiMuYnVpbGRwbGFuZS52MS5LdWJlcm5ldGVzVG9sZXJhdGlvbhIeChZwb2Rfc3RhcnRfdGltZW91dF9zZWNzGAkgASgNEhsKE3VwbG9hZF90aW1lb3V0X3NlY3MYCiABKA0aOAoWUmVzb3VyY2VzUmVxdWVzdHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjYKFFJlc291cmNlc0xpbWl0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMwoRTm9kZVNlbGVjdG9yRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKMAQoUS3ViZXJuZXRlc1RvbGVyYXRpb24SCwoDa2V5GAEgASgJEhAKCG9wZXJhdG9yGAIgASgJEg0KBXZhbHVlGAMgASgJEg4KBmVmZmVjdBgEIAEoCRIfChJ0b2xlcmF0aW9uX3NlY29uZHMYBSABKANIAIgBAUIVChNfdG9sZXJhdGlvbl9zZWNvbmRzIpABCg5TZXJ2aWNlc0NvbmZpZxISCgpjb25maWdfdXJsGAEgASgJEhQKDG1ldGFkYXRhX3VybBgCIAEoCRISCgpzb3VyY2VfdXJsGAMgASgJEhQKDHJlc29sdmVyX3VybBgEIAEoCRITCgtidWlsZGVyX3VybBgFIAEoCRIVCg1saWZlY3ljbGVfdXJsGAYgASgJIl4KDUdpdEF1dGhDb25maWcSDwoHdXNlcl9pZBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIVCg1rZXlfZmlsZV9wYXRoGAMgASgJEhMKC3ByaXZhdGVfa2V5GAQgASgJIlYKCkRpYWdub3N0aWMSDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgNEg4KBmNvbHVtbhgDIAEoDRILCgNrZXkYBCABKAkSDwoHbWVzc2FnZRgFIAEoCSISChBHZXRDb25maWdSZXF1ZXN0IjoKEUdldENvbmZpZ1Jlc3BvbnNlEiUKBmNvbmZpZxgBIAEoCzIVLmJ1aWxkcGxhbmUudjEuQ29uZmlnIjgKFVZhbGlkYXRlQ29uZmlnUmVxdWVzdBIMCgR0b21sGAEgASgJEhEKCWZpbGVfbmFtZRgCIAEoCSJXChZWYWxpZGF0ZUNvbmZpZ1Jlc3BvbnNlEg0KBXZhbGlkGAEgASgIEi4KC2RpYWdub3N0aWNzGAIgAygLMhkuYnVpbGRwbGFuZS52MS5EaWFnbm9zdGljIhQKEldhdGNoQ29uZmlnUmVxdWVzdCJpChNXYXRjaENvbmZpZ1Jlc3BvbnNlEiUKBmNvbmZpZxgBIAEoCzIVLmJ1aWxkcGxhbmUudjEuQ29uZmlnEisKCHJlamVjdGVkGAIgAygLMhkuYnVpbGRwbGFuZS52MS5EaWFnbm9zdGljIh8KHUdldFJlZ2lzdHJ5Q3JlZGVudGlhbHNSZXF1ZXN0ImEKHkdldFJlZ2lzdHJ5Q3JlZGVudGlhbHNSZXNwb25zZRIpCghyZWdpc3RyeRgBIAEoCzIXLmJ1aWxkcGxhbmUudjEuUmVnaXN0cnkSFAoMZXhwaXJlc191bml4GAIgASgDMo0DCg1Db25maWdTZXJ2aWNlEk4KCUdldENvbmZpZxIfLmJ1aWxkcGxhbmUudjEuR2V0Q29uZmlnUmVxdWVzdBogLmJ1aWxkcGxhbmUudjEuR2V0Q29uZmlnUmVzcG9uc2USXQoOVmFsaWRhdGVDb25maWcSJC5idWlsZHBsYW5lLnYxLlZhbGlkYXRlQ29uZmlnUmVxdWVzdBolLmJ1aWxkcGxhbmUudjEuVmFsaWRhdGVDb25maWdSZXNwb25zZRJWCgtXYXRjaENvbmZpZxIhLmJ1aWxkcGxhbmUudjEuV2F0Y2hDb25maWdSZXF1ZXN0GiIuYnVpbGRwbGFuZS52MS5XYXRjaENvbmZpZ1Jlc3BvbnNlMAESdQoWR2V0UmVnaXN0cnlDcmVkZW50aWFscxIsLmJ1aWxkcGxhbmUudjEuR2V0UmVnaXN0cnlDcmVkZW50aWFsc1JlcXVlc3QaLS5idWlsZHBsYW5lLnYxLkdldFJlZ2lzdHJ5Q3JlZGVudGlhbHNSZXNwb25zZWIGcHJvdG8z", [file_buildplane_v1_common]);
 
 /**
  * Config is the effective configuration. Field names follow the TOML keys.
@@ -76,6 +76,16 @@ export type Config = Message<"buildplane.v1.Config"> & {
    * @generated from field: string source_file = 11;
    */
   sourceFile: string;
+
+  /**
+   * @generated from field: buildplane.v1.HooksConfig hooks = 12;
+   */
+  hooks?: HooksConfig | undefined;
+
+  /**
+   * @generated from field: buildplane.v1.GcConfig gc = 13;
+   */
+  gc?: GcConfig | undefined;
 };
 
 /**
@@ -84,6 +94,64 @@ export type Config = Message<"buildplane.v1.Config"> & {
  */
 export const ConfigSchema: GenMessage<Config> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_config, 0);
+
+/**
+ * HooksConfig is [hooks]. The secret is "***" when set.
+ *
+ * @generated from message buildplane.v1.HooksConfig
+ */
+export type HooksConfig = Message<"buildplane.v1.HooksConfig"> & {
+  /**
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * @generated from field: uint64 max_body_bytes = 2;
+   */
+  maxBodyBytes: bigint;
+
+  /**
+   * @generated from field: uint32 body_timeout_secs = 3;
+   */
+  bodyTimeoutSecs: number;
+};
+
+/**
+ * Describes the message buildplane.v1.HooksConfig.
+ * Use `create(HooksConfigSchema)` to create a new message.
+ */
+export const HooksConfigSchema: GenMessage<HooksConfig> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_config, 1);
+
+/**
+ * GcConfig is [gc].
+ *
+ * @generated from message buildplane.v1.GcConfig
+ */
+export type GcConfig = Message<"buildplane.v1.GcConfig"> & {
+  /**
+   * @generated from field: uint32 keep = 1;
+   */
+  keep: number;
+
+  /**
+   * @generated from field: uint64 older_than_secs = 2;
+   */
+  olderThanSecs: bigint;
+
+  /**
+   * @generated from field: uint32 interval_secs = 3;
+   */
+  intervalSecs: number;
+};
+
+/**
+ * Describes the message buildplane.v1.GcConfig.
+ * Use `create(GcConfigSchema)` to create a new message.
+ */
+export const GcConfigSchema: GenMessage<GcConfig> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_config, 2);
 
 /**
  * BuilderConfig is [builder].
@@ -142,7 +210,7 @@ export type BuilderConfig = Message<"buildplane.v1.BuilderConfig"> & {
  * Use `create(BuilderConfigSchema)` to create a new message.
  */
 export const BuilderConfigSchema: GenMessage<BuilderConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 1);
+  messageDesc(file_buildplane_v1_config, 3);
 
 /**
  * RegistryConfig is [registry]. Secrets are "***" when set.
@@ -211,7 +279,7 @@ export type RegistryConfig = Message<"buildplane.v1.RegistryConfig"> & {
  * Use `create(RegistryConfigSchema)` to create a new message.
  */
 export const RegistryConfigSchema: GenMessage<RegistryConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 2);
+  messageDesc(file_buildplane_v1_config, 4);
 
 /**
  * SystemConfig is [system].
@@ -277,7 +345,7 @@ export type SystemConfig = Message<"buildplane.v1.SystemConfig"> & {
  * Use `create(SystemConfigSchema)` to create a new message.
  */
 export const SystemConfigSchema: GenMessage<SystemConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 3);
+  messageDesc(file_buildplane_v1_config, 5);
 
 /**
  * SecurityConfig is [security].
@@ -301,7 +369,7 @@ export type SecurityConfig = Message<"buildplane.v1.SecurityConfig"> & {
  * Use `create(SecurityConfigSchema)` to create a new message.
  */
 export const SecurityConfigSchema: GenMessage<SecurityConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 4);
+  messageDesc(file_buildplane_v1_config, 6);
 
 /**
  * HttpConfig is [http].
@@ -330,7 +398,7 @@ export type HttpConfig = Message<"buildplane.v1.HttpConfig"> & {
  * Use `create(HttpConfigSchema)` to create a new message.
  */
 export const HttpConfigSchema: GenMessage<HttpConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 5);
+  messageDesc(file_buildplane_v1_config, 7);
 
 /**
  * HttpsConfig is [https]: TLS for the RPC port.
@@ -359,7 +427,7 @@ export type HttpsConfig = Message<"buildplane.v1.HttpsConfig"> & {
  * Use `create(HttpsConfigSchema)` to create a new message.
  */
 export const HttpsConfigSchema: GenMessage<HttpsConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 6);
+  messageDesc(file_buildplane_v1_config, 8);
 
 /**
  * MetadataConfig is [metadata].
@@ -385,7 +453,7 @@ export type MetadataConfig = Message<"buildplane.v1.MetadataConfig"> & {
  * Use `create(MetadataConfigSchema)` to create a new message.
  */
 export const MetadataConfigSchema: GenMessage<MetadataConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 7);
+  messageDesc(file_buildplane_v1_config, 9);
 
 /**
  * KubernetesConfig is [kubernetes]: where and how kaniko Jobs run.
@@ -451,7 +519,7 @@ export type KubernetesConfig = Message<"buildplane.v1.KubernetesConfig"> & {
  * Use `create(KubernetesConfigSchema)` to create a new message.
  */
 export const KubernetesConfigSchema: GenMessage<KubernetesConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 8);
+  messageDesc(file_buildplane_v1_config, 10);
 
 /**
  * KubernetesToleration is one [[kubernetes.tolerations]] table.
@@ -496,7 +564,7 @@ export type KubernetesToleration = Message<"buildplane.v1.KubernetesToleration">
  * Use `create(KubernetesTolerationSchema)` to create a new message.
  */
 export const KubernetesTolerationSchema: GenMessage<KubernetesToleration> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 9);
+  messageDesc(file_buildplane_v1_config, 11);
 
 /**
  * ServicesConfig is [services]: where each service runs when split.
@@ -540,7 +608,7 @@ export type ServicesConfig = Message<"buildplane.v1.ServicesConfig"> & {
  * Use `create(ServicesConfigSchema)` to create a new message.
  */
 export const ServicesConfigSchema: GenMessage<ServicesConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 10);
+  messageDesc(file_buildplane_v1_config, 12);
 
 /**
  * GitAuthConfig is one [git_auth.<name>]. Secrets are "***" when set.
@@ -574,7 +642,7 @@ export type GitAuthConfig = Message<"buildplane.v1.GitAuthConfig"> & {
  * Use `create(GitAuthConfigSchema)` to create a new message.
  */
 export const GitAuthConfigSchema: GenMessage<GitAuthConfig> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 11);
+  messageDesc(file_buildplane_v1_config, 13);
 
 /**
  * Diagnostic is one problem found in a configuration.
@@ -615,7 +683,7 @@ export type Diagnostic = Message<"buildplane.v1.Diagnostic"> & {
  * Use `create(DiagnosticSchema)` to create a new message.
  */
 export const DiagnosticSchema: GenMessage<Diagnostic> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 12);
+  messageDesc(file_buildplane_v1_config, 14);
 
 /**
  * @generated from message buildplane.v1.GetConfigRequest
@@ -628,7 +696,7 @@ export type GetConfigRequest = Message<"buildplane.v1.GetConfigRequest"> & {
  * Use `create(GetConfigRequestSchema)` to create a new message.
  */
 export const GetConfigRequestSchema: GenMessage<GetConfigRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 13);
+  messageDesc(file_buildplane_v1_config, 15);
 
 /**
  * @generated from message buildplane.v1.GetConfigResponse
@@ -645,7 +713,7 @@ export type GetConfigResponse = Message<"buildplane.v1.GetConfigResponse"> & {
  * Use `create(GetConfigResponseSchema)` to create a new message.
  */
 export const GetConfigResponseSchema: GenMessage<GetConfigResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 14);
+  messageDesc(file_buildplane_v1_config, 16);
 
 /**
  * @generated from message buildplane.v1.ValidateConfigRequest
@@ -669,7 +737,7 @@ export type ValidateConfigRequest = Message<"buildplane.v1.ValidateConfigRequest
  * Use `create(ValidateConfigRequestSchema)` to create a new message.
  */
 export const ValidateConfigRequestSchema: GenMessage<ValidateConfigRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 15);
+  messageDesc(file_buildplane_v1_config, 17);
 
 /**
  * @generated from message buildplane.v1.ValidateConfigResponse
@@ -691,7 +759,7 @@ export type ValidateConfigResponse = Message<"buildplane.v1.ValidateConfigRespon
  * Use `create(ValidateConfigResponseSchema)` to create a new message.
  */
 export const ValidateConfigResponseSchema: GenMessage<ValidateConfigResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 16);
+  messageDesc(file_buildplane_v1_config, 18);
 
 /**
  * @generated from message buildplane.v1.WatchConfigRequest
@@ -704,7 +772,7 @@ export type WatchConfigRequest = Message<"buildplane.v1.WatchConfigRequest"> & {
  * Use `create(WatchConfigRequestSchema)` to create a new message.
  */
 export const WatchConfigRequestSchema: GenMessage<WatchConfigRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 17);
+  messageDesc(file_buildplane_v1_config, 19);
 
 /**
  * @generated from message buildplane.v1.WatchConfigResponse
@@ -730,7 +798,7 @@ export type WatchConfigResponse = Message<"buildplane.v1.WatchConfigResponse"> &
  * Use `create(WatchConfigResponseSchema)` to create a new message.
  */
 export const WatchConfigResponseSchema: GenMessage<WatchConfigResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 18);
+  messageDesc(file_buildplane_v1_config, 20);
 
 /**
  * @generated from message buildplane.v1.GetRegistryCredentialsRequest
@@ -743,7 +811,7 @@ export type GetRegistryCredentialsRequest = Message<"buildplane.v1.GetRegistryCr
  * Use `create(GetRegistryCredentialsRequestSchema)` to create a new message.
  */
 export const GetRegistryCredentialsRequestSchema: GenMessage<GetRegistryCredentialsRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 19);
+  messageDesc(file_buildplane_v1_config, 21);
 
 /**
  * @generated from message buildplane.v1.GetRegistryCredentialsResponse
@@ -769,7 +837,7 @@ export type GetRegistryCredentialsResponse = Message<"buildplane.v1.GetRegistryC
  * Use `create(GetRegistryCredentialsResponseSchema)` to create a new message.
  */
 export const GetRegistryCredentialsResponseSchema: GenMessage<GetRegistryCredentialsResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_config, 20);
+  messageDesc(file_buildplane_v1_config, 22);
 
 /**
  * ConfigService serves the effective configuration: the TOML file with

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/lifecycle.proto.
  */
 export const file_buildplane_v1_lifecycle: GenFile = /*@__PURE__*/
-  fileDesc("Ch1idWlsZHBsYW5lL3YxL2xpZmVjeWNsZS5wcm90bxINYnVpbGRwbGFuZS52MSIWChRDaGVja1JlZ2lzdHJ5UmVxdWVzdCJPChVDaGVja1JlZ2lzdHJ5UmVzcG9uc2USEAoIcmVnaXN0cnkYASABKAkSEgoKcmVwb3NpdG9yeRgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCSKGAQoVQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIRCgRrZWVwGAIgASgNSACIAQESHAoPb2xkZXJfdGhhbl9zZWNzGAMgASgESAGIAQESDwoHZHJ5X3J1bhgEIAEoCEIHCgVfa2VlcEISChBfb2xkZXJfdGhhbl9zZWNzIpIBCg5Db2xsZWN0ZWRJbWFnZRIQCghidWlsZF9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDQoFaW1hZ2UYAyABKAkSDgoGZGlnZXN0GAQgASgJEhYKDmVuZ2luZV9kZWxldGVkGAUgASgIEhgKEHJlZ2lzdHJ5X2RlbGV0ZWQYBiABKAgSDQoFZXJyb3IYByABKAkiZgoWQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRItCgZpbWFnZXMYASADKAsyHS5idWlsZHBsYW5lLnYxLkNvbGxlY3RlZEltYWdlEgwKBGtlcHQYAiABKA0SDwoHZHJ5X3J1bhgDIAEoCCItCg9QaW5CdWlsZFJlcXVlc3QSCgoCaWQYASABKAkSDgoGcGlubmVkGAIgASgIIjcKEFBpbkJ1aWxkUmVzcG9uc2USIwoFYnVpbGQYASABKAsyFC5idWlsZHBsYW5lLnYxLkJ1aWxkMpoCChBMaWZlY3ljbGVTZXJ2aWNlEloKDUNoZWNrUmVnaXN0cnkSIy5idWlsZHBsYW5lLnYxLkNoZWNrUmVnaXN0cnlSZXF1ZXN0GiQuYnVpbGRwbGFuZS52MS5DaGVja1JlZ2lzdHJ5UmVzcG9uc2USXQoOQ29sbGVjdEdhcmJhZ2USJC5idWlsZHBsYW5lLnYxLkNvbGxlY3RHYXJiYWdlUmVxdWVzdBolLmJ1aWxkcGxhbmUudjEuQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRJLCghQaW5CdWlsZBIeLmJ1aWxkcGxhbmUudjEuUGluQnVpbGRSZXF1ZXN0Gh8uYnVpbGRwbGFuZS52MS5QaW5CdWlsZFJlc3BvbnNlYgZwcm90bzM", [file_buildplane_v1_metadata]);
+  fileDesc("Ch1idWlsZHBsYW5lL3YxL2xpZmVjeWNsZS5wcm90bxINYnVpbGRwbGFuZS52MSIWChRDaGVja1JlZ2lzdHJ5UmVxdWVzdCJPChVDaGVja1JlZ2lzdHJ5UmVzcG9uc2USEAoIcmVnaXN0cnkYASABKAkSEgoKcmVwb3NpdG9yeRgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCSKGAQoVQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIRCgRrZWVwGAIgASgNSACIAQESHAoPb2xkZXJfdGhhbl9zZWNzGAMgASgESAGIAQESDwoHZHJ5X3J1bhgEIAEoCEIHCgVfa2VlcEISChBfb2xkZXJfdGhhbl9zZWNzIqUBCg5Db2xsZWN0ZWRJbWFnZRIQCghidWlsZF9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDQoFaW1hZ2UYAyABKAkSDgoGZGlnZXN0GAQgASgJEhYKDmVuZ2luZV9kZWxldGVkGAUgASgIEhgKEHJlZ2lzdHJ5X2RlbGV0ZWQYBiABKAgSDQoFZXJyb3IYByABKAkSEQoJYnVpbGRfaWRzGAggAygJIjoKCUhlbGRJbWFnZRIOCgZhcHBfaWQYASABKAkSDQoFaW1hZ2UYAiABKAkSDgoGcmVhc29uGAMgASgJIo4BChZDb2xsZWN0R2FyYmFnZVJlc3BvbnNlEi0KBmltYWdlcxgBIAMoCzIdLmJ1aWxkcGxhbmUudjEuQ29sbGVjdGVkSW1hZ2USDAoEa2VwdBgCIAEoDRIPCgdkcnlfcnVuGAMgASgIEiYKBGhlbGQYBCADKAsyGC5idWlsZHBsYW5lLnYxLkhlbGRJbWFnZSItCg9QaW5CdWlsZFJlcXVlc3QSCgoCaWQYASABKAkSDgoGcGlubmVkGAIgASgIIjcKEFBpbkJ1aWxkUmVzcG9uc2USIwoFYnVpbGQYASABKAsyFC5idWlsZHBsYW5lLnYxLkJ1aWxkMpoCChBMaWZlY3ljbGVTZXJ2aWNlEloKDUNoZWNrUmVnaXN0cnkSIy5idWlsZHBsYW5lLnYxLkNoZWNrUmVnaXN0cnlSZXF1ZXN0GiQuYnVpbGRwbGFuZS52MS5DaGVja1JlZ2lzdHJ5UmVzcG9uc2USXQoOQ29sbGVjdEdhcmJhZ2USJC5idWlsZHBsYW5lLnYxLkNvbGxlY3RHYXJiYWdlUmVxdWVzdBolLmJ1aWxkcGxhbmUudjEuQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRJLCghQaW5CdWlsZBIeLmJ1aWxkcGxhbmUudjEuUGluQnVpbGRSZXF1ZXN0Gh8uYnVpbGRwbGFuZS52MS5QaW5CdWlsZFJlc3BvbnNlYgZwcm90bzM", [file_buildplane_v1_metadata]);
 
 /**
  * @generated from message buildplane.v1.CheckRegistryRequest
@@ -141,11 +141,19 @@ export type CollectedImage = Message<"buildplane.v1.CollectedImage"> & {
   registryDeleted: boolean;
 
   /**
-   * Why a delete was refused or failed ("" when none was).
+   * Why a delete was refused or failed ("" when none was); the image's
+   * builds are then not marked collected.
    *
    * @generated from field: string error = 7;
    */
   error: string;
+
+  /**
+   * Every build that made this image (build_id is the newest).
+   *
+   * @generated from field: repeated string build_ids = 8;
+   */
+  buildIds: string[];
 };
 
 /**
@@ -154,6 +162,38 @@ export type CollectedImage = Message<"buildplane.v1.CollectedImage"> & {
  */
 export const CollectedImageSchema: GenMessage<CollectedImage> = /*@__PURE__*/
   messageDesc(file_buildplane_v1_lifecycle, 3);
+
+/**
+ * HeldImage is an image beyond the newest kept ones that stays, and why.
+ *
+ * @generated from message buildplane.v1.HeldImage
+ */
+export type HeldImage = Message<"buildplane.v1.HeldImage"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string image = 2;
+   */
+  image: string;
+
+  /**
+   * "pinned", "running" (a build of its key runs), "lease" (its build lease
+   * is held) or "young" (newer than older_than).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message buildplane.v1.HeldImage.
+ * Use `create(HeldImageSchema)` to create a new message.
+ */
+export const HeldImageSchema: GenMessage<HeldImage> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_lifecycle, 4);
 
 /**
  * @generated from message buildplane.v1.CollectGarbageResponse
@@ -175,6 +215,11 @@ export type CollectGarbageResponse = Message<"buildplane.v1.CollectGarbageRespon
    * @generated from field: bool dry_run = 3;
    */
   dryRun: boolean;
+
+  /**
+   * @generated from field: repeated buildplane.v1.HeldImage held = 4;
+   */
+  held: HeldImage[];
 };
 
 /**
@@ -182,7 +227,7 @@ export type CollectGarbageResponse = Message<"buildplane.v1.CollectGarbageRespon
  * Use `create(CollectGarbageResponseSchema)` to create a new message.
  */
 export const CollectGarbageResponseSchema: GenMessage<CollectGarbageResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_lifecycle, 4);
+  messageDesc(file_buildplane_v1_lifecycle, 5);
 
 /**
  * @generated from message buildplane.v1.PinBuildRequest
@@ -204,7 +249,7 @@ export type PinBuildRequest = Message<"buildplane.v1.PinBuildRequest"> & {
  * Use `create(PinBuildRequestSchema)` to create a new message.
  */
 export const PinBuildRequestSchema: GenMessage<PinBuildRequest> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_lifecycle, 5);
+  messageDesc(file_buildplane_v1_lifecycle, 6);
 
 /**
  * @generated from message buildplane.v1.PinBuildResponse
@@ -221,7 +266,7 @@ export type PinBuildResponse = Message<"buildplane.v1.PinBuildResponse"> & {
  * Use `create(PinBuildResponseSchema)` to create a new message.
  */
 export const PinBuildResponseSchema: GenMessage<PinBuildResponse> = /*@__PURE__*/
-  messageDesc(file_buildplane_v1_lifecycle, 6);
+  messageDesc(file_buildplane_v1_lifecycle, 7);
 
 /**
  * LifecycleService looks after images once they exist and before they are

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/metadata.proto.
  */
 export const file_buildplane_v1_metadata: GenFile = /*@__PURE__*/
-  fileDesc("ChxidWlsZHBsYW5lL3YxL21ldGFkYXRhLnByb3RvEg1idWlsZHBsYW5lLnYxIvkBCgNBcHASCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIoCgZzb3VyY2UYAyABKAsyGC5idWlsZHBsYW5lLnYxLkdpdFNvdXJjZRIVCg1jb250YWluZXJmaWxlGAQgASgJEiUKBGFyZ3MYBSADKAsyFy5idWlsZHBsYW5lLnYxLkJ1aWxkQXJnEg4KBnRhcmdldBgGIAEoCRIvCgtjcmVhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpsECgVCdWlsZBIKCgJpZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSEQoJaW1hZ2Vfa2V5GAMgASgJEg0KBWltYWdlGAQgASgJEg4KBmRpZ2VzdBgFIAEoCRIOCgZjb21taXQYBiABKAkSEQoJdHJlZV9oYXNoGAcgASgJEgwKBG1vZGUYCCABKAkSFAoMYnVpbGRlcl9ub2RlGAkgASgJEioKBnN0YXR1cxgKIAEoDjIaLmJ1aWxkcGxhbmUudjEuQnVpbGRTdGF0dXMSEgoKZXJyb3JfY29kZRgLIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAwgASgJEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY29udGV4dF9ieXRlcxgQIAEoBBIRCglyZXF1ZXN0ZXIYESABKAkSKAoGc291cmNlGBIgASgLMhguYnVpbGRwbGFuZS52MS5HaXRTb3VyY2USMAoMY29sbGVjdF90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZwaW5uZWQYFCABKAgiZAoFTGVhc2USCwoDa2V5GAEgASgJEg4KBmhvbGRlchgCIAEoCRINCgV0b2tlbhgDIAEoBBIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMAoNUHV0QXBwUmVxdWVzdBIfCgNhcHAYASABKAsyEi5idWlsZHBsYW5lLnYxLkFwcCIxCg5QdXRBcHBSZXNwb25zZRIfCgNhcHAYASABKAsyEi5idWlsZHBsYW5lLnYxLkFwcCIbCg1HZXRBcHBSZXF1ZXN0EgoKAmlkGAEgASgJIjEKDkdldEFwcFJlc3BvbnNlEh8KA2FwcBgBIAEoCzISLmJ1aWxkcGxhbmUudjEuQXBwIjgKD0xpc3RBcHBzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJNChBMaXN0QXBwc1Jlc3BvbnNlEiAKBGFwcHMYASADKAsyEi5idWlsZHBsYW5lLnYxLkFwcBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHgoQRGVsZXRlQXBwUmVxdWVzdBIKCgJpZBgBIAEoCSITChFEZWxldGVBcHBSZXNwb25zZSJQChJDcmVhdGVCdWlsZFJlcXVlc3QSIwoFYnVpbGQYASABKAsyFC5idWlsZHBsYW5lLnYxLkJ1aWxkEhUKDWZlbmNpbmdfdG9rZW4YAiABKAQiOgoTQ3JlYXRlQnVpbGRSZXNwb25zZRIjCgVidWlsZBgBIAEoCzIULmJ1aWxkcGxhbmUudjEuQnVpbGQipwMKElVwZGF0ZUJ1aWxkUmVxdWVzdBIKCgJpZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yGi5idWlsZHBsYW5lLnYxLkJ1aWxkU3RhdHVzSACIAQESEgoFaW1hZ2UYAyABKAlIAYgBARITCgZkaWdlc3QYBCABKAlIAogBARITCgZjb21taXQYBSABKAlIA4gBARIWCgl0cmVlX2hhc2gYBiABKAlIBIgBARIZCgxidWlsZGVyX25vZGUYByABKAlIBYgBARIXCgplcnJvcl9jb2RlGAggASgJSAaIAQESGgoNZXJyb3JfbWVzc2FnZRgJIAEoCUgHiAEBEhoKDWNvbnRleHRfYnl0ZXMYCiABKARICIgBARIVCg1mZW5jaW5nX3Rva2VuGAsgASgEQgkKB19zdGF0dXNCCAoGX2ltYWdlQgkKB19kaWdlc3RCCQoHX2NvbW1pdEIMCgpfdHJlZV9oYXNoQg8KDV9idWlsZGVyX25vZGVCDQoLX2Vycm9yX2NvZGVCEAoOX2Vycm9yX21lc3NhZ2VCEAoOX2NvbnRleHRfYnl0ZXMiOgoTVXBkYXRlQnVpbGRSZXNwb25zZRIjCgVidWlsZBgBIAEoCzIULmJ1aWxkcGxhbmUudjEuQnVpbGQiHQoPR2V0QnVpbGRSZXF1ZXN0EgoKAmlkGAEgASgJIjcKEEdldEJ1aWxkUmVzcG9uc2USIwoFYnVpbGQYASABKAsyFC5idWlsZHBsYW5lLnYxLkJ1aWxkIokBChFMaXN0QnVpbGRzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSKgoGc3RhdHVzGAIgASgOMhouYnVpbGRwbGFuZS52MS5CdWlsZFN0YXR1cxIRCglpbWFnZV9rZXkYAyABKAkSEQoJcGFnZV9zaXplGAQgASgNEhIKCnBhZ2VfdG9rZW4YBSABKAkiUwoSTGlzdEJ1aWxkc1Jlc3BvbnNlEiQKBmJ1aWxkcxgBIAMoCzIULmJ1aWxkcGxhbmUudjEuQnVpbGQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImMKEUFwcGVuZExvZ3NSZXF1ZXN0EhAKCGJ1aWxkX2lkGAEgASgJEiUKBWxpbmVzGAIgAygLMhYuYnVpbGRwbGFuZS52MS5Mb2dMaW5lEhUKDWZlbmNpbmdfdG9rZW4YAyABKAQiNwoSQXBwZW5kTG9nc1Jlc3BvbnNlEhAKCGxhc3Rfc2VxGAEgASgEEg8KB2Ryb3BwZWQYAiABKAQiRwoRU3RyZWFtTG9nc1JlcXVlc3QSEAoIYnVpbGRfaWQYASABKAkSEAoIZnJvbV9zZXEYAiABKAQSDgoGZm9sbG93GAMgASgIIm0KElN0cmVhbUxvZ3NSZXNwb25zZRIlCgVsaW5lcxgBIAMoCzIWLmJ1aWxkcGxhbmUudjEuTG9nTGluZRIwCgxmaW5hbF9zdGF0dXMYAiABKA4yGi5idWlsZHBsYW5lLnYxLkJ1aWxkU3RhdHVzIloKE0FjcXVpcmVMZWFzZVJlcXVlc3QSCwoDa2V5GAEgASgJEg4KBmhvbGRlchgCIAEoCRIOCgZ0dGxfbXMYAyABKA0SFgoOcmVwbGFjZV9ob2xkZXIYBCABKAkiTQoUQWNxdWlyZUxlYXNlUmVzcG9uc2USEAoIYWNxdWlyZWQYASABKAgSIwoFbGVhc2UYAiABKAsyFC5idWlsZHBsYW5lLnYxLkxlYXNlIk8KEVJlbmV3TGVhc2VSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZob2xkZXIYAiABKAkSDQoFdG9rZW4YAyABKAQSDgoGdHRsX21zGAQgASgNIjkKElJlbmV3TGVhc2VSZXNwb25zZRIjCgVsZWFzZRgBIAEoCzIULmJ1aWxkcGxhbmUudjEuTGVhc2UiQQoTUmVsZWFzZUxlYXNlUmVxdWVzdBILCgNrZXkYASABKAkSDgoGaG9sZGVyGAIgASgJEg0KBXRva2VuGAMgASgEIigKFFJlbGVhc2VMZWFzZVJlc3BvbnNlEhAKCHJlbGVhc2VkGAEgASgIIhYKFEdldEluc3RhbGxLZXlSZXF1ZXN0IiQKFUdldEluc3RhbGxLZXlSZXNwb25zZRILCgNrZXkYASABKAwykQkKD01ldGFkYXRhU2VydmljZRJFCgZQdXRBcHASHC5idWlsZHBsYW5lLnYxLlB1dEFwcFJlcXVlc3QaHS5idWlsZHBsYW5lLnYxLlB1dEFwcFJlc3BvbnNlEkUKBkdldEFwcBIcLmJ1aWxkcGxhbmUudjEuR2V0QXBwUmVxdWVzdBodLmJ1aWxkcGxhbmUudjEuR2V0QXBwUmVzcG9uc2USSwoITGlzdEFwcHMSHi5idWlsZHBsYW5lLnYxLkxpc3RBcHBzUmVxdWVzdBofLmJ1aWxkcGxhbmUudjEuTGlzdEFwcHNSZXNwb25zZRJOCglEZWxldGVBcHASHy5idWlsZHBsYW5lLnYxLkRlbGV0ZUFwcFJlcXVlc3QaIC5idWlsZHBsYW5lLnYxLkRlbGV0ZUFwcFJlc3BvbnNlElQKC0NyZWF0ZUJ1aWxkEiEuYnVpbGRwbGFuZS52MS5DcmVhdGVCdWlsZFJlcXVlc3QaIi5idWlsZHBsYW5lLnYxLkNyZWF0ZUJ1aWxkUmVzcG9uc2USVAoLVXBkYXRlQnVpbGQSIS5idWlsZHBsYW5lLnYxLlVwZGF0ZUJ1aWxkUmVxdWVzdBoiLmJ1aWxkcGxhbmUudjEuVXBkYXRlQnVpbGRSZXNwb25zZRJLCghHZXRCdWlsZBIeLmJ1aWxkcGxhbmUudjEuR2V0QnVpbGRSZXF1ZXN0Gh8uYnVpbGRwbGFuZS52MS5HZXRCdWlsZFJlc3BvbnNlElEKCkxpc3RCdWlsZHMSIC5idWlsZHBsYW5lLnYxLkxpc3RCdWlsZHNSZXF1ZXN0GiEuYnVpbGRwbGFuZS52MS5MaXN0QnVpbGRzUmVzcG9uc2USUQoKQXBwZW5kTG9ncxIgLmJ1aWxkcGxhbmUudjEuQXBwZW5kTG9nc1JlcXVlc3QaIS5idWlsZHBsYW5lLnYxLkFwcGVuZExvZ3NSZXNwb25zZRJTCgpTdHJlYW1Mb2dzEiAuYnVpbGRwbGFuZS52MS5TdHJlYW1Mb2dzUmVxdWVzdBohLmJ1aWxkcGxhbmUudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAESVwoMQWNxdWlyZUxlYXNlEiIuYnVpbGRwbGFuZS52MS5BY3F1aXJlTGVhc2VSZXF1ZXN0GiMuYnVpbGRwbGFuZS52MS5BY3F1aXJlTGVhc2VSZXNwb25zZRJRCgpSZW5ld0xlYXNlEiAuYnVpbGRwbGFuZS52MS5SZW5ld0xlYXNlUmVxdWVzdBohLmJ1aWxkcGxhbmUudjEuUmVuZXdMZWFzZVJlc3BvbnNlElcKDFJlbGVhc2VMZWFzZRIiLmJ1aWxkcGxhbmUudjEuUmVsZWFzZUxlYXNlUmVxdWVzdBojLmJ1aWxkcGxhbmUudjEuUmVsZWFzZUxlYXNlUmVzcG9uc2USWgoNR2V0SW5zdGFsbEtleRIjLmJ1aWxkcGxhbmUudjEuR2V0SW5zdGFsbEtleVJlcXVlc3QaJC5idWlsZHBsYW5lLnYxLkdldEluc3RhbGxLZXlSZXNwb25zZWIGcHJvdG8z", [file_buildplane_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("ChxidWlsZHBsYW5lL3YxL21ldGFkYXRhLnByb3RvEg1idWlsZHBsYW5lLnYxIpUCCgNBcHASCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIoCgZzb3VyY2UYAyABKAsyGC5idWlsZHBsYW5lLnYxLkdpdFNvdXJjZRIVCg1jb250YWluZXJmaWxlGAQgASgJEiUKBGFyZ3MYBSADKAsyFy5idWlsZHBsYW5lLnYxLkJ1aWxkQXJnEg4KBnRhcmdldBgGIAEoCRIvCgtjcmVhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEnBvbGxfaW50ZXJ2YWxfc2VjcxgJIAEoDSKqBQoFQnVpbGQSCgoCaWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCWltYWdlX2tleRgDIAEoCRINCgVpbWFnZRgEIAEoCRIOCgZkaWdlc3QYBSABKAkSDgoGY29tbWl0GAYgASgJEhEKCXRyZWVfaGFzaBgHIAEoCRIMCgRtb2RlGAggASgJEhQKDGJ1aWxkZXJfbm9kZRgJIAEoCRIqCgZzdGF0dXMYCiABKA4yGi5idWlsZHBsYW5lLnYxLkJ1aWxkU3RhdHVzEhIKCmVycm9yX2NvZGUYCyABKAkSFQoNZXJyb3JfbWVzc2FnZRgMIAEoCRIvCgtjcmVhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNvbnRleHRfYnl0ZXMYECABKAQSEQoJcmVxdWVzdGVyGBEgASgJEigKBnNvdXJjZRgSIAEoCzIYLmJ1aWxkcGxhbmUudjEuR2l0U291cmNlEjAKDGNvbGxlY3RfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcGlubmVkGBQgASgIEhUKDWNvbnRhaW5lcmZpbGUYFSABKAkSJQoEYXJncxgWIAMoCzIXLmJ1aWxkcGxhbmUudjEuQnVpbGRBcmcSDgoGdGFyZ2V0GBcgASgJEhAKCHBsYXRmb3JtGBggASgJEi0KCXB1c2hfdGltZRgZIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZAoFTGVhc2USCwoDa2V5GAEgASgJEg4KBmhvbGRlchgCIAEoCRINCgV0b2tlbhgDIAEoBBIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMAoNUHV0QXBwUmVxdWVzdBIfCgNhcHAYASABKAsyEi5idWlsZHBsYW5lLnYxLkFwcCIxCg5QdXRBcHBSZXNwb25zZRIfCgNhcHAYASABKAsyEi5idWlsZHBsYW5lLnYxLkFwcCIbCg1HZXRBcHBSZXF1ZXN0EgoKAmlkGAEgASgJIjEKDkdldEFwcFJlc3BvbnNlEh8KA2FwcBgBIAEoCzISLmJ1aWxkcGxhbmUudjEuQXBwIjgKD0xpc3RBcHBzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJNChBMaXN0QXBwc1Jlc3BvbnNlEiAKBGFwcHMYASADKAsyEi5idWlsZHBsYW5lLnYxLkFwcBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHgoQRGVsZXRlQXBwUmVxdWVzdBIKCgJpZBgBIAEoCSITChFEZWxldGVBcHBSZXNwb25zZSJQChJDcmVhdGVCdWlsZFJlcXVlc3QSIwoFYnVpbGQYASABKAsyFC5idWlsZHBsYW5lLnYxLkJ1aWxkEhUKDWZlbmNpbmdfdG9rZW4YAiABKAQiOgoTQ3JlYXRlQnVpbGRSZXNwb25zZRIjCgVidWlsZBgBIAEoCzIULmJ1aWxkcGxhbmUudjEuQnVpbGQipwMKElVwZGF0ZUJ1aWxkUmVxdWVzdBIKCgJpZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yGi5idWlsZHBsYW5lLnYxLkJ1aWxkU3RhdHVzSACIAQESEgoFaW1hZ2UYAyABKAlIAYgBARITCgZkaWdlc3QYBCABKAlIAogBARITCgZjb21taXQYBSABKAlIA4gBARIWCgl0cmVlX2hhc2gYBiABKAlIBIgBARIZCgxidWlsZGVyX25vZGUYByABKAlIBYgBARIXCgplcnJvcl9jb2RlGAggASgJSAaIAQESGgoNZXJyb3JfbWVzc2FnZRgJIAEoCUgHiAEBEhoKDWNvbnRleHRfYnl0ZXMYCiABKARICIgBARIVCg1mZW5jaW5nX3Rva2VuGAsgASgEQgkKB19zdGF0dXNCCAoGX2ltYWdlQgkKB19kaWdlc3RCCQoHX2NvbW1pdEIMCgpfdHJlZV9oYXNoQg8KDV9idWlsZGVyX25vZGVCDQoLX2Vycm9yX2NvZGVCEAoOX2Vycm9yX21lc3NhZ2VCEAoOX2NvbnRleHRfYnl0ZXMiOgoTVXBkYXRlQnVpbGRSZXNwb25zZRIjCgVidWlsZBgBIAEoCzIULmJ1aWxkcGxhbmUudjEuQnVpbGQiHQoPR2V0QnVpbGRSZXF1ZXN0EgoKAmlkGAEgASgJIjcKEEdldEJ1aWxkUmVzcG9uc2USIwoFYnVpbGQYASABKAsyFC5idWlsZHBsYW5lLnYxLkJ1aWxkIqMBChFMaXN0QnVpbGRzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSKgoGc3RhdHVzGAIgASgOMhouYnVpbGRwbGFuZS52MS5CdWlsZFN0YXR1cxIRCglpbWFnZV9rZXkYAyABKAkSEQoJcGFnZV9zaXplGAQgASgNEhIKCnBhZ2VfdG9rZW4YBSABKAkSGAoQdW5jb2xsZWN0ZWRfb25seRgGIAEoCCJTChJMaXN0QnVpbGRzUmVzcG9uc2USJAoGYnVpbGRzGAEgAygLMhQuYnVpbGRwbGFuZS52MS5CdWlsZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYwoRQXBwZW5kTG9nc1JlcXVlc3QSEAoIYnVpbGRfaWQYASABKAkSJQoFbGluZXMYAiADKAsyFi5idWlsZHBsYW5lLnYxLkxvZ0xpbmUSFQoNZmVuY2luZ190b2tlbhgDIAEoBCI3ChJBcHBlbmRMb2dzUmVzcG9uc2USEAoIbGFzdF9zZXEYASABKAQSDwoHZHJvcHBlZBgCIAEoBCJHChFTdHJlYW1Mb2dzUmVxdWVzdBIQCghidWlsZF9pZBgBIAEoCRIQCghmcm9tX3NlcRgCIAEoBBIOCgZmb2xsb3cYAyABKAgibQoSU3RyZWFtTG9nc1Jlc3BvbnNlEiUKBWxpbmVzGAEgAygLMhYuYnVpbGRwbGFuZS52MS5Mb2dMaW5lEjAKDGZpbmFsX3N0YXR1cxgCIAEoDjIaLmJ1aWxkcGxhbmUudjEuQnVpbGRTdGF0dXMiWgoTQWNxdWlyZUxlYXNlUmVxdWVzdBILCgNrZXkYASABKAkSDgoGaG9sZGVyGAIgASgJEg4KBnR0bF9tcxgDIAEoDRIWCg5yZXBsYWNlX2hvbGRlchgEIAEoCSJNChRBY3F1aXJlTGVhc2VSZXNwb25zZRIQCghhY3F1aXJlZBgBIAEoCBIjCgVsZWFzZRgCIAEoCzIULmJ1aWxkcGxhbmUudjEuTGVhc2UiTwoRUmVuZXdMZWFzZVJlcXVlc3QSCwoDa2V5GAEgASgJEg4KBmhvbGRlchgCIAEoCRINCgV0b2tlbhgDIAEoBBIOCgZ0dGxfbXMYBCABKA0iOQoSUmVuZXdMZWFzZVJlc3BvbnNlEiMKBWxlYXNlGAEgASgLMhQuYnVpbGRwbGFuZS52MS5MZWFzZSJBChNSZWxlYXNlTGVhc2VSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZob2xkZXIYAiABKAkSDQoFdG9rZW4YAyABKAQiKAoUUmVsZWFzZUxlYXNlUmVzcG9uc2USEAoIcmVsZWFzZWQYASABKAgiFgoUR2V0SW5zdGFsbEtleVJlcXVlc3QiJAoVR2V0SW5zdGFsbEtleVJlc3BvbnNlEgsKA2tleRgBIAEoDCIjChRNYXJrQ29sbGVjdGVkUmVxdWVzdBILCgNpZHMYASADKAkiJwoVTWFya0NvbGxlY3RlZFJlc3BvbnNlEg4KBm1hcmtlZBgBIAEoDSIzChVTZXRCdWlsZFBpbm5lZFJlcXVlc3QSCgoCaWQYASABKAkSDgoGcGlubmVkGAIgASgIIj0KFlNldEJ1aWxkUGlubmVkUmVzcG9uc2USIwoFYnVpbGQYASABKAsyFC5idWlsZHBsYW5lLnYxLkJ1aWxkIicKFUxpc3RIZWxkTGVhc2VzUmVxdWVzdBIOCgZwcmVmaXgYASABKAkiPgoWTGlzdEhlbGRMZWFzZXNSZXNwb25zZRIkCgZsZWFzZXMYASADKAsyFC5idWlsZHBsYW5lLnYxLkxlYXNlMqsLCg9NZXRhZGF0YVNlcnZpY2USRQoGUHV0QXBwEhwuYnVpbGRwbGFuZS52MS5QdXRBcHBSZXF1ZXN0Gh0uYnVpbGRwbGFuZS52MS5QdXRBcHBSZXNwb25zZRJFCgZHZXRBcHASHC5idWlsZHBsYW5lLnYxLkdldEFwcFJlcXVlc3QaHS5idWlsZHBsYW5lLnYxLkdldEFwcFJlc3BvbnNlEksKCExpc3RBcHBzEh4uYnVpbGRwbGFuZS52MS5MaXN0QXBwc1JlcXVlc3QaHy5idWlsZHBsYW5lLnYxLkxpc3RBcHBzUmVzcG9uc2USTgoJRGVsZXRlQXBwEh8uYnVpbGRwbGFuZS52MS5EZWxldGVBcHBSZXF1ZXN0GiAuYnVpbGRwbGFuZS52MS5EZWxldGVBcHBSZXNwb25zZRJUCgtDcmVhdGVCdWlsZBIhLmJ1aWxkcGxhbmUudjEuQ3JlYXRlQnVpbGRSZXF1ZXN0GiIuYnVpbGRwbGFuZS52MS5DcmVhdGVCdWlsZFJlc3BvbnNlElQKC1VwZGF0ZUJ1aWxkEiEuYnVpbGRwbGFuZS52MS5VcGRhdGVCdWlsZFJlcXVlc3QaIi5idWlsZHBsYW5lLnYxLlVwZGF0ZUJ1aWxkUmVzcG9uc2USSwoIR2V0QnVpbGQSHi5idWlsZHBsYW5lLnYxLkdldEJ1aWxkUmVxdWVzdBofLmJ1aWxkcGxhbmUudjEuR2V0QnVpbGRSZXNwb25zZRJRCgpMaXN0QnVpbGRzEiAuYnVpbGRwbGFuZS52MS5MaXN0QnVpbGRzUmVxdWVzdBohLmJ1aWxkcGxhbmUudjEuTGlzdEJ1aWxkc1Jlc3BvbnNlElEKCkFwcGVuZExvZ3MSIC5idWlsZHBsYW5lLnYxLkFwcGVuZExvZ3NSZXF1ZXN0GiEuYnVpbGRwbGFuZS52MS5BcHBlbmRMb2dzUmVzcG9uc2USUwoKU3RyZWFtTG9ncxIgLmJ1aWxkcGxhbmUudjEuU3RyZWFtTG9nc1JlcXVlc3QaIS5idWlsZHBsYW5lLnYxLlN0cmVhbUxvZ3NSZXNwb25zZTABElcKDEFjcXVpcmVMZWFzZRIiLmJ1aWxkcGxhbmUudjEuQWNxdWlyZUxlYXNlUmVxdWVzdBojLmJ1aWxkcGxhbmUudjEuQWNxdWlyZUxlYXNlUmVzcG9uc2USUQoKUmVuZXdMZWFzZRIgLmJ1aWxkcGxhbmUudjEuUmVuZXdMZWFzZVJlcXVlc3QaIS5idWlsZHBsYW5lLnYxLlJlbmV3TGVhc2VSZXNwb25zZRJXCgxSZWxlYXNlTGVhc2USIi5idWlsZHBsYW5lLnYxLlJlbGVhc2VMZWFzZVJlcXVlc3QaIy5idWlsZHBsYW5lLnYxLlJlbGVhc2VMZWFzZVJlc3BvbnNlEloKDUdldEluc3RhbGxLZXkSIy5idWlsZHBsYW5lLnYxLkdldEluc3RhbGxLZXlSZXF1ZXN0GiQuYnVpbGRwbGFuZS52MS5HZXRJbnN0YWxsS2V5UmVzcG9uc2USWgoNTWFya0NvbGxlY3RlZBIjLmJ1aWxkcGxhbmUudjEuTWFya0NvbGxlY3RlZFJlcXVlc3QaJC5idWlsZHBsYW5lLnYxLk1hcmtDb2xsZWN0ZWRSZXNwb25zZRJdCg5TZXRCdWlsZFBpbm5lZBIkLmJ1aWxkcGxhbmUudjEuU2V0QnVpbGRQaW5uZWRSZXF1ZXN0GiUuYnVpbGRwbGFuZS52MS5TZXRCdWlsZFBpbm5lZFJlc3BvbnNlEl0KDkxpc3RIZWxkTGVhc2VzEiQuYnVpbGRwbGFuZS52MS5MaXN0SGVsZExlYXNlc1JlcXVlc3QaJS5idWlsZHBsYW5lLnYxLkxpc3RIZWxkTGVhc2VzUmVzcG9uc2ViBnByb3RvMw", [file_buildplane_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * App is a buildable application.
@@ -63,6 +63,14 @@ export type App = Message<"buildplane.v1.App"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 8;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Seconds between checks of source.ref for a new commit when no webhook
+   * comes; 0 never polls.
+   *
+   * @generated from field: uint32 poll_interval_secs = 9;
+   */
+  pollIntervalSecs: number;
 };
 
 /**
@@ -183,6 +191,41 @@ export type Build = Message<"buildplane.v1.Build"> & {
    * @generated from field: bool pinned = 20;
    */
   pinned: boolean;
+
+  /**
+   * Containerfile path relative to the build folder, as resolved.
+   *
+   * @generated from field: string containerfile = 21;
+   */
+  containerfile: string;
+
+  /**
+   * Build args as requested; a secret arg is kept by name only (value empty).
+   *
+   * @generated from field: repeated buildplane.v1.BuildArg args = 22;
+   */
+  args: BuildArg[];
+
+  /**
+   * Multi-stage target; empty builds the last stage.
+   *
+   * @generated from field: string target = 23;
+   */
+  target: string;
+
+  /**
+   * Platform such as linux/amd64; empty means the builder's own.
+   *
+   * @generated from field: string platform = 24;
+   */
+  platform: string;
+
+  /**
+   * When the image was pushed (the build entered PUSHING); unset otherwise.
+   *
+   * @generated from field: google.protobuf.Timestamp push_time = 25;
+   */
+  pushTime?: Timestamp | undefined;
 };
 
 /**
@@ -561,6 +604,13 @@ export type ListBuildsRequest = Message<"buildplane.v1.ListBuildsRequest"> & {
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
+
+  /**
+   * Only builds whose image garbage collection has not deleted.
+   *
+   * @generated from field: bool uncollected_only = 6;
+   */
+  uncollectedOnly: boolean;
 };
 
 /**
@@ -889,6 +939,115 @@ export const GetInstallKeyResponseSchema: GenMessage<GetInstallKeyResponse> = /*
   messageDesc(file_buildplane_v1_metadata, 30);
 
 /**
+ * @generated from message buildplane.v1.MarkCollectedRequest
+ */
+export type MarkCollectedRequest = Message<"buildplane.v1.MarkCollectedRequest"> & {
+  /**
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+};
+
+/**
+ * Describes the message buildplane.v1.MarkCollectedRequest.
+ * Use `create(MarkCollectedRequestSchema)` to create a new message.
+ */
+export const MarkCollectedRequestSchema: GenMessage<MarkCollectedRequest> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_metadata, 31);
+
+/**
+ * @generated from message buildplane.v1.MarkCollectedResponse
+ */
+export type MarkCollectedResponse = Message<"buildplane.v1.MarkCollectedResponse"> & {
+  /**
+   * Builds newly marked (already collected ones are left as they were).
+   *
+   * @generated from field: uint32 marked = 1;
+   */
+  marked: number;
+};
+
+/**
+ * Describes the message buildplane.v1.MarkCollectedResponse.
+ * Use `create(MarkCollectedResponseSchema)` to create a new message.
+ */
+export const MarkCollectedResponseSchema: GenMessage<MarkCollectedResponse> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_metadata, 32);
+
+/**
+ * @generated from message buildplane.v1.SetBuildPinnedRequest
+ */
+export type SetBuildPinnedRequest = Message<"buildplane.v1.SetBuildPinnedRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: bool pinned = 2;
+   */
+  pinned: boolean;
+};
+
+/**
+ * Describes the message buildplane.v1.SetBuildPinnedRequest.
+ * Use `create(SetBuildPinnedRequestSchema)` to create a new message.
+ */
+export const SetBuildPinnedRequestSchema: GenMessage<SetBuildPinnedRequest> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_metadata, 33);
+
+/**
+ * @generated from message buildplane.v1.SetBuildPinnedResponse
+ */
+export type SetBuildPinnedResponse = Message<"buildplane.v1.SetBuildPinnedResponse"> & {
+  /**
+   * @generated from field: buildplane.v1.Build build = 1;
+   */
+  build?: Build | undefined;
+};
+
+/**
+ * Describes the message buildplane.v1.SetBuildPinnedResponse.
+ * Use `create(SetBuildPinnedResponseSchema)` to create a new message.
+ */
+export const SetBuildPinnedResponseSchema: GenMessage<SetBuildPinnedResponse> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_metadata, 34);
+
+/**
+ * @generated from message buildplane.v1.ListHeldLeasesRequest
+ */
+export type ListHeldLeasesRequest = Message<"buildplane.v1.ListHeldLeasesRequest"> & {
+  /**
+   * @generated from field: string prefix = 1;
+   */
+  prefix: string;
+};
+
+/**
+ * Describes the message buildplane.v1.ListHeldLeasesRequest.
+ * Use `create(ListHeldLeasesRequestSchema)` to create a new message.
+ */
+export const ListHeldLeasesRequestSchema: GenMessage<ListHeldLeasesRequest> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_metadata, 35);
+
+/**
+ * @generated from message buildplane.v1.ListHeldLeasesResponse
+ */
+export type ListHeldLeasesResponse = Message<"buildplane.v1.ListHeldLeasesResponse"> & {
+  /**
+   * @generated from field: repeated buildplane.v1.Lease leases = 1;
+   */
+  leases: Lease[];
+};
+
+/**
+ * Describes the message buildplane.v1.ListHeldLeasesResponse.
+ * Use `create(ListHeldLeasesResponseSchema)` to create a new message.
+ */
+export const ListHeldLeasesResponseSchema: GenMessage<ListHeldLeasesResponse> = /*@__PURE__*/
+  messageDesc(file_buildplane_v1_metadata, 36);
+
+/**
  * MetadataService is buildplane's memory: apps, builds, their logs and the
  * leases that keep one build per image across replicas.
  *
@@ -1018,6 +1177,38 @@ export const MetadataService: GenService<{
     methodKind: "unary";
     input: typeof GetInstallKeyRequestSchema;
     output: typeof GetInstallKeyResponseSchema;
+  },
+  /**
+   * MarkCollected records that garbage collection deleted the images of
+   * these builds; the records stay.
+   *
+   * @generated from rpc buildplane.v1.MetadataService.MarkCollected
+   */
+  markCollected: {
+    methodKind: "unary";
+    input: typeof MarkCollectedRequestSchema;
+    output: typeof MarkCollectedResponseSchema;
+  },
+  /**
+   * SetBuildPinned keeps (or no longer keeps) a build's image from garbage collection.
+   *
+   * @generated from rpc buildplane.v1.MetadataService.SetBuildPinned
+   */
+  setBuildPinned: {
+    methodKind: "unary";
+    input: typeof SetBuildPinnedRequestSchema;
+    output: typeof SetBuildPinnedResponseSchema;
+  },
+  /**
+   * ListHeldLeases lists the leases whose key starts with prefix and that
+   * have not expired on the database clock.
+   *
+   * @generated from rpc buildplane.v1.MetadataService.ListHeldLeases
+   */
+  listHeldLeases: {
+    methodKind: "unary";
+    input: typeof ListHeldLeasesRequestSchema;
+    output: typeof ListHeldLeasesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_buildplane_v1_metadata, 0);

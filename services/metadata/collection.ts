@@ -1,0 +1,29 @@
+import type { BuildRecord, LeaseRecord } from "../../libs/db/records.js";
+import { markCollected, setPinned } from "../../libs/db/repositories/builds.js";
+import { listHeldLeases } from "../../libs/db/repositories/leases.js";
+import { requireBuild } from "./builds.js";
+import { BuildNotFoundError, InvalidFieldError } from "./errors.js";
+import { nowOf, type MetadataDeps } from "./metadata-deps.js";
+
+/** Most builds one MarkCollected call may name. */
+const maxIds = 1000;
+
+/** Records that garbage collection deleted these builds' images; the records stay. */
+export async function markBuildsCollected(deps: MetadataDeps, ids: readonly string[]): Promise<number> {
+  if (ids.length > maxIds) throw new InvalidFieldError("ids", String(ids.length), `at most ${maxIds} build ids per call`);
+  for (const id of ids) if (id === "") throw new InvalidFieldError("ids", id, "build ids such as b_01h…");
+  return markCollected(deps.database().db, ids, nowOf(deps));
+}
+
+/** Pins (or unpins) a build's image against garbage collection; `BuildNotFoundError` when there is no such build. */
+export async function pinBuild(deps: MetadataDeps, id: string, pinned: boolean): Promise<BuildRecord> {
+  if (id === "") throw new InvalidFieldError("id", id, "a build id such as b_01h…");
+  if (!(await setPinned(deps.database().db, id, pinned))) throw new BuildNotFoundError(id);
+  return requireBuild(deps, id);
+}
+
+/** Leases under `prefix` still held (`build:` for the builds running anywhere). */
+export async function heldLeases(deps: MetadataDeps, prefix: string): Promise<LeaseRecord[]> {
+  const { db, capabilities } = deps.database();
+  return listHeldLeases(db, capabilities, prefix);
+}

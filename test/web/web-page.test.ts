@@ -349,8 +349,10 @@ describe("the web page", { timeout: 300_000 }, () => {
     await cli.waitFor((e) => e.type === "log" && String(e["text"]).startsWith("tick-1-"));
     // One build slot (the default): these two wait behind it, in this order.
     const queued: string[] = [];
+    const queuedClis: CliProcess[] = [];
     for (const folder of ["queue1", "queue2"]) {
       const q = build(folder);
+      queuedClis.push(q);
       queued.push(String((await q.waitFor((e) => typeof e["buildId"] === "string" && e["buildId"] !== ""))["buildId"]));
     }
 
@@ -378,6 +380,20 @@ describe("the web page", { timeout: 300_000 }, () => {
     assert.equal(result.last["code"], "canceled");
     await page.goto(`${server.url}/builds/${id}`);
     await page.locator("h1 .status", { hasText: "canceled" }).waitFor({ timeout: 30_000 });
+
+    // The two waiting builds run once the slot is free; the app's images are then listed newest first.
+    const images: string[] = [];
+    for (const q of queuedClis) {
+      const r = await q.done;
+      assert.equal(r.last?.type, "ready", r.stdout + r.stderr);
+      images.push(String(r.last["image"]));
+    }
+    const slowImage = String((await slowBuild().cli.done).last?.["image"]);
+    await page.goto(`${server.url}/apps`);
+    const section = page.locator("article", { has: page.getByRole("heading", { name: app }) });
+    await section.locator("tbody tr").nth(2).waitFor({ timeout: 30_000 });
+    const rows = await section.locator("tbody tr td:first-child").allInnerTexts();
+    assert.deepEqual(rows, [images[1], images[0], slowImage], "newest first");
     await page.close();
   });
 });

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BuildStatus, LogStream, type LogLine } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { startMetadataHarness, type MetadataHarness } from "../../test/metadata/metadata-client.js";
+import { testDialects, type TestDatabase } from "../../test/metadata/test-databases.js";
+import { createBuildRecord } from "./build-record.js";
+import { holderIdentity } from "./holder-identity.js";
+import { takeLease } from "./lease-take.js";
+import { createOutageBudget } from "./outage-budget.js";
+
+const limit = { timeout: 60_000 };
+const sqlite = testDialects.find((d) => d.name === "sqlite");
+
+function line(text: string): LogLine {
+  return { $typeName: "buildplane.v1.LogLine", seq: 0n, stream: LogStream.STDOUT, text };
+}
+
+/**
+ * A build record written through its lease's fencing token, against the
+ * metadata service over a real SQLite database.
+ */
+describe("build record writer", () => {
+  let tdb: TestDatabase;
+  let h: MetadataHarness;
+  before(async () => {
+    assert.ok(sqlite);
+    tdb = await sqlite.create();
+    h = await startMetadataHarness(tdb.dbConnection);
+  });
+  after(async () => {
+    await h.close();
+    await tdb.drop();
+  });
+
+  const budget = () => createOutageBudget({ budgetMs: 5_000 });
+  const lease = async (imageKey: string, self = holderIdentity("host-a", process.pid, "rec00001"), isAlive?: (pid: number) => boolean) => {
+    const took = await takeLease({ metadata: h.client, budget: budget(), self, ttlMs: 60_000, ...(isAlive ? { isAlive } : {}) }, `build:${imageKey}`);
+    assert.ok(took.taken, `lease build:${imageKey} taken`);
+    return took.lease;
+  };
+  const readLog = async (id: string): Promise<string[]> => {
+    const texts: string[] = [];
+    for await (const res of h.client.streamLogs({ buildId: id, fromSeq: 0n, follow: false })) texts.push(...res.lines.map((l) => l.text));
+    return texts;
+  };
+
+  test("writes updates, log lines in order and the outcome, all under the lease's token", limit, async () => {
+    const held = await lease("k-ok");
+    const record = await createBuildRecord({ metadata: h.client, budget: budget(), token: held.token }, { imageKey: "k-ok", image: "cli-rec:1", mode: "command", status: BuildStatus.QUEUED });
+    assert.match(record.id, /^b_/);
+    record.update({ status: BuildStatus.RUNNING });
+    for (let i = 1; i <= 600; i++) record.log(line(`line ${i}`));
+    await record.finish({ status: BuildStatus.SUCCEEDED, digest: `sha256:${"c".repeat(64)}` });
+    assert.equal(record.failed.aborted, false);
+    const stored = (await h.client.getBuild({ id: record.id })).build;
+    assert.equal(stored?.status, BuildStatus.SUCCEEDED);
+    assert.equal(stored?.digest, `sha256:${"c".repeat(64)}`);
+    assert.deepEqual(await readLog(record.id), Array.from({ length: 600 }, (_, i) => `line ${i + 1}`));
+    await assert.rejects(record.finish({ status: BuildStatus.FAILED }), (e: unknown) => {
+      assert.ok(e instanceof ConnectError);
+      assert.equal(e.code, Code.Internal);
+      assert.equal(e.rawMessage, `build ${record.id} record was already finished`);
+      return true;
+    });
+  });
+
+  test("stops writing and fails with failed_precondition once the lease was taken from its holder", limit, async () => {
+    const dead = holderIdentity("host-a", 999_997, "dead0003");
+    const held = await lease("k-fenced", dead);
+    const record = await createBuildRecord({ metadata: h.client, budget: budget(), token: held.token }, { imageKey: "k-fenced", image: "cli-rec:2", mode: "command", status: BuildStatus.QUEUED });
+    record.log(line("before the lease moved"));
+    await lease("k-fenced", undefined, () => false);
+    record.log(line("after the lease moved"));
+    await assert.rejects(record.finish({ status: BuildStatus.SUCCEEDED }), (e: unknown) => {
+      assert.ok(e instanceof ConnectError);
+      assert.equal(e.code, Code.FailedPrecondition);
+      // Taking the lease from a dead holder marked its build abandoned: final, so the late writes are refused.
+      assert.equal(e.rawMessage, `build ${record.id} is abandoned, a final status: it takes no more log lines`);
+      return true;
+    });
+    assert.equal(record.failed.aborted, true, "the build is told to stop");
+    const stored = (await h.client.getBuild({ id: record.id })).build;
+    assert.equal(stored?.status, BuildStatus.ABANDONED, "the fenced holder wrote no outcome");
+    assert.equal((await readLog(record.id)).includes("after the lease moved"), false);
+  });
+});

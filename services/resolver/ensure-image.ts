@@ -19,7 +19,9 @@ import { codeName } from "../../libs/rpc/code-names.js";
 import { connectCodeOf } from "../../libs/rpc/errors.js";
 import { refuseUnservable } from "./builder-preflight.js";
 import type { PushCheck } from "./push-check.js";
-import { runBuild, type RunBuildClients } from "./run-build.js";
+import { runBuild, type BuildPlan, type RunBuildClients } from "./run-build.js";
+import { secretsOfPlan } from "./plan-secrets.js";
+import { createLogScrubber } from "../../libs/secret/scrub.js";
 import type { BuildSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { createBuildRecord } from "./build-record.js";
 import type { HolderIdentity } from "./holder-identity.js";
@@ -221,6 +223,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
 
 /** The new build record of `resolved`, queued; its source without URL credentials. */
 function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImage): MessageInitShape<typeof BuildSchema> {
+  const { scrub: recordScrub } = createLogScrubber(secretsOfPlan({ spec, knownSecrets: deps.knownSecrets?.() ?? [] } as unknown as BuildPlan));
   return {
     appId: spec.appId,
     imageKey: resolved.image.key,
@@ -238,8 +241,9 @@ function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImag
       authName: spec.source?.authName ?? "",
     }),
     containerfile: resolved.containerfile,
-    // Secret values stay out of the record: by name only.
-    args: spec.args.map((a) => ({ name: a.name, value: a.secret ? "" : a.value, secret: a.secret })),
+    // Secret values stay out of the record: by name only; a plain arg that
+    // carries a known secret (a git password, a token) is stored as ***.
+    args: spec.args.map((a) => ({ name: a.name, value: a.secret ? "" : recordScrub(a.value), secret: a.secret })),
     target: spec.target,
     platform: spec.platform,
   };

@@ -19,7 +19,7 @@ import { codeName } from "../../libs/rpc/code-names.js";
 import { connectCodeOf } from "../../libs/rpc/errors.js";
 import { refuseUnservable } from "./builder-preflight.js";
 import type { PushCheck } from "./push-check.js";
-import { runBuild, type BuildPlan, type RunBuildClients } from "./run-build.js";
+import { runBuild, type RunBuildClients } from "./run-build.js";
 import { secretsOfPlan } from "./plan-secrets.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
 import type { BuildSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
@@ -223,7 +223,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
 
 /** The new build record of `resolved`, queued; its source without URL credentials. */
 function newBuild(deps: EnsureImageDeps, spec: BuildSpec, resolved: ResolvedImage): MessageInitShape<typeof BuildSchema> {
-  const { scrub: recordScrub } = createLogScrubber(secretsOfPlan({ spec, knownSecrets: deps.knownSecrets?.() ?? [] } as unknown as BuildPlan));
+  const { scrub: recordScrub } = createLogScrubber(secretsOfPlan({ spec, knownSecrets: deps.knownSecrets?.() ?? [] }));
   return {
     appId: spec.appId,
     imageKey: resolved.image.key,

@@ -6,7 +6,7 @@ import type { BuildPlan } from "./run-build.js";
  * URL), the registry password and client key, and the config's own secrets
  * (`plan.knownSecrets`).
  */
-export function secretsOfPlan(plan: BuildPlan): string[] {
+export function secretsOfPlan(plan: Pick<BuildPlan, "spec" | "knownSecrets"> & Partial<Pick<BuildPlan, "registry">>): string[] {
   const out: string[] = [];
   for (const arg of plan.spec.args) if (arg.secret) out.push(arg.value);
   const source = plan.spec.source;

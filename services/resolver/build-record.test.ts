@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BuildStatus, LogStream, type LogLine } from "../../libs/gen/buildplane/v1/common_pb.js";
-import { startMetadataHarness, type MetadataHarness } from "../../test/metadata/metadata-client.js";
-import { testDialects, type TestDatabase } from "../../test/metadata/test-databases.js";
+import { useSqliteMetadataHarness } from "../../test/metadata/metadata-client.js";
 import { createBuildRecord } from "./build-record.js";
 import { holderIdentity } from "./holder-identity.js";
 import { takeLease } from "./lease-take.js";
 import { createOutageBudget } from "./outage-budget.js";
 
 const limit = { timeout: 60_000 };
-const sqlite = testDialects.find((d) => d.name === "sqlite");
 
 function line(text: string): LogLine {
   return { $typeName: "buildplane.v1.LogLine", seq: 0n, stream: LogStream.STDOUT, text };
@@ -21,17 +19,7 @@ function line(text: string): LogLine {
  * metadata service over a real SQLite database.
  */
 describe("build record writer", () => {
-  let tdb: TestDatabase;
-  let h: MetadataHarness;
-  before(async () => {
-    assert.ok(sqlite);
-    tdb = await sqlite.create();
-    h = await startMetadataHarness(tdb.dbConnection);
-  });
-  after(async () => {
-    await h.close();
-    await tdb.drop();
-  });
+  const h = useSqliteMetadataHarness();
 
   const budget = () => createOutageBudget({ budgetMs: 5_000 });
   const lease = async (imageKey: string, self = holderIdentity("host-a", process.pid, "rec00001"), isAlive?: (pid: number) => boolean) => {

@@ -1,31 +1,19 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { startMetadataHarness, type MetadataHarness } from "../../test/metadata/metadata-client.js";
-import { testDialects, type TestDatabase } from "../../test/metadata/test-databases.js";
+import { describe, test } from "node:test";
+import { useSqliteMetadataHarness } from "../../test/metadata/metadata-client.js";
 import { holderIdentity } from "./holder-identity.js";
 import { releaseLease } from "./lease-release.js";
 import { takeLease, type TakeLeaseDeps } from "./lease-take.js";
 import { createOutageBudget } from "./outage-budget.js";
 
 const limit = { timeout: 60_000 };
-const sqlite = testDialects.find((d) => d.name === "sqlite");
 
 /**
  * Taking and giving back a build lease, against the metadata service over
  * a real SQLite database (in memory through `createRouterTransport`).
  */
 describe("build lease take and release", () => {
-  let tdb: TestDatabase;
-  let h: MetadataHarness;
-  before(async () => {
-    assert.ok(sqlite);
-    tdb = await sqlite.create();
-    h = await startMetadataHarness(tdb.dbConnection);
-  });
-  after(async () => {
-    await h.close();
-    await tdb.drop();
-  });
+  const h = useSqliteMetadataHarness();
 
   const deps = (self = holderIdentity("host-a", process.pid, "self0001"), isAlive?: (pid: number) => boolean): TakeLeaseDeps => ({
     metadata: h.client,

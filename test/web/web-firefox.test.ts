@@ -3,13 +3,12 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "puppeteer-core";
 import type { TestNode } from "../delegate/fixtures/start-node.js";
-import { removeImages } from "../e2e/app-fixture.js";
-import { cliEnv, startCli, type CliProcess } from "../e2e/cli-process.js";
+import { cliEnv, type CliProcess } from "../e2e/cli-process.js";
 import { ensureBuilt } from "../helpers/ensure-built.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { launchFirefox, screenshotFirefox, textOf, waitForText, waitInPage } from "./firefox.js";
-import { ensureWebBundle, failingContainerfile, newToken, serve, tickingContainerfile, writeToml } from "./web-fixture.js";
+import { createCliBuilds, ensureWebBundle, failingContainerfile, newToken, serve, tickingContainerfile, writeToml } from "./web-fixture.js";
 
 // The page's main flows in Debian's Firefox ESR, driven by puppeteer-core
 // over WebDriver BiDi, against a real `buildplane serve` (command mode on the
@@ -26,8 +25,7 @@ let repo: TestGitRepo;
 let server: TestNode;
 let browser: Browser;
 let page: Page;
-const images = new Set<string>();
-const clis: CliProcess[] = [];
+const builds = createCliBuilds();
 
 before(async () => {
   ensureBuilt();
@@ -50,21 +48,15 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clis) c.child.kill("SIGKILL");
   await browser?.close();
   await server?.stop();
-  await removeImages("docker", images);
+  await builds.stop();
   await repo?.remove();
   await dir?.remove();
 });
 
 function build(folder: string): CliProcess {
-  const cli = startCli(["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url], cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: buildToken }));
-  clis.push(cli);
-  void cli.done.then((r) => {
-    if (r.last?.type === "ready") images.add(String(r.last["image"]));
-  });
-  return cli;
+  return builds.start(["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url], cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: buildToken }));
 }
 
 let slow: { cli: CliProcess; id: string } | undefined;

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { cliEnv, repoRoot } from "../helpers/buildplane-cli.js";
 import { startServe, type TestNode } from "../delegate/fixtures/start-node.js";
+import { removeImages } from "../e2e/app-fixture.js";
+import { startCli, type CliProcess } from "../e2e/cli-process.js";
 
 /** A fresh random token. */
 export function newToken(): string {
@@ -71,4 +73,32 @@ export function ensureWebBundle(): void {
     readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
   if (index && index.mtimeMs >= newest(join(repoRoot, "web"))) return;
   execFileSync(process.execPath, [join(repoRoot, "web/bundle.mjs")], { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] });
+}
+
+/**
+ * The `buildplane build` processes a test file starts: `start` runs one,
+ * `stop` kills those still running and removes the images they made.
+ */
+export interface CliBuilds {
+  start(args: readonly string[], env: NodeJS.ProcessEnv): CliProcess;
+  stop(): Promise<void>;
+}
+
+export function createCliBuilds(): CliBuilds {
+  const images = new Set<string>();
+  const clis: CliProcess[] = [];
+  return {
+    start(args, env) {
+      const cli = startCli(args, env);
+      clis.push(cli);
+      void cli.done.then((r) => {
+        if (r.last?.type === "ready") images.add(String(r.last["image"]));
+      });
+      return cli;
+    },
+    async stop() {
+      for (const c of clis) c.child.kill("SIGKILL");
+      await removeImages("docker", images);
+    },
+  };
 }

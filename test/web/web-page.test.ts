@@ -7,13 +7,12 @@ import type { Page } from "playwright-core";
 import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { TestNode } from "../delegate/fixtures/start-node.js";
-import { removeImages } from "../e2e/app-fixture.js";
-import { cliEnv, runCli, startCli, type CliEvent, type CliProcess } from "../e2e/cli-process.js";
+import { cliEnv, runCli, type CliEvent, type CliProcess } from "../e2e/cli-process.js";
 import { ensureBuilt } from "../helpers/ensure-built.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { launchBrowser, screenshot, type TestBrowser } from "./browser.js";
-import { ensureWebBundle, failingContainerfile, hostileLogLine, newToken, serve, signIn, tickingContainerfile, writeToml } from "./web-fixture.js";
+import { createCliBuilds, ensureWebBundle, failingContainerfile, hostileLogLine, newToken, serve, signIn, tickingContainerfile, writeToml } from "./web-fixture.js";
 
 // The page against a real `buildplane serve` (command mode on the local
 // Docker engine, SQLite) with a read and an admin token, real builds made by
@@ -34,8 +33,7 @@ let dir: TempDir;
 let repo: TestGitRepo;
 let server: TestNode;
 let browser: TestBrowser;
-const images = new Set<string>();
-const clis: CliProcess[] = [];
+const builds = createCliBuilds();
 
 before(async () => {
   ensureBuilt();
@@ -60,25 +58,19 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clis) c.child.kill("SIGKILL");
   await browser?.close();
   await server?.stop();
-  await removeImages("docker", images);
+  await builds.stop();
   await repo?.remove();
   await dir?.remove();
 });
 
 /** `buildplane build <repo> --dir <folder> --json --server <url> [extra…]` with the admin token. */
 function build(folder: string, extra: readonly string[] = []): CliProcess {
-  const cli = startCli(
+  return builds.start(
     ["build", repo.url, "--dir", folder, "--app", app, "--json", "--server", server.url, ...extra],
     cliEnv(`${dir.path}/client`, { BUILDPLANE_TOKEN: adminToken }),
   );
-  clis.push(cli);
-  void cli.done.then((r) => {
-    if (r.last?.type === "ready") images.add(String(r.last["image"]));
-  });
-  return cli;
 }
 
 let slow: { cli: CliProcess; id: Promise<string> } | undefined;

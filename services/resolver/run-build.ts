@@ -140,14 +140,21 @@ function classify(buildId: string, err: unknown, signal: AbortSignal, scrub: (s:
     return { code: signal.reason.code, message: scrub(signal.reason.rawMessage) };
   }
   const error = ConnectError.from(err);
-  if (error.code === Code.Canceled && !signal.aborted) {
-    // Nobody here asked to stop: the builder's end of the stream went away (its process died, the connection dropped).
+  if (error.code === Code.Canceled && !signal.aborted && isStreamReset(error)) {
+    // Nobody here asked to stop and the builder sent no status: its end of the
+    // stream went away (its process died, the connection dropped). A build the
+    // builder canceled itself (CancelBuild) ends with its own status and stays canceled.
     return { code: Code.Unavailable, message: `build ${buildId}: the connection to the builder was lost (${scrub(error.rawMessage)}): the builder may have stopped; retry the build` };
   }
   if (error.code === Code.Canceled || signal.aborted) {
     return { code: Code.Canceled, message: error.code === Code.Canceled ? scrub(error.rawMessage) : `build ${buildId} was canceled` };
   }
   return { code: error.code, message: scrub(error.rawMessage) };
+}
+
+/** An HTTP/2 stream reset (RST_STREAM CANCEL) rather than a status the builder sent. */
+function isStreamReset(error: ConnectError): boolean {
+  return error.rawMessage.startsWith("http/2 stream closed with error code");
 }
 
 async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<BuildRequest> {

@@ -10,6 +10,7 @@ import {
   createFakeSource,
   succeedingBuild,
   type FakeBuildScript,
+  untilStopped,
 } from "../../test/resolver/fake-ports.js";
 import type { ImageEvent, ImageSpec } from "./domain.js";
 import { createEnsureImage, type EnsureImageDeps } from "./ensure-image.js";
@@ -118,8 +119,8 @@ describe("EnsureImage flow", () => {
     const it = h.flow(spec, false, AbortSignal.timeout(10_000))[Symbol.asyncIterator]();
     while (!events.some((e) => e.type === "log")) {
       const next = await it.next();
-      assert.equal(next.done, false, "the stream ended before the followed build's first line");
-      if (next.done !== true) events.push(next.value);
+      if (next.done === true) assert.fail("the stream ended before the followed build's first line");
+      events.push(next.value);
     }
     h.metadata.change(remote.id, { status: "succeeded", digest }, ["step 2/2"]);
     for (let next = await it.next(); next.done !== true; next = await it.next()) events.push(next.value);
@@ -166,7 +167,7 @@ describe("EnsureImage flow", () => {
       builderSignal = signal;
       yield { type: "started", image: order.image, mode: "command", builderNode: "", commit: order.commit };
       running.open();
-      await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new ConnectError("the operation was aborted", Code.Canceled)), { once: true }));
+      await untilStopped(signal);
     });
     const caller = new AbortController();
     const call = collect(h.flow(spec, false, caller.signal));
@@ -202,7 +203,7 @@ describe("EnsureImage flow", () => {
       async function* (order, _context, signal) {
         yield { type: "started", image: order.image, mode: "command", builderNode: "", commit: order.commit };
         running.open();
-        await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new ConnectError("the operation was aborted", Code.Canceled)), { once: true }));
+        await untilStopped(signal);
       },
       { leaseTtlMs: 3_000 },
     );

@@ -273,3 +273,12 @@ export function createFakeResolve(key = "k1"): { resolve: () => Promise<Resolved
   };
   return state;
 }
+
+/** Rejects, as a builder call does, with `canceled` once `signal` aborts (at once when it already has). */
+export function untilStopped(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const stop = (): void => reject(new ConnectError("the operation was aborted", Code.Canceled));
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+  });
+}

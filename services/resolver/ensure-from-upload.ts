@@ -4,7 +4,7 @@ import type { RegistryLocation } from "../../libs/image/qualified-reference.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { imageEvent, type ImageEvent, type ImageSpec, type ResolvedImage } from "./domain.js";
 import type { EnsureImageFlow } from "./ensure-image.js";
-import type { ImageLocator } from "./image-locator.js";
+import type { ImageLocator } from "./ports.js";
 import { UploadEntryError, UploadHashMismatchError, UploadHeaderError } from "./upload-errors.js";
 import { spoolUpload, type SpoolOptions } from "./upload-spool.js";
 

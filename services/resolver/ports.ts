@@ -86,3 +86,17 @@ export interface EnsurePorts {
   readonly metadata: MetadataPort;
 }
 
+
+/** Where an image was found, as ResolveImage reports it. */
+export type FoundIn = "registry" | "engine";
+
+/**
+ * Answers "does this reference exist, and under which digest" from one
+ * place: the registry when one is configured, else the local engine
+ * (image-locator.ts). undefined means missing; any failure to answer
+ * throws (a 401 is never taken for "missing").
+ */
+export interface ImageLocator {
+  readonly kind: FoundIn;
+  find(reference: string, signal: AbortSignal | undefined): Promise<{ readonly digest: string } | undefined>;
+}

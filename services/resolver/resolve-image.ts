@@ -2,9 +2,8 @@ import { generateImage } from "../../libs/image/image-ref.js";
 import type { RegistryLocation } from "../../libs/image/qualified-reference.js";
 import { Secret } from "../../libs/secret/secret.js";
 import type { ImageSpec, ResolvedImage } from "./domain.js";
-import type { FoundIn, ImageLocator } from "./image-locator.js";
+import type { FoundIn, ImageLocator, SourcePort } from "./ports.js";
 import { createPositiveCache } from "./positive-cache.js";
-import type { SourcePort } from "./ports.js";
 
 /** What resolving a spec found: the generated image, its inputs, and whether it exists. */
 export interface ImageResolution {

@@ -138,6 +138,30 @@ describe("EnsureImage flow", () => {
     assert.equal(h.metadata.leases.get("build:k1")?.holder, "host-other/4242/other001", "the other process keeps its lease");
   });
 
+  test("takes the build over when the build it follows is abandoned and its lease let go", limit, async () => {
+    const h = harness();
+    h.metadata.leases.set("build:k1", { holder: "host-other/4242/other001", token: 7n, expiresAt: Date.now() + 60_000 });
+    const remote = h.metadata.addBuild("k1", "running");
+    const events: ImageEvent[] = [];
+    const it = h.flow(spec, false, AbortSignal.timeout(10_000))[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done === true) assert.fail("the stream ended before the followed build started");
+    events.push(first.value);
+    h.metadata.leases.delete("build:k1");
+    h.metadata.change(remote.id, { status: "abandoned" });
+    for (let next = await it.next(); next.done !== true; next = await it.next()) events.push(next.value);
+    assert.deepEqual(types(events), ["started", "log", "started", "log", "pushed", "ready"]);
+    const notice = events[1];
+    assert.ok(notice?.type === "log");
+    assert.equal(notice.line.text, `build ${remote.id} in another process ended abandoned; taking it over`);
+    assert.equal(h.builder.orders.length, 1, "built here once");
+    const own = h.builder.orders[0]?.buildId;
+    assert.notEqual(own, remote.id);
+    assert.equal(h.metadata.builds.get(own ?? "")?.status, "succeeded");
+    await h.flow.drain();
+    assert.equal(h.metadata.leases.size, 0);
+  });
+
   test("a failed build leaves its record failed with the builder's code and message, and releases the lease", limit, async () => {
     const h = harness(async function* (order) {
       yield { type: "started", image: order.image, mode: "command", builderNode: "", commit: order.commit };

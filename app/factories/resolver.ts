@@ -11,8 +11,12 @@ import { createEnsureImage } from "../../services/resolver/ensure-image.js";
 import { sharedPushCheck } from "./push-check.js";
 import { createBuilderImageLocator, createRegistryImageLocatorOnFirstUse, type ImageLocator } from "../../services/resolver/image-locator.js";
 import { holderIdentity } from "../../services/resolver/holder-identity.js";
-import { createImageResolver } from "../../services/resolver/resolve-image.js";
-import { createResolverService, toResolvedImage } from "../../services/resolver/service.js";
+import { createBuilderPort } from "../../services/resolver/builder-port.js";
+import { createMetadataPort } from "../../services/resolver/metadata-port.js";
+import { createImageResolver, resolvedImageOf } from "../../services/resolver/resolve-image.js";
+import { createResolverService } from "../../services/resolver/service.js";
+import { createSourcePort } from "../../services/resolver/source-port.js";
+import { registryFromWire } from "../../services/resolver/wire-in.js";
 import { createLocalRootsPolicy } from "../../services/source/local-roots.js";
 import { createRepositoryNetworkGuard } from "../../services/source/network-guard.js";
 import type { ServiceContext } from "../service-registry.js";
@@ -30,11 +34,15 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     ? createRegistryImageLocatorOnFirstUse(async () => createRegistryClient(await loadRegistryOptions(ctx.config.current().registry), { onExchange }))
     : createBuilderImageLocator(ctx.clients.builder);
   const installKey = cachedInstallKey(ctx);
-  const resolveImage = createImageResolver({ source: ctx.clients.source, registry, locator, installKey, onCollected: (l) => ctx.collectedImages.onCollected(l) });
+  const source = createSourcePort(ctx.clients.source);
+  const resolveImage = createImageResolver({ source, registry, locator, installKey, onCollected: (l) => ctx.collectedImages.onCollected(l) });
   const ensureImage = createEnsureImage({
-    clients: { source: ctx.clients.source, builder: ctx.clients.builder, metadata: ctx.clients.metadata },
-    resolve: (spec, signal) => timedPhase(ctx.metrics, "resolve", async () => toResolvedImage(await resolveImage(spec, signal))),
-    registry: async (signal) => (registry ? (await ctx.clients.config.getRegistryCredentials({}, { signal })).registry : undefined),
+    ports: { source, builder: createBuilderPort(ctx.clients.builder), metadata: createMetadataPort(ctx.clients.metadata) },
+    resolve: (spec, signal) => timedPhase(ctx.metrics, "resolve", async () => resolvedImageOf(await resolveImage(spec, signal))),
+    registry: async (signal) => {
+      const wire = registry ? (await ctx.clients.config.getRegistryCredentials({}, { signal })).registry : undefined;
+      return wire === undefined ? undefined : registryFromWire(wire);
+    },
     holder: holderIdentity(hostname(), process.pid, randomUUID().slice(0, 8)),
     mode: config.builder.effectiveMode.kind,
     timeoutSecs: config.builder.buildTimeoutSecs,

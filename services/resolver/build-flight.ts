@@ -1,4 +1,4 @@
-import type { BuildEvent } from "../../libs/gen/buildplane/v1/common_pb.js";
+import type { ImageEvent } from "./domain.js";
 import { createAsyncQueue, type AsyncQueue } from "../../libs/stream/async-queue.js";
 
 /**
@@ -8,8 +8,8 @@ import { createAsyncQueue, type AsyncQueue } from "../../libs/stream/async-queue
  */
 export interface BuildFlight {
   /** Follows the build from its first event; ends when the build does. */
-  attach(signal: AbortSignal): AsyncIterable<BuildEvent>;
-  emit(event: BuildEvent): void;
+  attach(signal: AbortSignal): AsyncIterable<ImageEvent>;
+  emit(event: ImageEvent): void;
   /** Ends every attached stream, with an error after the events when given. */
   finish(err?: unknown): void;
   /** Stops the build with `reason` whoever follows it (the server shuts down). */
@@ -21,8 +21,8 @@ export interface BuildFlight {
 
 /** Creates a flight with no caller attached yet. */
 export function createBuildFlight(): BuildFlight {
-  const history: BuildEvent[] = [];
-  const followers = new Set<AsyncQueue<BuildEvent>>();
+  const history: ImageEvent[] = [];
+  const followers = new Set<AsyncQueue<ImageEvent>>();
   const stop = new AbortController();
   let finished: { err: unknown } | undefined;
 
@@ -51,7 +51,7 @@ export function createBuildFlight(): BuildFlight {
       followers.clear();
     },
     attach(signal) {
-      const q = createAsyncQueue<BuildEvent>();
+      const q = createAsyncQueue<ImageEvent>();
       for (const e of history) q.push(e);
       if (finished) {
         if (finished.err === undefined) q.close();

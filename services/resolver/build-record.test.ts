@@ -1,17 +1,37 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BuildStatus, LogStream, type LogLine } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { useSqliteMetadataHarness } from "../../test/metadata/metadata-client.js";
 import { createBuildRecord } from "./build-record.js";
+import type { LogEntry, NewBuild } from "./domain.js";
+import { createMetadataPort } from "./metadata-port.js";
 import { holderIdentity } from "./holder-identity.js";
 import { takeLease } from "./lease-take.js";
 import { createOutageBudget } from "./outage-budget.js";
 
 const limit = { timeout: 60_000 };
 
-function line(text: string): LogLine {
-  return { $typeName: "buildplane.v1.LogLine", seq: 0n, stream: LogStream.STDOUT, text };
+function line(text: string): LogEntry {
+  return { seq: 0n, stream: "stdout", text, time: undefined };
+}
+
+function queued(imageKey: string, image: string): NewBuild {
+  return {
+    appId: "",
+    imageKey,
+    image,
+    commit: "",
+    treeHash: "",
+    mode: "command",
+    status: "queued",
+    requester: "",
+    source: { repository: "", ref: "", dir: "", authName: "" },
+    containerfile: "",
+    args: [],
+    target: "",
+    platform: "",
+  };
 }
 
 /**
@@ -20,10 +40,11 @@ function line(text: string): LogLine {
  */
 describe("build record writer", () => {
   const h = useSqliteMetadataHarness();
+  const port = () => createMetadataPort(h.client);
 
   const budget = () => createOutageBudget({ budgetMs: 5_000 });
   const lease = async (imageKey: string, self = holderIdentity("host-a", process.pid, "rec00001"), isAlive?: (pid: number) => boolean) => {
-    const took = await takeLease({ metadata: h.client, budget: budget(), self, ttlMs: 60_000, ...(isAlive ? { isAlive } : {}) }, `build:${imageKey}`);
+    const took = await takeLease({ leases: port(), budget: budget(), self, ttlMs: 60_000, ...(isAlive ? { isAlive } : {}) }, `build:${imageKey}`);
     assert.ok(took.taken, `lease build:${imageKey} taken`);
     return took.lease;
   };
@@ -35,17 +56,17 @@ describe("build record writer", () => {
 
   test("writes updates, log lines in order and the outcome, all under the lease's token", limit, async () => {
     const held = await lease("k-ok");
-    const record = await createBuildRecord({ metadata: h.client, budget: budget(), token: held.token }, { imageKey: "k-ok", image: "cli-rec:1", mode: "command", status: BuildStatus.QUEUED });
+    const record = await createBuildRecord({ builds: port(), budget: budget(), token: held.token }, queued("k-ok", "cli-rec:1"));
     assert.match(record.id, /^b_/);
-    record.update({ status: BuildStatus.RUNNING });
+    record.update({ status: "running" });
     for (let i = 1; i <= 600; i++) record.log(line(`line ${i}`));
-    await record.finish({ status: BuildStatus.SUCCEEDED, digest: `sha256:${"c".repeat(64)}` });
+    await record.finish({ status: "succeeded", digest: `sha256:${"c".repeat(64)}` });
     assert.equal(record.failed.aborted, false);
     const stored = (await h.client.getBuild({ id: record.id })).build;
     assert.equal(stored?.status, BuildStatus.SUCCEEDED);
     assert.equal(stored?.digest, `sha256:${"c".repeat(64)}`);
     assert.deepEqual(await readLog(record.id), Array.from({ length: 600 }, (_, i) => `line ${i + 1}`));
-    await assert.rejects(record.finish({ status: BuildStatus.FAILED }), (e: unknown) => {
+    await assert.rejects(record.finish({ status: "failed" }), (e: unknown) => {
       assert.ok(e instanceof ConnectError);
       assert.equal(e.code, Code.Internal);
       assert.equal(e.rawMessage, `build ${record.id} record was already finished`);
@@ -56,11 +77,11 @@ describe("build record writer", () => {
   test("stops writing and fails with failed_precondition once the lease was taken from its holder", limit, async () => {
     const dead = holderIdentity("host-a", 999_997, "dead0003");
     const held = await lease("k-fenced", dead);
-    const record = await createBuildRecord({ metadata: h.client, budget: budget(), token: held.token }, { imageKey: "k-fenced", image: "cli-rec:2", mode: "command", status: BuildStatus.QUEUED });
+    const record = await createBuildRecord({ builds: port(), budget: budget(), token: held.token }, queued("k-fenced", "cli-rec:2"));
     record.log(line("before the lease moved"));
     await lease("k-fenced", undefined, () => false);
     record.log(line("after the lease moved"));
-    await assert.rejects(record.finish({ status: BuildStatus.SUCCEEDED }), (e: unknown) => {
+    await assert.rejects(record.finish({ status: "succeeded" }), (e: unknown) => {
       assert.ok(e instanceof ConnectError);
       assert.equal(e.code, Code.FailedPrecondition);
       // Taking the lease from a dead holder marked its build abandoned: final, so the late writes are refused.

@@ -1,13 +1,10 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { LogStream, type LogLine } from "../../libs/gen/buildplane/v1/common_pb.js";
-import type { BuildSchema, MetadataService, UpdateBuildRequestSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { LogEntry, NewBuild, RecordFields } from "./domain.js";
 import type { OutageBudget } from "./outage-budget.js";
+import type { BuildStorePort } from "./ports.js";
 
-/** Fields of a build record a run changes (status, digest, error…). */
-export type RecordFields = Omit<MessageInitShape<typeof UpdateBuildRequestSchema>, "id" | "fencingToken" | "$typeName">;
+export type { RecordFields } from "./domain.js";
 
 /**
  * The record of one running build and its log, written in order through
@@ -22,7 +19,7 @@ export interface BuildRecord {
   /** Queues a change of the record. */
   update(fields: RecordFields): void;
   /** Queues a log line (dropped and counted once the buffer holds `maxBufferedLines`). */
-  log(line: LogLine): void;
+  log(line: LogEntry): void;
   /** Writes every queued line and change, then `fields`; rejects with the failure that stopped the writes. */
   finish(fields: RecordFields): Promise<void>;
   readonly failed: AbortSignal;
@@ -30,7 +27,7 @@ export interface BuildRecord {
 
 /** What writing a build record needs. */
 export interface BuildRecordDeps {
-  readonly metadata: Client<typeof MetadataService>;
+  readonly builds: BuildStorePort;
   readonly budget: OutageBudget;
   /** The lease's fencing token (0n: the record is not bound to a lease). */
   readonly token: bigint;
@@ -47,18 +44,18 @@ export interface BuildRecordDeps {
 const maxBatch = 500;
 
 /** Creates the build record (bound to the lease token) and returns its writer. */
-export async function createBuildRecord(deps: BuildRecordDeps, build: MessageInitShape<typeof BuildSchema>): Promise<BuildRecord> {
-  const res = await deps.budget.run("creating the build record", () => deps.metadata.createBuild({ build, fencingToken: deps.token }));
-  return buildRecordWriter(deps, res.build?.id ?? "");
+export async function createBuildRecord(deps: BuildRecordDeps, build: NewBuild): Promise<BuildRecord> {
+  const id = await deps.budget.run("creating the build record", () => deps.builds.create(build, deps.token));
+  return buildRecordWriter(deps, id);
 }
 
 /** The writer of the existing record `id`; see `BuildRecord`. */
 export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecord {
-  const { metadata, budget, token } = deps;
+  const { builds, budget, token } = deps;
   const maxBuffered = deps.maxBufferedLines ?? 10_000;
   const failed = new AbortController();
   const updates: RecordFields[] = [];
-  let lines: LogLine[] = [];
+  let lines: LogEntry[] = [];
   let dropped = 0;
   let final: { fields: RecordFields; done: () => void } | undefined;
   let pumping: Promise<void> | undefined;
@@ -71,16 +68,15 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
     const batch = lines.slice(0, maxBatch);
     if (batch.length < maxBatch && dropped > 0) {
       batch.push({
-        $typeName: "buildplane.v1.LogLine",
         seq: 0n,
-        stream: LogStream.SYSTEM,
+        stream: "system",
         text: `${dropped} log lines were not stored: the metadata database was away and ${maxBuffered} lines were waiting`,
-        time: timestampNow(),
+        time: new Date(),
       });
     }
     const sent = Math.min(batch.length, lines.length);
     const droppedSent = batch.length > sent ? dropped : 0;
-    await budget.run(`storing log lines of build ${id}`, () => metadata.appendLogs({ buildId: id, lines: batch, fencingToken: token }));
+    await budget.run(`storing log lines of build ${id}`, () => builds.appendLogs(id, batch, token));
     lines = lines.slice(sent);
     dropped -= droppedSent;
   };
@@ -88,13 +84,13 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
     while (!failed.signal.aborted) {
       const next = updates[0];
       if (next) {
-        await budget.run(`updating build ${id}`, () => metadata.updateBuild({ ...next, id, fencingToken: token }));
+        await budget.run(`updating build ${id}`, () => builds.update(id, next, token));
         updates.shift();
       } else if (lines.length > 0 || dropped > 0) {
         await writeLines();
       } else if (final) {
         const last = final;
-        await budget.run(`writing the outcome of build ${id}`, () => metadata.updateBuild({ ...last.fields, id, fencingToken: token }));
+        await budget.run(`writing the outcome of build ${id}`, () => builds.update(id, last.fields, token));
         final = undefined;
         last.done();
         return;
@@ -116,11 +112,11 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
       try {
         if (lines.length > 0) {
           const batch = lines.slice(0, maxBatch);
-          await metadata.appendLogs({ buildId: id, lines: batch, fencingToken: token });
+          await builds.appendLogs(id, batch, token);
           lines = lines.slice(batch.length);
           continue;
         }
-        await metadata.updateBuild({ ...fields, id, fencingToken: token });
+        await builds.update(id, fields, token);
         return;
       } catch (err) {
         if (ConnectError.from(err).code !== Code.Unavailable) return;

@@ -1,25 +1,20 @@
-import type { Client } from "@connectrpc/connect";
-import { checkCapabilities } from "../../libs/build/capability-check.js";
-import type { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
-import type { BuildSpec, Registry } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { Secret } from "../../libs/secret/secret.js";
+import type { ImageSpec, RegistryTarget } from "./domain.js";
+import type { BuilderPort } from "./ports.js";
 
 /**
- * Asks the builder what its mode can do (`GetStatus` capabilities) and
- * refuses a spec it cannot serve — a secret build arg the mode would record
- * in the image, no registry for a mode that always pushes — with the
- * builder's own rule and wording, before the flow takes a lease or writes a
- * record. A builder that reports no capabilities (an older one) is trusted
- * to refuse by itself.
+ * Refuses a spec the builder's mode cannot serve — a secret build arg the
+ * mode would record in the image, no registry for a mode that always
+ * pushes — with the builder's own rule and wording, before the flow takes
+ * a lease or writes a record.
  */
 export async function refuseUnservable(
-  builder: Client<typeof BuilderService>,
-  spec: BuildSpec,
+  builder: BuilderPort,
+  spec: ImageSpec,
   reference: string,
-  registry: Registry | undefined,
+  registry: RegistryTarget | undefined,
   signal: AbortSignal,
 ): Promise<void> {
-  const secretArgs = spec.args.filter((a) => a.secret).map((a) => a.name);
-  const status = await builder.getStatus({}, { signal });
-  if (!status.capabilities) return;
-  checkCapabilities(status.mode, status.capabilities, { buildId: reference, secretArgs, hasRegistry: registry !== undefined && registry.url !== "" });
+  const secretArgs = spec.args.filter((a) => a.value instanceof Secret).map((a) => a.name);
+  await builder.checkServable({ buildId: reference, secretArgs, hasRegistry: registry !== undefined && registry.url !== "" }, signal);
 }

@@ -1,18 +1,16 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { BuildEventSchema, BuildSpecSchema, GitSourceSchema, ImageRefSchema, type BuildEvent, type BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { normalizeRelativePath } from "../../libs/git/safe-path.js";
 import { generateImage } from "../../libs/image/image-ref.js";
 import type { RegistryLocation } from "../../libs/image/qualified-reference.js";
 import { Secret } from "../../libs/secret/secret.js";
-import type { EnsureImageFlow, ResolvedImage } from "./ensure-image.js";
-import type { ImageLocator } from "./image-locator.js";
+import { imageEvent, type ImageEvent, type ImageSpec, type ResolvedImage } from "./domain.js";
+import type { EnsureImageFlow } from "./ensure-image.js";
+import type { ImageLocator } from "./ports.js";
 import { UploadEntryError, UploadHashMismatchError, UploadHeaderError } from "./upload-errors.js";
 import { spoolUpload, type SpoolOptions } from "./upload-spool.js";
 
 /** The first message of an upload, in our own terms. */
 export interface UploadHeader {
-  readonly spec: BuildSpec | undefined;
+  readonly spec: ImageSpec | undefined;
   readonly force: boolean;
   /** The caller's folder path and the folder packed inside it: naming inputs only. */
   readonly folder: string;
@@ -35,7 +33,7 @@ export interface EnsureFromUploadDeps {
 }
 
 /** EnsureImageFromContext's domain flow: the header, the context's bytes, the call's signal. */
-export type EnsureImageFromUpload = (header: UploadHeader, context: AsyncIterator<Uint8Array>, signal: AbortSignal) => AsyncIterable<BuildEvent>;
+export type EnsureImageFromUpload = (header: UploadHeader, context: AsyncIterator<Uint8Array>, signal: AbortSignal) => AsyncIterable<ImageEvent>;
 
 const treeHashShape = /^sha256:[0-9a-f]{64}$/;
 
@@ -51,7 +49,7 @@ const treeHashShape = /^sha256:[0-9a-f]{64}$/;
  */
 export function createEnsureImageFromUpload(deps: EnsureFromUploadDeps): EnsureImageFromUpload {
   const resolve = async (h: CheckedHeader, signal: AbortSignal): Promise<ResolvedImage> => {
-    const installKey = h.spec.args.some((a) => a.secret) && deps.installKey ? await deps.installKey(signal) : undefined;
+    const installKey = h.spec.args.some((a) => a.value instanceof Secret) && deps.installKey ? await deps.installKey(signal) : undefined;
     const image = generateImage(
       {
         appId: h.spec.appId,
@@ -59,7 +57,7 @@ export function createEnsureImageFromUpload(deps: EnsureFromUploadDeps): EnsureI
         dir: h.dir,
         treeHash: h.treeHash,
         containerfile: h.spec.containerfile,
-        args: h.spec.args.map((a) => ({ name: a.name, value: a.secret ? new Secret(a.value) : a.value, secret: a.secret })),
+        args: h.spec.args.map((a) => ({ name: a.name, value: a.value, secret: a.value instanceof Secret })),
         target: h.spec.target,
         platform: h.spec.platform,
       },
@@ -68,7 +66,7 @@ export function createEnsureImageFromUpload(deps: EnsureFromUploadDeps): EnsureI
     );
     const found = await deps.locator.find(image.reference, signal);
     return {
-      image: create(ImageRefSchema, image),
+      image: { key: image.key, name: image.name, reference: image.reference },
       commit: "",
       treeHash: h.treeHash,
       containerfile: h.spec.containerfile,
@@ -81,10 +79,7 @@ export function createEnsureImageFromUpload(deps: EnsureFromUploadDeps): EnsureI
     const h = checkHeader(header);
     const resolved = await resolve(h, signal);
     if (resolved.exists && !h.force) {
-      yield create(BuildEventSchema, {
-        time: timestampNow(),
-        event: { case: "ready", value: { image: resolved.image.reference, digest: resolved.digest, cached: true } },
-      });
+      yield imageEvent("", { type: "ready", image: resolved.image.reference, digest: resolved.digest, cached: true });
       return;
     }
     const running = deps.flow.attachRunning(resolved.image.key, signal);
@@ -106,7 +101,7 @@ export function createEnsureImageFromUpload(deps: EnsureFromUploadDeps): EnsureI
 
 interface CheckedHeader {
   /** The spec with the containerfile normalized and the folder as its source, for the build record. */
-  readonly spec: BuildSpec;
+  readonly spec: ImageSpec;
   readonly force: boolean;
   readonly folder: string;
   readonly dir: string;
@@ -133,7 +128,7 @@ function checkHeader(header: UploadHeader): CheckedHeader {
   }
   normalizeRelativePath("header.dir", header.dir);
   return {
-    spec: create(BuildSpecSchema, { ...spec, containerfile, source: create(GitSourceSchema, { repository: header.folder, dir: header.dir }) }),
+    spec: { ...spec, containerfile, source: { repository: header.folder, ref: "", dir: header.dir, authName: "", credentials: undefined } },
     force: header.force,
     folder: header.folder,
     dir: header.dir,

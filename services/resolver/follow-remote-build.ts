@@ -1,17 +1,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BuildEventSchema, BuildStatus, LogStream, type BuildEvent, type BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { codeFromName } from "../../libs/rpc/code-names.js";
 import type { BuildFlight } from "./build-flight.js";
-import type { EnsureImageDeps, ResolvedImage } from "./ensure-image.js";
+import { imageEvent, type BuildState, type ImageSpec, type ResolvedImage } from "./domain.js";
+import type { BuildStorePort } from "./ports.js";
 
-const liveStatuses = new Set([BuildStatus.QUEUED, BuildStatus.RUNNING, BuildStatus.PUSHING]);
+const liveStates: ReadonlySet<BuildState> = new Set<BuildState>(["queued", "running", "pushing"]);
 const pollMs = 200;
 
-/** Statuses of a followed build that say nothing about the image: its callers left, or its process died. */
-const endedWithoutOutcome = new Set([BuildStatus.CANCELED, BuildStatus.ABANDONED]);
+/** States of a followed build that say nothing about the image: its callers left, or its process died. */
+const endedWithoutOutcome: ReadonlySet<BuildState> = new Set<BuildState>(["canceled", "abandoned"]);
+
+/** What following another process's build needs. */
+export interface FollowRemoteDeps {
+  readonly builds: Pick<BuildStorePort, "latest" | "get" | "followLogs">;
+  /** Resolves the spec again: the image may exist by now. */
+  resolve(spec: ImageSpec, signal: AbortSignal): Promise<ResolvedImage>;
+  readonly leaseTtlMs: number;
+}
 
 /**
  * Follows a build that another process runs for the same image key (it
@@ -23,49 +29,47 @@ const endedWithoutOutcome = new Set([BuildStatus.CANCELED, BuildStatus.ABANDONED
  * to take the lease and build it itself.
  */
 export async function followRemoteBuild(
-  deps: EnsureImageDeps,
-  spec: BuildSpec,
+  deps: FollowRemoteDeps,
+  spec: ImageSpec,
   resolved: ResolvedImage,
   flight: BuildFlight,
 ): Promise<"ended" | "retry"> {
-  const { metadata } = deps.clients;
+  const { builds } = deps;
   const signal = flight.signal;
-  const event = (buildId: string, e: MessageInitShape<typeof BuildEventSchema>["event"]): BuildEvent => create(BuildEventSchema, { buildId, time: timestampNow(), event: e });
   const giveUpAt = Date.now() + 2 * deps.leaseTtlMs;
 
   while (!signal.aborted) {
-    const { builds } = await metadata.listBuilds({ imageKey: resolved.image.key, pageSize: 1 }, { signal });
-    const build = builds[0];
-    if (build && liveStatuses.has(build.status)) {
-      flight.emit(event(build.id, { case: "started", value: { image: resolved.image, mode: build.mode, builderNode: build.builderNode, commit: resolved.commit } }));
+    const build = await builds.latest(resolved.image.key, signal);
+    if (build && liveStates.has(build.status)) {
+      flight.emit(imageEvent(build.id, { type: "started", image: resolved.image, mode: build.mode, builderNode: build.builderNode, commit: resolved.commit }));
       const tail: string[] = [];
-      for await (const res of metadata.streamLogs({ buildId: build.id, fromSeq: 0n, follow: true }, { signal })) {
-        for (const line of res.lines) {
+      for await (const lines of builds.followLogs(build.id, signal)) {
+        for (const line of lines) {
           tail.push(line.text);
           if (tail.length > 20) tail.shift();
-          flight.emit(event(build.id, { case: "log", value: line }));
+          flight.emit(imageEvent(build.id, { type: "log", line }));
         }
       }
-      const { build: done } = await metadata.getBuild({ id: build.id }, { signal });
+      const done = await builds.get(build.id, signal);
       if (!signal.aborted && done !== undefined && endedWithoutOutcome.has(done.status)) {
-        const how = BuildStatus[done.status].toLowerCase();
-        flight.emit(event(build.id, { case: "log", value: { stream: LogStream.SYSTEM, text: `build ${build.id} in another process ended ${how}; taking it over` } }));
+        const line = { seq: 0n, stream: "system" as const, text: `build ${build.id} in another process ended ${done.status}; taking it over`, time: undefined };
+        flight.emit(imageEvent(build.id, { type: "log", line }));
         return "retry";
       }
-      if (done?.status === BuildStatus.SUCCEEDED) {
-        flight.emit(event(build.id, { case: "ready", value: { image: resolved.image.reference, digest: done.digest, cached: false } }));
+      if (done?.status === "succeeded") {
+        flight.emit(imageEvent(build.id, { type: "ready", image: resolved.image.reference, digest: done.digest, cached: false }));
         flight.finish();
       } else {
         const code = done?.errorCode || "aborted";
-        const message = done?.errorMessage || `build ${build.id} ended as ${BuildStatus[done?.status ?? BuildStatus.UNSPECIFIED].toLowerCase()}`;
-        flight.emit(event(build.id, { case: "failed", value: { code, message, logTail: tail } }));
+        const message = done?.errorMessage || `build ${build.id} ended as ${done?.status ?? "unspecified"}`;
+        flight.emit(imageEvent(build.id, { type: "failed", code, message, logTail: tail }));
         flight.finish(new ConnectError(message, codeFromName(code)));
       }
       return "ended";
     }
     const again = await deps.resolve(spec, signal);
     if (again.exists) {
-      flight.emit(event("", { case: "ready", value: { image: again.image.reference, digest: again.digest, cached: true } }));
+      flight.emit(imageEvent("", { type: "ready", image: again.image.reference, digest: again.digest, cached: true }));
       flight.finish();
       return "ended";
     }
@@ -77,7 +81,7 @@ export async function followRemoteBuild(
     }
     if (Date.now() > giveUpAt) {
       const message = `another process holds the build lease for ${resolved.image.reference} but records no running build: retry later`;
-      flight.emit(event("", { case: "failed", value: { code: "unavailable", message, logTail: [] } }));
+      flight.emit(imageEvent("", { type: "failed", code: "unavailable", message, logTail: [] }));
       flight.finish(new ConnectError(message, Code.Unavailable));
       return "ended";
     }

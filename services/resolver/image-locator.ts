@@ -2,20 +2,9 @@ import type { Client } from "@connectrpc/connect";
 import type { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { parseReference } from "../../libs/image/reference.js";
 import type { RegistryClient } from "../../libs/registry/registry-client.js";
+import type { ImageLocator } from "./ports.js";
 
-/** Where an image was found, as ResolveImage reports it. */
-export type FoundIn = "registry" | "engine";
-
-/**
- * Answers "does this reference exist, and under which digest" from one
- * place: the registry when one is configured, else the local engine.
- * undefined means missing; any failure to answer throws (a 401 is never
- * taken for "missing").
- */
-export interface ImageLocator {
-  readonly kind: FoundIn;
-  find(reference: string, signal: AbortSignal | undefined): Promise<{ readonly digest: string } | undefined>;
-}
+export type { FoundIn, ImageLocator } from "./ports.js";
 
 /** The registry check: one manifest HEAD through our client. */
 export function createRegistryImageLocator(client: RegistryClient): ImageLocator {

@@ -1,6 +1,6 @@
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { HeldLease } from "./lease-take.js";
+import type { LeasePort } from "./ports.js";
 
 /** A lease being renewed; `lost` aborts (with an `aborted` ConnectError) when it can no longer be trusted. */
 export interface KeptLease {
@@ -25,7 +25,7 @@ export interface KeepLeaseOptions {
  * against the wall clock at every tick, so a resumed process sees at once
  * that its time ran out.
  */
-export function keepLease(metadata: Client<typeof MetadataService>, lease: HeldLease, opts: KeepLeaseOptions): KeptLease {
+export function keepLease(leases: LeasePort, lease: HeldLease, opts: KeepLeaseOptions): KeptLease {
   const now = opts.now ?? Date.now;
   const ttl = opts.ttlMs;
   const margin = Math.max(500, Math.floor(ttl / 6));
@@ -51,8 +51,8 @@ export function keepLease(metadata: Client<typeof MetadataService>, lease: HeldL
     if (checkDeadline() || inFlight) return;
     inFlight = true;
     const sentAt = now();
-    metadata
-      .renewLease({ key: lease.key, holder: lease.holder, token: lease.token, ttlMs: ttl })
+    leases
+      .renew({ key: lease.key, holder: lease.holder, token: lease.token, ttlMs: ttl })
       .then(() => {
         if (lost.signal.aborted || stopped) return;
         lastRenewedFrom = sentAt;

@@ -1,7 +1,6 @@
-import type { Client } from "@connectrpc/connect";
-import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import type { HeldLease } from "./lease-take.js";
 import type { OutageBudget } from "./outage-budget.js";
+import type { LeasePort } from "./ports.js";
 
 /**
  * Gives `lease` back once its build's record is final, so the next request
@@ -9,8 +8,8 @@ import type { OutageBudget } from "./outage-budget.js";
  * could not be released (lost, or the database away past the budget)
  * expires on its own.
  */
-export async function releaseLease(metadata: Client<typeof MetadataService>, budget: OutageBudget, lease: HeldLease): Promise<void> {
+export async function releaseLease(leases: LeasePort, budget: OutageBudget, lease: HeldLease): Promise<void> {
   await budget
-    .run(`releasing build lease ${lease.key}`, () => metadata.releaseLease({ key: lease.key, holder: lease.holder, token: lease.token }))
+    .run(`releasing build lease ${lease.key}`, () => leases.release({ key: lease.key, holder: lease.holder, token: lease.token }))
     .catch(() => undefined);
 }

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { useSqliteMetadataHarness } from "../../test/metadata/metadata-client.js";
 import { holderIdentity } from "./holder-identity.js";
 import { releaseLease } from "./lease-release.js";
+import { createMetadataPort } from "./metadata-port.js";
 import { takeLease, type TakeLeaseDeps } from "./lease-take.js";
 import { createOutageBudget } from "./outage-budget.js";
 
@@ -16,7 +17,7 @@ describe("build lease take and release", () => {
   const h = useSqliteMetadataHarness();
 
   const deps = (self = holderIdentity("host-a", process.pid, "self0001"), isAlive?: (pid: number) => boolean): TakeLeaseDeps => ({
-    metadata: h.client,
+    leases: createMetadataPort(h.client),
     budget: createOutageBudget({ budgetMs: 5_000 }),
     self,
     ttlMs: 60_000,
@@ -58,7 +59,7 @@ describe("build lease take and release", () => {
     assert.ok(took.taken);
     const next = holderIdentity("host-b", 778, "next0001");
     assert.equal((await takeLease(deps(next), "build:release")).taken, false);
-    await releaseLease(h.client, createOutageBudget({ budgetMs: 5_000 }), took.lease);
+    await releaseLease(createMetadataPort(h.client), createOutageBudget({ budgetMs: 5_000 }), took.lease);
     assert.equal((await takeLease(deps(next), "build:release")).taken, true);
   });
 
@@ -68,7 +69,7 @@ describe("build lease take and release", () => {
     assert.ok(first.taken);
     const took = await takeLease(deps(undefined, () => false), "build:stolen");
     assert.ok(took.taken);
-    await releaseLease(h.client, createOutageBudget({ budgetMs: 5_000 }), first.lease);
+    await releaseLease(createMetadataPort(h.client), createOutageBudget({ budgetMs: 5_000 }), first.lease);
     const third = await takeLease(deps(holderIdentity("host-c", 779, "third001")), "build:stolen");
     assert.deepEqual(third, { taken: false, holder: took.lease.holder });
   });

@@ -1,7 +1,6 @@
-import type { Client } from "@connectrpc/connect";
-import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { isDeadLocalHolder, isPidAlive, type HolderIdentity } from "./holder-identity.js";
 import type { OutageBudget } from "./outage-budget.js";
+import type { LeasePort } from "./ports.js";
 
 /** A build lease this process holds: its fencing token guards every record write. */
 export interface HeldLease {
@@ -19,7 +18,7 @@ export type TakeResult =
 
 /** What taking a lease needs. */
 export interface TakeLeaseDeps {
-  readonly metadata: Client<typeof MetadataService>;
+  readonly leases: LeasePort;
   readonly budget: OutageBudget;
   readonly self: HolderIdentity;
   readonly ttlMs: number;
@@ -34,20 +33,20 @@ export interface TakeLeaseDeps {
  * build abandoned, instead of waiting for the lease to expire.
  */
 export async function takeLease(deps: TakeLeaseDeps, key: string): Promise<TakeResult> {
-  const { metadata, budget, self, ttlMs } = deps;
+  const { leases, budget, self, ttlMs } = deps;
   const acquiredAt = Date.now();
-  const first = await budget.run(`taking build lease ${key}`, () => metadata.acquireLease({ key, holder: self.text, ttlMs }));
-  if (first.acquired) return { taken: true, lease: held(key, self, first.lease?.token, acquiredAt), replaced: undefined };
-  const holder = first.lease?.holder ?? "";
+  const first = await budget.run(`taking build lease ${key}`, () => leases.acquire({ key, holder: self.text, ttlMs }));
+  if (first.acquired) return { taken: true, lease: held(key, self, first.token, acquiredAt), replaced: undefined };
+  const holder = first.holder;
   if (!isDeadLocalHolder(holder, self, deps.isAlive ?? isPidAlive)) return { taken: false, holder };
   const retakenAt = Date.now();
   const again = await budget.run(`taking build lease ${key} from ${holder}`, () =>
-    metadata.acquireLease({ key, holder: self.text, ttlMs, replaceHolder: holder }),
+    leases.acquire({ key, holder: self.text, ttlMs, replaceHolder: holder }),
   );
-  if (again.acquired) return { taken: true, lease: held(key, self, again.lease?.token, retakenAt), replaced: holder };
-  return { taken: false, holder: again.lease?.holder ?? "" };
+  if (again.acquired) return { taken: true, lease: held(key, self, again.token, retakenAt), replaced: holder };
+  return { taken: false, holder: again.holder };
 }
 
-function held(key: string, self: HolderIdentity, token: bigint | undefined, acquiredAt: number): HeldLease {
-  return { key, holder: self.text, token: token ?? 0n, acquiredAt };
+function held(key: string, self: HolderIdentity, token: bigint, acquiredAt: number): HeldLease {
+  return { key, holder: self.text, token, acquiredAt };
 }

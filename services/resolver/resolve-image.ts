@@ -1,10 +1,8 @@
-import type { Client } from "@connectrpc/connect";
-import type { BuildSpec } from "../../libs/gen/buildplane/v1/common_pb.js";
-import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
 import { generateImage } from "../../libs/image/image-ref.js";
 import type { RegistryLocation } from "../../libs/image/qualified-reference.js";
 import { Secret } from "../../libs/secret/secret.js";
-import type { FoundIn, ImageLocator } from "./image-locator.js";
+import type { ImageSpec, ResolvedImage } from "./domain.js";
+import type { FoundIn, ImageLocator, SourcePort } from "./ports.js";
 import { createPositiveCache } from "./positive-cache.js";
 
 /** What resolving a spec found: the generated image, its inputs, and whether it exists. */
@@ -24,7 +22,7 @@ export interface ImageResolution {
 
 export interface ImageResolverDeps {
   /** The source service: commit and tree hash without a checkout. */
-  readonly source: Pick<Client<typeof SourceService>, "describe">;
+  readonly source: Pick<SourcePort, "describe">;
   /** `[registry] url` and `project`; undefined (or url "") keeps names local. */
   readonly registry: RegistryLocation | undefined;
   /** The registry check when a registry is configured, else the engine check. */
@@ -38,7 +36,7 @@ export interface ImageResolverDeps {
 }
 
 /** Resolves a build spec to its image and whether that image exists. */
-export type ImageResolver = (spec: BuildSpec, signal: AbortSignal | undefined) => Promise<ImageResolution>;
+export type ImageResolver = (spec: ImageSpec, signal: AbortSignal | undefined) => Promise<ImageResolution>;
 
 /**
  * ResolveImage's domain logic: ask the source service for the commit and
@@ -50,8 +48,8 @@ export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
   deps.onCollected?.((reference) => cache.delete(`${deps.locator.kind}\0${reference}`));
   return async (spec, signal) => {
     const source = spec.source;
-    const described = await deps.source.describe({ source, containerfile: spec.containerfile }, { signal });
-    const installKey = spec.args.some((a) => a.secret) && deps.installKey ? await deps.installKey(signal) : undefined;
+    const described = await deps.source.describe(source, spec.containerfile, signal);
+    const installKey = spec.args.some((a) => a.value instanceof Secret) && deps.installKey ? await deps.installKey(signal) : undefined;
     const image = generateImage(
       {
         appId: spec.appId,
@@ -59,7 +57,7 @@ export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
         dir: source?.dir ?? "",
         treeHash: described.treeHash,
         containerfile: described.containerfile,
-        args: spec.args.map((a) => ({ name: a.name, value: a.secret ? new Secret(a.value) : a.value, secret: a.secret })),
+        args: spec.args.map((a) => ({ name: a.name, value: a.value, secret: a.value instanceof Secret })),
         target: spec.target,
         platform: spec.platform,
       },
@@ -82,4 +80,9 @@ export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
       foundIn: digest === undefined ? "" : deps.locator.kind,
     };
   };
+}
+
+/** What the EnsureImage flow takes from a resolution. */
+export function resolvedImageOf(r: ImageResolution): ResolvedImage {
+  return { image: { key: r.key, name: r.name, reference: r.reference }, commit: r.commit, treeHash: r.treeHash, containerfile: r.containerfile, exists: r.exists, digest: r.digest };
 }

@@ -1,46 +1,39 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { BuildRequest, BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
-import {
-  BuildEventSchema,
-  BuildStatus,
-  type BuildEvent,
-  type BuildSpec,
-  type ImageRef,
-  type Registry,
-} from "../../libs/gen/buildplane/v1/common_pb.js";
-import type { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
-import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
-import { buildHeader } from "../../libs/build/build-header.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { codeName } from "../../libs/rpc/code-names.js";
 import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
 import type { BuildRecord } from "./build-record.js";
+import { imageEvent, type BuildState, type ImageEvent, type ImageEventBody, type ImageRef, type ImageSpec, type RegistryTarget } from "./domain.js";
 import { secretsOfPlan } from "./plan-secrets.js";
+import type { BuilderPort, SourcePort } from "./ports.js";
 
 /** The services a build run talks to. */
-export interface RunBuildClients {
-  readonly source: Client<typeof SourceService>;
-  readonly builder: Client<typeof BuilderService>;
-  readonly metadata: Client<typeof MetadataService>;
+export interface RunBuildPorts {
+  readonly source: SourcePort;
+  readonly builder: BuilderPort;
 }
 
 /** A build about to run: the spec, and what resolving it found. */
 export interface BuildPlan {
   readonly buildId: string;
-  readonly spec: BuildSpec;
+  readonly spec: ImageSpec;
   readonly image: ImageRef;
   readonly commit: string;
   readonly treeHash: string;
   /** Containerfile path relative to the build folder. */
   readonly containerfile: string;
-  readonly registry: Registry | undefined;
+  readonly registry: RegistryTarget | undefined;
   readonly timeoutSecs: number;
   /** The context when it is not the source service's (an upload spooled here). */
   readonly context?: ((signal: AbortSignal) => AsyncIterable<Uint8Array>) | undefined;
   /** Further secret values to scrub from logs (the config's tokens and passwords). */
   readonly knownSecrets?: readonly string[];
+}
+
+/** How a run ended: the last event for its callers, and the RPC error of a failure. */
+export interface RunOutcome {
+  readonly final: ImageEvent;
+  readonly error?: ConnectError;
 }
 
 const tailSize = 20;
@@ -57,19 +50,19 @@ const tailSize = 20;
  * `Failed` event together with the RPC error.
  */
 export async function runBuild(
-  clients: RunBuildClients,
+  ports: RunBuildPorts,
   plan: BuildPlan,
   record: BuildRecord,
-  emit: (e: BuildEvent) => void,
+  emit: (e: ImageEvent) => void,
   signal: AbortSignal,
-): Promise<{ final: BuildEvent; error?: ConnectError }> {
-  const event = (e: BuildEvent["event"]): BuildEvent => create(BuildEventSchema, { buildId: plan.buildId, time: timestampNow(), event: e });
+): Promise<RunOutcome> {
+  const event = (body: ImageEventBody): ImageEvent => imageEvent(plan.buildId, body);
   const { scrub } = createLogScrubber(secretsOfPlan(plan));
   const tail: string[] = [];
-  let status = BuildStatus.QUEUED;
+  let status: BuildState = "queued";
   let digest = "";
 
-  const setStatus = (next: BuildStatus, extra: { digest?: string; builderNode?: string } = {}): void => {
+  const setStatus = (next: BuildState, extra: { digest?: string; builderNode?: string } = {}): void => {
     if (status === next) {
       // A delegate builder names its node in a second started event: record it.
       if (extra.builderNode !== undefined || extra.digest !== undefined) record.update(extra);
@@ -84,44 +77,41 @@ export async function runBuild(
   // would otherwise leave the source side's git reader and mirror lease held.
   const contextCall = new AbortController();
   try {
-    const responses = clients.builder.build(requestStream(clients, plan, AbortSignal.any([signal, contextCall.signal])), { signal });
-    for await (const res of responses) {
-      const e = res.event;
-      if (!e) continue;
-      switch (e.event.case) {
+    const order = { buildId: plan.buildId, spec: plan.spec, image: plan.image, commit: plan.commit, containerfile: plan.containerfile, registry: plan.registry, timeoutSecs: plan.timeoutSecs };
+    const context = contextOf(ports, plan, AbortSignal.any([signal, contextCall.signal]));
+    for await (const e of ports.builder.build(order, context, signal)) {
+      switch (e.type) {
         case "started":
-          setStatus(BuildStatus.RUNNING, e.event.value.builderNode ? { builderNode: e.event.value.builderNode } : {});
-          emit(event({ case: "started", value: { ...e.event.value, image: plan.image, commit: plan.commit } }));
+          setStatus("running", e.builderNode ? { builderNode: e.builderNode } : {});
+          emit(event({ ...e, image: plan.image, commit: plan.commit }));
           break;
         case "log": {
-          const line = { ...e.event.value, text: scrub(e.event.value.text) };
+          const line = { ...e.line, text: scrub(e.line.text) };
           record.log(line);
           tail.push(line.text);
           if (tail.length > tailSize) tail.shift();
-          emit(event({ case: "log", value: line }));
+          emit(event({ type: "log", line }));
           break;
         }
         case "pushed":
-          digest = e.event.value.digest;
-          setStatus(BuildStatus.PUSHING);
-          emit(event(e.event));
+          digest = e.digest;
+          setStatus("pushing");
+          emit(event(e));
           break;
         case "ready":
-          digest = e.event.value.digest || digest;
+          digest = e.digest || digest;
           break;
         default:
-          emit(event(e.event));
+          emit(event(e));
       }
     }
     if (signal.aborted) throw signal.reason;
-    await record.finish({ status: BuildStatus.SUCCEEDED, digest, image: plan.image.reference });
-    return { final: event({ case: "ready", value: { $typeName: "buildplane.v1.Ready", image: plan.image.reference, digest, cached: false } }) };
+    await record.finish({ status: "succeeded", digest, image: plan.image.reference });
+    return { final: event({ type: "ready", image: plan.image.reference, digest, cached: false }) };
   } catch (err) {
     const { code, message } = classify(plan.buildId, err, signal, scrub);
-    await record
-      .finish({ status: code === Code.Canceled ? BuildStatus.CANCELED : BuildStatus.FAILED, errorCode: codeName(code), errorMessage: message })
-      .catch(() => undefined);
-    const final = event({ case: "failed", value: { $typeName: "buildplane.v1.Failed", code: codeName(code), message, logTail: [...tail] } });
+    await record.finish({ status: code === Code.Canceled ? "canceled" : "failed", errorCode: codeName(code), errorMessage: message }).catch(() => undefined);
+    const final = event({ type: "failed", code: codeName(code), message, logTail: [...tail] });
     // Trailers such as a full queue's `retry-after` reach the caller too.
     return { final, error: new ConnectError(message, code, ConnectError.from(err).metadata) };
   } finally {
@@ -157,16 +147,8 @@ function isStreamReset(error: ConnectError): boolean {
   return error.rawMessage.startsWith("http/2 stream closed with error code");
 }
 
-async function* requestStream(clients: RunBuildClients, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<BuildRequest> {
-  yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "header", value: buildHeader(plan) } };
-  if (plan.context) {
-    for await (const chunk of plan.context(signal)) {
-      if (chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: chunk } };
-    }
-    return;
-  }
-  const chunks = clients.source.streamContext({ source: plan.spec.source, commit: plan.commit, containerfile: plan.containerfile }, { signal });
-  for await (const res of chunks) {
-    if (res.chunk.length > 0) yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "chunk", value: res.chunk } };
-  }
+/** The build's context: the upload spooled here, else the source service's checkout of the commit. */
+async function* contextOf(ports: RunBuildPorts, plan: BuildPlan, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (plan.context) yield* plan.context(signal);
+  else yield* ports.source.streamContext(plan.spec.source, plan.commit, plan.containerfile, signal);
 }

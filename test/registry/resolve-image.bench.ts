@@ -22,6 +22,8 @@ import { pushImageArchive } from "../../libs/registry/push-image-archive.js";
 import { createRegistryImageLocator } from "../../services/resolver/image-locator.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService } from "../../services/resolver/service.js";
+import { createSourcePort } from "../../services/resolver/source-port.js";
+import { imageSpecFromWire } from "../../services/resolver/wire-in.js";
 import { createErrorInterceptor } from "../../libs/rpc/errors.js";
 import { silentLogger } from "../../libs/rpc/logger.js";
 import { createSourceService } from "../../services/source/service.js";
@@ -53,14 +55,15 @@ const id = randomBytes(4).toString("hex");
 const removeImage = await buildTestImage(docker, `cli-bench-${id}:1`, id);
 const client = createRegistryClient(optionsFor(reg, { insecure: true }));
 try {
-  const source = createClient(SourceService, createRouterTransport((r) => {
+  const source = createSourcePort(createClient(SourceService, createRouterTransport((r) => {
     r.service(SourceService, { describe: () => ({ commit: "c".repeat(40), treeHash: "t".repeat(40), containerfile: "Containerfile" }) });
-  }));
+  })));
   const registry = { url: reg.host, project: "bench" };
   const spec = create(BuildSpecSchema, { source: { repository: "https://example.com/a.git" }, appId: `app_prd_${id}` });
+  const domainSpec = imageSpecFromWire(spec);
   const cached = createImageResolver({ source, registry, locator: createRegistryImageLocator(client) });
   const uncached = createImageResolver({ source, registry, locator: createRegistryImageLocator(client), cacheEntries: 0 });
-  const first = await cached(spec, undefined);
+  const first = await cached(domainSpec, undefined);
   await pushImageArchive(client, (await docker.getImage(`cli-bench-${id}:1`).get()) as unknown as Readable, first.reference);
   await docker.getImage(`cli-bench-${id}:1`).tag({ repo: first.name.split(":")[0] ?? "", tag: first.name.split(":")[1] ?? "" });
 
@@ -71,8 +74,8 @@ try {
   const port = (server.address() as { port: number }).port;
   const grpc = createClient(ResolverService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
 
-  await measure("ResolveImage in-process (positive cache)", 5000, () => cached(spec, undefined));
-  await measure("ResolveImage in-process (no cache: registry HEAD)", 1000, () => uncached(spec, undefined));
+  await measure("ResolveImage in-process (positive cache)", 5000, () => cached(domainSpec, undefined));
+  await measure("ResolveImage in-process (no cache: registry HEAD)", 1000, () => uncached(domainSpec, undefined));
   await measure("ResolveImage over gRPC on loopback (positive cache)", 2000, () => grpc.resolveImage({ spec }));
   // The same check with the real source service on a local repository.
   const repo = await makeGitRepo({ "app/Containerfile": "FROM local/busybox:1\n", "app/main.txt": "bench\n" });
@@ -86,9 +89,9 @@ try {
       gitAuth: {},
       defaultGitAuth: "",
     });
-    return createClient(SourceService, createRouterTransport((r) => r.service(SourceService, createSourceService({ checkout })), { router: { interceptors: [createErrorInterceptor(silentLogger)] } }));
+    return createSourcePort(createClient(SourceService, createRouterTransport((r) => r.service(SourceService, createSourceService({ checkout })), { router: { interceptors: [createErrorInterceptor(silentLogger)] } })));
   };
-  const realSpec = create(BuildSpecSchema, { source: { repository: repo.url, dir: "app" }, appId: `app_prd_${id}` });
+  const realSpec = imageSpecFromWire(create(BuildSpecSchema, { source: { repository: repo.url, dir: "app" }, appId: `app_prd_${id}` }));
   for (const interval of [0, 60]) {
     const resolver = createImageResolver({ source: realSource(interval), registry, locator: createRegistryImageLocator(client) });
     const named = await resolver(realSpec, undefined);

@@ -19,6 +19,7 @@ import { createCommandBuilder } from "../../services/builder/command/command-bui
 import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
 import { createResolverService } from "../../services/resolver/service.js";
+import { createSourcePort } from "../../services/resolver/source-port.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { buildTestImage, removeImage } from "./engine-image.js";
 import { startFailingProxy, type FailingProxy } from "./failing-proxy.js";
@@ -34,7 +35,7 @@ function resolverClient(locator: ImageLocator, registry: { url: string; project:
       describe: (req) => ({ commit: "c".repeat(40), treeHash, containerfile: req.containerfile === "" ? "Containerfile" : req.containerfile }),
     });
   });
-  const resolveImage = createImageResolver({ source: createClient(SourceService, sourceTransport), registry, locator });
+  const resolveImage = createImageResolver({ source: createSourcePort(createClient(SourceService, sourceTransport)), registry, locator });
   const transport = createRouterTransport((r) => {
     r.service(ResolverService, createResolverService({ resolveImage }));
   }, { router: { interceptors: [createErrorInterceptor(silentLogger)] } });

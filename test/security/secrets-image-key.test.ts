@@ -9,6 +9,8 @@ import { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
 import { computeImageKey, type ImageInputs } from "../../libs/image/image-key.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createImageResolver } from "../../services/resolver/resolve-image.js";
+import { createSourcePort } from "../../services/resolver/source-port.js";
+import { imageSpecFromWire } from "../../services/resolver/wire-in.js";
 import { startMetadataHarness } from "../metadata/metadata-client.js";
 import { testDialects, type TestDatabase } from "../metadata/test-databases.js";
 
@@ -41,7 +43,7 @@ function resolverOver(metadata: Client<typeof MetadataService>) {
     r.service(SourceService, { describe: () => ({ commit: "c".repeat(40), treeHash, containerfile: "Containerfile" }) });
   });
   return createImageResolver({
-    source: createClient(SourceService, sourceTransport),
+    source: createSourcePort(createClient(SourceService, sourceTransport)),
     registry: undefined,
     locator: { kind: "engine", find: async () => undefined },
     installKey: async (signal) => (await metadata.getInstallKey({}, signal ? { signal } : {})).key,
@@ -82,8 +84,8 @@ for (const dialect of testDialects) {
         const k1 = (await one.client.getInstallKey({})).key;
         const k2 = (await two.client.getInstallKey({})).key;
         assert.notDeepEqual(k1, k2);
-        const r1 = await resolverOver(one.client)(spec, undefined);
-        const r2 = await resolverOver(two.client)(spec, undefined);
+        const r1 = await resolverOver(one.client)(imageSpecFromWire(spec), undefined);
+        const r2 = await resolverOver(two.client)(imageSpecFromWire(spec), undefined);
         assert.notEqual(r1.key, r2.key);
       } finally {
         await one.close();
@@ -94,7 +96,7 @@ for (const dialect of testDialects) {
     it("hashes the secret arg with the install key: a dictionary finds it only with that key, never from the image key alone", async () => {
       const h = await startMetadataHarness(db(0));
       try {
-        const resolved = await resolverOver(h.client)(spec, undefined);
+        const resolved = await resolverOver(h.client)(imageSpecFromWire(spec), undefined);
         const published = [resolved.key, resolved.name.split(":")[1] ?? ""];
         assert.ok(!published.join(" ").includes(secretValue));
 

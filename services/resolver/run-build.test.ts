@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Secret } from "../../libs/secret/secret.js";
+import { createFakeBuilder, createFakeMetadata, createFakeSource, succeedingBuild, untilStopped, type FakeBuildScript } from "../../test/resolver/fake-ports.js";
+import { createBuildRecord } from "./build-record.js";
+import type { ImageEvent, ImageSpec } from "./domain.js";
+import { newBuild } from "./new-build.js";
+import { createOutageBudget } from "./outage-budget.js";
+import { runBuild, type BuildPlan } from "./run-build.js";
+
+const digest = `sha256:${"e".repeat(64)}`;
+const image = { key: "k9", name: "cli-run:k9", reference: "127.0.0.1:5000/cli-run:k9" };
+const spec: ImageSpec = {
+  appId: "app_run_1",
+  source: { repository: "https://example.com/acme/run.git", ref: "main", dir: "", authName: "", credentials: { username: "git", password: new Secret("git-pass-77"), privateKey: undefined } },
+  containerfile: "",
+  args: [{ name: "TOKEN", value: new Secret("tok-secret-1") }],
+  target: "",
+  platform: "",
+  requester: "",
+};
+
+/** One run over fakes: the record in a fake metadata service, the events it emitted, and its outcome. */
+async function run(script: FakeBuildScript, plan: Partial<BuildPlan> = {}, signal = AbortSignal.timeout(10_000)) {
+  const metadata = createFakeMetadata();
+  const builder = createFakeBuilder(script);
+  const source = createFakeSource();
+  const resolved = { image, commit: "a".repeat(40), treeHash: "t", containerfile: "Containerfile", exists: false, digest: "" };
+  const record = await createBuildRecord({ builds: metadata, budget: createOutageBudget({ budgetMs: 1_000 }), token: 0n }, newBuild(spec, resolved, "delegate", []));
+  const emitted: ImageEvent[] = [];
+  const full: BuildPlan = { buildId: record.id, spec, image, commit: resolved.commit, treeHash: "t", containerfile: "Containerfile", registry: undefined, timeoutSecs: 60, knownSecrets: ["config-token-1"], ...plan };
+  const outcome = await runBuild({ source, builder }, full, record, (e) => emitted.push(e), signal);
+  return { outcome, emitted, stored: metadata.builds.get(record.id), builder, source };
+}
+
+describe("a build run", () => {
+  test("streams the commit's context to the builder, records running, pushing and succeeded, and names the node", async () => {
+    const { outcome, emitted, stored, builder, source } = await run(async function* (order, context, signal) {
+      yield { type: "started", image: undefined, mode: "delegate", builderNode: "", commit: "" };
+      yield { type: "started", image: undefined, mode: "delegate", builderNode: "node-3", commit: "" };
+      yield* succeedingBuild(digest)(order, context, signal);
+    });
+    assert.equal(outcome.error, undefined);
+    assert.ok(outcome.final.type === "ready");
+    assert.deepEqual([outcome.final.image, outcome.final.digest, outcome.final.cached], [image.reference, digest, false]);
+    assert.deepEqual(source.contexts, ["a".repeat(40)]);
+    assert.deepEqual(builder.contextBytes, [512]);
+    const started = emitted.find((e) => e.type === "started");
+    assert.ok(started?.type === "started");
+    assert.deepEqual([started.image, started.commit], [image, "a".repeat(40)], "the started event names the resolved image and commit");
+    assert.deepEqual([stored?.status, stored?.digest, stored?.builderNode], ["succeeded", digest, "node-3"]);
+  });
+
+  test("an uploaded context is built from instead of the source service's", async () => {
+    const { outcome, builder, source } = await run(succeedingBuild(digest), {
+      context: async function* () {
+        yield new Uint8Array(100);
+        yield new Uint8Array(0);
+        yield new Uint8Array(28);
+      },
+    });
+    assert.equal(outcome.error, undefined);
+    assert.deepEqual(source.contexts, []);
+    assert.deepEqual(builder.contextBytes, [128]);
+  });
+
+  test("replaces every secret value with *** in relayed and stored lines, the log tail and the failure message", async () => {
+    const { outcome, emitted, stored } = await run(async function* () {
+      yield { type: "log", line: { seq: 0n, stream: "stdout", text: "echo tok-secret-1 git-pass-77 config-token-1", time: undefined } };
+      throw new ConnectError("push failed with tok-secret-1", Code.PermissionDenied);
+    });
+    assert.ok(outcome.error instanceof ConnectError);
+    assert.equal(outcome.error.code, Code.PermissionDenied);
+    assert.equal(outcome.error.rawMessage, "push failed with ***");
+    assert.ok(outcome.final.type === "failed");
+    assert.deepEqual([outcome.final.code, outcome.final.message, outcome.final.logTail], ["permission_denied", "push failed with ***", ["echo *** *** ***"]]);
+    assert.deepEqual(emitted.flatMap((e) => (e.type === "log" ? [e.line.text] : [])), ["echo *** *** ***"]);
+    assert.deepEqual(stored?.logs.map((l) => l.text), ["echo *** *** ***"]);
+    assert.deepEqual([stored?.status, stored?.errorCode, stored?.errorMessage], ["failed", "permission_denied", "push failed with ***"]);
+  });
+
+  test("a stream reset from the builder that nobody asked for is unavailable: the builder may have stopped", async () => {
+    const { outcome, stored } = await run(async function* () {
+      yield* [];
+      throw new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled);
+    });
+    assert.ok(outcome.error instanceof ConnectError);
+    assert.equal(outcome.error.code, Code.Unavailable);
+    assert.match(outcome.error.rawMessage, /^build b_1: the connection to the builder was lost \(http\/2 stream closed with error code CANCEL \(0x8\)\): the builder may have stopped; retry the build$/);
+    assert.equal(stored?.status, "failed");
+  });
+
+  test("a stop with a reason fails the build with that reason's code and message", async () => {
+    const stop = new AbortController();
+    const { outcome, stored } = await run(async function* (_order, _context, signal) {
+      yield { type: "started", image: undefined, mode: "delegate", builderNode: "", commit: "" };
+      stop.abort(new ConnectError("build lease build:k9 was lost: renewal refused", Code.Aborted));
+      await untilStopped(signal);
+    }, {}, stop.signal);
+    assert.ok(outcome.error instanceof ConnectError);
+    assert.deepEqual([outcome.error.code, outcome.error.rawMessage], [Code.Aborted, "build lease build:k9 was lost: renewal refused"]);
+    assert.deepEqual([stored?.status, stored?.errorCode], ["failed", "aborted"]);
+  });
+});

@@ -1,0 +1,117 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { BuildEvent, BuildSpec, GitSource, LogLine, Registry } from "../../libs/gen/buildplane/v1/common_pb.js";
+import { BuildStatus, LogStream } from "../../libs/gen/buildplane/v1/common_pb.js";
+import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { Secret, secretOrUndefined } from "../../libs/secret/secret.js";
+import type { BuildState, ImageEventBody, ImageSpec, LogEntry, LogStreamName, RegistryTarget, SourceLocation, StoredBuild } from "./domain.js";
+
+/**
+ * Wire → domain: what the resolver's handlers and adapters receive, in the
+ * resolver's own types. Secret values are wrapped here, as they arrive.
+ */
+
+/** A request's spec. */
+export function imageSpecFromWire(spec: BuildSpec): ImageSpec {
+  return {
+    appId: spec.appId,
+    source: spec.source === undefined ? undefined : sourceFromWire(spec.source),
+    containerfile: spec.containerfile,
+    args: spec.args.map((a) => ({ name: a.name, value: a.secret ? new Secret(a.value) : a.value })),
+    target: spec.target,
+    platform: spec.platform,
+    requester: spec.requester,
+  };
+}
+
+/** A git source, its credentials wrapped. */
+export function sourceFromWire(s: GitSource): SourceLocation {
+  const c = s.credentials;
+  return {
+    repository: s.repository,
+    ref: s.ref,
+    dir: s.dir,
+    authName: s.authName,
+    credentials: c === undefined ? undefined : { username: c.username, password: secretOrUndefined(c.password), privateKey: secretOrUndefined(c.privateKey) },
+  };
+}
+
+/** A registry destination as the config service hands it out, its credentials wrapped. */
+export function registryFromWire(r: Registry): RegistryTarget {
+  return {
+    url: r.url,
+    project: r.project,
+    type: r.type === "ecr" ? "ecr" : "",
+    insecure: r.insecure,
+    username: r.username,
+    password: secretOrUndefined(r.password),
+    caPem: r.caPem,
+    clientCertPem: r.clientCertPem,
+    clientKeyPem: secretOrUndefined(r.clientKeyPem),
+    awsRegion: r.awsRegion,
+  };
+}
+
+const streamNames: Record<LogStream, LogStreamName> = {
+  [LogStream.UNSPECIFIED]: "unspecified",
+  [LogStream.STDOUT]: "stdout",
+  [LogStream.STDERR]: "stderr",
+  [LogStream.SYSTEM]: "system",
+};
+
+/** A stored or relayed log line. */
+export function logEntryFromWire(l: LogLine): LogEntry {
+  return { seq: l.seq, stream: streamNames[l.stream] ?? "unspecified", text: l.text, time: l.time === undefined ? undefined : timestampDate(l.time) };
+}
+
+const stateNames: Record<BuildStatus, BuildState> = {
+  [BuildStatus.UNSPECIFIED]: "unspecified",
+  [BuildStatus.QUEUED]: "queued",
+  [BuildStatus.RUNNING]: "running",
+  [BuildStatus.PUSHING]: "pushing",
+  [BuildStatus.SUCCEEDED]: "succeeded",
+  [BuildStatus.FAILED]: "failed",
+  [BuildStatus.CANCELED]: "canceled",
+  [BuildStatus.ABANDONED]: "abandoned",
+};
+
+/** A build's status. */
+export function buildStateFromWire(s: BuildStatus): BuildState {
+  return stateNames[s] ?? "unspecified";
+}
+
+/** A stored build, as far as the flow follows it. */
+export function storedBuildFromWire(b: Build): StoredBuild {
+  return {
+    id: b.id,
+    status: buildStateFromWire(b.status),
+    mode: b.mode,
+    builderNode: b.builderNode,
+    digest: b.digest,
+    errorCode: b.errorCode,
+    errorMessage: b.errorMessage,
+  };
+}
+
+/** What a builder event says, or undefined for an event without a body. */
+export function eventBodyFromWire(e: BuildEvent["event"]): ImageEventBody | undefined {
+  switch (e.case) {
+    case "queued":
+      return { type: "queued", position: e.value.position };
+    case "started": {
+      const i = e.value.image;
+      return { type: "started", image: i === undefined ? undefined : { key: i.key, name: i.name, reference: i.reference }, mode: e.value.mode, builderNode: e.value.builderNode, commit: e.value.commit };
+    }
+    case "log":
+      return { type: "log", line: logEntryFromWire(e.value) };
+    case "progress":
+      return { type: "progress", step: e.value.step, totalSteps: e.value.totalSteps, message: e.value.message, bytes: e.value.bytes };
+    case "pushed":
+      return { type: "pushed", reference: e.value.reference, digest: e.value.digest };
+    case "ready":
+      return { type: "ready", image: e.value.image, digest: e.value.digest, cached: e.value.cached };
+    case "failed":
+      return { type: "failed", code: e.value.code, message: e.value.message, logTail: [...e.value.logTail] };
+    default:
+      return undefined;
+  }
+}

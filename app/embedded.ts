@@ -1,6 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import { staticConfigSource } from "../libs/config/config-source.js";
 import type { ResolvedConfig } from "../libs/config/config-types.js";
+import { createBuildplaneMetrics } from "../libs/metrics/buildplane-metrics.js";
 import type { ResolverService } from "../libs/gen/buildplane/v1/resolver_pb.js";
 import type { Secret } from "../libs/secret/secret.js";
 import { silentLogger, type RpcLogger } from "../libs/rpc/rpc-logger.js";
@@ -24,7 +25,8 @@ export interface ResolverConnection {
  */
 export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = silentLogger, tracing = false): Promise<ResolverConnection> {
   await sweepLeftovers(config, log);
-  const observability = createObservability({ log, tracing });
+  // Nobody scrapes this process: no process metrics and their observers.
+  const observability = createObservability({ log, tracing, metrics: createBuildplaneMetrics({ processMetrics: false }) });
   const composed = composeServices({ config: staticConfigSource(config), services: serviceNames, log, observability });
   return { resolver: composed.clients.resolver, close: () => composed.close() };
 }

@@ -1,4 +1,3 @@
-import ora, { type Ora } from "ora";
 import type { BuildEventJson } from "./build-events.js";
 import { buildEventToText } from "./build-events.js";
 import { CliExit, exitCodes } from "./exit.js";
@@ -32,8 +31,9 @@ export type ProgressMode = "auto" | "tty" | "plain" | "quiet";
  * `auto` is the live terminal display when stderr is a terminal, plain
  * lines otherwise; `tty` insists on the live display and is a usage error
  * when stderr is not a terminal (a redrawn line in a log file is noise).
+ * The live display's spinner library loads only when it is chosen.
  */
-export function chooseReporter(json: boolean, progress: ProgressMode, streams: ReporterStreams): BuildReporter {
+export async function chooseReporter(json: boolean, progress: ProgressMode, streams: ReporterStreams): Promise<BuildReporter> {
   if (json) return createJsonReporter(streams);
   switch (progress) {
     case "quiet":
@@ -42,9 +42,9 @@ export function chooseReporter(json: boolean, progress: ProgressMode, streams: R
       return createPlainReporter(streams);
     case "tty":
       if (!streams.stderr.isTTY) throw new CliExit(exitCodes.usage, "--progress tty needs stderr to be a terminal: expected auto, plain or quiet when it is redirected");
-      return createTerminalReporter(streams);
+      return terminalReporter(streams);
     case "auto":
-      return streams.stderr.isTTY ? createTerminalReporter(streams) : createPlainReporter(streams);
+      return streams.stderr.isTTY ? terminalReporter(streams) : createPlainReporter(streams);
   }
 }
 
@@ -76,43 +76,6 @@ export function createPlainReporter(streams: ReporterStreams): BuildReporter {
   };
 }
 
-/**
- * Terminal output: a live status line (current step, elapsed time) under
- * the scrolling log, and the image reference at the end.
- */
-export function createTerminalReporter(streams: ReporterStreams, now: () => number = Date.now): BuildReporter {
-  const started = now();
-  let step = "resolving";
-  const spinner: Ora = ora({ stream: streams.stderr as NodeJS.WritableStream & { isTTY: true } }).start(step);
-  const render = (): void => {
-    const secs = Math.floor((now() - started) / 1000);
-    spinner.text = `${step} (${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, "0")}s)`;
-  };
-  const timer = setInterval(render, 1000);
-  timer.unref();
-  return {
-    event(e) {
-      switch (e.type) {
-        case "log":
-          spinner.clear();
-          streams.stderr.write(`${e.text}\n`);
-          if (/^Step \d+\/\d+ :|^STEP \d+\/\d+:/.test(e.text)) step = e.text;
-          break;
-        case "ready":
-          spinner.succeed(`${e.cached ? "image exists" : "built"}: ${e.image}`);
-          streams.stdout.write(`${e.image}\n`);
-          return;
-        case "failed":
-          spinner.fail(buildEventToText(e));
-          return;
-        default:
-          step = buildEventToText(e);
-      }
-      render();
-    },
-    close() {
-      clearInterval(timer);
-      if (spinner.isSpinning) spinner.stop();
-    },
-  };
+async function terminalReporter(streams: ReporterStreams): Promise<BuildReporter> {
+  return (await import("./build-terminal-reporter.js")).createTerminalReporter(streams);
 }

@@ -93,7 +93,7 @@ async function runBuildCommand(source: string, opts: BuildOptions, origin: strin
   const config = loadCliConfig(opts.config);
   const token = opts.server ? serverToken(opts, process.env) : undefined;
   if (opts.dryRun) return (await import("./build-dry-run.js")).runBuildDryRun(spec, config, opts, { stdout: process.stdout, stderr: process.stderr });
-  const reporter = chooseReporter(opts.json ?? false, opts.quiet ? "quiet" : opts.progress, { stdout: process.stdout, stderr: process.stderr });
+  const reporter = await chooseReporter(opts.json ?? false, opts.quiet ? "quiet" : opts.progress, { stdout: process.stdout, stderr: process.stderr });
   const stop = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,7 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import { staticConfigSource } from "../../libs/config/config-source.js";
 import type { CollectGarbageResponse, LifecycleService } from "../../libs/gen/buildplane/v1/lifecycle_pb.js";
-import { silentLogger } from "../../libs/rpc/logger.js";
+import { silentLogger } from "../../libs/rpc/rpc-logger.js";
 import type { HealthRegistry } from "../../libs/rpc/health-registry.js";
 import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { CliExit, exitCodes } from "./exit.js";

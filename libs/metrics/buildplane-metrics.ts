@@ -47,13 +47,20 @@ const buildBuckets = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 3600];
 const phaseBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 const rpcBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
-/** Creates the metrics of one server, with Node's process defaults (`process_*`, `nodejs_*`). */
-export function createBuildplaneMetrics(): BuildplaneMetrics {
+/**
+ * Creates the metrics of one server, with Node's process defaults
+ * (`process_*`, `nodejs_*`) unless `processMetrics` is false: a process
+ * nobody scrapes (the embedded CLI) skips their event-loop and GC
+ * observers.
+ */
+export function createBuildplaneMetrics(options: { readonly processMetrics?: boolean } = {}): BuildplaneMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // Gauges named like counters, which `promtool check metrics` refuses; their
-  // values are the sums of nodejs_active_handles/requests/resources, kept.
-  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
+  if (options.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters, which `promtool check metrics` refuses; their
+    // values are the sums of nodejs_active_handles/requests/resources, kept.
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
   const slots: BuildSlotsView[] = [];
   const pools: Array<() => Promise<readonly BuilderNodeStateView[]>> = [];

@@ -3,7 +3,7 @@ import { createCallEndInterceptor } from "./call-end.js";
 import { callerKey } from "./caller-identity.js";
 import { codeName } from "./code-names.js";
 import { toConnectError } from "./errors.js";
-import { silentLogger, type RpcLogger } from "./logger.js";
+import { silentLogger, type RpcLogger } from "./rpc-logger.js";
 
 /**
  * One access line per RPC as it ends: `service`, `method`, `code` (gRPC

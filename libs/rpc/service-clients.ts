@@ -3,7 +3,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import type { Secret } from "../secret/secret.js";
 import { createBearerTokenInterceptor } from "./auth-interceptor.js";
 import { createErrorInterceptor } from "./errors.js";
-import { createStderrLogger, type RpcLogger } from "./logger.js";
+import type { RpcLogger } from "./rpc-logger.js";
 import type { MountedService } from "./service-mount.js";
 import { serviceDescriptors, serviceNames, type ServiceName } from "./service-names.js";
 
@@ -23,7 +23,8 @@ export interface ServiceClientsOptions {
   readonly urls: Partial<Record<ServiceName, string>>;
   /** Sent as a bearer token to remote services. */
   readonly token?: Secret | undefined;
-  readonly log?: RpcLogger;
+  /** Where client-side failures are logged (the embedded CLI passes `silentLogger`). */
+  readonly log: RpcLogger;
   /** `[system] data_dir`, named in the error a full disk causes. */
   readonly dataDir?: string;
   /** Client interceptors of every call, in-process or remote (trace context). */
@@ -39,7 +40,7 @@ export interface ServiceClientsOptions {
  * to its configured URL. A service that is neither answers `Unavailable`.
  */
 export function createServiceClients(options: ServiceClientsOptions): ServiceClients {
-  const log = options.log ?? createStderrLogger();
+  const log = options.log;
   const inProcess = lazyTransport(() =>
     createRouterTransport((router) => {
       for (const mounted of options.local()) mounted.register(router);

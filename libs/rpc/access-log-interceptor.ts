@@ -13,10 +13,11 @@ import { silentLogger, type RpcLogger } from "./rpc-logger.js";
  */
 export function createAccessLogInterceptor(log: RpcLogger, where: "network" | "in-process"): Interceptor {
   const write = where === "network" ? log.info.bind(log) : log.debug?.bind(log);
+  // A logger without debug lines writes no in-process access line: the call is not wrapped at all.
+  if (!write) return (next) => next;
   return createCallEndInterceptor((req) => {
     const started = performance.now();
     return (err) => {
-      if (!write) return;
       const code = err === undefined ? "ok" : codeName(toConnectError(err, silentLogger, "").code);
       write("rpc", {
         service: req.service.typeName,

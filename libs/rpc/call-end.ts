@@ -30,14 +30,18 @@ export function createCallEndInterceptor(onStart: (req: UnaryRequest | StreamReq
 }
 
 async function* endingWith<T>(stream: AsyncIterable<T>, onEnd: CallEnd): AsyncIterable<T> {
+  let ended = false;
   try {
     yield* stream;
+    ended = true;
     onEnd(undefined);
   } catch (err) {
+    ended = true;
     onEnd(err);
     throw err;
   } finally {
-    onEnd(callerLeft());
+    // Only a consumer that stopped reading gets here without an end; the error (and its stack) is made only then.
+    if (!ended) onEnd(callerLeft());
   }
 }
 

@@ -39,7 +39,8 @@ export function createLogger(options: LoggerOptions = {}): RpcLogger {
     if (fields) logger[level](fields, message);
     else logger[level](message);
   };
-  return { info: at("info"), error: at("error"), warn: at("warn"), debug: at("debug") };
+  // Without debug lines there is no `debug`: callers skip the work of a line nobody writes.
+  return { info: at("info"), error: at("error"), warn: at("warn"), ...(logger.isLevelEnabled("debug") ? { debug: at("debug") } : {}) };
 }
 
 /** A logger writing JSON lines to stderr at level `info`, before the configuration is known. */

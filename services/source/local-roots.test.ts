@@ -76,3 +76,23 @@ describe("[source] local_roots for network callers", () => {
     await assert.rejects(policy.check(join(outside, "missing")), refused(join(outside, "missing")));
   });
 });
+
+describe("overlapping checks of one repository", () => {
+  it("look at the disk again once they settled: a folder turned into a symlink out of the root is refused next", async () => {
+    const dir = mkdtempSync(join(root, "moving-"));
+    const policy = createLocalRootsPolicy(() => [root]);
+    await Promise.all(Array.from({ length: 16 }, () => policy.check(dir)));
+    // The folder turns into a symlink out of the root: the next check sees it.
+    rmSync(dir, { recursive: true });
+    symlinkSync(outside, dir);
+    await assert.rejects(policy.check(dir), refused(dir));
+  });
+
+  it("give every overlapping caller the refusal when the repository is refused", async () => {
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => policy.check(outside)));
+    for (const r of results) {
+      assert.equal(r.status, "rejected");
+      assert.equal((r as PromiseRejectedResult).reason.message, refused(outside).message);
+    }
+  });
+});

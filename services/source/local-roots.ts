@@ -2,7 +2,7 @@ import { lstat, readFile, realpath } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { RepositoryNotFoundError } from "../../libs/git/git-errors.js";
-import { parseRepository } from "../../libs/git/git-url.js";
+import { parseRepository, type ParsedRepository } from "../../libs/git/git-url.js";
 
 /** A network caller naming a server path outside `[source] local_roots`. */
 export class LocalRepositoryRefusedError extends DomainError {
@@ -38,30 +38,46 @@ const realOrUndefined = (p: string) => realpath(p).catch(() => undefined);
  * the `<path>.git` git tries as a fallback, and the object folders named in
  * `objects/info/alternates`. Remote URLs pass untouched.
  * `roots` is read on each check, so a reloaded configuration applies at once.
+ *
+ * Checks of one repository against the same roots that overlap share one
+ * look at the disk (a dozen file system calls): a caller arriving while
+ * one runs takes its answer, as if it had arrived a moment earlier. Nothing
+ * is kept once it settles, so a changed symlink counts on the next call.
  */
 export function createLocalRootsPolicy(roots: () => readonly string[]): LocalRootsPolicy {
+  const inFlight = new Map<string, Promise<void>>();
   return {
     async check(repository) {
       const repo = parseRepository(repository);
       if (repo.transport !== "local" && repo.transport !== "file") return;
       const configured = roots();
-      const refuse = () => new LocalRepositoryRefusedError(repo.display, configured);
-      if (configured.length === 0) throw refuse();
-      const path = resolve(repo.transport === "file" ? repo.url.slice("file://".length) : repo.url);
-      const real = await realOrUndefined(path);
-      const realRoots = (await Promise.all(configured.map((r) => realOrUndefined(resolve(r))))).filter((r) => r !== undefined);
-      if (real === undefined) {
-        // Missing inside a root is "not found"; outside, nothing is told about the server's files.
-        if (inside(path, configured.map((r) => resolve(r)))) throw new RepositoryNotFoundError(repo.display);
-        throw refuse();
-      }
-      if (!inside(real, realRoots)) throw refuse();
-      for (const gitPath of await gitFolders(real)) {
-        const target = await realOrUndefined(gitPath);
-        if (target !== undefined && !inside(target, realRoots)) throw refuse();
-      }
+      const key = `${configured.join("\0")}\n${repository}`;
+      const running = inFlight.get(key);
+      if (running) return running;
+      const checking = checkLocal(repo, configured).finally(() => inFlight.delete(key));
+      inFlight.set(key, checking);
+      return checking;
     },
   };
+}
+
+/** Resolves when the local repository `repo` lies, with every git folder it uses, under `configured`. */
+async function checkLocal(repo: ParsedRepository, configured: readonly string[]): Promise<void> {
+  const refuse = () => new LocalRepositoryRefusedError(repo.display, configured);
+  if (configured.length === 0) throw refuse();
+  const path = resolve(repo.transport === "file" ? repo.url.slice("file://".length) : repo.url);
+  const real = await realOrUndefined(path);
+  const realRoots = (await Promise.all(configured.map((r) => realOrUndefined(resolve(r))))).filter((r) => r !== undefined);
+  if (real === undefined) {
+    // Missing inside a root is "not found"; outside, nothing is told about the server's files.
+    if (inside(path, configured.map((r) => resolve(r)))) throw new RepositoryNotFoundError(repo.display);
+    throw refuse();
+  }
+  if (!inside(real, realRoots)) throw refuse();
+  for (const gitPath of await gitFolders(real)) {
+    const target = await realOrUndefined(gitPath);
+    if (target !== undefined && !inside(target, realRoots)) throw refuse();
+  }
 }
 
 /** The folders git may open for a repository at `real`, besides `real` itself, with their object alternates. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
+import { followCollectedImages } from "../../libs/image/collected-images-feed.js";
 import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
 import { timedPhase } from "../../libs/metrics/timed-phase.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
@@ -35,7 +36,22 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     : createBuilderImageLocator(ctx.clients.builder);
   const installKey = cachedInstallKey(ctx);
   const source = createSourcePort(ctx.clients.source);
-  const resolveImage = createImageResolver({ source, registry, locator, installKey, onCollected: (l) => ctx.collectedImages.onCollected(l) });
+  // Collections may run in another process: their images come from the metadata service.
+  const collectedFeed = followCollectedImages({
+    watch: (signal) => ctx.clients.metadata.watchCollected({}, { signal }),
+    collected: (references) => ctx.collectedImages.collected(references),
+    signal: ctx.signal,
+    onChange: (live, reason) =>
+      live ? ctx.log.info("watching collected images: cached existence answers trusted", {}) : ctx.log.info("collected images not watched: cached existence answers unused until watched again", { reason }),
+  });
+  const resolveImage = createImageResolver({
+    source,
+    registry,
+    locator,
+    installKey,
+    onCollected: (l) => ctx.collectedImages.onCollected(l),
+    cacheEpoch: () => collectedFeed.epoch(),
+  });
   const ensureImage = createEnsureImage({
     ports: { source, builder: createBuilderPort(ctx.clients.builder), metadata: createMetadataPort(ctx.clients.metadata) },
     resolve: (spec, signal) => timedPhase(ctx.metrics, "resolve", async () => resolvedImageOf(await resolveImage(spec, signal))),

@@ -61,6 +61,8 @@ export const rpcScopes: Readonly<Record<string, Readonly<Record<string, ScopeRul
     GetInstallKey: ["internal"],
     // Garbage collection's writes and reads: through LifecycleService for people.
     MarkCollected: ["internal"],
+    // Resolvers drop cached "exists" answers for what garbage collection deleted.
+    WatchCollected: ["internal"],
     SetBuildPinned: ["internal"],
     ListHeldLeases: ["internal"],
   },

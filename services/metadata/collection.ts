@@ -1,5 +1,5 @@
 import type { BuildRecord, LeaseRecord } from "../../libs/db/records.js";
-import { markCollected, setPinned } from "../../libs/db/repositories/builds.js";
+import { imagesOfBuilds, markCollected, setPinned } from "../../libs/db/repositories/builds.js";
 import { listHeldLeases } from "../../libs/db/repositories/leases.js";
 import { requireBuild } from "./builds.js";
 import { BuildNotFoundError, InvalidFieldError } from "./errors.js";
@@ -8,11 +8,18 @@ import { nowOf, type MetadataDeps } from "./metadata-deps.js";
 /** Most builds one MarkCollected call may name. */
 const maxIds = 1000;
 
-/** Records that garbage collection deleted these builds' images; the records stay. */
+/**
+ * Records that garbage collection deleted these builds' images (the records
+ * stay) and tells the collected-images watchers, also for builds marked
+ * before: a retried collection deleted the image again.
+ */
 export async function markBuildsCollected(deps: MetadataDeps, ids: readonly string[]): Promise<number> {
   if (ids.length > maxIds) throw new InvalidFieldError("ids", String(ids.length), `at most ${maxIds} build ids per call`);
   for (const id of ids) if (id === "") throw new InvalidFieldError("ids", id, "build ids such as b_01h…");
-  return markCollected(deps.database().db, ids, nowOf(deps));
+  const { db } = deps.database();
+  const marked = await markCollected(db, ids, nowOf(deps));
+  if (deps.collectionWatchers) deps.collectionWatchers.publish(await imagesOfBuilds(db, ids));
+  return marked;
 }
 
 /** Pins (or unpins) a build's image against garbage collection; `BuildNotFoundError` when there is no such build. */

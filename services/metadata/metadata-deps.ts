@@ -1,4 +1,5 @@
 import type { Database } from "../../libs/db/open-database.js";
+import type { CollectionWatchers } from "./collection-watchers.js";
 
 /** What the metadata domain needs: the database and its limits. */
 export interface MetadataDeps {
@@ -8,6 +9,8 @@ export interface MetadataDeps {
   readonly maxLogLinesPerBuild: number;
   /** Clock for record times (epoch ms); leases use the database clock. */
   readonly now?: () => number;
+  /** Streams of collected images (WatchCollected); without it MarkCollected tells nobody. */
+  readonly collectionWatchers?: CollectionWatchers;
 }
 
 /** The clock of `deps`. */

@@ -1,5 +1,6 @@
 import { describeDbTarget, parseDbConnection } from "../../libs/db/connection-string.js";
 import { openDatabase, type Database } from "../../libs/db/open-database.js";
+import { createCollectionWatchers } from "./collection-watchers.js";
 import { MetadataUnavailableError } from "./errors.js";
 import { startLeaseReaper } from "./lease-reaper.js";
 import type { MetadataDeps } from "./metadata-deps.js";
@@ -44,6 +45,7 @@ export function startMetadataRuntime(opts: MetadataRuntimeOptions): MetadataRunt
   let lastError = "still connecting";
   const deps: MetadataDeps = {
     maxLogLinesPerBuild: opts.maxLogLinesPerBuild,
+    collectionWatchers: createCollectionWatchers(),
     database: () => {
       if (!database) throw new MetadataUnavailableError(target, lastError);
       return database;

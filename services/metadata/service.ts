@@ -101,6 +101,10 @@ export function createMetadataService(deps: MetadataDeps): ServiceImpl<typeof Me
     async markCollected(req) {
       return { marked: await markBuildsCollected(deps, req.ids) };
     },
+    async *watchCollected(_req, ctx) {
+      if (!deps.collectionWatchers) return;
+      for await (const images of deps.collectionWatchers.watch(ctx.signal)) yield { images: [...images] };
+    },
     async setBuildPinned(req) {
       return { build: buildToPb(await pinBuild(deps, req.id, req.pinned)) };
     },

@@ -8,6 +8,8 @@ export interface PositiveCache<V> {
   set(key: string, value: V): void;
   /** Forgets a key: its image was deleted (garbage collection). */
   delete(key: string): void;
+  /** Forgets every key: deletions may have gone unheard. */
+  clear(): void;
   readonly size: number;
 }
 
@@ -34,6 +36,9 @@ export function createPositiveCache<V>(capacity: number): PositiveCache<V> {
     },
     delete(key) {
       entries.delete(key);
+    },
+    clear() {
+      entries.clear();
     },
     get size() {
       return entries.size;

@@ -33,6 +33,13 @@ export interface ImageResolverDeps {
   readonly cacheEntries?: number;
   /** Registers for references garbage collection deleted, whose cached answers are then dropped. */
   readonly onCollected?: (listener: (reference: string) => void) => void;
+  /**
+   * Whether the news of collections reaches this process (collections may
+   * run in another one): undefined while it may be missed, and cached
+   * answers are then not used; a new number drops them all. Without it the
+   * cache is always trusted (the collector runs in this process).
+   */
+  readonly cacheEpoch?: () => number | undefined;
 }
 
 /** Resolves a build spec to its image and whether that image exists. */
@@ -45,7 +52,24 @@ export type ImageResolver = (spec: ImageSpec, signal: AbortSignal | undefined) =
  */
 export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
   const cache = createPositiveCache<string>(deps.cacheEntries ?? 10_000);
-  deps.onCollected?.((reference) => cache.delete(`${deps.locator.kind}\0${reference}`));
+  // Bumped by every collection heard: an answer found while one was heard is not cached.
+  let changes = 0;
+  let epoch: number | undefined;
+  deps.onCollected?.((reference) => {
+    changes++;
+    cache.delete(`${deps.locator.kind}\0${reference}`);
+  });
+  const cacheTrusted = (): boolean => {
+    if (!deps.cacheEpoch) return true;
+    const now = deps.cacheEpoch();
+    if (now === undefined) return false;
+    if (now !== epoch) {
+      cache.clear();
+      epoch = now;
+      changes++;
+    }
+    return true;
+  };
   return async (spec, signal) => {
     const source = spec.source;
     const described = await deps.source.describe(source, spec.containerfile, signal);
@@ -65,10 +89,12 @@ export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
       installKey,
     );
     const cacheKey = `${deps.locator.kind}\0${image.reference}`;
-    let digest = cache.get(cacheKey);
+    const useCache = cacheTrusted();
+    const heard = changes;
+    let digest = useCache ? cache.get(cacheKey) : undefined;
     if (digest === undefined) {
       digest = (await deps.locator.find(image.reference, signal))?.digest;
-      if (digest !== undefined) cache.set(cacheKey, digest);
+      if (digest !== undefined && useCache && cacheTrusted() && changes === heard) cache.set(cacheKey, digest);
     }
     return {
       ...image,

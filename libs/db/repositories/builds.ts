@@ -77,6 +77,13 @@ export async function markCollected(db: Kysely<DatabaseSchema>, ids: readonly st
   return Number(res.numUpdatedRows);
 }
 
+/** The distinct image references of these builds (empty names left out). */
+export async function imagesOfBuilds(db: Kysely<DatabaseSchema>, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom("builds").select("image").distinct().where("id", "in", [...ids]).where("image", "!=", "").execute();
+  return rows.map((r) => r.image);
+}
+
 /** Pins or unpins a build; false when there is no such build. */
 export async function setPinned(db: Kysely<DatabaseSchema>, id: string, pinned: boolean): Promise<boolean> {
   const res = await db.updateTable("builds").set({ pinned: pinned ? 1 : 0 }).where("id", "=", id).executeTakeFirst();

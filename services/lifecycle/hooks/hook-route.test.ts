@@ -13,12 +13,17 @@ describe("POST /hooks/git", { timeout: 60_000 }, () => {
   let url: string;
   let secret: Secret | undefined = new Secret("route-secret");
   const started: PrebuildTarget<FollowedApp>[] = [];
+  const logged: [string, Record<string, unknown>][] = [];
+  let appsFailure: Error | undefined;
   before(async () => {
     const route = createHookRoute<FollowedApp>({
       settings: () => ({ secret, maxBodyBytes: 4096, bodyTimeoutSecs: 1 }),
-      listApps: async () => [{ id: "web", repository: "https://git.example/app.git", ref: "main" }],
+      listApps: async () => {
+        if (appsFailure) throw appsFailure;
+        return [{ id: "web", repository: "https://git.example/app.git", ref: "main" }];
+      },
       prebuild: (t) => (started.push(t), { started: true }),
-      log: () => undefined,
+      log: (message, fields) => logged.push([message, fields]),
     });
     server = http.createServer(route((_req, res) => (res.writeHead(418), res.end())));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -75,6 +80,27 @@ describe("POST /hooks/git", { timeout: 60_000 }, () => {
       });
     assert.equal(await status((req) => req.write("{"), { "content-length": "100" }), 408);
     assert.equal(await status((req) => req.write("x".repeat(5000)), { "transfer-encoding": "chunked" }), 413);
+  });
+
+  it("answers 503 with a generic message when the apps cannot be listed, and logs the detail without the secret", async () => {
+    appsFailure = new Error("[unavailable] metadata service at http://10.0.0.7:25222 not reachable: connect ECONNREFUSED (hook secret route-secret)");
+    try {
+      const before = started.length;
+      const f = githubPush({ cloneUrl: "https://git.example/app.git", ref: "refs/heads/main", after: "e".repeat(40), secret: "route-secret" });
+      const res = await fetch(url, { method: "POST", headers: f.headers, body: f.body });
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as { error: string };
+      assert.deepEqual(Object.keys(body), ["error"]);
+      const m = /^the webhook could not be handled now: try again later \(incident ([0-9a-f]{8}) in the server log\)$/.exec(body.error);
+      assert.ok(m, `generic message, got ${body.error}`);
+      assert.equal(started.length, before, "nothing is built");
+      assert.deepEqual(logged.at(-1), [
+        "webhook failed",
+        { provider: "github", incident: m[1], error: "[unavailable] metadata service at http://10.0.0.7:25222 not reachable: connect ECONNREFUSED (hook secret ***)" },
+      ]);
+    } finally {
+      appsFailure = undefined;
+    }
   });
 
   it("answers 404 and reads nothing while no secret is set", async () => {

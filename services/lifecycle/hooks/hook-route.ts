@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { DualHandler } from "../../../libs/rpc/listeners.js";
+import { createLogScrubber } from "../../../libs/secret/scrub.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { appsForPush, type FollowedApp, type PrebuildTarget } from "./app-match.js";
 import { detectProvider, HookSignatureError, verifyHookSignature } from "./hook-signature.js";
@@ -25,7 +27,9 @@ export interface HookRouteDeps<A extends FollowedApp> {
  * at the pushed commit, and answers 202 at once (the builds run on). The
  * body is bounded in size and time before the signature is checked; a
  * missing or wrong signature is 401 and builds nothing. Without
- * `[hooks] secret` the route answers 404.
+ * `[hooks] secret` the route answers 404. A failure behind the route (the
+ * apps cannot be listed) answers 503 with a generic message naming an
+ * incident; its detail goes to the server log only.
  */
 export function createHookRoute<A extends FollowedApp>(deps: HookRouteDeps<A>): (next: DualHandler) => DualHandler {
   return (next) => (req, res) => {
@@ -59,8 +63,11 @@ export function createHookRoute<A extends FollowedApp>(deps: HookRouteDeps<A>): 
         return answer(401, { error: err.message });
       }
       if (err instanceof HookPayloadError) return answer(400, { error: err.message });
-      deps.log("webhook failed", { provider: source.provider, error: err instanceof Error ? err.message : String(err) });
-      return answer(503, { error: `the webhook could not be handled: ${err instanceof Error ? err.message : String(err)}` });
+      // The detail (a service address, a database error) is for the server log only, without the hook secret.
+      const incident = randomUUID().slice(0, 8);
+      const detail = createLogScrubber([secret]).scrub(err instanceof Error ? err.message : String(err));
+      deps.log("webhook failed", { provider: source.provider, incident, error: detail });
+      return answer(503, { error: `the webhook could not be handled now: try again later (incident ${incident} in the server log)` });
     });
 
     async function handle(provider: HookProvider, event: string): Promise<void> {

@@ -8,6 +8,7 @@ import { silentLogger } from "./logger.js";
 import { createCredentials } from "./credentials.js";
 import { createRpcServer } from "./rpc-server.js";
 import { createServiceClients } from "./service-clients.js";
+import type { MountedService } from "./service-mount.js";
 import { createFixtureBuilderService, createFixtureConfigService } from "./test-fixtures.js";
 
 async function failure(p: Promise<unknown>): Promise<ConnectError> {
@@ -50,6 +51,22 @@ describe("service clients", () => {
     assert.deepEqual(ids, ["b1", "b2"]);
   });
 
+  it("reach a service mounted after a first call in this process (a factory's watch starts while the rest are mounted)", async () => {
+    const local: MountedService[] = [createFixtureConfigService()];
+    const clients = createServiceClients({ local: () => local, urls: {}, log: silentLogger });
+    assert.equal((await clients.config.getConfig({})).config?.sourceFile, "fixture.toml");
+    const before = await failure((async () => {
+      for await (const _ of clients.builder.build(requests("b0"))) assert.fail("no builder is mounted yet");
+    })());
+    assert.equal(before.code, Code.Unavailable);
+    assert.match(before.rawMessage, /^service builder does not run in this process and \[services\] builder_url is not set$/);
+    local.push(createFixtureBuilderService());
+    const ids: string[] = [];
+    for await (const res of clients.builder.build(requests("b1"))) ids.push(res.event?.buildId ?? "");
+    assert.deepEqual(ids, ["b1"]);
+    assert.equal((await clients.config.getConfig({})).config?.sourceFile, "fixture.toml");
+  });
+
   it("reach a service in another process over gRPC with the bearer token", async (t) => {
     const token = new Secret("remote-token-1");
     const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [createFixtureConfigService()], credentials: createCredentials({ tokens: [{ name: "test", token, scopes: ["read"] }], clientScopes: {}, mutualTls: false }), log: silentLogger });
@@ -73,3 +90,7 @@ describe("service clients", () => {
     assert.equal(err.rawMessage, "service source does not run in this process and [services] source_url is not set");
   });
 });
+
+async function* requests(buildId: string) {
+  yield create(BuildRequestSchema, { message: { case: "header", value: { buildId } } });
+}

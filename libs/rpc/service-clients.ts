@@ -41,9 +41,12 @@ export interface ServiceClientsOptions {
  */
 export function createServiceClients(options: ServiceClientsOptions): ServiceClients {
   const log = options.log;
-  const inProcess = lazyTransport(() =>
+  // Rebuilt when services were mounted since it was built: a service may call
+  // another while the process is still mounting the rest (a watch started by
+  // its factory), and the router must not stay without those mounted later.
+  const inProcess = transportPerMount(options.local, (mounted) =>
     createRouterTransport((router) => {
-      for (const mounted of options.local()) mounted.register(router);
+      for (const m of mounted) m.register(router);
     }, { transport: { interceptors: [...(options.clientInterceptors ?? [])] }, router: { interceptors: [createErrorInterceptor(log, { dataDir: options.dataDir }), ...(options.inProcessInterceptors ?? [])] } }),
   );
   const sessions: Http2SessionManager[] = [];
@@ -56,11 +59,14 @@ export function createServiceClients(options: ServiceClientsOptions): ServiceCli
       sessions.push(sessionManager);
       return createGrpcTransport({ baseUrl: url, sessionManager, interceptors: remoteInterceptors });
     });
-    return lazyTransport(() => {
-      if (options.local().some((m) => m.service.typeName === typeName)) return inProcess;
-      if (remote) return remote;
-      return unavailableTransport(`service ${name} does not run in this process and [services] ${name}_url is not set`);
-    });
+    const unavailable = unavailableTransport(`service ${name} does not run in this process and [services] ${name}_url is not set`);
+    // Decided per call until the service is found here: it may be mounted after a first call.
+    let local = false;
+    const pick = (): Transport => {
+      local ||= options.local().some((m) => m.service.typeName === typeName);
+      return local ? inProcess : remote ?? unavailable;
+    };
+    return { unary: (...args) => pick().unary(...args), stream: (...args) => pick().stream(...args) };
   };
   const clients = Object.fromEntries(serviceNames.map((name) => [name, createClient(serviceDescriptors[name], transportFor(name))]));
   return {
@@ -68,6 +74,20 @@ export function createServiceClients(options: ServiceClientsOptions): ServiceCli
     close() {
       for (const s of sessions) s.abort();
     },
+  };
+}
+
+/** A transport over the services mounted here, built again when more were mounted since. */
+function transportPerMount(local: () => readonly MountedService[], build: (mounted: readonly MountedService[]) => Transport): Transport {
+  let built: { transport: Transport; count: number } | undefined;
+  const get = (): Transport => {
+    const mounted = local();
+    if (built === undefined || built.count !== mounted.length) built = { transport: build(mounted), count: mounted.length };
+    return built.transport;
+  };
+  return {
+    unary: (...args) => get().unary(...args),
+    stream: (...args) => get().stream(...args),
   };
 }
 

@@ -14,8 +14,12 @@ import { storedLog } from "./fault-kit.js";
 const images = 20;
 const callersPerImage = 10;
 const connections = 20;
-/** No call may outlive this: a caller that hangs fails the test with its image named. */
-const callBudgetMs = 150_000;
+/**
+ * No call may outlive this: a caller that hangs fails the test with its image
+ * named. It leaves room for twenty builds on a two-core machine loaded by
+ * other work.
+ */
+const callBudgetMs = 240_000;
 
 /** What one caller got: its last event, or the error that ended the call. */
 interface Answer {
@@ -61,7 +65,7 @@ describe("200 concurrent callers for 20 images over the network", () => {
     await data?.remove();
   });
 
-  test("every caller gets an answer, each image is built once, and every build's record and log are stored", { timeout: 240_000 }, async () => {
+  test("every caller gets an answer, each image is built once, and every build's record and log are stored", { timeout: 330_000 }, async () => {
     const managers = Array.from({ length: connections }, () => new Http2SessionManager(server.url));
     const clients = managers.map((sessionManager) => createClient(ResolverService, createGrpcTransport({ baseUrl: server.url, sessionManager })));
     const call = async (n: number): Promise<Answer> => {

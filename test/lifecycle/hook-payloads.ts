@@ -129,6 +129,65 @@ export function giteaPush(o: { cloneUrl: string; ref: string; after: string; sec
   return { headers, body };
 }
 
+/**
+ * Bitbucket Cloud's `repo:push`, signed with X-Hub-Signature (`sha256=<hex>`).
+ * `htmlUrl` stands where Bitbucket puts the repository's page
+ * (`https://bitbucket.org/<workspace>/<repo>`).
+ */
+export function bitbucketCloudPush(o: { htmlUrl: string; branch: string; hash: string; secret?: string; signature?: string | null }): PushFixture {
+  const repository = {
+    type: "repository",
+    full_name: "example/app",
+    name: "app",
+    uuid: "{5a0a6f3e-4c1b-4d6a-9a57-3c5f7b2a9e11}",
+    is_private: true,
+    scm: "git",
+    links: { self: { href: "https://api.bitbucket.org/2.0/repositories/example/app" }, html: { href: o.htmlUrl }, avatar: { href: "https://bytebucket.org/ravatar/app" } },
+    owner: { type: "user", display_name: "Example", uuid: "{d301aafa-d676-4ee0-88be-962be7417567}", nickname: "example" },
+    workspace: { type: "workspace", slug: "example", name: "Example", uuid: "{d301aafa-d676-4ee0-88be-962be7417567}" },
+    project: { type: "project", key: "EX", name: "example", uuid: "{0e2a8c3d-54a2-4f37-b1fa-47d4c9e1e0a4}" },
+    mainbranch: { type: "branch", name: "main" },
+  };
+  const target = (hash: string) => ({
+    type: "commit",
+    hash,
+    date: "2026-12-05T12:00:00+00:00",
+    message: "change\n",
+    author: { type: "author", raw: "A <a@example.test>" },
+    parents: [{ type: "commit", hash: "1".repeat(40) }],
+    links: { html: { href: `https://bitbucket.org/example/app/commits/${hash}` } },
+  });
+  const body = JSON.stringify({
+    push: {
+      changes: [
+        {
+          old: { type: "branch", name: o.branch, target: target("1".repeat(40)) },
+          new: { type: "branch", name: o.branch, target: target(o.hash) },
+          created: false,
+          closed: false,
+          forced: false,
+          truncated: false,
+          commits: [target(o.hash)],
+          links: { html: { href: `https://bitbucket.org/example/app/branches/compare/${o.hash}..${"1".repeat(40)}` } },
+        },
+      ],
+    },
+    actor: { type: "user", display_name: "A", uuid: "{a1b2c3d4-0000-4000-8000-000000000001}", nickname: "a" },
+    repository,
+  });
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "Bitbucket-Webhooks/2.0",
+    "x-event-key": "repo:push",
+    "x-hook-uuid": "0b3c1a6e-2f4d-4c8e-9a1b-7d5e6f8a9b0c",
+    "x-request-uuid": "6b1c6d3e-8f2a-4b5c-9d0e-1f2a3b4c5d6e",
+    "x-attempt-number": "1",
+  };
+  const signature = o.signature === undefined ? `sha256=${hmac(o.secret ?? "", body)}` : o.signature;
+  if (signature !== null) headers["x-hub-signature"] = signature;
+  return { headers, body };
+}
+
 /** Bitbucket Data Center's `repo:refs_changed`, signed with X-Hub-Signature. */
 export function bitbucketPush(o: { cloneUrl: string; refId: string; toHash: string; secret: string }): PushFixture {
   const body = JSON.stringify({

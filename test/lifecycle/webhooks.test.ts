@@ -12,7 +12,7 @@ import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { eventually, makeAppRepo, removeImages } from "../e2e/app-fixture.js";
 import { cliEnv, describeRun, runCli } from "../e2e/cli-process.js";
 import { startServe, type ServeProcess } from "../rpc/serve-process.js";
-import { giteaPush, githubPush, gitlabPush, type PushFixture } from "./hook-payloads.js";
+import { bitbucketCloudPush, giteaPush, githubPush, gitlabPush, type PushFixture } from "./hook-payloads.js";
 
 const timeout = 240_000;
 const hookSecret = "hook-secret-e2e-5d1f";
@@ -21,7 +21,7 @@ const readToken = "read-token-hooks-41b7";
 
 /**
  * A live `buildplane serve` with `[hooks] secret`: apps registered through
- * `buildplane apps add --server`, pushes posted as GitHub, GitLab and Gitea
+ * `buildplane apps add --server`, pushes posted as GitHub, GitLab, Gitea and Bitbucket Cloud
  * send them. Good signatures answer 202 and the build of the pushed commit
  * appears and succeeds; bad or missing ones answer 401 and build nothing;
  * an app with a poll interval is built without any webhook.
@@ -129,6 +129,21 @@ describe("push webhooks on a live server", { timeout }, () => {
     assert.match(String(oversized.json["error"]), /^webhook body of \d+ bytes is over \[hooks\] max_body_bytes \(16384\)$/);
   });
 
+  it("builds on a Bitbucket Cloud repo:push signed with the secret and refuses a wrong or missing signature", async () => {
+    const c4 = await repo.commitFiles({ "app/name.txt": "bitbucket push\n" });
+    const missing = await post(bitbucketCloudPush({ htmlUrl: repo.url, branch: "main", hash: c4, signature: null }));
+    assert.deepEqual(missing, { status: 401, json: { error: "missing X-Hub-Signature" } });
+    const forged = await post(bitbucketCloudPush({ htmlUrl: repo.url, branch: "main", hash: c4, secret: "not-the-secret" }));
+    assert.deepEqual(forged, { status: 401, json: { error: "X-Hub-Signature does not match the body signed with [hooks] secret" } });
+    assert.equal((await builds("web")).filter((b) => b.commit === c4).length, 0, "refused pushes build nothing");
+    const good = await post(bitbucketCloudPush({ htmlUrl: repo.url, branch: "main", hash: c4, secret: hookSecret }));
+    assert.equal(good.status, 202, JSON.stringify(good.json));
+    assert.deepEqual(good.json, { provider: "bitbucket", builds: [{ app: "web", ref: "refs/heads/main", commit: c4, started: true }] });
+    const build = await builtAt("web", c4);
+    assert.equal(build.requester, "webhook:bitbucket");
+    assert.equal(build.source?.ref, c4);
+  });
+
   it("polls an app with a poll interval and builds a new commit without any webhook", async () => {
     const added = await runCli(["apps", "add", "polled", "--repo", repo.url, "--ref", "main", "--dir", "app", "--poll", "10"], env);
     assert.equal(added.code, 0, describeRun(added));
@@ -144,14 +159,14 @@ describe("push webhooks on a live server", { timeout }, () => {
   it("lists and pins through the server's LifecycleService with the admin token, and refuses the read token", async () => {
     const web = await builds("web");
     const oldest = web[web.length - 1];
-    assert.ok(oldest && web.length === 3);
+    assert.ok(oldest && web.length === 4, JSON.stringify(web.map((b) => [b.commit, b.requester])));
     const pin = await runCli(["builds", "pin", oldest.id], env);
     assert.equal(pin.code, 0, describeRun(pin));
     const dry = await runCli(["gc", "--app", "web", "--keep", "1", "--dry-run", "--json"], env);
     assert.equal(dry.code, 0, describeRun(dry));
     const json = JSON.parse(dry.stdout) as { dryRun: boolean; images: { image: string }[]; held: { image: string; reason: string }[] };
     assert.equal(json.dryRun, true);
-    assert.deepEqual(json.images.map((i) => i.image), [web[1]?.image]);
+    assert.deepEqual(json.images.map((i) => i.image), [web[2]?.image, web[1]?.image], "the unpinned images beyond the newest, oldest first");
     assert.deepEqual(json.held, [{ app: "web", image: oldest.image, reason: "pinned" }]);
     assert.equal((await metadata.getBuild({ id: oldest.id })).build?.pinned, true);
     const reader = await runCli(["gc", "--dry-run"], { ...env, BUILDPLANE_TOKEN: readToken });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Secret } from "../../../libs/secret/secret.js";
-import { bitbucketPush, giteaPush, githubPush, gitlabPush } from "../../../test/lifecycle/hook-payloads.js";
+import { bitbucketCloudPush, bitbucketPush, giteaPush, githubPush, gitlabPush } from "../../../test/lifecycle/hook-payloads.js";
 import { appsForPush, refMatches, repositoryIdentity } from "./app-match.js";
 import { detectProvider, HookSignatureError, verifyHookSignature } from "./hook-signature.js";
 import { HookPayloadError, parseHookEvent, type PushEvent } from "./push-event.js";
@@ -34,6 +34,11 @@ describe("webhook payloads", () => {
     const bb = parse(bitbucketPush({ cloneUrl: "https://bitbucket.example/scm/ex/app.git", refId: "refs/heads/main", toHash: sha, secret: secret.unwrap() }));
     assert.equal(bb.provider, "bitbucket");
     assert.deepEqual(bb.refs, [{ ref: "refs/heads/main", commit: sha }]);
+    const cloud = parse(bitbucketCloudPush({ htmlUrl: "https://bitbucket.org/example/app", branch: "main", hash: sha, secret: secret.unwrap() }));
+    assert.equal(cloud.provider, "bitbucket");
+    assert.deepEqual(cloud.refs, [{ ref: "refs/heads/main", commit: sha }], "the new side of the change, not the old one");
+    assert.equal(cloud.defaultBranch, "main");
+    assert.deepEqual(cloud.repositoryUrls, ["https://bitbucket.org/example/app", "https://bitbucket.org/example/app.git", "git@bitbucket.org:example/app.git"]);
   });
 
   it("leaves out deleted refs and reports other events as builds-nothing", () => {

@@ -67,7 +67,9 @@ describe("the compiled command line", () => {
     assert.deepEqual(r.modules.filter((m) => /\.[cm]?ts$/.test(m) || m.includes("/node_modules/tsx/")), []);
     const ours = r.modules.filter((m) => m.startsWith(rootUrl) && !m.startsWith(`${rootUrl}node_modules/`) && !m.endsWith("/module-recorder.mjs"));
     assert.deepEqual(ours.filter((m) => !m.startsWith(bundleUrl)), [`${rootUrl}bin/buildplane.js`], "only the entry point runs from outside dist/cli/");
-    assert.ok(ours.length < 40, `a command reads a few bundled files, not every module: ${ours.length} files`);
+    // About a thousand modules without the bundle; Node's own modules reached
+    // through require() (bin/bundle.mjs) add a few small shared chunks.
+    assert.ok(ours.length < 50, `a command reads a few bundled files, not every module: ${ours.length} files`);
   });
 
   for (const args of [["--help"], ["--version"], ["build", "--help"], ["builds", "list", "--help"], ["serve", "--help"], ["config", "show", "--help"]]) {

@@ -71,4 +71,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that went away (`buildplane --help | head -1`) ends the process
+ * quietly, as git and other command-line tools do, instead of an unhandled
+ * EPIPE and its stack trace; other stream errors stay fatal.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : exitCodes.ok);
+  });
+}
+
+exitQuietlyOnClosedPipe(process.stdout);
+exitQuietlyOnClosedPipe(process.stderr);
 process.exitCode = await main(process.argv.slice(2));

@@ -94,7 +94,8 @@ export async function runFlight(flowDeps: FlightDeps, req: FlightRequest, flight
     kept?.stop();
     ended();
     await upload?.dispose().catch(() => undefined);
-    if (held && !kept?.lost.aborted) await releaseLease(deps.ports.metadata, budget, held.lease);
+    // Also a lease lost to an outage: the release is fenced by its token.
+    if (held) await releaseLease(deps.ports.metadata, budget, held.lease, deps.leaseTtlMs);
   }
 }
 

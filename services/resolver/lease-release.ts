@@ -1,15 +1,36 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { HeldLease } from "./lease-take.js";
 import type { OutageBudget } from "./outage-budget.js";
 import type { LeasePort } from "./ports.js";
 
 /**
  * Gives `lease` back once its build's record is final, so the next request
- * for the image need not wait for it to expire. Best effort: a lease that
- * could not be released (lost, or the database away past the budget)
- * expires on its own.
+ * for the image need not wait for it to expire. Also a lease this process
+ * stopped renewing (the database away past the budget): the release names
+ * its fencing token, so it ends the lease only while no one else took it.
+ * While the database stays away past the budget, the release is retried
+ * until the lease would have expired anyway (`ttlMs` from now), so a
+ * database back within that time frees the image for the next request at
+ * once. Best effort otherwise: a lease refused or never reached expires on
+ * its own.
  */
-export async function releaseLease(leases: LeasePort, budget: OutageBudget, lease: HeldLease): Promise<void> {
-  await budget
-    .run(`releasing build lease ${lease.key}`, () => leases.release({ key: lease.key, holder: lease.holder, token: lease.token }))
-    .catch(() => undefined);
+export async function releaseLease(leases: LeasePort, budget: OutageBudget, lease: HeldLease, ttlMs = 0): Promise<void> {
+  const until = Date.now() + ttlMs;
+  const release = () => leases.release({ key: lease.key, holder: lease.holder, token: lease.token });
+  const unavailable = (err: unknown) => ConnectError.from(err).code === Code.Unavailable;
+  try {
+    await budget.run(`releasing build lease ${lease.key}`, release);
+    return;
+  } catch (err) {
+    if (!unavailable(err)) return;
+  }
+  for (let delay = 500; Date.now() < until; delay = Math.min(2000, delay * 2)) {
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, until - Date.now()))));
+    try {
+      await release();
+      return;
+    } catch (err) {
+      if (!unavailable(err)) return;
+    }
+  }
 }

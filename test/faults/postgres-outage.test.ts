@@ -9,6 +9,7 @@ import { startServe, type ServeProcess } from "../rpc/serve-process.js";
 import { startPostgresProxy } from "../metadata/postgres-proxy.js";
 import { testDialects, type TestDatabase } from "../metadata/test-databases.js";
 import type { TestGitRepo } from "../helpers/make-git-repo.js";
+import pg from "pg";
 import { logTexts, missingFrom, storedLog } from "./fault-kit.js";
 
 const budgetSecs = 15;
@@ -115,5 +116,19 @@ describe("PostgreSQL unavailable mid-build (a TCP proxy in front of 127.0.0.1:54
     assert.equal(record.errorMessage, done.last["message"]);
     const stored = await storedLog(env, buildId);
     assert.deepEqual(missingFrom(stored, logTexts(done.events)), []);
+
+    // The holder gave its lease back once the database was back (a released lease has
+    // expires_at 0; one left to expire keeps its time), so the next request builds at once.
+    const leases = async () => {
+      const conn = new pg.Client({ connectionString: db.dbConnection });
+      await conn.connect();
+      try {
+        return (await conn.query<{ key: string; expires_at: string }>("select key, expires_at from leases")).rows;
+      } finally {
+        await conn.end();
+      }
+    };
+    assert.ok(await eventually(async () => (await leases()).every((l) => Number(l.expires_at) === 0), 20_000), "the lease was released");
+    assert.ok((await leases()).length > 0, "the build took a lease");
   });
 });

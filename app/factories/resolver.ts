@@ -20,6 +20,7 @@ import { createSourcePort } from "../../services/resolver/source-port.js";
 import { registryFromWire } from "../../services/resolver/wire-in.js";
 import { createLocalRootsPolicy } from "../../services/source/local-roots.js";
 import { createRepositoryNetworkGuard } from "../../services/source/network-guard.js";
+import { createPinnedDescribeCache } from "../../services/source/pinned-describe-cache.js";
 import type { ServiceContext } from "../service-registry.js";
 
 /**
@@ -35,7 +36,9 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     ? createRegistryImageLocatorOnFirstUse(async () => createRegistryClient(await loadRegistryOptions(ctx.config.current().registry), { onExchange }))
     : createBuilderImageLocator(ctx.clients.builder);
   const installKey = cachedInstallKey(ctx);
-  const source = createSourcePort(ctx.clients.source);
+  // A pinned commit's folder is described once, not on every EnsureImage of an existing image.
+  const describe = createPinnedDescribeCache(ctx.clients.source);
+  const source = createSourcePort({ describe: (req, opts) => describe.describe(req, opts), streamContext: (req, opts) => ctx.clients.source.streamContext(req, opts) });
   // Collections may run in another process: their images come from the metadata service.
   const collectedFeed = followCollectedImages({
     watch: (signal) => ctx.clients.metadata.watchCollected({}, { signal }),

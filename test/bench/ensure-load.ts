@@ -7,7 +7,7 @@
 // EnsureImage at least half of Health/Check). Also printed: the server's
 // resident memory before and after (it must not grow per request) and
 // whether it printed a MaxListenersExceededWarning.
-// Run: node --import tsx test/bench/ensure-load.ts
+// Run: node --import tsx test/bench/ensure-load.ts  (BENCH_ROUNDS=N for more rounds)
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -23,7 +23,7 @@ import { startServe } from "../rpc/serve-process.js";
 const CONCURRENCY = 64;
 const CALLERS_PER_CONNECTION = 8;
 const ROUND_MS = 4000;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? "3");
 
 /** Runs `call` from `concurrency` loops for `ms`; resolves with completed calls per second. */
 async function load(call: (i: number) => Promise<void>, ms: number): Promise<number> {
@@ -82,9 +82,13 @@ try {
   const before = rssKiB(server.child.pid ?? 0);
   const checks: number[] = [];
   const ensures: number[] = [];
+  // RSS after each round: growth per request keeps rising round after round;
+  // a heap that settles at its working size levels off.
+  const rounds: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     checks.push(await load(check, ROUND_MS));
     ensures.push(await load((i) => ensure(i, true), ROUND_MS));
+    rounds.push(rssKiB(server.child.pid ?? 0));
   }
   const after = rssKiB(server.child.pid ?? 0);
   const hc = median(checks);
@@ -94,6 +98,7 @@ try {
     [`EnsureImage, existing image, commit pinned, ${CONCURRENCY} callers`, `${en.toFixed(0)} req/s`],
     ["ratio EnsureImage / Health/Check (goal ≥ 0.5)", en / hc >= 0.5 ? (en / hc).toFixed(2) : `${(en / hc).toFixed(2)} (below the goal)`],
     ["server RSS before → after the rounds", `${(before / 1024).toFixed(0)} MiB → ${(after / 1024).toFixed(0)} MiB`],
+    ["server RSS after each round", rounds.map((kib) => `${(kib / 1024).toFixed(0)}`).join(", ") + " MiB"],
     ["MaxListenersExceededWarning printed", /MaxListenersExceededWarning/.test(server.stderr()) ? "yes" : "no"],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -7,7 +7,9 @@
 //    neither the registry nor the engine's layer cache serves it.
 // 2. A 300 MiB context (6 × 50 MiB random files, committed): delegated wall
 //    time and context upload throughput against the same build in `command`
-//    mode, side by side. The upload is measured on the process that writes
+//    mode, side by side, in BENCH_DELEGATE_PAIRS (default 3) interleaved pairs
+//    (odd pairs delegated first); the ratios are the medians of the pairs',
+//    and the load averages before each build are printed beside them. The upload is measured on the process that writes
 //    the context to the engine (the node when delegated, the CLI itself when
 //    local): its /proc/<pid>/io `wchar` sampled every 20 ms; the window runs
 //    from the first sample 1 MiB above the value at the last `started`
@@ -40,6 +42,8 @@ import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 
 const MiB = 1024 * 1024;
 const TRIALS = 3;
+/** 300 MiB delegated/local pairs (`BENCH_DELEGATE_PAIRS`, default 3); the figures are their medians. */
+const PAIRS = Math.max(1, Number(process.env["BENCH_DELEGATE_PAIRS"] ?? 3) || 3);
 const BIG_FILES = 6;
 const runId = randomBytes(3).toString("hex");
 const appPrefix = `bd${runId}`;
@@ -124,6 +128,8 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
     let base = uploadPid === undefined ? 0 : (bytesWritten(uploadPid) ?? 0);
     let from: number | undefined;
     let to: number | undefined;
+    /** The window opens only after a `started` event: what the process wrote before (a mirror, a spool) is not the upload. */
+    let started = false;
     let out = "";
     let pending = "";
     child.stdout.on("data", (b: Buffer) => {
@@ -136,7 +142,10 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
         const e = JSON.parse(line) as Record<string, unknown>;
         events.push({ at: performance.now() - t0, e });
         // The window counts from the last `started` (where it builds): what the process wrote before (a mirror, a spool) is not the upload.
-        if (e["type"] === "started" && from === undefined && uploadPid !== undefined) base = bytesWritten(uploadPid) ?? base;
+        if (e["type"] === "started" && from === undefined && uploadPid !== undefined) {
+          base = bytesWritten(uploadPid) ?? base;
+          started = true;
+        }
       }
     });
     child.stderr.on("data", (b: Buffer) => (out += b.toString()));
@@ -150,7 +159,7 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
         const sum = descendants(child.pid).reduce((s, pid) => s + (memoryOf(pid)?.rss ?? 0), 0);
         childrenRssKb = Math.max(childrenRssKb, sum);
       }
-      if (upload && uploadPid !== undefined && to === undefined) {
+      if (upload && uploadPid !== undefined && started && to === undefined) {
         const wrote = (bytesWritten(uploadPid) ?? base) - base;
         if (from === undefined && wrote > MiB) from = performance.now();
         if (wrote >= upload.contextBytes) to = performance.now();
@@ -176,6 +185,14 @@ function readyImage(run: BuildRun, what: string): string {
   return String(last["image"]);
 }
 
+/** The median of `xs`, or undefined when empty. */
+function median(xs: readonly number[]): number | undefined {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return undefined;
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
 /** Writes `bytes` random bytes (incompressible) to `path`. */
 function writeRandom(path: string, bytes: number): void {
   const fd = openSync(path, "w");
@@ -187,6 +204,7 @@ let registry: TestRegistry | undefined;
 const repos: TestGitRepo[] = [];
 const nodes: TestNode[] = [];
 let configs = 0;
+let contextRuns = 0;
 
 /** A main install's config file: delegating to `nodeUrl`, or building with the local engine. */
 async function mainConfig(nodeUrl: string | undefined): Promise<string> {
@@ -259,7 +277,7 @@ interface ContextRun {
 /** One build of `repo` (a `totalMiB` context, new commit): delegated on a fresh node, or local as the reference. */
 async function contextRun(repo: TestGitRepo, totalMiB: number, delegated: boolean): Promise<ContextRun> {
   await repo.commitFiles({ "nonce.txt": `${randomBytes(8).toString("hex")}\n` });
-  const app = `${appPrefix}-${delegated ? "d" : "l"}${totalMiB}`;
+  const app = `${appPrefix}-${delegated ? "d" : "l"}${totalMiB}-${++contextRuns}`;
   const label = `${totalMiB} MiB ${delegated ? "delegated" : "local (reference)"}`;
   if (!delegated) {
     const loadBefore = load();
@@ -310,13 +328,22 @@ try {
 
   const small = largeOnly ? undefined : await contextRepo(30);
   const large = await contextRepo(300);
-  const runs = [...(small ? [await contextRun(small, 30, true)] : []), await contextRun(large, 300, true), await contextRun(large, 300, false)];
+  const smallRuns = small ? [await contextRun(small, 30, true)] : [];
+  // 300 MiB pairs, interleaved: odd pairs build delegated first, even pairs local first.
+  const pairs: { readonly delegated: ContextRun; readonly local: ContextRun; readonly first: string }[] = [];
+  for (let i = 1; i <= PAIRS; i++) {
+    const delegatedFirst = i % 2 === 1;
+    const first = await contextRun(large, 300, delegatedFirst);
+    const second = await contextRun(large, 300, !delegatedFirst);
+    pairs.push(delegatedFirst ? { delegated: first, local: second, first: "delegated" } : { delegated: second, local: first, first: "local" });
+  }
+  const runs = [...smallRuns, ...pairs.flatMap((p) => (p.first === "delegated" ? [p.delegated, p.local] : [p.local, p.delegated]))];
 
   if (!largeOnly) {
     console.log(`\n1. Small app, cold (own commit, app id and data dir each build; one run each per trial): wall time of \`buildplane build --json\`, process start included`);
     console.log(table(["trial", "first", "local s", "delegated s", "delegated / local", "load before"], ratioRows));
     const ratios = ratioRows.map((r) => Number(r[4]));
-    console.log(`ratio per trial: ${ratios.join(", ")} (median ${[...ratios].sort((a, b) => a - b)[1]?.toFixed(3)}; goal < 1.10)`);
+    console.log(`ratio per trial: ${ratios.join(", ")} (median ${median(ratios)?.toFixed(3)}; goal < 1.10)`);
   }
 
   console.log(`\n2./3. Builds of a large context (${BIG_FILES} random files, own commit, \`COPY . /ctx\`); each delegated one on a fresh node`);
@@ -341,22 +368,27 @@ started→1st log: from that event to the first engine log line (the engine logs
 CPU s: utime + stime (children included) of the CLI, and of the node during the build.
 main peak MB: VmHWM of the main install (read every 20 ms until it exits); main children MB: highest summed RSS of its children (git; RSS counts mmapped pack files).
 node idle MB: the node's RSS before the build; node peak MB: its VmHWM after the build; node children MB: highest summed RSS of its children.`);
-  const bigDelegated = runs.at(-2);
-  const bigLocal = runs.at(-1);
-  if (bigDelegated && bigLocal) {
-    console.log(`\n300 MiB context, delegated / local wall time: ${(bigDelegated.run.wallMs / bigLocal.run.wallMs).toFixed(3)} (one run each; goal ≤ 1.10)`);
-    const [d, l] = [rate(bigDelegated), rate(bigLocal)];
-    if (d !== undefined && l !== undefined) console.log(`300 MiB context, delegated / local engine upload rate: ${(d / l).toFixed(3)} (goal ≥ 0.9)`);
-    const toFirstLog = (r: ContextRun): number | undefined => {
-      const started = r.run.events.filter((x) => x.e["type"] === "started").at(-1)?.at;
-      const firstLog = r.run.events.find((x) => x.e["type"] === "log" && x.e["stream"] !== "system")?.at;
-      return started !== undefined && firstLog !== undefined ? firstLog - started : undefined;
-    };
-    const [td, tl] = [toFirstLog(bigDelegated), toFirstLog(bigLocal)];
-    if (td !== undefined && tl !== undefined) console.log(`300 MiB context, transfer into the engine (started→1st log), local / delegated time: ${(tl / td).toFixed(3)} (the delegated transfer's speed against the local one; goal ≥ 0.9)`);
-    const delegatedCpu = bigDelegated.run.mainCpuMs + (bigDelegated.nodeCpuMs ?? 0);
-    console.log(`300 MiB context, CPU time delegated (main + node) / local: ${(delegatedCpu / bigLocal.run.mainCpuMs).toFixed(3)}`);
-  }
+  const toFirstLog = (r: ContextRun): number | undefined => {
+    const started = r.run.events.filter((x) => x.e["type"] === "started").at(-1)?.at;
+    const firstLog = r.run.events.find((x) => x.e["type"] === "log" && x.e["stream"] !== "system")?.at;
+    return started !== undefined && firstLog !== undefined ? firstLog - started : undefined;
+  };
+  const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+  const fmt = (x: number | undefined): string => (x === undefined ? "n/a" : x.toFixed(3));
+  const pairRows = pairs.map((p, i) => {
+    const wall = ratio(p.delegated.run.wallMs, p.local.run.wallMs);
+    const uploadRate = ratio(rate(p.delegated), rate(p.local));
+    const transfer = ratio(toFirstLog(p.local), toFirstLog(p.delegated));
+    const cpu = ratio(p.delegated.run.mainCpuMs + (p.delegated.nodeCpuMs ?? 0), p.local.run.mainCpuMs);
+    return { wall, uploadRate, transfer, cpu, row: [`pair ${i + 1}`, p.first, fmt(wall), fmt(uploadRate), fmt(transfer), fmt(cpu), p.delegated.loadBefore, p.local.loadBefore] };
+  });
+  console.log(`\n300 MiB context, delegated against local, ${PAIRS} interleaved pairs (odd pairs delegated first):`);
+  console.log(table(["pair", "first", "wall d/l", "engine upload rate d/l", "started→1st log l/d", "CPU d/l", "load before d", "load before l"], pairRows.map((r) => r.row)));
+  const med = (xs: readonly (number | undefined)[]): string => fmt(median(xs.filter((x): x is number => x !== undefined)));
+  console.log(`median wall time delegated / local: ${med(pairRows.map((r) => r.wall))} (goal ≤ 1.10)`);
+  console.log(`median engine upload rate delegated / local: ${med(pairRows.map((r) => r.uploadRate))} (goal ≥ 0.9)`);
+  console.log(`median transfer into the engine (started→1st log), local / delegated time: ${med(pairRows.map((r) => r.transfer))} (the delegated transfer's speed against the local one; goal ≥ 0.9)`);
+  console.log(`median CPU time delegated (main + node) / local: ${med(pairRows.map((r) => r.cpu))}`);
   console.log(`load averages at end (1/5/15 min): ${load()}`);
 } finally {
   for (const node of nodes) await node.stop().catch(() => undefined);

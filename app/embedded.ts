@@ -18,16 +18,19 @@ export interface ResolverConnection {
 }
 
 /**
- * The embedded default: all five services in this process, talking through
- * in-process transports — SQLite under the data dir, the local engine, no
- * server and no socket. What `buildplane build` uses without `--server`.
+ * The embedded default: the five services a build goes through in this
+ * process, talking through in-process transports — SQLite under the data
+ * dir, the local engine, no server and no socket. What `buildplane build`
+ * uses without `--server`. The lifecycle service (apps, hooks, collection)
+ * is left out: a build never calls it.
  * Temp folders left by killed processes are swept first.
  */
 export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = silentLogger, tracing = false): Promise<ResolverConnection> {
   await sweepLeftovers(config, log);
   // Nobody scrapes this process: no process metrics and their observers.
   const observability = createObservability({ log, tracing, metrics: createBuildplaneMetrics({ processMetrics: false }) });
-  const composed = composeServices({ config: staticConfigSource(config), services: serviceNames, log, observability });
+  const services = serviceNames.filter((name) => name !== "lifecycle");
+  const composed = composeServices({ config: staticConfigSource(config), services, log, observability });
   return { resolver: composed.clients.resolver, close: () => composed.close() };
 }
 

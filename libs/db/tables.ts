@@ -11,6 +11,8 @@ export interface DatabaseSchema {
   build_logs: BuildLogsTable;
   leases: LeasesTable;
   install_secrets: InstallSecretsTable;
+  collection_head: CollectionHeadTable;
+  collections: CollectionsTable;
 }
 
 export interface AppsTable {
@@ -107,3 +109,20 @@ export interface InstallSecretsTable {
   value: string;
   created_at: number;
 }
+
+/** One row (`id` 1): the last `seq` handed to a collection. */
+export interface CollectionHeadTable {
+  id: number;
+  last_seq: number;
+}
+
+/** An image garbage collection deleted, in commit order. */
+export interface CollectionsTable {
+  seq: number;
+  image: string;
+  /** The metadata process that marked it (it told its own watchers at once). */
+  origin: string;
+  /** Epoch ms; rows older than the feed's retention are pruned. */
+  at: number;
+}
+export type CollectionRow = Selectable<CollectionsTable>;

@@ -5,45 +5,74 @@ const maxPending = 1000;
 
 /**
  * The watchers of collected images in one metadata process: MarkCollected
- * publishes the images of the builds it marked, and every WatchCollected
- * stream gets them. A watcher that falls too far behind is ended, so a
- * resolver never keeps trusting a cache it could not keep up to date.
+ * publishes the images of the builds it marked, the collection feed those
+ * other processes marked, and every WatchCollected stream gets them. A
+ * watcher that falls too far behind, or that would miss collections because
+ * the feed cannot read the database, is ended, so a resolver never keeps
+ * trusting a cache it could not keep up to date.
  */
 export interface CollectionWatchers {
   /** Hands `images` to every watcher. */
   publish(images: readonly string[]): void;
   /** One empty batch at once (the watch is live), then each published batch until `signal` aborts. */
   watch(signal: AbortSignal): AsyncGenerator<readonly string[]>;
+  /**
+   * Whether every collection reaches the watchers now. Going down ends every
+   * watch with `unavailable` naming `reason`, and refuses new ones until live again.
+   */
+  setLive(live: boolean, reason?: string): void;
 }
 
-/** Creates the watchers of one metadata process. */
-export function createCollectionWatchers(): CollectionWatchers {
-  const queues = new Set<{ batches: (readonly string[])[]; wake: () => void; overflow: boolean }>();
+interface Watcher {
+  readonly batches: (readonly string[])[];
+  wake: () => void;
+  /** Why this watch ends: it fell behind, or the feed went down. */
+  ended?: DomainError;
+}
+
+/** Creates the watchers of one metadata process; `live` false until the feed first reads the database. */
+export function createCollectionWatchers(opts: { live?: boolean } = {}): CollectionWatchers {
+  const watchers = new Set<Watcher>();
+  let down: string | undefined = opts.live === false ? "the collection feed has not read the database yet" : undefined;
+  const unavailable = (why: string): DomainError => new DomainError("unavailable", `collected images cannot be watched: ${why}`);
   return {
     publish(images) {
       if (images.length === 0) return;
-      for (const q of queues) {
-        if (q.batches.length >= maxPending) q.overflow = true;
-        else q.batches.push([...images]);
-        q.wake();
+      for (const w of watchers) {
+        if (w.ended) continue;
+        if (w.batches.length >= maxPending) w.ended = new DomainError("resourceExhausted", `collected-images watcher fell more than ${maxPending} batches behind: watch again`);
+        else w.batches.push([...images]);
+        w.wake();
+      }
+    },
+    setLive(live, reason) {
+      if (live) {
+        down = undefined;
+        return;
+      }
+      down = reason ?? "the collection feed is down";
+      for (const w of watchers) {
+        w.ended ??= unavailable(down);
+        w.wake();
       }
     },
     async *watch(signal) {
-      const q = { batches: [] as (readonly string[])[], wake: () => {}, overflow: false };
-      queues.add(q);
-      const onAbort = (): void => q.wake();
+      if (down !== undefined) throw unavailable(down);
+      const w: Watcher = { batches: [], wake: () => {} };
+      watchers.add(w);
+      const onAbort = (): void => w.wake();
       signal.addEventListener("abort", onAbort);
       try {
         yield [];
         for (;;) {
-          while (q.batches.length === 0 && !q.overflow && !signal.aborted) await new Promise<void>((resolve) => (q.wake = resolve));
+          while (w.batches.length === 0 && !w.ended && !signal.aborted) await new Promise<void>((resolve) => (w.wake = resolve));
           if (signal.aborted) return;
-          if (q.overflow) throw new DomainError("resourceExhausted", `collected-images watcher fell more than ${maxPending} batches behind: watch again`);
-          yield q.batches.shift() ?? [];
+          if (w.ended) throw w.ended;
+          yield w.batches.shift() ?? [];
         }
       } finally {
         signal.removeEventListener("abort", onAbort);
-        queues.delete(q);
+        watchers.delete(w);
       }
     },
   };

@@ -11,6 +11,8 @@ export interface MetadataDeps {
   readonly now?: () => number;
   /** Streams of collected images (WatchCollected); without it MarkCollected tells nobody. */
   readonly collectionWatchers?: CollectionWatchers;
+  /** This process on the collection feed: its own entries were published at once and are skipped when read back. */
+  readonly origin?: string;
 }
 
 /** The clock of `deps`. */

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { describeDbTarget, parseDbConnection } from "../../libs/db/connection-string.js";
 import { openDatabase, type Database } from "../../libs/db/open-database.js";
+import { startCollectionFeed } from "./collection-feed.js";
 import { createCollectionWatchers } from "./collection-watchers.js";
 import { MetadataUnavailableError } from "./errors.js";
 import { startLeaseReaper } from "./lease-reaper.js";
@@ -43,9 +45,11 @@ export function startMetadataRuntime(opts: MetadataRuntimeOptions): MetadataRunt
   const stop = new AbortController();
   let database: Database | undefined;
   let lastError = "still connecting";
-  const deps: MetadataDeps = {
+  const collectionWatchers = createCollectionWatchers({ live: false });
+  const deps: MetadataDeps & { collectionWatchers: typeof collectionWatchers } = {
     maxLogLinesPerBuild: opts.maxLogLinesPerBuild,
-    collectionWatchers: createCollectionWatchers(),
+    collectionWatchers,
+    origin: randomUUID(),
     database: () => {
       if (!database) throw new MetadataUnavailableError(target, lastError);
       return database;
@@ -72,6 +76,11 @@ export function startMetadataRuntime(opts: MetadataRuntimeOptions): MetadataRunt
       intervalMs: opts.reapIntervalMs ?? 5000,
       signal: stop.signal,
       ...(opts.onError ? { onError: opts.onError } : {}),
+    });
+    startCollectionFeed(deps, {
+      origin: deps.origin ?? "",
+      signal: stop.signal,
+      ...(opts.onError ? { onChange: (live: boolean, err?: unknown) => !live && opts.onError?.(err) } : {}),
     });
   });
   ready.catch((err: unknown) => {

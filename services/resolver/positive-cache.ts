@@ -1,7 +1,10 @@
 /**
  * A bounded LRU of positive existence answers. A content-addressed name
- * never changes meaning, so "exists with digest D" stays true; "missing"
- * is never stored, because a build may create it any moment.
+ * never changes meaning, so "exists with digest D" stays true until the
+ * image is deleted: garbage collection's deletions are heard (`delete`,
+ * `clear`), and an answer older than the time to live is asked again, so a
+ * deletion made outside buildplane is noticed too. "missing" is never
+ * stored, because a build may create it any moment.
  */
 export interface PositiveCache<V> {
   get(key: string): V | undefined;
@@ -13,21 +16,30 @@ export interface PositiveCache<V> {
   readonly size: number;
 }
 
+export interface PositiveCacheOptions {
+  /** How long an answer is used (default 10 minutes). */
+  readonly ttlMs?: number;
+  /** Clock in ms (default `Date.now`). */
+  readonly now?: () => number;
+}
+
 /** Creates the LRU; the least recently read entry goes first when full. */
-export function createPositiveCache<V>(capacity: number): PositiveCache<V> {
-  const entries = new Map<string, V>();
+export function createPositiveCache<V>(capacity: number, opts: PositiveCacheOptions = {}): PositiveCache<V> {
+  const ttlMs = opts.ttlMs ?? 600_000;
+  const now = opts.now ?? Date.now;
+  const entries = new Map<string, { value: V; until: number }>();
   return {
     get(key) {
-      const v = entries.get(key);
-      if (v !== undefined) {
-        entries.delete(key);
-        entries.set(key, v);
-      }
-      return v;
+      const e = entries.get(key);
+      if (e === undefined) return undefined;
+      entries.delete(key);
+      if (now() >= e.until) return undefined;
+      entries.set(key, e);
+      return e.value;
     },
     set(key, value) {
       entries.delete(key);
-      entries.set(key, value);
+      entries.set(key, { value, until: now() + ttlMs });
       while (entries.size > capacity) {
         const oldest = entries.keys().next();
         if (oldest.done === true) break;

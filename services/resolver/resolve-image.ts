@@ -31,6 +31,8 @@ export interface ImageResolverDeps {
   readonly installKey?: (signal: AbortSignal | undefined) => Promise<Uint8Array>;
   /** Positive answers kept (default 10,000). */
   readonly cacheEntries?: number;
+  /** How long a positive answer is used before the image is checked again (default 10 minutes). */
+  readonly cacheTtlMs?: number;
   /** Registers for references garbage collection deleted, whose cached answers are then dropped. */
   readonly onCollected?: (listener: (reference: string) => void) => void;
   /**
@@ -51,7 +53,7 @@ export type ImageResolver = (spec: ImageSpec, signal: AbortSignal | undefined) =
  * once per reference (positive answers are cached, negative ones never).
  */
 export function createImageResolver(deps: ImageResolverDeps): ImageResolver {
-  const cache = createPositiveCache<string>(deps.cacheEntries ?? 10_000);
+  const cache = createPositiveCache<string>(deps.cacheEntries ?? 10_000, deps.cacheTtlMs !== undefined ? { ttlMs: deps.cacheTtlMs } : {});
   // Bumped by every collection heard: an answer found while one was heard is not cached.
   let changes = 0;
   let epoch: number | undefined;

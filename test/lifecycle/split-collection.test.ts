@@ -7,6 +7,7 @@ import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { imageExists, makeAppRepo, removeImages } from "../e2e/app-fixture.js";
 import { cliEnv, describeRun, runCli, type CliResult } from "../e2e/cli-process.js";
+import { testDialects, type TestDatabase } from "../metadata/test-databases.js";
 import { startServe, type ServeProcess } from "../rpc/serve-process.js";
 
 const timeout = 240_000;
@@ -15,31 +16,38 @@ const adminToken = `admin-${randomUUID()}`;
 const servicesToken = `services-${randomUUID()}`;
 
 /**
- * Garbage collection in a split install: the resolver runs in a process of
- * its own, collection in another (with metadata). The resolver had cached
- * "exists" for an image; once collected, asking for that image again builds
- * it again, with no restart of the resolver.
+ * Garbage collection in a split install on Postgres: the resolver runs in a
+ * process of its own and talks to a metadata replica; collection runs in
+ * another process, through that process's own metadata service on the same
+ * database. The resolver had cached "exists" for an image; once collected,
+ * asking for that image again builds it again, with no restart of the
+ * resolver: the replica it watches heard of the collection made elsewhere.
  */
-describe("garbage collection with the resolver in a separate process", { timeout }, () => {
+describe("garbage collection with the resolver and a metadata replica in separate processes", { timeout }, () => {
   let dir: TempDir;
+  let db: TestDatabase;
   let registry: TestRegistry;
   let repo: Awaited<ReturnType<typeof makeAppRepo>>;
   let core: ServeProcess | undefined;
   let resolver: ServeProcess | undefined;
+  let replica: ServeProcess | undefined;
   const localNames = new Set<string>();
 
   before(async () => {
     dir = await tempDir("buildplane-split-gc-");
-    [registry, repo] = await Promise.all([startRegistry(), makeAppRepo()]);
-    const [corePort, resolverPort] = await Promise.all([freePort(), freePort()]);
+    const postgres = testDialects.find((d) => d.name === "postgres");
+    if (!postgres) throw new Error("the postgres test dialect is missing");
+    [registry, repo, db] = await Promise.all([startRegistry(), makeAppRepo(), postgres.create()]);
+    const [corePort, resolverPort, replicaPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const at = (port: number): string => `http://127.0.0.1:${port}`;
-    const env = (name: string): NodeJS.ProcessEnv =>
+    const env = (name: string, metadataPort = corePort): NodeJS.ProcessEnv =>
       cliEnv(join(dir.path, name), {
+        BUILDPLANE_METADATA_DB_CONNECTION: db.dbConnection,
         BUILDPLANE_REGISTRY_URL: registry.host,
         BUILDPLANE_REGISTRY_INSECURE: "true",
         BUILDPLANE_SERVICES_TOKEN: servicesToken,
         BUILDPLANE_SERVICES_CONFIG_URL: at(corePort),
-        BUILDPLANE_SERVICES_METADATA_URL: at(corePort),
+        BUILDPLANE_SERVICES_METADATA_URL: at(metadataPort),
         BUILDPLANE_SERVICES_SOURCE_URL: at(corePort),
         BUILDPLANE_SERVICES_BUILDER_URL: at(corePort),
         BUILDPLANE_SERVICES_LIFECYCLE_URL: at(corePort),
@@ -51,12 +59,13 @@ describe("garbage collection with the resolver in a separate process", { timeout
         BUILDPLANE_SOURCE_LOCAL_ROOTS: repo.path,
       });
     core = await startServe(["--services", "config,metadata,source,builder,lifecycle", "--port", String(corePort)], env("core"));
-    resolver = await startServe(["--services", "resolver", "--port", String(resolverPort)], env("resolver"));
+    replica = await startServe(["--services", "metadata", "--port", String(replicaPort)], env("replica"));
+    resolver = await startServe(["--services", "resolver", "--port", String(resolverPort)], env("resolver", replicaPort));
   });
   after(async () => {
-    core?.kill();
-    resolver?.kill();
-    await Promise.all([core?.exited, resolver?.exited]);
+    for (const p of [core, replica, resolver]) p?.kill();
+    await Promise.all([core?.exited, replica?.exited, resolver?.exited]);
+    await db?.drop();
     await removeImages("docker", localNames);
     await Promise.all([registry?.stop(), repo?.remove()]);
     await dir?.remove();

@@ -36,7 +36,7 @@ for (const dialect of testDialects) {
         const database = await openDatabase(d.dbConnection);
         try {
           const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(database.db);
-          assert.deepEqual(rows.map((r) => r.name), ["0001-initial", "0002-install-secrets", "0003-build-spec", "0004-lifecycle"]);
+          assert.deepEqual(rows.map((r) => r.name), ["0001-initial", "0002-install-secrets", "0003-build-spec", "0004-lifecycle", "0005-collection-feed"]);
           assert.equal((await database.db.selectFrom("builds").select("id").execute()).length, 0);
         } finally {
           await database.close();

@@ -3,6 +3,7 @@ import * as initial from "./0001-initial.js";
 import * as installSecrets from "./0002-install-secrets.js";
 import * as buildSpec from "./0003-build-spec.js";
 import * as lifecycle from "./0004-lifecycle.js";
+import * as collectionFeed from "./0005-collection-feed.js";
 
 /**
  * Every migration, in order, compiled into the program: no folder scan at
@@ -14,6 +15,7 @@ export function createMigrationProvider(): MigrationProvider {
     "0002-install-secrets": installSecrets,
     "0003-build-spec": buildSpec,
     "0004-lifecycle": lifecycle,
+    "0005-collection-feed": collectionFeed,
   };
   return { getMigrations: async () => migrations };
 }

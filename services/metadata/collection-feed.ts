@@ -62,7 +62,8 @@ export function startCollectionFeed(deps: MetadataDeps & { readonly collectionWa
         if (opts.signal.aborted) break;
         if (cursor !== undefined) {
           cursor = undefined;
-          watchers.setLive(false, `the collection feed cannot read the metadata database (${err instanceof Error ? err.message : String(err)})`);
+          const where = database ? `metadata database ${database.describe}` : "the metadata database";
+          watchers.setLive(false, `the collection feed cannot read ${where}: ${err instanceof Error ? err.message : String(err)}`);
           opts.onChange?.(false, err);
         }
         database = undefined;

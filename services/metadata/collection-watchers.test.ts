@@ -35,21 +35,32 @@ describe("collection watchers", () => {
     });
   });
 
-  test("going down ends every watch with unavailable and refuses new ones until live again", async () => {
+  test("going down ends every watch with unavailable; a watch opened while down is live once the feed is", async () => {
     const watchers = createCollectionWatchers({ live: false });
-    const refused = (why: string) => (err: unknown) => {
-      assert.ok(err instanceof DomainError);
-      assert.equal(err.code, "unavailable");
-      assert.equal(err.message, `collected images cannot be watched: ${why}`);
-      return true;
-    };
-    await assert.rejects(watchers.watch(new AbortController().signal).next(), refused("the collection feed has not read the database yet"));
+    const pending = (it: AsyncGenerator<readonly string[]>) => Promise.race([it.next().then((r) => r.value), new Promise((r) => setTimeout(() => r("still waiting"), 50))]);
+    const early = watchers.watch(new AbortController().signal);
+    const first = early.next();
+    assert.equal(await Promise.race([first.then(() => "live"), new Promise((r) => setTimeout(() => r("still waiting"), 50))]), "still waiting", "no live marker before the feed read the database");
     watchers.setLive(true);
-    const it = watchers.watch(new AbortController().signal);
-    await it.next();
+    assert.deepEqual((await first).value, []);
     watchers.publish(["r/a:1"]);
     watchers.setLive(false, "the database is away");
-    await assert.rejects(it.next(), refused("the database is away"), "a pending batch is not handed on once the watch cannot be kept up to date");
-    await assert.rejects(watchers.watch(new AbortController().signal).next(), refused("the database is away"));
+    await assert.rejects(early.next(), (err: unknown) => {
+      assert.ok(err instanceof DomainError);
+      assert.equal(err.code, "unavailable");
+      assert.equal(err.message, "collected images cannot be watched: the database is away");
+      return true;
+    }, "a pending batch is not handed on once the watch cannot be kept up to date");
+    const stop = new AbortController();
+    const late = watchers.watch(stop.signal);
+    assert.equal(await pending(late), "still waiting");
+    stop.abort();
+    assert.equal((await late.next()).done, true, "an abort ends a watch still waiting for the feed");
+    const again = watchers.watch(new AbortController().signal);
+    const marker = again.next();
+    watchers.setLive(true);
+    assert.deepEqual((await marker).value, []);
+    watchers.publish(["r/b:1"]);
+    assert.deepEqual((await again.next()).value, ["r/b:1"]);
   });
 });

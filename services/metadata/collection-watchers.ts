@@ -14,11 +14,12 @@ const maxPending = 1000;
 export interface CollectionWatchers {
   /** Hands `images` to every watcher. */
   publish(images: readonly string[]): void;
-  /** One empty batch at once (the watch is live), then each published batch until `signal` aborts. */
+  /** One empty batch once the watch is live (at once unless the feed is down), then each published batch until `signal` aborts. */
   watch(signal: AbortSignal): AsyncGenerator<readonly string[]>;
   /**
    * Whether every collection reaches the watchers now. Going down ends every
-   * watch with `unavailable` naming `reason`, and refuses new ones until live again.
+   * watch with `unavailable` naming `reason`; a watch opened while down
+   * gives its live marker once the feed is live again.
    */
   setLive(live: boolean, reason?: string): void;
 }
@@ -34,6 +35,8 @@ interface Watcher {
 export function createCollectionWatchers(opts: { live?: boolean } = {}): CollectionWatchers {
   const watchers = new Set<Watcher>();
   let down: string | undefined = opts.live === false ? "the collection feed has not read the database yet" : undefined;
+  /** Watches opened while down, woken when live again. */
+  const waiting = new Set<() => void>();
   const unavailable = (why: string): DomainError => new DomainError("unavailable", `collected images cannot be watched: ${why}`);
   return {
     publish(images) {
@@ -48,6 +51,7 @@ export function createCollectionWatchers(opts: { live?: boolean } = {}): Collect
     setLive(live, reason) {
       if (live) {
         down = undefined;
+        for (const wake of waiting) wake();
         return;
       }
       down = reason ?? "the collection feed is down";
@@ -57,12 +61,19 @@ export function createCollectionWatchers(opts: { live?: boolean } = {}): Collect
       }
     },
     async *watch(signal) {
-      if (down !== undefined) throw unavailable(down);
       const w: Watcher = { batches: [], wake: () => {} };
-      watchers.add(w);
       const onAbort = (): void => w.wake();
       signal.addEventListener("abort", onAbort);
       try {
+        while (down !== undefined && !signal.aborted) {
+          await new Promise<void>((resolve) => {
+            w.wake = resolve;
+            waiting.add(resolve);
+          });
+          waiting.delete(w.wake);
+        }
+        if (signal.aborted) return;
+        watchers.add(w);
         yield [];
         for (;;) {
           while (w.batches.length === 0 && !w.ended && !signal.aborted) await new Promise<void>((resolve) => (w.wake = resolve));

@@ -1,6 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 import { isDatabaseUnavailable } from "../../libs/db/errors.js";
+import { DomainError } from "../../libs/errors/domain-error.js";
 import { MetadataUnavailableError } from "./errors.js";
 import type { MetadataDeps } from "./metadata-deps.js";
 
@@ -32,8 +33,9 @@ async function* mapStream<T>(deps: MetadataDeps, it: AsyncIterable<T>): AsyncGen
   }
 }
 
+/** A database error as `MetadataUnavailableError`; a domain error already says what went wrong and stays as it is. */
 function classify(deps: MetadataDeps, err: unknown): unknown {
-  if (!isDatabaseUnavailable(err)) return err;
+  if (err instanceof DomainError || !isDatabaseUnavailable(err)) return err;
   let target = "";
   try {
     target = deps.database().describe;

@@ -1,4 +1,4 @@
-import { domainErrorOf, isDomainError, type DomainError, type ErrorCode } from "../../libs/errors/domain-error.js";
+import { domainErrorOf, isDomainError, type ErrorCode } from "../../libs/errors/domain-error.js";
 import { errorCodeName } from "../../libs/rpc/code-names.js";
 import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
@@ -131,7 +131,7 @@ function classify(buildId: string, err: unknown, signal: AbortSignal, scrub: (s:
   if (signal.aborted && isDomainError(signal.reason) && signal.reason.code !== "canceled") {
     return { code: signal.reason.code, message: scrub(signal.reason.message) };
   }
-  const error: DomainError = domainErrorOf(err);
+  const error = domainErrorOf(err);
   if (error.code === "canceled" && !signal.aborted && isConnectionLost(error)) {
     // Nobody here asked to stop and the builder sent no status: its end of the
     // stream went away (its process died, the connection dropped). A build the

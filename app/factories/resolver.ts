@@ -17,7 +17,7 @@ import { createMetadataPort } from "../../services/resolver/metadata-port.js";
 import { createImageResolver, resolvedImageOf } from "../../services/resolver/resolve-image.js";
 import { createResolverService } from "../../services/resolver/service.js";
 import { createSourcePort } from "../../services/resolver/source-port.js";
-import { registryFromWire } from "../../services/resolver/wire-in.js";
+import { callFromWire, registryFromWire } from "../../services/resolver/wire-in.js";
 import { createLocalRootsPolicy } from "../../services/source/local-roots.js";
 import { createRepositoryNetworkGuard } from "../../services/source/network-guard.js";
 import { createPinnedDescribeCache } from "../../services/source/pinned-describe-cache.js";
@@ -59,7 +59,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     ports: { source, builder: createBuilderPort(ctx.clients.builder), metadata: createMetadataPort(ctx.clients.metadata) },
     resolve: (spec, signal) => timedPhase(ctx.metrics, "resolve", async () => resolvedImageOf(await resolveImage(spec, signal))),
     registry: async (signal) => {
-      const wire = registry ? (await ctx.clients.config.getRegistryCredentials({}, { signal })).registry : undefined;
+      const wire = registry ? (await callFromWire(ctx.clients.config.getRegistryCredentials({}, { signal }))).registry : undefined;
       return wire === undefined ? undefined : registryFromWire(wire);
     },
     holder: holderIdentity(hostname(), process.pid, randomUUID().slice(0, 8)),
@@ -90,8 +90,8 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   };
 }
 
-/** The install key from the metadata service, asked once (again after a failure): it never changes. */
+/** The install key from the metadata service, asked once (again after a failure): it never changes. Its RPC error is a `CallError`, as the resolver's ports give. */
 function cachedInstallKey(ctx: ServiceContext): (signal: AbortSignal | undefined) => Promise<Uint8Array> {
   let key: Uint8Array | undefined;
-  return async (signal) => (key ??= (await ctx.clients.metadata.getInstallKey({}, signal ? { signal } : {})).key);
+  return async (signal) => (key ??= (await callFromWire(ctx.clients.metadata.getInstallKey({}, signal ? { signal } : {}))).key);
 }

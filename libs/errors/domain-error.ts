@@ -52,3 +52,18 @@ const codes: ReadonlySet<string> = new Set<ErrorCode>([
 export function isErrorCode(s: string): s is ErrorCode {
   return codes.has(s);
 }
+
+/**
+ * The domain error `err` stands for, where domain code must classify any
+ * failure by its code: a `DomainError` as it is; an abort (an `AbortError`
+ * or `TimeoutError`, as a stopped signal rejects with) as `canceled`; any
+ * other error as `code` with its message, the error kept as the cause.
+ */
+export function domainErrorOf(err: unknown, code: ErrorCode = "unknown"): DomainError {
+  if (isDomainError(err)) return err;
+  if (err instanceof Error) {
+    if (err.name === "AbortError" || err.name === "TimeoutError") return new DomainError("canceled", err.message, { cause: err });
+    return new DomainError(code, err.message, { cause: err });
+  }
+  return new DomainError(code, String(err), { cause: err });
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { codeFromName, codeName, errorCodeFromName, errorCodeOf } from "./code-names.js";
+import { codeFromName, codeName, errorCodeFromName, errorCodeName, errorCodeOf } from "./code-names.js";
 
 describe("code names", () => {
   it("names every Connect code in snake case and reads the name back", () => {
@@ -17,6 +17,15 @@ describe("code names", () => {
     assert.equal(errorCodeOf(Code.ResourceExhausted), "resourceExhausted");
     assert.equal(errorCodeFromName("permission_denied"), "permissionDenied");
     assert.equal(errorCodeFromName("data_loss"), "dataLoss");
+  });
+
+  it("names every domain error code as its Connect code is named, and reads the name back", () => {
+    for (const value of Object.values(Code)) {
+      if (typeof value !== "number") continue;
+      const code = errorCodeOf(value);
+      assert.equal(errorCodeName(code), codeName(value));
+      assert.equal(errorCodeFromName(errorCodeName(code)), code);
+    }
   });
 
   it("reads a name nobody knows as unknown instead of throwing", () => {

@@ -26,6 +26,15 @@ export function errorCodeOf(code: Code): ErrorCode {
   return isErrorCode(camel) ? camel : "unknown";
 }
 
+/**
+ * The wire name of a domain code, as records and `Failed` events carry it:
+ * `deadlineExceeded` → `deadline_exceeded`, the same name `codeName` gives
+ * the Connect code of that name.
+ */
+export function errorCodeName(code: ErrorCode): string {
+  return code.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 /** The domain code of a snake_case name such as `deadline_exceeded`; `unknown` for any other string. */
 export function errorCodeFromName(name: string): ErrorCode {
   return errorCodeOf(codeFromName(name));

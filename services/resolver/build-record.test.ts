@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { useSqliteMetadataHarness } from "../../test/metadata/metadata-client.js";
 import { createBuildRecord } from "./build-record.js";
+import { CallError } from "./call-error.js";
 import type { LogEntry, NewBuild } from "./domain.js";
+import { RecordFinishedError } from "./flow-errors.js";
 import { createMetadataPort } from "./metadata-port.js";
 import { holderIdentity } from "./holder-identity.js";
 import { takeLease } from "./lease-take.js";
@@ -67,9 +68,9 @@ describe("build record writer", () => {
     assert.equal(stored?.digest, `sha256:${"c".repeat(64)}`);
     assert.deepEqual(await readLog(record.id), Array.from({ length: 600 }, (_, i) => `line ${i + 1}`));
     await assert.rejects(record.finish({ status: "failed" }), (e: unknown) => {
-      assert.ok(e instanceof ConnectError);
-      assert.equal(e.code, Code.Internal);
-      assert.equal(e.rawMessage, `build ${record.id} record was already finished`);
+      assert.ok(e instanceof RecordFinishedError);
+      assert.equal(e.code, "internal");
+      assert.equal(e.message, `build ${record.id} record was already finished`);
       return true;
     });
   });
@@ -82,10 +83,10 @@ describe("build record writer", () => {
     await lease("k-fenced", undefined, () => false);
     record.log(line("after the lease moved"));
     await assert.rejects(record.finish({ status: "succeeded" }), (e: unknown) => {
-      assert.ok(e instanceof ConnectError);
-      assert.equal(e.code, Code.FailedPrecondition);
+      assert.ok(e instanceof CallError, "the metadata service's refusal, as its port gives it");
+      assert.equal(e.code, "failedPrecondition");
       // Taking the lease from a dead holder marked its build abandoned: final, so the late writes are refused.
-      assert.equal(e.rawMessage, `build ${record.id} is abandoned, a final status: it takes no more log lines`);
+      assert.equal(e.message, `build ${record.id} is abandoned, a final status: it takes no more log lines`);
       return true;
     });
     assert.equal(record.failed.aborted, true, "the build is told to stop");

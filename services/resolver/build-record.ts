@@ -1,6 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
+import { domainErrorOf, type DomainError } from "../../libs/errors/domain-error.js";
 import type { LogEntry, NewBuild, RecordFields } from "./domain.js";
+import { RecordFinishedError } from "./flow-errors.js";
 import type { OutageBudget } from "./outage-budget.js";
 import type { BuildStorePort } from "./ports.js";
 
@@ -12,7 +13,7 @@ export type { RecordFields } from "./domain.js";
  * while the database is away (within the outage budget), and log lines
  * wait in a bounded buffer meanwhile. A write refused for good (the token
  * is no longer current, or the outage outlasted the budget) aborts
- * `failed` with that error: the build must stop.
+ * `failed` with that error, a domain error: the build must stop.
  */
 export interface BuildRecord {
   readonly id: string;
@@ -62,7 +63,7 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
   let finished = false;
 
   const fail = (err: unknown): void => {
-    if (!failed.signal.aborted) failed.abort(ConnectError.from(err));
+    if (!failed.signal.aborted) failed.abort(domainErrorOf(err));
   };
   const writeLines = async (): Promise<void> => {
     const batch = lines.slice(0, maxBatch);
@@ -119,7 +120,7 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
         await builds.update(id, fields, token);
         return;
       } catch (err) {
-        if (ConnectError.from(err).code !== Code.Unavailable) return;
+        if (domainErrorOf(err).code !== "unavailable") return;
         await sleep(delay, undefined, { ref: false });
         delay = Math.min(delay * 2, 2000);
       }
@@ -150,16 +151,17 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
       kick();
     },
     finish(fields) {
-      if (finished) return Promise.reject(new ConnectError(`build ${id} record was already finished`, Code.Internal));
+      if (finished) return Promise.reject(new RecordFinishedError(id));
       finished = true;
       return new Promise<void>((resolve, reject) => {
+        const failure = (): DomainError => domainErrorOf(failed.signal.reason);
         if (failed.signal.aborted) {
-          if (ConnectError.from(failed.signal.reason).code === Code.Unavailable) void writeLate(fields);
-          return reject(failed.signal.reason);
+          if (failure().code === "unavailable") void writeLate(fields);
+          return reject(failure());
         }
         const onFail = (): void => {
-          if (ConnectError.from(failed.signal.reason).code === Code.Unavailable) void writeLate(fields);
-          reject(failed.signal.reason);
+          if (failure().code === "unavailable") void writeLate(fields);
+          reject(failure());
         };
         failed.signal.addEventListener("abort", onFail, { once: true });
         final = {

@@ -3,19 +3,19 @@ import { buildHeader } from "../../libs/build/build-header.js";
 import { checkCapabilities } from "../../libs/build/capability-check.js";
 import type { BuildRequest, BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import type { BuilderPort, BuildOrder } from "./ports.js";
-import { eventBodyFromWire } from "./wire-in.js";
+import { callFromWire, eventBodyFromWire, streamFromWire } from "./wire-in.js";
 import { imageRefToWire, imageSpecToWire, registryToWire } from "./wire-out.js";
 
-/** The builder port over the builder service's generated client. */
+/** The builder port over the builder service's generated client; its RPC errors become `CallError`s. */
 export function createBuilderPort(builder: Pick<Client<typeof BuilderService>, "getStatus" | "build">): BuilderPort {
   return {
     async checkServable(request, signal) {
-      const status = await builder.getStatus({}, { signal });
+      const status = await callFromWire(builder.getStatus({}, { signal }));
       if (!status.capabilities) return;
       checkCapabilities(status.mode, status.capabilities, request);
     },
     async *build(order, context, signal) {
-      for await (const res of builder.build(requestStream(order, context), { signal })) {
+      for await (const res of streamFromWire(builder.build(requestStream(order, context), { signal }))) {
         const body = res.event === undefined ? undefined : eventBodyFromWire(res.event.event);
         if (body !== undefined) yield body;
       }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { SecretArgUnsupportedError } from "../../libs/build/capability-check.js";
+import { DomainError } from "../../libs/errors/domain-error.js";
 import { Secret } from "../../libs/secret/secret.js";
 import {
   createFakeBuilder,
@@ -12,6 +12,7 @@ import {
   type FakeBuildScript,
   untilStopped,
 } from "../../test/resolver/fake-ports.js";
+import { CallError } from "./call-error.js";
 import type { ImageEvent, ImageSpec } from "./domain.js";
 import { createEnsureImage, type EnsureImageDeps } from "./ensure-image.js";
 import { holderIdentity } from "./holder-identity.js";
@@ -166,12 +167,12 @@ describe("EnsureImage flow", () => {
     const h = harness(async function* (order) {
       yield { type: "started", image: order.image, mode: "command", builderNode: "", commit: order.commit };
       yield { type: "log", line: { seq: 0n, stream: "stderr", text: "RUN make: exit status 2", time: new Date() } };
-      throw new ConnectError('build step 2 "RUN make" failed: exit status 2', Code.FailedPrecondition);
+      throw new CallError("failedPrecondition", 'build step 2 "RUN make" failed: exit status 2');
     });
     const { events, error } = await collect(h.flow(spec, false, AbortSignal.timeout(10_000)));
-    assert.ok(error instanceof ConnectError);
-    assert.equal(error.code, Code.FailedPrecondition);
-    assert.equal(error.rawMessage, 'build step 2 "RUN make" failed: exit status 2');
+    assert.ok(error instanceof DomainError);
+    assert.equal(error.code, "failedPrecondition");
+    assert.equal(error.message, 'build step 2 "RUN make" failed: exit status 2');
     const failed = events.at(-1);
     assert.ok(failed?.type === "failed");
     assert.deepEqual([failed.code, failed.message, failed.logTail], ["failed_precondition", 'build step 2 "RUN make" failed: exit status 2', ["RUN make: exit status 2"]]);
@@ -213,9 +214,9 @@ describe("EnsureImage flow", () => {
     h.builder.refusal = new SecretArgUnsupportedError("command", "TOKEN");
     const secretSpec: ImageSpec = { ...spec, args: [{ name: "TOKEN", value: new Secret("hunter22") }] };
     const { events, error } = await collect(h.flow(secretSpec, false, AbortSignal.timeout(10_000)));
-    assert.ok(error instanceof ConnectError);
-    assert.equal(error.code, Code.FailedPrecondition);
-    assert.equal(error.rawMessage, "secret build arg TOKEN is not supported by the command mode: docker and podman record build arg values in the image history");
+    assert.ok(error instanceof DomainError);
+    assert.equal(error.code, "failedPrecondition");
+    assert.equal(error.message, "secret build arg TOKEN is not supported by the command mode: docker and podman record build arg values in the image history");
     assert.deepEqual(types(events), ["failed"]);
     assert.deepEqual(h.metadata.calls, []);
     assert.equal(h.builder.orders.length, 0);
@@ -235,9 +236,9 @@ describe("EnsureImage flow", () => {
     await running.promise;
     h.metadata.refuseRenewals();
     const { events, error } = await call;
-    assert.ok(error instanceof ConnectError);
-    assert.equal(error.code, Code.Aborted);
-    assert.equal(error.rawMessage, "build lease build:k1 was lost: renewal refused: lease build:k1 is not held by host-unit/" + process.pid + "/unit0001");
+    assert.ok(error instanceof DomainError);
+    assert.equal(error.code, "aborted");
+    assert.equal(error.message, "build lease build:k1 was lost: renewal refused: lease build:k1 is not held by host-unit/" + process.pid + "/unit0001");
     const failed = events.at(-1);
     assert.ok(failed?.type === "failed");
     assert.equal(failed.code, "aborted");

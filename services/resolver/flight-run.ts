@@ -1,7 +1,5 @@
-import { ConnectError } from "@connectrpc/connect";
-import { isDomainError } from "../../libs/errors/domain-error.js";
-import { codeName } from "../../libs/rpc/code-names.js";
-import { connectCodeOf } from "../../libs/rpc/errors.js";
+import { domainErrorOf, type DomainError } from "../../libs/errors/domain-error.js";
+import { errorCodeName } from "../../libs/rpc/code-names.js";
 import type { BuildFlight } from "./build-flight.js";
 import { refuseUnservable } from "./builder-preflight.js";
 import { createBuildRecord } from "./build-record.js";
@@ -87,7 +85,7 @@ export async function runFlight(flowDeps: FlightDeps, req: FlightRequest, flight
     kept = keepLease(deps.ports.metadata, held.lease, { ttlMs: deps.leaseTtlMs });
     await recordAndRun(deps, req, registry, held, kept, budget, flight);
   } catch (err) {
-    const error = isDomainError(err) ? new ConnectError(err.message, connectCodeOf(err.code)) : ConnectError.from(err);
+    const error = domainErrorOf(err);
     flight.emit(failedEvent("", error));
     flight.finish(error);
   } finally {
@@ -166,6 +164,6 @@ async function recordAndRun(
 }
 
 /** A `Failed` event for an error that ended the flow outside the builder. */
-export function failedEvent(buildId: string, error: ConnectError): ImageEvent {
-  return imageEvent(buildId, { type: "failed", code: codeName(error.code), message: error.rawMessage, logTail: [] });
+export function failedEvent(buildId: string, error: DomainError): ImageEvent {
+  return imageEvent(buildId, { type: "failed", code: errorCodeName(error.code), message: error.message, logTail: [] });
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { codeFromName } from "../../libs/rpc/code-names.js";
+import { errorCodeFromName } from "../../libs/rpc/code-names.js";
 import type { BuildFlight } from "./build-flight.js";
 import { imageEvent, type BuildState, type ImageSpec, type ResolvedImage } from "./domain.js";
+import { BuildFailedError, FollowCanceledError, NoRunningBuildError } from "./flow-errors.js";
 import type { BuildStorePort } from "./ports.js";
 
 const liveStates: ReadonlySet<BuildState> = new Set<BuildState>(["queued", "running", "pushing"]);
@@ -63,7 +63,7 @@ export async function followRemoteBuild(
         const code = done?.errorCode || "aborted";
         const message = done?.errorMessage || `build ${build.id} ended as ${done?.status ?? "unspecified"}`;
         flight.emit(imageEvent(build.id, { type: "failed", code, message, logTail: tail }));
-        flight.finish(new ConnectError(message, codeFromName(code)));
+        flight.finish(new BuildFailedError(build.id, errorCodeFromName(code), message));
       }
       return "ended";
     }
@@ -80,13 +80,13 @@ export async function followRemoteBuild(
       continue;
     }
     if (Date.now() > giveUpAt) {
-      const message = `another process holds the build lease for ${resolved.image.reference} but records no running build: retry later`;
-      flight.emit(imageEvent("", { type: "failed", code: "unavailable", message, logTail: [] }));
-      flight.finish(new ConnectError(message, Code.Unavailable));
+      const error = new NoRunningBuildError(resolved.image.reference);
+      flight.emit(imageEvent("", { type: "failed", code: "unavailable", message: error.message, logTail: [] }));
+      flight.finish(error);
       return "ended";
     }
     await sleep(pollMs, undefined, { signal }).catch(() => undefined);
   }
-  flight.finish(new ConnectError("build canceled while following another process's build", Code.Canceled));
+  flight.finish(new FollowCanceledError());
   return "ended";
 }

@@ -3,6 +3,7 @@ import type { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js"
 import { parseReference } from "../../libs/image/reference.js";
 import type { RegistryClient } from "../../libs/registry/registry-client.js";
 import type { ImageLocator } from "./ports.js";
+import { callFromWire } from "./wire-in.js";
 
 export type { FoundIn, ImageLocator } from "./ports.js";
 
@@ -37,13 +38,14 @@ export function createRegistryImageLocatorOnFirstUse(open: () => Promise<Registr
 /**
  * Without a registry images live in the builder's engine: asks the builder
  * service (`HasImage`), wherever it runs. Its digest is the repo digest when
- * the image came from a registry, else the image id.
+ * the image came from a registry, else the image id. Its RPC errors become
+ * `CallError`s.
  */
 export function createBuilderImageLocator(builder: Pick<Client<typeof BuilderService>, "hasImage">): ImageLocator {
   return {
     kind: "engine",
     async find(reference, signal) {
-      const res = await builder.hasImage({ reference }, signal ? { signal } : {});
+      const res = await callFromWire(builder.hasImage({ reference }, signal ? { signal } : {}));
       return res.exists ? { digest: res.digest } : undefined;
     },
   };

@@ -1,8 +1,9 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { domainErrorOf } from "../../libs/errors/domain-error.js";
+import { LeaseLostError } from "./flow-errors.js";
 import type { HeldLease } from "./lease-take.js";
 import type { LeasePort } from "./ports.js";
 
-/** A lease being renewed; `lost` aborts (with an `aborted` ConnectError) when it can no longer be trusted. */
+/** A lease being renewed; `lost` aborts (with a `LeaseLostError`, code `aborted`) when it can no longer be trusted. */
 export interface KeptLease {
   readonly lost: AbortSignal;
   /** Stops renewing (the build ended). */
@@ -38,7 +39,7 @@ export function keepLease(leases: LeasePort, lease: HeldLease, opts: KeepLeaseOp
     if (lost.signal.aborted || stopped) return;
     clearInterval(ticker);
     clearTimeout(deadline);
-    lost.abort(new ConnectError(`build lease ${lease.key} was lost: ${why}`, Code.Aborted));
+    lost.abort(new LeaseLostError(lease.key, why));
   };
   const checkDeadline = (): boolean => {
     const silentFor = now() - lastRenewedFrom;
@@ -60,9 +61,9 @@ export function keepLease(leases: LeasePort, lease: HeldLease, opts: KeepLeaseOp
         deadline = armDeadline();
       })
       .catch((err: unknown) => {
-        const error = ConnectError.from(err);
+        const error = domainErrorOf(err);
         // Away or slow: the deadline decides. Refused: it is gone now.
-        if (error.code === Code.FailedPrecondition) lose(`renewal refused: ${error.rawMessage}`);
+        if (error.code === "failedPrecondition") lose(`renewal refused: ${error.message}`);
       })
       .finally(() => (inFlight = false));
   };

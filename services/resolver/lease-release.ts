@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { domainErrorOf } from "../../libs/errors/domain-error.js";
 import type { HeldLease } from "./lease-take.js";
 import type { OutageBudget } from "./outage-budget.js";
 import type { LeasePort } from "./ports.js";
@@ -17,7 +17,7 @@ import type { LeasePort } from "./ports.js";
 export async function releaseLease(leases: LeasePort, budget: OutageBudget, lease: HeldLease, ttlMs = 0): Promise<void> {
   const until = Date.now() + ttlMs;
   const release = () => leases.release({ key: lease.key, holder: lease.holder, token: lease.token });
-  const unavailable = (err: unknown) => ConnectError.from(err).code === Code.Unavailable;
+  const unavailable = (err: unknown) => domainErrorOf(err).code === "unavailable";
   try {
     await budget.run(`releasing build lease ${lease.key}`, release);
     return;

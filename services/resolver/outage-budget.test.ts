@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { DomainError } from "../../libs/errors/domain-error.js";
+import { CallError } from "./call-error.js";
+import { MetadataOutageError } from "./flow-errors.js";
 import { createOutageBudget } from "./outage-budget.js";
 
 const limit = { timeout: 30_000 };
-const away = () => new ConnectError("metadata database postgres at db:5432/x is not available: Connection terminated", Code.Unavailable);
+const away = () => new CallError("unavailable", "metadata database postgres at db:5432/x is not available: Connection terminated");
 
 describe("metadata outage budget", () => {
   test("retries an unavailable write until the database answers, then returns its result", limit, async () => {
@@ -28,10 +30,11 @@ describe("metadata outage budget", () => {
         clock += 1000;
         throw away();
       }),
-      (err: ConnectError) => {
-        assert.equal(err.code, Code.Unavailable);
+      (err: unknown) => {
+        assert.ok(err instanceof MetadataOutageError);
+        assert.equal(err.code, "unavailable");
         assert.equal(
-          err.rawMessage,
+          err.message,
           "the metadata database was unavailable for more than 3 s ([metadata] outage_budget_secs) while writing the final status: metadata database postgres at db:5432/x is not available: Connection terminated",
         );
         return true;
@@ -46,9 +49,22 @@ describe("metadata outage budget", () => {
     await assert.rejects(
       budget.run("storing log lines", async () => {
         calls++;
-        throw new ConnectError("log lines of build b_1 were not stored: token 1 of lease build:k is not current", Code.FailedPrecondition);
+        throw new CallError("failedPrecondition", "log lines of build b_1 were not stored: token 1 of lease build:k is not current");
       }),
-      (err: ConnectError) => err.code === Code.FailedPrecondition && err.rawMessage.startsWith("log lines of build b_1"),
+      (err: unknown) => err instanceof CallError && err.code === "failedPrecondition" && err.message.startsWith("log lines of build b_1"),
+    );
+    assert.equal(calls, 1);
+  });
+
+  test("passes an error that is not a domain error through as one, code unknown, without retrying", limit, async () => {
+    const budget = createOutageBudget({ budgetMs: 10_000 });
+    let calls = 0;
+    await assert.rejects(
+      budget.run("storing log lines", async () => {
+        calls++;
+        throw new TypeError("lines is not iterable");
+      }),
+      (err: unknown) => err instanceof DomainError && err.code === "unknown" && err.message === "lines is not iterable",
     );
     assert.equal(calls, 1);
   });

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { domainErrorOf } from "../../libs/errors/domain-error.js";
+import { MetadataOutageError } from "./flow-errors.js";
 
 /**
  * Runs metadata calls through an outage: a call failing with `unavailable`
  * (the database is away) is retried with backoff, and callers see the
- * failure only once the outage has lasted the whole budget. The outage
+ * failure (`MetadataOutageError`) only once the outage has lasted the
+ * whole budget; any other failure passes at once, as a domain error. The outage
  * clock is shared by every call made through one budget (one build), starts
  * at the first failure and stops at the next success.
  */
@@ -37,17 +39,11 @@ export function createOutageBudget(opts: OutageBudgetOptions): OutageBudget {
           since = undefined;
           return result;
         } catch (err) {
-          const error = ConnectError.from(err);
-          if (error.code !== Code.Unavailable) throw error;
+          const error = domainErrorOf(err);
+          if (error.code !== "unavailable") throw error;
           since ??= now();
           const left = since + opts.budgetMs - now();
-          if (left <= 0) {
-            const secs = Math.round(opts.budgetMs / 100) / 10;
-            throw new ConnectError(
-              `the metadata database was unavailable for more than ${secs} s ([metadata] outage_budget_secs) while ${what}: ${error.rawMessage}`,
-              Code.Unavailable,
-            );
-          }
+          if (left <= 0) throw new MetadataOutageError(what, opts.budgetMs, error.message, { cause: error });
           await sleep(Math.min(delay, left));
         }
       }

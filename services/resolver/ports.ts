@@ -4,8 +4,10 @@ import type { ImageEventBody, ImageRef, ImageSpec, LogEntry, NewBuild, RecordFie
 /**
  * The resolver's view of the other services, in its own types: the flow
  * modules depend on these few methods only, the adapters (metadata-port.ts,
- * source-port.ts, builder-port.ts) hold the generated clients. Failures are
- * the services' own RPC errors (`ConnectError`), which the flow classifies.
+ * source-port.ts, builder-port.ts) hold the generated clients. A service's
+ * RPC error reaches the flow as a `CallError` (call-error.ts), a domain
+ * error with the status's code and message, which the flow classifies by
+ * code.
  */
 
 /** The metadata service's build leases. */

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { Secret } from "../../libs/secret/secret.js";
 import { createFakeBuilder, createFakeMetadata, createFakeSource, succeedingBuild, untilStopped, type FakeBuildScript } from "../../test/resolver/fake-ports.js";
 import { createBuildRecord } from "./build-record.js";
+import { CallError } from "./call-error.js";
 import type { ImageEvent, ImageSpec } from "./domain.js";
+import { BuildFailedError, LeaseLostError } from "./flow-errors.js";
 import { newBuild } from "./new-build.js";
 import { createOutageBudget } from "./outage-budget.js";
 import { runBuild, type BuildPlan } from "./run-build.js";
@@ -68,11 +69,10 @@ describe("a build run", () => {
   test("replaces every secret value with *** in relayed and stored lines, the log tail and the failure message", async () => {
     const { outcome, emitted, stored } = await run(async function* () {
       yield { type: "log", line: { seq: 0n, stream: "stdout", text: "echo tok-secret-1 git-pass-77 config-token-1", time: undefined } };
-      throw new ConnectError("push failed with tok-secret-1", Code.PermissionDenied);
+      throw new CallError("permissionDenied", "push failed with tok-secret-1");
     });
-    assert.ok(outcome.error instanceof ConnectError);
-    assert.equal(outcome.error.code, Code.PermissionDenied);
-    assert.equal(outcome.error.rawMessage, "push failed with ***");
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.deepEqual([outcome.error.buildId, outcome.error.code, outcome.error.message], ["b_1", "permissionDenied", "push failed with ***"]);
     assert.ok(outcome.final.type === "failed");
     assert.deepEqual([outcome.final.code, outcome.final.message, outcome.final.logTail], ["permission_denied", "push failed with ***", ["echo *** *** ***"]]);
     assert.deepEqual(emitted.flatMap((e) => (e.type === "log" ? [e.line.text] : [])), ["echo *** *** ***"]);
@@ -83,23 +83,42 @@ describe("a build run", () => {
   test("a stream reset from the builder that nobody asked for is unavailable: the builder may have stopped", async () => {
     const { outcome, stored } = await run(async function* () {
       yield* [];
-      throw new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled);
+      throw new CallError("canceled", "http/2 stream closed with error code CANCEL (0x8)", { connectionLost: true });
     });
-    assert.ok(outcome.error instanceof ConnectError);
-    assert.equal(outcome.error.code, Code.Unavailable);
-    assert.match(outcome.error.rawMessage, /^build b_1: the connection to the builder was lost \(http\/2 stream closed with error code CANCEL \(0x8\)\): the builder may have stopped; retry the build$/);
-    assert.equal(stored?.status, "failed");
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.equal(outcome.error.code, "unavailable");
+    assert.match(outcome.error.message, /^build b_1: the connection to the builder was lost \(http\/2 stream closed with error code CANCEL \(0x8\)\): the builder may have stopped; retry the build$/);
+    assert.deepEqual([stored?.status, stored?.errorCode], ["failed", "unavailable"]);
+  });
+
+  test("a canceled call whose other end answered stays canceled", async () => {
+    const { outcome, stored } = await run(async function* () {
+      yield* [];
+      throw new CallError("canceled", "build b_1 was canceled by CancelBuild");
+    });
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.deepEqual([outcome.error.code, outcome.error.message], ["canceled", "build b_1 was canceled by CancelBuild"]);
+    assert.deepEqual([stored?.status, stored?.errorCode], ["canceled", "canceled"]);
+  });
+
+  test("a builder's hint of when to retry stays with the failure", async () => {
+    const { outcome } = await run(async function* () {
+      yield* [];
+      throw new CallError("resourceExhausted", "the build queue is full", { retryAfterSecs: 10 });
+    });
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.deepEqual([outcome.error.code, outcome.error.retryAfterSecs], ["resourceExhausted", 10]);
   });
 
   test("a stop with a reason fails the build with that reason's code and message", async () => {
     const stop = new AbortController();
     const { outcome, stored } = await run(async function* (_order, _context, signal) {
       yield { type: "started", image: undefined, mode: "delegate", builderNode: "", commit: "" };
-      stop.abort(new ConnectError("build lease build:k9 was lost: renewal refused", Code.Aborted));
+      stop.abort(new LeaseLostError("build:k9", "renewal refused"));
       await untilStopped(signal);
     }, {}, stop.signal);
-    assert.ok(outcome.error instanceof ConnectError);
-    assert.deepEqual([outcome.error.code, outcome.error.rawMessage], [Code.Aborted, "build lease build:k9 was lost: renewal refused"]);
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.deepEqual([outcome.error.code, outcome.error.message], ["aborted", "build lease build:k9 was lost: renewal refused"]);
     assert.deepEqual([stored?.status, stored?.errorCode], ["failed", "aborted"]);
   });
 });

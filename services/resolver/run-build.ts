@@ -1,9 +1,11 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import { codeName } from "../../libs/rpc/code-names.js";
+import { domainErrorOf, isDomainError, type ErrorCode } from "../../libs/errors/domain-error.js";
+import { errorCodeName } from "../../libs/rpc/code-names.js";
 import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
 import type { BuildRecord } from "./build-record.js";
+import { CallError, isConnectionLost } from "./call-error.js";
 import { imageEvent, type BuildState, type ImageEvent, type ImageEventBody, type ImageRef, type ImageSpec, type RegistryTarget } from "./domain.js";
+import { BuildFailedError } from "./flow-errors.js";
 import { secretsOfPlan } from "./plan-secrets.js";
 import type { BuilderPort, SourcePort } from "./ports.js";
 
@@ -30,10 +32,10 @@ export interface BuildPlan {
   readonly knownSecrets?: readonly string[];
 }
 
-/** How a run ended: the last event for its callers, and the RPC error of a failure. */
+/** How a run ended: the last event for its callers, and the error of a failure, with the same code and message. */
 export interface RunOutcome {
   readonly final: ImageEvent;
-  readonly error?: ConnectError;
+  readonly error?: BuildFailedError;
 }
 
 const tailSize = 20;
@@ -44,10 +46,10 @@ const tailSize = 20;
  * lines and status changes to `record`, then its outcome (ready only once
  * the record says succeeded). Log lines, the log tail and error messages
  * have every known secret value replaced by `***` before they are relayed
- * or stored. `signal` stops the build: when its reason is a ConnectError
- * (the lease was lost, the record could not be written) the build fails
- * with that error, else it was canceled. A failure is returned as a
- * `Failed` event together with the RPC error.
+ * or stored. `signal` stops the build: when its reason is a domain error
+ * other than `canceled` (the lease was lost, the record could not be
+ * written) the build fails with that error, else it was canceled. A
+ * failure is returned as a `Failed` event together with its error.
  */
 export async function runBuild(
   ports: RunBuildPorts,
@@ -110,10 +112,10 @@ export async function runBuild(
     return { final: event({ type: "ready", image: plan.image.reference, digest, cached: false }) };
   } catch (err) {
     const { code, message } = classify(plan.buildId, err, signal, scrub);
-    await record.finish({ status: code === Code.Canceled ? "canceled" : "failed", errorCode: codeName(code), errorMessage: message }).catch(() => undefined);
-    const final = event({ type: "failed", code: codeName(code), message, logTail: [...tail] });
-    // Trailers such as a full queue's `retry-after` reach the caller too.
-    return { final, error: new ConnectError(message, code, ConnectError.from(err).metadata) };
+    await record.finish({ status: code === "canceled" ? "canceled" : "failed", errorCode: errorCodeName(code), errorMessage: message }).catch(() => undefined);
+    const final = event({ type: "failed", code: errorCodeName(code), message, logTail: [...tail] });
+    // A hint such as a full queue's `retry-after` reaches the caller too.
+    return { final, error: new BuildFailedError(plan.buildId, code, message, err instanceof CallError ? err.retryAfterSecs : undefined) };
   } finally {
     contextCall.abort();
   }
@@ -124,27 +126,22 @@ export async function runBuild(
  * wins over whatever error the stop caused; a stop without one is a
  * cancel; else the builder's error, scrubbed.
  */
-function classify(buildId: string, err: unknown, signal: AbortSignal, scrub: (s: string) => string): { code: Code; message: string } {
-  if (isServerShutdown(signal.reason)) return { code: Code.Canceled, message: `build ${buildId} was canceled: ${signal.reason.message}` };
-  if (signal.aborted && signal.reason instanceof ConnectError && signal.reason.code !== Code.Canceled) {
-    return { code: signal.reason.code, message: scrub(signal.reason.rawMessage) };
+function classify(buildId: string, err: unknown, signal: AbortSignal, scrub: (s: string) => string): { code: ErrorCode; message: string } {
+  if (isServerShutdown(signal.reason)) return { code: "canceled", message: `build ${buildId} was canceled: ${signal.reason.message}` };
+  if (signal.aborted && isDomainError(signal.reason) && signal.reason.code !== "canceled") {
+    return { code: signal.reason.code, message: scrub(signal.reason.message) };
   }
-  const error = ConnectError.from(err);
-  if (error.code === Code.Canceled && !signal.aborted && isStreamReset(error)) {
+  const error = domainErrorOf(err);
+  if (error.code === "canceled" && !signal.aborted && isConnectionLost(error)) {
     // Nobody here asked to stop and the builder sent no status: its end of the
     // stream went away (its process died, the connection dropped). A build the
     // builder canceled itself (CancelBuild) ends with its own status and stays canceled.
-    return { code: Code.Unavailable, message: `build ${buildId}: the connection to the builder was lost (${scrub(error.rawMessage)}): the builder may have stopped; retry the build` };
+    return { code: "unavailable", message: `build ${buildId}: the connection to the builder was lost (${scrub(error.message)}): the builder may have stopped; retry the build` };
   }
-  if (error.code === Code.Canceled || signal.aborted) {
-    return { code: Code.Canceled, message: error.code === Code.Canceled ? scrub(error.rawMessage) : `build ${buildId} was canceled` };
+  if (error.code === "canceled" || signal.aborted) {
+    return { code: "canceled", message: error.code === "canceled" ? scrub(error.message) : `build ${buildId} was canceled` };
   }
-  return { code: error.code, message: scrub(error.rawMessage) };
-}
-
-/** An HTTP/2 stream reset (RST_STREAM CANCEL) rather than a status the builder sent. */
-function isStreamReset(error: ConnectError): boolean {
-  return error.rawMessage.startsWith("http/2 stream closed with error code");
+  return { code: error.code, message: scrub(error.message) };
 }
 
 /** The build's context: the upload spooled here, else the source service's checkout of the commit. */

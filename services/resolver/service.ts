@@ -1,13 +1,15 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { DomainError } from "../../libs/errors/domain-error.js";
+import type { BuildEvent } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import type { EnsureImageFromContextRequest } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import type { EnsureImageFromUpload } from "./ensure-from-upload.js";
+import type { ImageEvent } from "./domain.js";
 import type { EnsureImage } from "./ensure-image.js";
 import { UploadHeaderError } from "./upload-errors.js";
 import type { ImageResolver } from "./resolve-image.js";
-import { imageSpecFromWire } from "./wire-in.js";
-import { imageEventToWire, imageRefToWire } from "./wire-out.js";
+import { callFromWire, imageSpecFromWire, signalFromWire } from "./wire-in.js";
+import { errorToWire, imageEventToWire, imageRefToWire } from "./wire-out.js";
 
 /** What the resolver service needs: the resolver, and the EnsureImage flow when it is wired. */
 export interface ResolverServiceDeps {
@@ -18,23 +20,26 @@ export interface ResolverServiceDeps {
 }
 
 /**
- * Creates the resolver service. Handlers stay thin: the request becomes
- * the resolver's own types (wire-in.ts), goes to the domain function with
- * the call's signal, and its result and events become the response
- * (wire-out.ts); domain errors become RPC codes in the shared error
- * interceptor.
+ * Creates the resolver service. Handlers stay thin: the request and the
+ * call's signal become the resolver's own types (wire-in.ts), go to the
+ * domain function, and its result, events and domain errors become the
+ * response and its RPC error (wire-out.ts), here and only here. Any other
+ * error is left to the shared error interceptor.
  */
 export function createResolverService(deps: ResolverServiceDeps): ServiceImpl<typeof ResolverService> {
   return {
     async resolveImage(req, ctx) {
       if (req.spec === undefined) throw new DomainError("invalidArgument", "resolve image request has no spec: expected spec.source.repository at least");
-      const r = await deps.resolveImage(imageSpecFromWire(req.spec), ctx.signal);
+      const r = await deps.resolveImage(imageSpecFromWire(req.spec), signalFromWire(ctx.signal)).catch((err: unknown) => {
+        throw errorToWire(err);
+      });
       return { image: imageRefToWire(r), commit: r.commit, treeHash: r.treeHash, exists: r.exists, digest: r.digest, foundIn: r.foundIn };
     },
     async *ensureImage(req, ctx) {
       if (req.spec === undefined) throw new DomainError("invalidArgument", "ensure image request has no spec: expected spec.source.repository at least");
       if (deps.ensureImage === undefined) throw new DomainError("unimplemented", "this resolver only resolves images: EnsureImage is not configured");
-      for await (const event of deps.ensureImage(imageSpecFromWire(req.spec), req.force, ctx.signal)) yield { event: imageEventToWire(event) };
+      const events = deps.ensureImage(imageSpecFromWire(req.spec), req.force, signalFromWire(ctx.signal));
+      for await (const event of eventsToWire(events)) yield { event };
     },
     async *ensureImageFromContext(reqs, ctx) {
       if (deps.ensureImageFromUpload === undefined) throw new DomainError("unimplemented", "this resolver only resolves images: EnsureImageFromContext is not configured");
@@ -45,15 +50,25 @@ export function createResolverService(deps: ResolverServiceDeps): ServiceImpl<ty
       }
       const h = first.value.message.value;
       const header = { spec: h.spec === undefined ? undefined : imageSpecFromWire(h.spec), force: h.force, folder: h.folder, dir: h.dir, treeHash: h.treeHash };
-      for await (const event of deps.ensureImageFromUpload(header, contextChunks(messages), ctx.signal)) yield { event: imageEventToWire(event) };
+      const events = deps.ensureImageFromUpload(header, contextChunks(messages), signalFromWire(ctx.signal));
+      for await (const event of eventsToWire(events)) yield { event };
     },
   };
 }
 
-/** The chunks after an upload's header; a second header is refused. */
+/** A flow's events as the caller receives them, and its domain error as the RPC error that ends the call. */
+async function* eventsToWire(events: AsyncIterable<ImageEvent>): AsyncGenerator<BuildEvent> {
+  try {
+    for await (const event of events) yield imageEventToWire(event);
+  } catch (err) {
+    throw errorToWire(err);
+  }
+}
+
+/** The chunks after an upload's header; a second header is refused, and a failed request stream is a `CallError`. */
 async function* contextChunks(messages: AsyncIterator<EnsureImageFromContextRequest>): AsyncGenerator<Uint8Array> {
   for (;;) {
-    const next = await messages.next();
+    const next = await callFromWire(messages.next());
     if (next.done === true) return;
     if (next.value.message.case !== "chunk") throw new UploadHeaderError("header", "an upload has one header, first: expected only context chunks after it");
     yield next.value.message.value;

@@ -1,14 +1,78 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { BuildEvent, BuildSpec, GitSource, LogLine, Registry } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { BuildStatus, LogStream } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
+import { errorCodeOf } from "../../libs/rpc/code-names.js";
 import { Secret, secretOrUndefined } from "../../libs/secret/secret.js";
+import { CallError } from "./call-error.js";
 import type { BuildState, ImageEventBody, ImageSpec, LogEntry, LogStreamName, RegistryTarget, SourceLocation, StoredBuild } from "./domain.js";
 
 /**
  * Wire → domain: what the resolver's handlers and adapters receive, in the
- * resolver's own types. Secret values are wrapped here, as they arrive.
+ * resolver's own types. Secret values are wrapped here, as they arrive,
+ * and RPC errors become `CallError`s.
  */
+
+/**
+ * An RPC error as the flow sees it: a `CallError` with the status's code
+ * and message word for word, whether the other end went away without a
+ * status (an HTTP/2 stream reset), and its `retry-after` hint. A
+ * `CallError` of ours that a client wrapped on its way through (an abort
+ * reason, a failed request stream) comes back as itself, as a relayed
+ * `ConnectError` did. Anything else is returned as it is.
+ */
+export function errorFromWire(err: unknown): unknown {
+  if (!(err instanceof ConnectError)) return err;
+  if (err.cause instanceof CallError) return err.cause;
+  const facts = { connectionLost: isStreamReset(err), retryAfterSecs: retryAfterSecsOf(err.metadata) };
+  return new CallError(errorCodeOf(err.code), err.rawMessage, facts, { cause: err });
+}
+
+/** A call to another service, its RPC error turned into a `CallError`. */
+export async function callFromWire<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw errorFromWire(err);
+  }
+}
+
+/** A streamed answer of another service, its RPC error turned into a `CallError`. */
+export async function* streamFromWire<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw errorFromWire(err);
+  }
+}
+
+/**
+ * A handler's signal as the flow sees it: aborted with the same reason,
+ * except that an RPC status (the caller's deadline, its reset stream)
+ * arrives as a `CallError`, so a build stopped by it records that code
+ * and message.
+ */
+export function signalFromWire(signal: AbortSignal): AbortSignal {
+  const domain = new AbortController();
+  const abort = (): void => domain.abort(errorFromWire(signal.reason));
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  return domain.signal;
+}
+
+/** An HTTP/2 stream reset (RST_STREAM CANCEL) rather than a status the other end sent. */
+function isStreamReset(err: ConnectError): boolean {
+  return err.code === Code.Canceled && err.rawMessage.startsWith("http/2 stream closed with error code");
+}
+
+/** The `retry-after` trailer in whole seconds, or undefined when there is none. */
+function retryAfterSecsOf(metadata: Headers): number | undefined {
+  const value = metadata.get("retry-after");
+  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
+  const secs = Number(value);
+  return secs > 0 ? secs : undefined;
+}
 
 /** A request's spec. */
 export function imageSpecFromWire(spec: BuildSpec): ImageSpec {

@@ -1,5 +1,5 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { CapabilityRequest } from "../../libs/build/capability-check.js";
+import { CallError } from "../../services/resolver/call-error.js";
 import type { BuildState, ImageEventBody, LogEntry, NewBuild, RecordFields, ResolvedImage, StoredBuild } from "../../services/resolver/domain.js";
 import type { BuilderPort, BuildOrder, LeaseAnswer, MetadataPort, SourcePort } from "../../services/resolver/ports.js";
 
@@ -7,7 +7,8 @@ import type { BuilderPort, BuildOrder, LeaseAnswer, MetadataPort, SourcePort } f
  * In-memory fakes of the resolver's ports, for the flow's unit tests. They
  * keep to what the real services promise: leases with holders, tokens and
  * expiry; fencing on every record write; a followed log that ends when
- * the build is final. Each fake records what it was asked.
+ * the build is final; failures are `CallError`s, as the real adapters
+ * give. Each fake records what it was asked.
  */
 
 const finalStates: ReadonlySet<BuildState> = new Set<BuildState>(["succeeded", "failed", "canceled", "abandoned"]);
@@ -62,12 +63,12 @@ export function createFakeMetadata(): FakeMetadata {
   };
   const build = (id: string): FakeBuild => {
     const b = builds.get(id);
-    if (!b) throw new ConnectError(`build ${id} not found`, Code.NotFound);
+    if (!b) throw new CallError("notFound", `build ${id} not found`);
     return b;
   };
   const fenced = (b: FakeBuild, token: bigint): void => {
-    if (token !== b.token) throw new ConnectError(`fencing token ${token} of build ${b.id} is not current`, Code.FailedPrecondition);
-    if (finalStates.has(b.status)) throw new ConnectError(`build ${b.id} is ${b.status}, a final status`, Code.FailedPrecondition);
+    if (token !== b.token) throw new CallError("failedPrecondition", `fencing token ${token} of build ${b.id} is not current`);
+    if (finalStates.has(b.status)) throw new CallError("failedPrecondition", `build ${b.id} is ${b.status}, a final status`);
   };
   const stored = (b: FakeBuild): StoredBuild => ({
     id: b.id,
@@ -101,7 +102,7 @@ export function createFakeMetadata(): FakeMetadata {
       record("renew");
       const held = leases.get(req.key);
       if (refuse || !held || held.holder !== req.holder || held.token !== req.token) {
-        throw new ConnectError(`lease ${req.key} is not held by ${req.holder}`, Code.FailedPrecondition);
+        throw new CallError("failedPrecondition", `lease ${req.key} is not held by ${req.holder}`);
       }
       held.expiresAt = Date.now() + req.ttlMs;
     },
@@ -277,7 +278,7 @@ export function createFakeResolve(key = "k1"): { resolve: () => Promise<Resolved
 /** Rejects, as a builder call does, with `canceled` once `signal` aborts (at once when it already has). */
 export function untilStopped(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    const stop = (): void => reject(new ConnectError("the operation was aborted", Code.Canceled));
+    const stop = (): void => reject(new CallError("canceled", "the operation was aborted"));
     if (signal.aborted) stop();
     else signal.addEventListener("abort", stop, { once: true });
   });

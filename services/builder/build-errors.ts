@@ -50,3 +50,13 @@ export class UploadTooLargeError extends DomainError {
     super("resourceExhausted", `build context is larger than builder.max_upload_bytes (${limitBytes} bytes): shrink the context (.dockerignore) or raise the limit`);
   }
 }
+
+/**
+ * A second pass over a build context that was streamed without being kept
+ * (`replayable: false`): a bug of the caller, which promised never to resend.
+ */
+export class ContextPassRepeatedError extends DomainError {
+  constructor(readonly pass: number) {
+    super("internal", `build context pass ${pass} was asked for, but the context is streamed once and not kept: expected a single pass when it is not replayable`);
+  }
+}

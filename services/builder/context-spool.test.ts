@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import { createContextSpool } from "./context-spool.js";
@@ -96,8 +99,117 @@ test("a context over the limit fails with resource exhausted naming the setting"
 test("dispose removes the temp file", async () => {
   const spool = await createContextSpool(Readable.from([Buffer.from("abc")]), { maxBytes: 10 });
   await collect(spool.chunks());
-  assert.equal(existsSync(spool.path), true);
+  const path = spool.path ?? assert.fail("a replayable spool has a file");
+  assert.equal(existsSync(path), true);
   await spool.dispose();
-  assert.equal(existsSync(spool.path), false);
+  assert.equal(existsSync(path), false);
   await assert.rejects(collect(spool.chunks()), /spool was removed/);
+});
+
+/** A fresh folder for `dir`, removed after `body`; a spool that writes nothing leaves it empty. */
+async function inTempRoot(body: (root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), "spool-test-"));
+  try {
+    await body(root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+test("a context that is not replayable streams the same bytes in pieces without writing a file", async () => {
+  await inTempRoot(async (root) => {
+    const data = Buffer.from(Array.from({ length: 2500 }, (_, i) => (i * 13) % 256));
+    const source = Readable.from(Array.from({ length: 25 }, (_, i) => data.subarray(i * 100, i * 100 + 100)));
+    const spool = await createContextSpool(source, { maxBytes: 10_000, pieceBytes: 1000, dir: root, replayable: false });
+    try {
+      assert.equal(spool.path, undefined);
+      const sizes: number[] = [];
+      const parts: Uint8Array[] = [];
+      for await (const c of spool.chunks()) {
+        sizes.push(c.length);
+        parts.push(c);
+        assert.deepEqual(await readdir(root), [], "nothing is written while the pass runs");
+      }
+      assert.deepEqual(sizes, [1000, 1000, 500]);
+      assert.deepEqual(Buffer.concat(parts), data);
+      assert.equal(spool.bytes, data.length);
+    } finally {
+      await spool.dispose();
+    }
+    assert.deepEqual(await readdir(root), [], "nothing is left behind");
+  });
+});
+
+test("a context that is not replayable refuses a second pass with an internal error", async () => {
+  const spool = await createContextSpool(Readable.from([Buffer.from("abc")]), { maxBytes: 10, replayable: false });
+  try {
+    assert.deepEqual(await collect(spool.chunks()), Buffer.from("abc"));
+    await assert.rejects(collect(spool.chunks()), (err: Error & { code?: string }) => {
+      assert.equal(err.code, "internal");
+      assert.match(err.message, /^build context pass 2 was asked for, but the context is streamed once and not kept/);
+      return true;
+    });
+  } finally {
+    await spool.dispose();
+  }
+});
+
+test("a context that is not replayable still fails with resource exhausted past the limit", async () => {
+  await inTempRoot(async (root) => {
+    const spool = await createContextSpool(Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), { maxBytes: 1000, pieceBytes: 500, dir: root, replayable: false });
+    try {
+      const seen: number[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const c of spool.chunks()) seen.push(c.length);
+        })(),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, "resourceExhausted");
+          assert.match(err.message, /builder\.max_upload_bytes \(1000 bytes\)/);
+          return true;
+        },
+      );
+      assert.equal(seen.reduce((a, b) => a + b, 0) <= 1000, true, "no byte past the limit is sent");
+      assert.match(spool.failure?.message ?? "", /max_upload_bytes/);
+    } finally {
+      await spool.dispose();
+    }
+    assert.deepEqual(await readdir(root), []);
+  });
+});
+
+test("a context that is not replayable keeps memory flat: the source is read at most two pieces ahead of the pass", async () => {
+  const pieceBytes = 64 * 1024;
+  let produced = 0;
+  async function* endless(): AsyncGenerator<Buffer> {
+    for (;;) {
+      produced += pieceBytes;
+      yield Buffer.alloc(pieceBytes, 1);
+    }
+  }
+  const spool = await createContextSpool(Readable.from(endless(), { objectMode: false, highWaterMark: pieceBytes }), { maxBytes: 1024 ** 3, pieceBytes, replayable: false });
+  try {
+    let consumed = 0;
+    for await (const c of spool.chunks()) {
+      consumed += c.length;
+      await new Promise((r) => setTimeout(r, 1));
+      assert.ok(produced - consumed <= 6 * pieceBytes, `read ${produced - consumed} bytes ahead of the pass`);
+      if (consumed >= 200 * pieceBytes) break;
+    }
+  } finally {
+    await spool.dispose();
+  }
+});
+
+test("a context that is not replayable fails a pass still running when it is disposed", async () => {
+  async function* slow(): AsyncGenerator<Buffer> {
+    yield Buffer.alloc(1000, 1);
+    await new Promise((r) => setTimeout(r, 50));
+    yield Buffer.alloc(1000, 2);
+  }
+  const spool = await createContextSpool(Readable.from(slow()), { maxBytes: 10_000, pieceBytes: 1000, replayable: false });
+  const it = spool.chunks()[Symbol.asyncIterator]();
+  assert.equal((await it.next()).done, false);
+  await spool.dispose();
+  await assert.rejects(it.next(), /the build context stream was closed/);
 });

@@ -2,28 +2,33 @@ import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { DomainError } from "../../libs/errors/domain-error.js";
-import { UploadTooLargeError } from "./build-errors.js";
+import { ContextPassRepeatedError } from "./build-errors.js";
+import { contextPieces, defaultPieceBytes } from "./context-pieces.js";
 import { defaultTempRoot, makeOwnedTempDir, removeOwnedTempDir } from "../../libs/temp/owned-temp.js";
 
 /**
  * A build context written to a temp file as it is read, so it can be sent
  * to a node while it arrives and sent again, whole, to another node when the
- * first one dies. Memory stays flat whatever the context size.
+ * first one dies. Memory stays flat whatever the context size. Where no
+ * second send can happen (a pool of one node), `replayable: false` streams
+ * it straight through: no file, one pass.
  */
 export interface ContextSpool {
   /**
    * The context from its first byte, in pieces of about `pieceBytes`: bytes
    * already spooled are read back from the file, the rest is pulled from the
    * source (and spooled). Each call starts a fresh pass; passes may overlap.
+   * Not replayable: the first call streams the source, a later one fails
+   * with `ContextPassRepeatedError`.
    */
   chunks(): AsyncIterable<Uint8Array>;
-  /** The temp file (0600, in a private folder). */
-  readonly path: string;
+  /** The temp file (0600, in a private folder); undefined when not replayable. */
+  readonly path: string | undefined;
   /** Bytes read from the source so far. */
   readonly bytes: number;
   /** The error that ended the source (the upload limit included), if any. */
   readonly failure: Error | undefined;
-  /** Removes the temp file; safe to call twice. */
+  /** Removes the temp file (stops reading the source); safe to call twice. */
   dispose(): Promise<void>;
 }
 
@@ -37,6 +42,12 @@ export interface ContextSpoolOptions {
    * thousands of the source's 64 KiB reads.
    */
   readonly pieceBytes?: number;
+  /**
+   * Whether the context can be read again from its first byte (default
+   * true). False: nothing is written to disk and `chunks()` may be called
+   * once; for a caller that will never resend it.
+   */
+  readonly replayable?: boolean;
 }
 
 /** A piece pulled from the source: where it starts in the context, and its bytes. */
@@ -45,8 +56,6 @@ interface Piece {
   readonly bytes: Buffer;
 }
 
-/** 1 MiB less a margin, so a piece with its message framing fits a node's `[http] max_message_bytes` of 1 MiB. */
-const defaultPieceBytes = 1024 * 1024 - 64;
 const maxPendingPieces = 4;
 
 /**
@@ -54,8 +63,11 @@ const maxPendingPieces = 4;
  * pass that pulls a piece yields it from memory while it is written to the
  * file, and the next piece is pulled while the current one is sent: the
  * file costs the first pass one write per piece and never a read back.
+ * With `replayable: false` no file is made and one pass only is allowed.
  */
 export async function createContextSpool(source: Readable, options: ContextSpoolOptions): Promise<ContextSpool> {
+  const pieceBytes = options.pieceBytes ?? defaultPieceBytes;
+  if (options.replayable === false) return createSinglePass(source, options.maxBytes, pieceBytes);
   // A private folder named after this process, so a start-up sweep removes it if the process is killed.
   const root = options.dir ?? defaultTempRoot();
   const dir = await makeOwnedTempDir(root, "delegate");
@@ -67,17 +79,14 @@ export async function createContextSpool(source: Readable, options: ContextSpool
     await removeOwnedTempDir(dir, root);
     throw err;
   }
-  const pieceBytes = options.pieceBytes ?? defaultPieceBytes;
-  const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array | string>;
+  const pieces = contextPieces(source, { maxBytes: options.maxBytes, pieceBytes });
   /** Bytes pulled from the source (the upload limit counts these). */
   let pulled = 0;
   /** Bytes on file, readable by any pass. */
   let written = 0;
   /** The writes of the pieces pulled, chained in order. */
   let writing: Promise<void> = Promise.resolve();
-  /** The end of a source chunk that did not fit in the last piece. */
-  let carry: Buffer | undefined;
-  /** The source has no more chunks (`carry` may still hold bytes). */
+  /** The source has no more pieces (or failed). */
   let ended = false;
   let failure: Error | undefined;
   let pulling: Promise<Piece | undefined> | undefined;
@@ -86,46 +95,25 @@ export async function createContextSpool(source: Readable, options: ContextSpool
   const fail = (err: unknown): void => {
     failure ??= err instanceof Error ? err : new Error(String(err));
     ended = true;
-    carry = undefined;
     source.destroy();
   };
 
-  /** Joins source chunks up to one piece, starts writing it, and returns it; undefined at the end or on failure. */
+  /** The next piece of the source, its write started; undefined at the end or on failure. */
   const pullPiece = async (): Promise<Piece | undefined> => {
     try {
       // At most a few pieces wait for the disk; past that the source waits.
       if (pulled - written >= maxPendingPieces * pieceBytes) await writing;
-      const parts: Buffer[] = [];
-      let size = 0;
-      while (size < pieceBytes) {
-        let chunk = carry;
-        carry = undefined;
-        if (chunk === undefined) {
-          if (ended) break;
-          const next = await it.next();
-          if (next.done) {
-            ended = true;
-            break;
-          }
-          chunk = typeof next.value === "string" ? Buffer.from(next.value) : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-          if (pulled + size + chunk.length > options.maxBytes) throw new UploadTooLargeError(options.maxBytes);
-        }
-        // A chunk larger than what the piece still takes is split; the rest starts the next piece.
-        const room = pieceBytes - size;
-        if (chunk.length > room) {
-          carry = chunk.subarray(room);
-          chunk = chunk.subarray(0, room);
-        }
-        parts.push(chunk);
-        size += chunk.length;
+      const next = await pieces.next();
+      if (next.done) {
+        ended = true;
+        return undefined;
       }
-      if (size === 0) return undefined;
-      const bytes = parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, size);
+      const bytes = next.value;
       const at = pulled;
-      pulled += size;
+      pulled += bytes.length;
       // Writes stay in order, one at a time: the previous piece's finishes first.
       writing = writing.then(() => writeAt(file, bytes, at)).then(
-        () => void (written = at + size),
+        () => void (written = at + bytes.length),
         (err: unknown) => fail(err),
       );
       return { at, bytes };
@@ -159,7 +147,7 @@ export async function createContextSpool(source: Readable, options: ContextSpool
           const piece = await ahead;
           ahead = undefined;
           if (piece?.at === pos) {
-            if ((!ended || carry !== undefined) && !failure) ahead = pull();
+            if (!ended && !failure) ahead = pull();
             pos += piece.bytes.length;
             yield piece.bytes;
           }
@@ -178,7 +166,7 @@ export async function createContextSpool(source: Readable, options: ContextSpool
           await writing;
           continue;
         }
-        if (ended && carry === undefined) return;
+        if (ended) return;
         ahead = pull();
       }
     },
@@ -190,6 +178,70 @@ export async function createContextSpool(source: Readable, options: ContextSpool
         await file.close().catch(() => undefined);
         await removeOwnedTempDir(dir, root);
       })());
+    },
+  };
+}
+
+/**
+ * The context streamed straight from the source, one pass, no file: the
+ * next piece is pulled while the current one is sent, so at most two
+ * pieces are held in memory.
+ */
+function createSinglePass(source: Readable, maxBytes: number, pieceBytes: number): ContextSpool {
+  const pieces = contextPieces(source, { maxBytes, pieceBytes });
+  let pulled = 0;
+  let failure: Error | undefined;
+  let passes = 0;
+  let disposed = false;
+  let pulling: Promise<unknown> = Promise.resolve();
+
+  /** The next piece; a failure is kept (it ends the build) and the source dropped. */
+  const pull = (): Promise<IteratorResult<Buffer, void>> => {
+    const next = pieces.next().then(
+      (r) => {
+        if (!r.done) pulled += r.value.length;
+        return r;
+      },
+      (err: unknown) => {
+        failure ??= err instanceof Error ? err : new Error(String(err));
+        source.destroy();
+        throw failure;
+      },
+    );
+    // Read ahead: a failure is seen by the pass when it gets there, not as an unhandled rejection.
+    pulling = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    path: undefined,
+    get bytes() {
+      return pulled;
+    },
+    get failure() {
+      return failure;
+    },
+    async *chunks() {
+      if (passes++ > 0) throw new ContextPassRepeatedError(passes);
+      const closed = (): DomainError => new DomainError("aborted", "the build context stream was closed: the build ended while a node was still reading its context");
+      let ahead = pull();
+      for (;;) {
+        if (disposed) throw closed();
+        let next: IteratorResult<Buffer, void>;
+        try {
+          next = await ahead;
+        } catch (err) {
+          throw disposed ? closed() : err;
+        }
+        if (next.done) return;
+        ahead = pull();
+        yield next.value;
+      }
+    },
+    async dispose() {
+      disposed = true;
+      source.destroy();
+      await pulling;
     },
   };
 }

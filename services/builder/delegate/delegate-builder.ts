@@ -35,7 +35,7 @@ export interface DelegateBuilderOptions {
   readonly resolvePushTarget?: ResolvePushTarget;
   /** Tried first for each URL; the gRPC node is the default. */
   readonly nodeFactory?: NodeFactory;
-  /** Where the context is spooled (default the OS temp dir). */
+  /** Where the context is spooled when there are several nodes (default the OS temp dir). */
   readonly spoolDir?: string;
 }
 
@@ -50,7 +50,8 @@ const defaultMaxUpload = 2 * 1024 ** 3;
  * Creates the `delegate` mode: each build goes to a builder node chosen by
  * rendezvous hashing on the app (warm cache), or to the least loaded healthy
  * node when that one is full. The context is spooled while it is sent, so a
- * node that is unreachable or dies mid-build is replaced by the next one;
+ * node that is unreachable or dies mid-build is replaced by the next one
+ * (with a single node it is streamed through, not spooled: nothing to resend);
  * when none is left the build fails with `Unavailable` naming the node. The
  * pushed digest is checked in the registry before the build counts as done.
  * This install needs no container engine.
@@ -88,7 +89,8 @@ export function createDelegateBuilder(options: DelegateBuilderOptions): Delegate
     },
     async build(job: BuildJob, onProgress: (p: BuildProgress) => void, signal: AbortSignal): Promise<BuildOutcome> {
       const registry = await destination(job, signal);
-      const spool = await createContextSpool(job.context, { maxBytes: maxUploadBytes, ...(options.spoolDir ? { dir: options.spoolDir } : {}) });
+      // With one node there is no other to resend the context to: it streams straight through, unspooled.
+      const spool = await createContextSpool(job.context, { maxBytes: maxUploadBytes, replayable: nodes.length > 1, ...(options.spoolDir ? { dir: options.spoolDir } : {}) });
       try {
         const { context: _context, ...rest } = job;
         const key = job.appId || job.imageKey || job.name;

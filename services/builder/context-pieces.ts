@@ -1,0 +1,41 @@
+import type { Readable } from "node:stream";
+import { UploadTooLargeError } from "./build-errors.js";
+
+/** 1 MiB less a margin, so a piece with its message framing fits a node's `[http] max_message_bytes` of 1 MiB. */
+export const defaultPieceBytes = 1024 * 1024 - 64;
+
+/**
+ * The bytes of `source` joined into pieces of `pieceBytes` (the last one
+ * shorter): one message each on the wire, so a context of hundreds of MiB is
+ * a few hundred messages, not thousands of the source's 64 KiB reads. A
+ * source chunk larger than what a piece still takes is split. Fails with
+ * `UploadTooLargeError` before yielding a byte past `maxBytes`.
+ */
+export async function* contextPieces(source: Readable, options: { readonly maxBytes: number; readonly pieceBytes: number }): AsyncGenerator<Buffer, void, undefined> {
+  const { maxBytes, pieceBytes } = options;
+  let total = 0;
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const value of source as AsyncIterable<Uint8Array | string>) {
+    let chunk = typeof value === "string" ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    if (total + chunk.length > maxBytes) throw new UploadTooLargeError(maxBytes);
+    total += chunk.length;
+    while (size + chunk.length >= pieceBytes) {
+      const room = pieceBytes - size;
+      parts.push(chunk.subarray(0, room));
+      chunk = chunk.subarray(room);
+      yield join(parts, pieceBytes);
+      parts = [];
+      size = 0;
+    }
+    if (chunk.length > 0) {
+      parts.push(chunk);
+      size += chunk.length;
+    }
+  }
+  if (size > 0) yield join(parts, size);
+}
+
+function join(parts: readonly Buffer[], size: number): Buffer {
+  return parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, size);
+}

@@ -39,7 +39,9 @@ export interface EnsureImageFlow extends EnsureImage {
  * in other processes find the metadata lease taken and follow that build's
  * stored log. What one flight does, step by step, is in flight-run.ts.
  */
-export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
+export function createEnsureImage(ensureDeps: EnsureImageDeps): EnsureImageFlow {
+  const stopping = new AbortController();
+  const deps = { ...ensureDeps, stopping: stopping.signal };
   const flights = new Map<string, BuildFlight>();
   const running = new Set<Promise<void>>();
 
@@ -79,6 +81,7 @@ export function createEnsureImage(deps: EnsureImageDeps): EnsureImageFlow {
       return (running ?? start(spec, resolved, upload)).attach(signal);
     },
     cancelAll(reason: Error) {
+      stopping.abort(reason);
       for (const flight of [...flights.values()]) flight.cancel(reason);
     },
     async drain() {

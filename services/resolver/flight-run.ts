@@ -32,6 +32,8 @@ export interface FlightDeps {
   readonly pushCheck?: PushCheck | undefined;
   /** Secret values of this process's config (tokens, passwords), scrubbed from build logs with the request's own. */
   readonly knownSecrets?: (() => readonly string[]) | undefined;
+  /** Aborts when the server shuts down: a lease release then stops waiting for the database. */
+  readonly stopping?: AbortSignal | undefined;
 }
 
 /** One flight's request: the spec, what resolving it found, and where its context comes from. */
@@ -93,7 +95,7 @@ export async function runFlight(flowDeps: FlightDeps, req: FlightRequest, flight
     ended();
     await upload?.dispose().catch(() => undefined);
     // Also a lease lost to an outage: the release is fenced by its token.
-    if (held) await releaseLease(deps.ports.metadata, budget, held.lease, deps.leaseTtlMs);
+    if (held) await releaseLease(deps.ports.metadata, budget, held.lease, deps.leaseTtlMs, deps.stopping);
   }
 }
 

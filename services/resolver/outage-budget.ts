@@ -11,8 +11,11 @@ import { MetadataOutageError } from "./flow-errors.js";
  * at the first failure and stops at the next success.
  */
 export interface OutageBudget {
-  /** Runs `op`, retrying it while the metadata is unavailable; `what` names the write in the final error. */
-  run<T>(what: string, op: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `op`, retrying it while the metadata is unavailable; `what` names
+   * the write in the final error. Once `stop` aborts, the next failure is final.
+   */
+  run<T>(what: string, op: () => Promise<T>, stop?: AbortSignal): Promise<T>;
 }
 
 /** Timing of an `OutageBudget`. */
@@ -32,7 +35,7 @@ export function createOutageBudget(opts: OutageBudgetOptions): OutageBudget {
   const max = opts.maxDelayMs ?? 2000;
   let since: number | undefined;
   return {
-    async run(what, op) {
+    async run(what, op, stop) {
       for (let delay = first; ; delay = Math.min(max, delay * 2)) {
         try {
           const result = await op();
@@ -43,8 +46,8 @@ export function createOutageBudget(opts: OutageBudgetOptions): OutageBudget {
           if (error.code !== "unavailable") throw error;
           since ??= now();
           const left = since + opts.budgetMs - now();
-          if (left <= 0) throw new MetadataOutageError(what, opts.budgetMs, error.message, { cause: error });
-          await sleep(Math.min(delay, left));
+          if (left <= 0 || stop?.aborted === true) throw new MetadataOutageError(what, opts.budgetMs, error.message, { cause: error });
+          await sleep(Math.min(delay, left), undefined, stop ? { signal: stop } : {}).catch(() => undefined);
         }
       }
     },

@@ -94,4 +94,43 @@ describe("build record writer", () => {
     assert.equal(stored?.status, BuildStatus.ABANDONED, "the fenced holder wrote no outcome");
     assert.equal((await readLog(record.id)).includes("after the lease moved"), false);
   });
+
+  test("writes the outcome late once the database is back after an outage past the budget, and says when it is stored", limit, async () => {
+    const held = await lease("k-late");
+    const real = port();
+    let away = false;
+    let updatesTried = 0;
+    const flaky: typeof real = {
+      ...real,
+      update: async (...args: Parameters<typeof real.update>) => {
+        if (away) {
+          updatesTried++;
+          throw new CallError("unavailable", "metadata database postgres at db:5432/bp is not available: connection refused");
+        }
+        return real.update(...args);
+      },
+    };
+    const record = await createBuildRecord({ builds: flaky, budget: createOutageBudget({ budgetMs: 100, firstDelayMs: 10 }), token: held.token }, queued("k-late", "cli-rec:3"));
+    await record.lateWrite();
+    record.update({ status: "running" });
+    while ((await h.client.getBuild({ id: record.id })).build?.status !== BuildStatus.RUNNING) await new Promise((r) => setTimeout(r, 10));
+    away = true;
+    await assert.rejects(record.finish({ status: "succeeded", digest: `sha256:${"d".repeat(64)}` }), (e: unknown) => {
+      assert.equal((e as { code?: string }).code, "unavailable");
+      return true;
+    });
+    let stored = false;
+    const late = record.lateWrite().then(() => (stored = true));
+    const triedInBudget = updatesTried;
+    while (updatesTried < triedInBudget + 1) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(stored, false, "not stored while the database is away");
+    assert.equal((await h.client.getBuild({ id: record.id })).build?.status, BuildStatus.RUNNING);
+    away = false;
+    // The late write waits on unreferenced timers (it never holds a process open): keep this one alive.
+    const alive = setInterval(() => {}, 100);
+    await late.finally(() => clearInterval(alive));
+    const build = (await h.client.getBuild({ id: record.id })).build;
+    assert.equal(build?.status, BuildStatus.SUCCEEDED, "the outcome is stored once lateWrite resolves");
+    assert.equal(build?.digest, `sha256:${"d".repeat(64)}`);
+  });
 });

@@ -24,6 +24,13 @@ export interface BuildRecord {
   /** Writes every queued line and change, then `fields`; rejects with the failure that stopped the writes. */
   finish(fields: RecordFields): Promise<void>;
   readonly failed: AbortSignal;
+  /**
+   * Resolves once an outcome being written late (the database was away
+   * past the budget) is stored or given up; at once when there is none.
+   * The lease is released after it: a release first would leave the record
+   * to the lease reaper, which marks it abandoned.
+   */
+  lateWrite(): Promise<void>;
 }
 
 /** What writing a build record needs. */
@@ -61,6 +68,7 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
   let final: { fields: RecordFields; done: () => void } | undefined;
   let pumping: Promise<void> | undefined;
   let finished = false;
+  let late: Promise<void> = Promise.resolve();
 
   const fail = (err: unknown): void => {
     if (!failed.signal.aborted) failed.abort(domainErrorOf(err));
@@ -139,6 +147,7 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
   return {
     id,
     failed: failed.signal,
+    lateWrite: () => late,
     update(fields) {
       if (finished) return;
       updates.push(fields);
@@ -156,11 +165,11 @@ export function buildRecordWriter(deps: BuildRecordDeps, id: string): BuildRecor
       return new Promise<void>((resolve, reject) => {
         const failure = (): DomainError => domainErrorOf(failed.signal.reason);
         if (failed.signal.aborted) {
-          if (failure().code === "unavailable") void writeLate(fields);
+          if (failure().code === "unavailable") late = writeLate(fields);
           return reject(failure());
         }
         const onFail = (): void => {
-          if (failure().code === "unavailable") void writeLate(fields);
+          if (failure().code === "unavailable") late = writeLate(fields);
           reject(failure());
         };
         failed.signal.addEventListener("abort", onFail, { once: true });

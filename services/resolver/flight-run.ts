@@ -2,7 +2,7 @@ import { domainErrorOf, type DomainError } from "../../libs/errors/domain-error.
 import { errorCodeName } from "../../libs/rpc/code-names.js";
 import type { BuildFlight } from "./build-flight.js";
 import { refuseUnservable } from "./builder-preflight.js";
-import { createBuildRecord } from "./build-record.js";
+import { createBuildRecord, type BuildRecord } from "./build-record.js";
 import { imageEvent, type ImageEvent, type ImageSpec, type RegistryTarget, type ResolvedImage } from "./domain.js";
 import type { HolderIdentity } from "./holder-identity.js";
 import { keepLease, type KeptLease } from "./lease-keep.js";
@@ -73,6 +73,7 @@ export async function runFlight(flowDeps: FlightDeps, req: FlightRequest, flight
   const budget = createOutageBudget({ budgetMs: deps.outageBudgetMs });
   let held: LeaseForBuild | undefined;
   let kept: KeptLease | undefined;
+  const run: { record?: BuildRecord } = {};
   try {
     const registry = await preflight(deps, req, flight.signal);
     held = await leaseOrFollow(
@@ -85,7 +86,7 @@ export async function runFlight(flowDeps: FlightDeps, req: FlightRequest, flight
     if (!held) return;
     if (await builtMeanwhile(deps, req, flight)) return;
     kept = keepLease(deps.ports.metadata, held.lease, { ttlMs: deps.leaseTtlMs });
-    await recordAndRun(deps, req, registry, held, kept, budget, flight);
+    await recordAndRun(deps, req, registry, held, kept, budget, flight, run);
   } catch (err) {
     const error = domainErrorOf(err);
     flight.emit(failedEvent("", error));
@@ -94,7 +95,9 @@ export async function runFlight(flowDeps: FlightDeps, req: FlightRequest, flight
     kept?.stop();
     ended();
     await upload?.dispose().catch(() => undefined);
-    // Also a lease lost to an outage: the release is fenced by its token.
+    // The outcome first (written late after an outage), then the lease:
+    // also a lease lost to an outage, its release fenced by its token.
+    if (run.record) await untilStopping(run.record.lateWrite(), deps.stopping);
     if (held) await releaseLease(deps.ports.metadata, budget, held.lease, deps.leaseTtlMs, deps.stopping);
   }
 }
@@ -135,10 +138,12 @@ async function recordAndRun(
   kept: KeptLease,
   budget: OutageBudget,
   flight: BuildFlight,
+  run: { record?: BuildRecord },
 ): Promise<void> {
   const { lease, replaced } = held;
   const knownSecrets = deps.knownSecrets?.() ?? [];
   const record = await createBuildRecord({ builds: deps.ports.metadata, budget, token: lease.token }, newBuild(req.spec, req.resolved, deps.mode, knownSecrets));
+  run.record = record;
   if (replaced) {
     // Told to callers and kept as the new build's first stored line.
     const text = `build lease ${lease.key} was held by ${replaced}, whose process is gone: building again`;
@@ -163,6 +168,20 @@ async function recordAndRun(
   const { final, error } = await runBuild(deps.ports, plan, record, (e) => flight.emit(e), stop);
   flight.emit(final);
   flight.finish(error);
+}
+
+/** Waits for `work`, or until `stopping` aborts (the server shuts down), whichever is first. */
+async function untilStopping(work: Promise<void>, stopping: AbortSignal | undefined): Promise<void> {
+  if (!stopping) return work;
+  if (stopping.aborted) return;
+  let onStop = (): void => {};
+  const stopped = new Promise<void>((resolve) => (onStop = resolve));
+  stopping.addEventListener("abort", onStop, { once: true });
+  try {
+    await Promise.race([work, stopped]);
+  } finally {
+    stopping.removeEventListener("abort", onStop);
+  }
 }
 
 /** A `Failed` event for an error that ended the flow outside the builder. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Database } from "../../libs/db/open-database.js";
 import { collectionsAfter, lastCollectionSeq, pruneCollections } from "../../libs/db/repositories/collections.js";
 import type { CollectionWatchers } from "./collection-watchers.js";
 import { nowOf, type MetadataDeps } from "./metadata-deps.js";
@@ -37,7 +38,7 @@ export function startCollectionFeed(deps: MetadataDeps & { readonly collectionWa
     let cursor: number | undefined;
     let prunedAt = 0;
     while (!opts.signal.aborted) {
-      let database: ReturnType<MetadataDeps["database"]> | undefined;
+      let database: Database | undefined;
       try {
         database = deps.database();
         if (cursor === undefined) {

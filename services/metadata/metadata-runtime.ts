@@ -46,10 +46,11 @@ export function startMetadataRuntime(opts: MetadataRuntimeOptions): MetadataRunt
   let database: Database | undefined;
   let lastError = "still connecting";
   const collectionWatchers = createCollectionWatchers({ live: false });
+  const origin = randomUUID();
   const deps: MetadataDeps & { collectionWatchers: typeof collectionWatchers } = {
     maxLogLinesPerBuild: opts.maxLogLinesPerBuild,
     collectionWatchers,
-    origin: randomUUID(),
+    origin,
     database: () => {
       if (!database) throw new MetadataUnavailableError(target, lastError);
       return database;
@@ -78,7 +79,7 @@ export function startMetadataRuntime(opts: MetadataRuntimeOptions): MetadataRunt
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
     startCollectionFeed(deps, {
-      origin: deps.origin ?? "",
+      origin,
       signal: stop.signal,
       ...(opts.onError ? { onChange: (live: boolean, err?: unknown) => !live && opts.onError?.(err) } : {}),
     });

@@ -9,7 +9,7 @@ import type { EnsureImage } from "./ensure-image.js";
 import { UploadHeaderError } from "./upload-errors.js";
 import type { ImageResolver } from "./resolve-image.js";
 import { callFromWire, imageSpecFromWire, signalFromWire } from "./wire-in.js";
-import { errorToWire, imageEventToWire, imageRefToWire } from "./wire-out.js";
+import { imageEventToWire, imageRefToWire } from "./wire-out.js";
 
 /** What the resolver service needs: the resolver, and the EnsureImage flow when it is wired. */
 export interface ResolverServiceDeps {
@@ -22,24 +22,22 @@ export interface ResolverServiceDeps {
 /**
  * Creates the resolver service. Handlers stay thin: the request and the
  * call's signal become the resolver's own types (wire-in.ts), go to the
- * domain function, and its result, events and domain errors become the
- * response and its RPC error (wire-out.ts), here and only here. Any other
- * error is left to the shared error interceptor.
+ * domain function, and its result and events become the response
+ * (wire-out.ts). Its domain errors, relayed ones (`CallError`) included,
+ * become RPC errors in the shared error interceptor, like every service's.
  */
 export function createResolverService(deps: ResolverServiceDeps): ServiceImpl<typeof ResolverService> {
   return {
     async resolveImage(req, ctx) {
       if (req.spec === undefined) throw new DomainError("invalidArgument", "resolve image request has no spec: expected spec.source.repository at least");
-      const r = await deps.resolveImage(imageSpecFromWire(req.spec), signalFromWire(ctx.signal)).catch((err: unknown) => {
-        throw errorToWire(err);
-      });
+      const r = await deps.resolveImage(imageSpecFromWire(req.spec), signalFromWire(ctx.signal));
       return { image: imageRefToWire(r), commit: r.commit, treeHash: r.treeHash, exists: r.exists, digest: r.digest, foundIn: r.foundIn };
     },
     async *ensureImage(req, ctx) {
       if (req.spec === undefined) throw new DomainError("invalidArgument", "ensure image request has no spec: expected spec.source.repository at least");
       if (deps.ensureImage === undefined) throw new DomainError("unimplemented", "this resolver only resolves images: EnsureImage is not configured");
       const events = deps.ensureImage(imageSpecFromWire(req.spec), req.force, signalFromWire(ctx.signal));
-      for await (const event of eventsToWire(events)) yield { event };
+      for await (const event of events) yield { event: imageEventToWire(event) };
     },
     async *ensureImageFromContext(reqs, ctx) {
       if (deps.ensureImageFromUpload === undefined) throw new DomainError("unimplemented", "this resolver only resolves images: EnsureImageFromContext is not configured");
@@ -51,19 +49,11 @@ export function createResolverService(deps: ResolverServiceDeps): ServiceImpl<ty
       const h = first.value.message.value;
       const header = { spec: h.spec === undefined ? undefined : imageSpecFromWire(h.spec), force: h.force, folder: h.folder, dir: h.dir, treeHash: h.treeHash };
       const events = deps.ensureImageFromUpload(header, contextChunks(messages), signalFromWire(ctx.signal));
-      for await (const event of eventsToWire(events)) yield { event };
+      for await (const event of events) yield { event: imageEventToWire(event) };
     },
   };
 }
 
-/** A flow's events as the caller receives them, and its domain error as the RPC error that ends the call. */
-async function* eventsToWire(events: AsyncIterable<ImageEvent>): AsyncGenerator<BuildEvent> {
-  try {
-    for await (const event of events) yield imageEventToWire(event);
-  } catch (err) {
-    throw errorToWire(err);
-  }
-}
 
 /** The chunks after an upload's header; a second header is refused, and a failed request stream is a `CallError`. */
 async function* contextChunks(messages: AsyncIterator<EnsureImageFromContextRequest>): AsyncGenerator<Uint8Array> {

@@ -8,7 +8,7 @@ import { BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
 import { MetadataService } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import { errorCodeOf } from "../../libs/rpc/code-names.js";
-import { createErrorInterceptor } from "../../libs/rpc/errors.js";
+import { createErrorInterceptor, toConnectError } from "../../libs/rpc/errors.js";
 import { silentLogger } from "../../libs/rpc/rpc-logger.js";
 import { createFakeMetadata, createFakeResolve, createFakeSource } from "../../test/resolver/fake-ports.js";
 import { BuildQueueFullError } from "../builder/build-slots.js";
@@ -21,7 +21,6 @@ import { createMetadataPort } from "./metadata-port.js";
 import { createOutageBudget } from "./outage-budget.js";
 import { createResolverService } from "./service.js";
 import { errorFromWire, signalFromWire } from "./wire-in.js";
-import { errorToWire } from "./wire-out.js";
 
 const limit = { timeout: 30_000 };
 const router = { router: { interceptors: [createErrorInterceptor(silentLogger)] } };
@@ -49,7 +48,7 @@ describe("resolver error edge", () => {
     for (const code of codes) {
       const inbound = callError(errorFromWire(new ConnectError(`a ${Code[code]} answer: expected another`, code)));
       assert.deepEqual([inbound.code, inbound.message, inbound.connectionLost], [errorCodeOf(code), `a ${Code[code]} answer: expected another`, false]);
-      const out = errorToWire(inbound);
+      const out = toConnectError(inbound, silentLogger, "test/Call");
       assert.ok(out instanceof ConnectError);
       assert.deepEqual([out.code, out.rawMessage], [code, `a ${Code[code]} answer: expected another`], Code[code]);
     }
@@ -58,7 +57,7 @@ describe("resolver error edge", () => {
   test("keeps a retry-after hint and sends it again, and no other header of the call", () => {
     const inbound = callError(errorFromWire(new ConnectError("the build queue is full", Code.ResourceExhausted, { "retry-after": "10", "content-type": "application/grpc" })));
     assert.equal(inbound.retryAfterSecs, 10);
-    const out = errorToWire(inbound);
+    const out = toConnectError(inbound, silentLogger, "test/Call");
     assert.ok(out instanceof ConnectError);
     assert.deepEqual([...out.metadata.entries()], [["retry-after", "10"]]);
     assert.equal(callError(errorFromWire(new ConnectError("x", Code.Unavailable, { "retry-after": "soon" }))).retryAfterSecs, undefined);
@@ -87,7 +86,8 @@ describe("resolver error edge", () => {
     const plain = new Error("boom");
     assert.equal(errorFromWire(own), own);
     assert.equal(errorFromWire(plain), plain);
-    assert.equal(errorToWire(plain), plain, "a plain error is left to the shared mapping, which hides it");
+    const hidden = toConnectError(plain, silentLogger, "test/Call");
+    assert.deepEqual([hidden.code, hidden.rawMessage], [Code.Internal, "internal error"], "a plain error is left to the shared mapping, which hides it");
   });
 
   test("a handler's signal stopped by an RPC status reaches the flow with that status as a CallError", () => {

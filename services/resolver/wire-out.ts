@@ -1,7 +1,5 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ConnectError } from "@connectrpc/connect";
-import { isDomainError } from "../../libs/errors/domain-error.js";
 import {
   BuildEventSchema,
   BuildSpecSchema,
@@ -18,31 +16,14 @@ import {
   type Registry,
 } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { BuildSchema, UpdateBuildRequestSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
-import { connectCodeOf } from "../../libs/rpc/errors.js";
 import { Secret } from "../../libs/secret/secret.js";
 import type { BuildState, ImageEvent, ImageEventBody, ImageRef, ImageSpec, LogEntry, LogStreamName, NewBuild, RecordFields, RegistryTarget, SourceLocation } from "./domain.js";
 
 /**
  * Domain → wire: the events the resolver's handlers answer with, and what
  * its adapters send to the other services. Secret values are unwrapped
- * only here, where a request to their consumer is built, and a domain
- * error becomes the caller's RPC error here.
+ * only here, where a request to their consumer is built.
  */
-
-/**
- * The RPC error a caller of EnsureImage or ResolveImage gets for a domain
- * error of the flow: the Connect code its code names, its message word for
- * word, and a `retry-after` trailer when it carries `retryAfterSecs` (a
- * builder's full queue). What the flow relays from another service
- * (a `CallError`) thus reaches the caller as that service sent it. Any
- * other error is returned as it is, for the shared error mapping.
- */
-export function errorToWire(err: unknown): unknown {
-  if (!isDomainError(err)) return err;
-  const secs = (err as { retryAfterSecs?: unknown }).retryAfterSecs;
-  const metadata = typeof secs === "number" && secs > 0 ? { "retry-after": String(Math.ceil(secs)) } : undefined;
-  return new ConnectError(err.message, connectCodeOf(err.code), metadata, undefined, err);
-}
 
 /** An EnsureImage event as the caller receives it. */
 export function imageEventToWire(e: ImageEvent): BuildEvent {

@@ -54,6 +54,25 @@ export function isErrorCode(s: string): s is ErrorCode {
 }
 
 /**
+ * The wire name of a domain code, as records and `Failed` events carry it:
+ * `deadlineExceeded` → `deadline_exceeded`, the gRPC status name of the
+ * Connect code of that name (libs/rpc/code-names.ts checks they agree).
+ */
+export function errorCodeName(code: ErrorCode): string {
+  return code.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * The domain code of a wire name such as `deadline_exceeded`; `unknown` for
+ * any other string, never a throw: names come from stored records and from
+ * other processes.
+ */
+export function errorCodeFromName(name: string): ErrorCode {
+  const camel = name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()).replace(/^[A-Z]/, (c) => c.toLowerCase());
+  return isErrorCode(camel) ? camel : "unknown";
+}
+
+/**
  * The domain error `err` stands for, where domain code must classify any
  * failure by its code: a `DomainError` as it is; an abort (an `AbortError`
  * or `TimeoutError`, as a stopped signal rejects with) as `canceled`; any

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { codeFromName, codeName, errorCodeFromName, errorCodeName, errorCodeOf } from "./code-names.js";
+import { errorCodeFromName, errorCodeName } from "../errors/domain-error.js";
+import { codeFromName, codeName, errorCodeOf } from "./code-names.js";
 
 describe("code names", () => {
   it("names every Connect code in snake case and reads the name back", () => {
@@ -32,5 +33,7 @@ describe("code names", () => {
     assert.equal(codeFromName("no_such_code"), Code.Unknown);
     assert.equal(codeFromName(""), Code.Unknown);
     assert.equal(errorCodeFromName("Canceled!"), "unknown");
+    assert.equal(errorCodeFromName("DEADLINE_EXCEEDED"), "unknown");
+    assert.equal(errorCodeFromName(""), "unknown");
   });
 });

@@ -6,7 +6,8 @@ import { isErrorCode, type ErrorCode } from "../errors/domain-error.js";
  * `Failed` events carry it (`deadline_exceeded`, as in gRPC status names)
  * and the domain's `ErrorCode` (`deadlineExceeded`). A name nobody knows
  * becomes `unknown`, never a throw: names come from stored records and from
- * other processes.
+ * other processes. Domain code names its own codes with `errorCodeName` and
+ * `errorCodeFromName` (libs/errors/domain-error.ts), without loading Connect.
  */
 export function codeName(code: Code): string {
   return (Code[code] ?? "Unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
@@ -24,18 +25,4 @@ export function errorCodeOf(code: Code): ErrorCode {
   const name = Code[code];
   const camel = name ? name.charAt(0).toLowerCase() + name.slice(1) : "unknown";
   return isErrorCode(camel) ? camel : "unknown";
-}
-
-/**
- * The wire name of a domain code, as records and `Failed` events carry it:
- * `deadlineExceeded` → `deadline_exceeded`, the same name `codeName` gives
- * the Connect code of that name.
- */
-export function errorCodeName(code: ErrorCode): string {
-  return code.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** The domain code of a snake_case name such as `deadline_exceeded`; `unknown` for any other string. */
-export function errorCodeFromName(name: string): ErrorCode {
-  return errorCodeOf(codeFromName(name));
 }

@@ -1,5 +1,4 @@
-import { domainErrorOf, type DomainError } from "../../libs/errors/domain-error.js";
-import { errorCodeName } from "../../libs/rpc/code-names.js";
+import { domainErrorOf, errorCodeName, type DomainError } from "../../libs/errors/domain-error.js";
 import type { BuildFlight } from "./build-flight.js";
 import { refuseUnservable } from "./builder-preflight.js";
 import { createBuildRecord, type BuildRecord } from "./build-record.js";

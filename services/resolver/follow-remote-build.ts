@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { errorCodeFromName } from "../../libs/rpc/code-names.js";
+import { errorCodeFromName } from "../../libs/errors/domain-error.js";
 import type { BuildFlight } from "./build-flight.js";
 import { imageEvent, type BuildState, type ImageSpec, type ResolvedImage } from "./domain.js";
 import { BuildFailedError, FollowCanceledError, NoRunningBuildError } from "./flow-errors.js";

@@ -1,5 +1,4 @@
-import { domainErrorOf, isDomainError, type ErrorCode } from "../../libs/errors/domain-error.js";
-import { errorCodeName } from "../../libs/rpc/code-names.js";
+import { domainErrorOf, errorCodeName, isDomainError, type ErrorCode } from "../../libs/errors/domain-error.js";
 import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
 import type { BuildRecord } from "./build-record.js";

@@ -1,19 +1,20 @@
 import type { Http2Session } from "node:http2";
 import { rootCertificates } from "node:tls";
 import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Http2SessionManager } from "@connectrpc/connect-node";
 import { BuilderService, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
 import { LogStream } from "../../../libs/gen/buildplane/v1/common_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../../libs/gen/grpc/health/v1/health_pb.js";
 import { createBearerTokenInterceptor } from "../../../libs/rpc/auth-interceptor.js";
 import { createTraceHeaderInterceptor } from "../../../libs/tracing/rpc-tracing.js";
-import { errorCodeFromName } from "../../../libs/rpc/code-names.js";
+import { errorCodeFromName } from "../../../libs/errors/domain-error.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { buildHeaderFromJob } from "../build-job.js";
 import type { BuildProgress } from "../image-builder.js";
 import type { BuilderNode, NodeBuild, NodeLoad, NodeOutcome } from "./builder-node.js";
 import { BuilderNodeRejectedError } from "./delegate-errors.js";
 import { classifyNodeError } from "./node-errors.js";
+import { createNodeTransport } from "./context-framing.js";
 
 /** TLS towards the nodes: the CA the main install trusts, and its client certificate for mTLS. */
 export interface NodeTlsOptions {
@@ -53,7 +54,7 @@ export function createGrpcNode(options: GrpcNodeOptions): BuilderNode {
       ...(tls?.keyPem ? { key: tls.keyPem.unwrap() } : {}),
     },
   );
-  const transport = createGrpcTransport({
+  const transport = createNodeTransport({
     baseUrl: options.url,
     sessionManager: session,
     interceptors: [createTraceHeaderInterceptor(), createBearerTokenInterceptor(options.token)],

@@ -1,0 +1,115 @@
+import { toBinary, type MessageShape } from "@bufbuild/protobuf";
+import { createContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createNodeHttpClient, createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
+import {
+  createMethodSerializationLookup,
+  createMethodUrl,
+  encodeEnvelope,
+  pipe,
+  runStreamingCall,
+  transformParseEnvelope,
+  transformSplitEnvelope,
+} from "@connectrpc/connect/protocol";
+import { requestHeader, validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { BuilderService, BuildRequestSchema, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
+
+/** `BuildRequest.chunk` is field 2, length-delimited: its tag byte. */
+const chunkTag = (2 << 3) | 2;
+
+/** The gRPC envelope header and protobuf field header that precede a chunk's bytes on the wire. */
+export function chunkPrefix(chunkBytes: number): Uint8Array {
+  const varint: number[] = [];
+  for (let n = chunkBytes; ; n = Math.floor(n / 128)) {
+    if (n < 128) {
+      varint.push(n);
+      break;
+    }
+    varint.push((n % 128) | 128);
+  }
+  const payload = 1 + varint.length + chunkBytes;
+  const prefix = new Uint8Array(5 + 1 + varint.length);
+  new DataView(prefix.buffer).setUint32(1, payload); // flags byte 0: not compressed
+  prefix[5] = chunkTag;
+  prefix.set(varint, 6);
+  return prefix;
+}
+
+/**
+ * The Build request stream as gRPC wire bytes. A context chunk is sent as
+ * its few bytes of framing followed by the chunk itself, so it reaches the
+ * socket without being copied (a protobuf encode and an envelope would copy
+ * it twice); the header goes through the regular encoder.
+ */
+export async function* frameBuildRequests(requests: AsyncIterable<BuildRequest>): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const req of requests) {
+    if (req.message.case === "chunk") {
+      if (req.message.value.byteLength === 0) continue;
+      yield chunkPrefix(req.message.value.byteLength);
+      yield req.message.value;
+    } else {
+      yield encodeEnvelope(0, toBinary(BuildRequestSchema, req));
+    }
+  }
+}
+
+export interface NodeTransportOptions {
+  readonly baseUrl: string;
+  readonly sessionManager: Http2SessionManager;
+  readonly interceptors: Interceptor[];
+}
+
+/**
+ * connect's gRPC transport towards a builder node, except that the request
+ * stream of `Build` is framed by `frameBuildRequests`: a context of
+ * hundreds of MiB crosses to the node without two copies of every byte on
+ * the main install, whose JS thread the transfer keeps busy. Responses,
+ * trailers, errors, interceptors and cancellation are connect's own.
+ */
+export function createNodeTransport(options: NodeTransportOptions): Transport {
+  const grpc = createGrpcTransport({ baseUrl: options.baseUrl, sessionManager: options.sessionManager, interceptors: options.interceptors });
+  const httpClient = createNodeHttpClient({ httpVersion: "2", sessionProvider: () => options.sessionManager });
+  const limits = { readMaxBytes: 0xffffffff, writeMaxBytes: 0xffffffff };
+  return {
+    unary: (...args) => grpc.unary(...args),
+    stream(method, signal, timeoutMs, header, input, contextValues) {
+      if (method.parent.typeName !== BuilderService.typeName || method.name !== BuilderService.method.build.name) return grpc.stream(method, signal, timeoutMs, header, input, contextValues);
+      const serialization = createMethodSerializationLookup(method, undefined, undefined, limits);
+      return runStreamingCall({
+        interceptors: options.interceptors,
+        signal,
+        timeoutMs,
+        req: {
+          stream: true,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: createMethodUrl(options.baseUrl, method),
+          header: requestHeader(true, timeoutMs, header),
+          contextValues: contextValues ?? createContextValues(),
+          message: input,
+        },
+        next: async (req) => {
+          const res = await httpClient({
+            url: req.url,
+            method: "POST",
+            header: req.header,
+            signal: req.signal,
+            body: frameBuildRequests(req.message as AsyncIterable<BuildRequest>),
+          });
+          const { foundStatus, headerError } = validateResponse(res.status, res.header);
+          if (headerError) throw headerError;
+          async function* checkTrailer<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
+            yield* messages;
+            if (!foundStatus) validateTrailer(res.trailer, res.header);
+          }
+          return {
+            ...req,
+            header: res.header,
+            trailer: res.trailer,
+            message: pipe(res.body, transformSplitEnvelope(limits.readMaxBytes), transformParseEnvelope<MessageShape<typeof method.output>>(serialization.getO(true)), checkTrailer, { propagateDownStreamError: true }),
+          };
+        },
+      });
+    },
+  };
+}

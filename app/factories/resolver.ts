@@ -54,6 +54,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     installKey,
     onCollected: (l) => ctx.collectedImages.onCollected(l),
     cacheEpoch: () => collectedFeed.epoch(),
+    cacheTtlMs: () => ctx.config.current().registry.existsCacheTtlSecs * 1000,
   });
   const ensureImage = createEnsureImage({
     ports: { source, builder: createBuilderPort(ctx.clients.builder), metadata: createMetadataPort(ctx.clients.metadata) },

@@ -83,6 +83,7 @@ export function buildResolved(entries: Entries, sourceFile: string | undefined, 
       insecure: b("registry", "insecure"),
       awsRegion: s("registry", "aws_region"),
       pushCheckTtlSecs: n("registry", "push_check_ttl_secs"),
+      existsCacheTtlSecs: n("registry", "exists_cache_ttl_secs"),
     },
     system: {
       dataDir,

@@ -128,6 +128,7 @@ export const configSchema: readonly SectionSpec[] = [
       bool("insecure", false, "Allow plain HTTP and skip TLS verification."),
       str("aws_region", "", "ECR region when the host does not name one (then `us-east-1`)."),
       int("push_check_ttl_secs", 60, 0, "How long a successful push check of a destination (TLS, credentials, push rights, made before each build) is trusted; 0 checks before every build."),
+      int("exists_cache_ttl_secs", 600, 0, "How long an image found to exist (in the registry, or in the local engine without one) is trusted before it is looked up again. Deletions by `buildplane gc` are heard at once; this bounds how long an image deleted outside buildplane is still answered as existing. 0 looks it up on every request."),
     ],
   },
   {

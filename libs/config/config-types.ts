@@ -115,6 +115,8 @@ export interface RegistryConfig {
   readonly awsRegion: string;
   /** How long a successful push check is trusted; 0 checks before every build. */
   readonly pushCheckTtlSecs: number;
+  /** How long an image found to exist is trusted before it is looked up again; 0 looks up every time. */
+  readonly existsCacheTtlSecs: number;
 }
 
 export interface SystemConfig {

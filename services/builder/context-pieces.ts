@@ -36,6 +36,28 @@ export async function* contextPieces(source: Readable, options: { readonly maxBy
   if (size > 0) yield join(parts, size);
 }
 
+/**
+ * The bytes of `source` as they come, for a pass that frames them itself
+ * (a node's gRPC stream joins them into messages without copying): a chunk
+ * larger than `pieceBytes` is split, smaller ones are not joined, so no byte
+ * is copied. Fails with `UploadTooLargeError` before yielding a byte past
+ * `maxBytes`.
+ */
+export async function* contextChunks(source: Readable, options: { readonly maxBytes: number; readonly pieceBytes: number }): AsyncGenerator<Buffer, void, undefined> {
+  const { maxBytes, pieceBytes } = options;
+  let total = 0;
+  for await (const value of source as AsyncIterable<Uint8Array | string>) {
+    let chunk = typeof value === "string" ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    if (total + chunk.length > maxBytes) throw new UploadTooLargeError(maxBytes);
+    total += chunk.length;
+    while (chunk.length > pieceBytes) {
+      yield chunk.subarray(0, pieceBytes);
+      chunk = chunk.subarray(pieceBytes);
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+}
+
 function join(parts: readonly Buffer[], size: number): Buffer {
   return parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, size);
 }

@@ -116,7 +116,7 @@ async function inTempRoot(body: (root: string) => Promise<void>): Promise<void> 
   }
 }
 
-test("a context that is not replayable streams the same bytes in pieces without writing a file", async () => {
+test("a context that is not replayable streams the source's chunks as they come, joining none, without writing a file", async () => {
   await inTempRoot(async (root) => {
     const data = Buffer.from(Array.from({ length: 2500 }, (_, i) => (i * 13) % 256));
     const source = Readable.from(Array.from({ length: 25 }, (_, i) => data.subarray(i * 100, i * 100 + 100)));
@@ -130,7 +130,8 @@ test("a context that is not replayable streams the same bytes in pieces without 
         parts.push(c);
         assert.deepEqual(await readdir(root), [], "nothing is written while the pass runs");
       }
-      assert.deepEqual(sizes, [1000, 1000, 500]);
+      assert.deepEqual(sizes, Array.from({ length: 25 }, () => 100));
+      parts.forEach((p, i) => assert.equal((p as Buffer).buffer, data.buffer, `chunk ${i} is the source's own bytes, not a copy`));
       assert.deepEqual(Buffer.concat(parts), data);
       assert.equal(spool.bytes, data.length);
     } finally {
@@ -138,6 +139,20 @@ test("a context that is not replayable streams the same bytes in pieces without 
     }
     assert.deepEqual(await readdir(root), [], "nothing is left behind");
   });
+});
+
+test("a context that is not replayable splits a source chunk larger than a piece, without copying it", async () => {
+  const big = Buffer.from(Array.from({ length: 2500 }, (_, i) => i % 251));
+  const spool = await createContextSpool(Readable.from([big, Buffer.from("xy")]), { maxBytes: 10_000, pieceBytes: 1000, replayable: false });
+  try {
+    const parts: Buffer[] = [];
+    for await (const c of spool.chunks()) parts.push(c as Buffer);
+    assert.deepEqual(parts.map((p) => p.length), [1000, 1000, 500, 2]);
+    assert.ok(parts.slice(0, 3).every((p) => p.buffer === big.buffer), "the pieces are views of the source chunk");
+    assert.deepEqual(Buffer.concat(parts), Buffer.concat([big, Buffer.from("xy")]));
+  } finally {
+    await spool.dispose();
+  }
 });
 
 test("a context that is not replayable refuses a second pass with an internal error", async () => {

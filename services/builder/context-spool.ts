@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { ContextPassRepeatedError } from "./build-errors.js";
-import { contextPieces, defaultPieceBytes } from "./context-pieces.js";
+import { contextChunks, contextPieces, defaultPieceBytes } from "./context-pieces.js";
 import { defaultTempRoot, makeOwnedTempDir, removeOwnedTempDir } from "../../libs/temp/owned-temp.js";
 
 /**
@@ -18,8 +18,8 @@ export interface ContextSpool {
    * The context from its first byte, in pieces of about `pieceBytes`: bytes
    * already spooled are read back from the file, the rest is pulled from the
    * source (and spooled). Each call starts a fresh pass; passes may overlap.
-   * Not replayable: the first call streams the source, a later one fails
-   * with `ContextPassRepeatedError`.
+   * Not replayable: the first call streams the source's chunks (none larger
+   * than `pieceBytes`), a later one fails with `ContextPassRepeatedError`.
    */
   chunks(): AsyncIterable<Uint8Array>;
   /** The temp file (0600, in a private folder); undefined when not replayable. */
@@ -184,11 +184,11 @@ export async function createContextSpool(source: Readable, options: ContextSpool
 
 /**
  * The context streamed straight from the source, one pass, no file: the
- * next piece is pulled while the current one is sent, so at most two
- * pieces are held in memory.
+ * source's chunks as they come (none larger than `pieceBytes`, none joined,
+ * so none copied); the next one is pulled while the current one is sent.
  */
 function createSinglePass(source: Readable, maxBytes: number, pieceBytes: number): ContextSpool {
-  const pieces = contextPieces(source, { maxBytes, pieceBytes });
+  const pieces = contextChunks(source, { maxBytes, pieceBytes });
   let pulled = 0;
   let failure: Error | undefined;
   let passes = 0;

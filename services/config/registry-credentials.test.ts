@@ -15,7 +15,7 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 function registry(extra: Partial<RegistryConfig>): RegistryConfig {
-  return { url: "reg.example:5000", project: "team", type: "", username: "u", password: undefined, passwordFile: "", caFile: "", clientCertFile: "", clientKeyFile: "", insecure: false, awsRegion: "", pushCheckTtlSecs: 60, ...extra };
+  return { url: "reg.example:5000", project: "team", type: "", username: "u", password: undefined, passwordFile: "", caFile: "", clientCertFile: "", clientKeyFile: "", insecure: false, awsRegion: "", pushCheckTtlSecs: 60, existsCacheTtlSecs: 600, ...extra };
 }
 
 describe("registry credentials", () => {

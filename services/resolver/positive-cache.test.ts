@@ -25,6 +25,22 @@ describe("positive existence cache", () => {
     assert.equal(cache.get("a"), "sha256:a2", "a new answer lives anew");
   });
 
+  test("reads a time to live given as a function when an answer is stored, and stores none at 0", () => {
+    let now = 1_000;
+    let ttl = 500;
+    const cache = createPositiveCache<string>(10, { ttlMs: () => ttl, now: () => now });
+    cache.set("a", "sha256:a");
+    ttl = 100;
+    now = 1_200;
+    assert.equal(cache.get("a"), "sha256:a", "an answer keeps the time to live it was stored with");
+    cache.set("b", "sha256:b");
+    now = 1_300;
+    assert.equal(cache.get("b"), undefined, "a later answer gets the new time to live");
+    ttl = 0;
+    cache.set("c", "sha256:c");
+    assert.deepEqual([cache.get("c"), cache.size], [undefined, 1], "at 0 nothing new is stored");
+  });
+
   test("forgets a deleted key, and every key on clear", () => {
     const cache = createPositiveCache<string>(10);
     cache.set("a", "sha256:a");

@@ -17,15 +17,16 @@ export interface PositiveCache<V> {
 }
 
 export interface PositiveCacheOptions {
-  /** How long an answer is used (default 10 minutes). */
-  readonly ttlMs?: number;
+  /** How long an answer is used (default 10 minutes), read when it is stored, so a changed setting applies to the next answer; 0 stores none. */
+  readonly ttlMs?: number | (() => number);
   /** Clock in ms (default `Date.now`). */
   readonly now?: () => number;
 }
 
 /** Creates the LRU; the least recently read entry goes first when full. */
 export function createPositiveCache<V>(capacity: number, opts: PositiveCacheOptions = {}): PositiveCache<V> {
-  const ttlMs = opts.ttlMs ?? 600_000;
+  const ttl = opts.ttlMs ?? 600_000;
+  const ttlMs = typeof ttl === "function" ? ttl : () => ttl;
   const now = opts.now ?? Date.now;
   const entries = new Map<string, { value: V; until: number }>();
   return {
@@ -39,7 +40,9 @@ export function createPositiveCache<V>(capacity: number, opts: PositiveCacheOpti
     },
     set(key, value) {
       entries.delete(key);
-      entries.set(key, { value, until: now() + ttlMs });
+      const ttl = ttlMs();
+      if (ttl <= 0) return;
+      entries.set(key, { value, until: now() + ttl });
       while (entries.size > capacity) {
         const oldest = entries.keys().next();
         if (oldest.done === true) break;

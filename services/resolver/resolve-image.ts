@@ -31,8 +31,8 @@ export interface ImageResolverDeps {
   readonly installKey?: (signal: AbortSignal | undefined) => Promise<Uint8Array>;
   /** Positive answers kept (default 10,000). */
   readonly cacheEntries?: number;
-  /** How long a positive answer is used before the image is checked again (default 10 minutes). */
-  readonly cacheTtlMs?: number;
+  /** How long a positive answer is used before the image is checked again (default 10 minutes; `[registry] exists_cache_ttl_secs`). */
+  readonly cacheTtlMs?: number | (() => number);
   /** Registers for references garbage collection deleted, whose cached answers are then dropped. */
   readonly onCollected?: (listener: (reference: string) => void) => void;
   /**

@@ -59,7 +59,7 @@ describe("registry client over TLS with htpasswd basic auth", () => {
     await writeFile(passwordFile, `${reg.password}\n`);
     const options = await loadRegistryOptions({
       url: reg.host, project: "", type: "", username: reg.username, password: undefined, passwordFile,
-      caFile: reg.caPath, clientCertFile: "", clientKeyFile: "", insecure: false, awsRegion: "", pushCheckTtlSecs: 60,
+      caFile: reg.caPath, clientCertFile: "", clientKeyFile: "", insecure: false, awsRegion: "", pushCheckTtlSecs: 60, existsCacheTtlSecs: 600,
     });
     const client = createRegistryClient(options);
     try { await pushAndFind(client, "basic/app"); } finally { client.close(); }
@@ -88,7 +88,7 @@ describe("registry client over TLS with htpasswd basic auth", () => {
     const path = join(dir.path, "missing");
     await assert.rejects(loadRegistryOptions({
       url: reg.host, project: "", type: "", username: "u", password: undefined, passwordFile: path,
-      caFile: "", clientCertFile: "", clientKeyFile: "", insecure: false, awsRegion: "", pushCheckTtlSecs: 60,
+      caFile: "", clientCertFile: "", clientKeyFile: "", insecure: false, awsRegion: "", pushCheckTtlSecs: 60, existsCacheTtlSecs: 600,
     }), errorWith("failedPrecondition", new RegExp(`^registry.password_file "${path}" cannot be read \\(ENOENT\\): expected a readable file$`)));
   });
 });

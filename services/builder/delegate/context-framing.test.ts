@@ -47,19 +47,28 @@ test("a chunk's framing is byte for byte what the protobuf encoder and the envel
   }
 });
 
-test("a framed Build stream decodes to the same header and chunks, and no chunk is copied", async () => {
-  const chunks = [randomBytes(1), randomBytes(300), randomBytes(70_000), randomBytes(1024 * 1024 - 64), randomBytes(5)];
+test("a framed Build stream decodes to the same header and context, in messages of at most the limit, and no chunk is copied", async () => {
+  const chunks = [randomBytes(1), randomBytes(300), randomBytes(2500), randomBytes(5), new Uint8Array(0), randomBytes(694)];
   const requests = [header(), ...chunks.map(chunk)];
-  const wire = await collect(frameBuildRequests(from(requests)));
-  // The chunks themselves are on the wire list, not copies of them.
-  for (const c of chunks) assert.ok(wire.includes(c), "each chunk is sent as the very buffer it came in");
+  const wire = await collect(frameBuildRequests(from(requests), 1000));
+  // Whole chunks are on the wire list as the very buffers they came in; a split one as views of its own bytes.
+  for (const c of [chunks[0], chunks[1], chunks[3]]) assert.ok(wire.includes(c as Uint8Array), "a chunk is sent as the buffer it came in");
+  const big = chunks[2] as Buffer;
+  assert.ok(wire.filter((w) => w.buffer === big.buffer).length >= 3, "a split chunk is sent as views of its bytes");
   for (const splitEvery of [4093, 16_384, 1 << 20]) {
     const decoded = await decode(wire, splitEvery);
-    assert.equal(decoded.length, requests.length);
-    assert.equal(decoded[0]?.message.case, "header");
     assert.equal(decoded[0]?.message.case === "header" && decoded[0].message.value.containerfile, "Containerfile");
-    decoded.slice(1).forEach((d, i) => assert.deepEqual(d.message.value, new Uint8Array(chunks[i] ?? [])));
+    const sizes = decoded.slice(1).map((d) => (d.message.case === "chunk" ? d.message.value.length : -1));
+    assert.deepEqual(sizes, [1000, 1000, 1000, 500]);
+    const context = Buffer.concat(decoded.slice(1).map((d) => d.message.value as Uint8Array));
+    assert.deepEqual(context, Buffer.concat(chunks));
   }
+});
+
+test("a context of default-sized pieces goes as one message per piece", async () => {
+  const pieces = [randomBytes(1024 * 1024 - 64), randomBytes(1024 * 1024 - 64), randomBytes(10)];
+  const decoded = await decode(await collect(frameBuildRequests(from([header(), ...pieces.map(chunk)]))), 1 << 16);
+  assert.deepEqual(decoded.slice(1).map((d) => (d.message.value as Uint8Array).length), [1024 * 1024 - 64, 1024 * 1024 - 64, 10]);
 });
 
 test("empty chunks are not sent", async () => {

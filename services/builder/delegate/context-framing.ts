@@ -12,6 +12,7 @@ import {
 } from "@connectrpc/connect/protocol";
 import { requestHeader, validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
 import { BuilderService, BuildRequestSchema, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
+import { defaultPieceBytes } from "../context-pieces.js";
 
 /** `BuildRequest.chunk` is field 2, length-delimited: its tag byte. */
 const chunkTag = (2 << 3) | 2;
@@ -35,21 +36,42 @@ export function chunkPrefix(chunkBytes: number): Uint8Array {
 }
 
 /**
- * The Build request stream as gRPC wire bytes. A context chunk is sent as
- * its few bytes of framing followed by the chunk itself, so it reaches the
- * socket without being copied (a protobuf encode and an envelope would copy
- * it twice); the header goes through the regular encoder.
+ * The Build request stream as gRPC wire bytes. Context chunks are joined
+ * into messages of up to `maxChunkBytes` (a larger chunk is split) without
+ * being copied: a message is sent as its few bytes of framing followed by
+ * the chunks themselves, where a protobuf encode, an envelope and a join
+ * would each copy every byte. The header goes through the regular encoder.
  */
-export async function* frameBuildRequests(requests: AsyncIterable<BuildRequest>): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* frameBuildRequests(requests: AsyncIterable<BuildRequest>, maxChunkBytes: number = defaultPieceBytes): AsyncGenerator<Uint8Array, void, undefined> {
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  function* message(): Generator<Uint8Array> {
+    if (size === 0) return;
+    yield chunkPrefix(size);
+    yield* parts;
+    parts = [];
+    size = 0;
+  }
   for await (const req of requests) {
-    if (req.message.case === "chunk") {
-      if (req.message.value.byteLength === 0) continue;
-      yield chunkPrefix(req.message.value.byteLength);
-      yield req.message.value;
-    } else {
+    if (req.message.case !== "chunk") {
+      yield* message();
       yield encodeEnvelope(0, toBinary(BuildRequestSchema, req));
+      continue;
+    }
+    let bytes = req.message.value;
+    while (size + bytes.byteLength >= maxChunkBytes) {
+      const room = maxChunkBytes - size;
+      parts.push(bytes.subarray(0, room));
+      size = maxChunkBytes;
+      yield* message();
+      bytes = bytes.subarray(room);
+    }
+    if (bytes.byteLength > 0) {
+      parts.push(bytes);
+      size += bytes.byteLength;
     }
   }
+  yield* message();
 }
 
 export interface NodeTransportOptions {
@@ -61,8 +83,8 @@ export interface NodeTransportOptions {
 /**
  * connect's gRPC transport towards a builder node, except that the request
  * stream of `Build` is framed by `frameBuildRequests`: a context of
- * hundreds of MiB crosses to the node without two copies of every byte on
- * the main install, whose JS thread the transfer keeps busy. Responses,
+ * hundreds of MiB crosses to the node without a copy of any byte on the
+ * main install, whose JS thread the transfer keeps busy. Responses,
  * trailers, errors, interceptors and cancellation are connect's own.
  */
 export function createNodeTransport(options: NodeTransportOptions): Transport {

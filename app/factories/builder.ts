@@ -17,6 +17,7 @@ import { kanikoMode } from "../../services/builder/kaniko/kaniko-mode.js";
 import { createOpenRunDelegateHandler } from "../../services/builder/openrun/delegate-handler.js";
 import { withOpenRunRoutes } from "../../services/builder/openrun/openrun-routes.js";
 import { createBuilderService } from "../../services/builder/service.js";
+import { contextReceivePath, createContextReceiveInterceptor, keepContextChunks } from "../../services/builder/wire/grpc-context-receive.js";
 import type { ServiceContext } from "../service-registry.js";
 
 /**
@@ -73,9 +74,13 @@ export function builderFactory(ctx: ServiceContext): MountedService {
   });
   return {
     ...mountService(BuilderService, service),
-    buildPaths: [`/${BuilderService.typeName}/Build`, "/_openrun/delegate_build"],
+    buildPaths: [contextReceivePath, "/_openrun/delegate_build"],
     cancelBuilds: (reason) => lifecycle.cancelAll(reason),
+    // The context's bytes of a gRPC Build call go past connect's decoder (see grpc-context-receive.ts);
+    // they are back in the stream before the node guard counts them.
+    requestBodyFilters: { [contextReceivePath]: keepContextChunks },
     networkInterceptors: [
+      createContextReceiveInterceptor(),
       createBuilderNodeGuard({
         adminOverTcp: config.security.adminOverTcp,
         maxUploadBytes: config.builder.maxUploadBytes,

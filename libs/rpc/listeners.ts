@@ -4,7 +4,7 @@ import * as net from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ConnectionTracker } from "./connection-tracker.js";
 
-/** A request handler for both HTTP/1.1 and HTTP/2 (what `connectNodeAdapter` returns). */
+/** A request handler for both HTTP/1.1 and HTTP/2 (what the RPC adapter is). */
 export type DualHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
   res: http.ServerResponse | http2.Http2ServerResponse,

@@ -160,4 +160,24 @@ describe("rpc server", () => {
     await idled;
     assert.equal(server.buildsRunning, 0);
   });
+
+  it("answers an HTTP/1.0 call without a Host header with 400 naming why, and goes on serving", async (t) => {
+    const { server, baseUrl, port } = await started();
+    t.after(() => server.close(0));
+    const { connect } = await import("node:net");
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.end("POST /buildplane.v1.ConfigService/GetConfig HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}");
+      });
+      let text = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (d: string) => (text += d));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /unable to determine request authority from Node\.js server request/);
+    const res = await createClient(ConfigService, createGrpcTransport({ baseUrl })).getConfig({});
+    assert.equal(res.config?.sourceFile, "fixture.toml");
+  });
 });

@@ -1,6 +1,5 @@
 import type { AddressInfo, Server } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -16,6 +15,7 @@ import { createHealthRegistry, type HealthRegistry } from "./health-registry.js"
 import { createHealthService } from "./health-service.js";
 import { createPlainListener, createTlsListener, defaultListenerLimits, type DualHandler, type ListenerLimits, type TlsOptions } from "./listeners.js";
 import { createStderrLogger, type RpcLogger } from "./logger.js";
+import { createNodeAdapter } from "./node-adapter.js";
 import { ListenError, PortInUseError } from "./port-in-use-error.js";
 import { registerReflection } from "./reflection-service.js";
 import { ServerShuttingDownError } from "./server-shutdown.js";
@@ -99,7 +99,8 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   };
   // readMaxBytes bounds every message, and (as zlib's maxOutputLength) what a compressed one may inflate to.
   const readMaxBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
-  const adapter = connectNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes, contextValues: callerContextValues });
+  const requestBodyFilters = new Map(options.services.flatMap((s) => Object.entries(s.requestBodyFilters ?? {})));
+  const adapter = createNodeAdapter({ routes, interceptors, shutdownSignal: shutdown.signal, readMaxBytes, contextValues: callerContextValues, requestBodyFilters, log });
   const serviceRoutes = options.services.reduce<DualHandler>((next, s) => (s.httpRoute ? s.httpRoute(next) : next), (req, res) => adapter(req, res));
   const routed = (options.httpRoutes ?? []).reduce<DualHandler>((next, route) => route(next), serviceRoutes);
   const drain = createBuildDrain(new Set(options.services.flatMap((s) => s.buildPaths ?? [])));

@@ -25,6 +25,11 @@
 //    the node, for 30 MiB and 300 MiB contexts: each size gets a fresh node.
 // MB here means MiB (2^20 bytes). Run: node --import tsx test/bench/delegate.ts
 // (BENCH_DELEGATE=large runs only the two 300 MiB builds of part 2.)
+// BENCH_DELEGATE_WARM=1: before its measured build, each fresh node serves
+// one delegated build of a 16 MiB context, as a long-running builder node
+// has served builds before (a fresh process's first build also pays for
+// compiling its hot code, on the same two cores); node idle MB is then its
+// RSS after that build.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, readdirSync, writeSync } from "node:fs";
@@ -274,7 +279,21 @@ interface ContextRun {
   readonly nodeIdleKb?: number; readonly nodeHwmKb?: number; readonly nodeChildrenKb?: number; readonly nodeCpuMs?: number;
 }
 
-/** One build of `repo` (a `totalMiB` context, new commit): delegated on a fresh node, or local as the reference. */
+const warmNodes = process.env["BENCH_DELEGATE_WARM"] === "1";
+let warmRepo: TestGitRepo | undefined;
+
+/** A delegated build of a 16 MiB context on `node`, so the measured build runs on a node that served one before. */
+async function warmUp(node: TestNode, config: string): Promise<void> {
+  if (warmRepo === undefined) {
+    warmRepo = await makeGitRepo({ Containerfile: "FROM local/busybox:1\nCOPY . /ctx\n" });
+    repos.push(warmRepo);
+    writeRandom(join(warmRepo.path, "blob.bin"), 16 * MiB);
+  }
+  await warmRepo.commitFiles({ "nonce.txt": `${randomBytes(8).toString("hex")}\n` });
+  readyImage(await build([warmRepo.url, "--app", `${appPrefix}-w${++contextRuns}`, "--config", config], noEngine()), "the warm-up build");
+}
+
+/** One build of `repo` (a `totalMiB` context, new commit): delegated on a fresh node (warmed up with BENCH_DELEGATE_WARM=1), or local as the reference. */
 async function contextRun(repo: TestGitRepo, totalMiB: number, delegated: boolean): Promise<ContextRun> {
   await repo.commitFiles({ "nonce.txt": `${randomBytes(8).toString("hex")}\n` });
   const app = `${appPrefix}-${delegated ? "d" : "l"}${totalMiB}-${++contextRuns}`;
@@ -290,6 +309,7 @@ async function contextRun(repo: TestGitRepo, totalMiB: number, delegated: boolea
   const pid = node.child.pid;
   if (pid === undefined) throw new Error("the node has no pid");
   const config = await mainConfig(node.url);
+  if (warmNodes) await warmUp(node, config);
   await new Promise((r) => setTimeout(r, 1000));
   const nodeIdleKb = memoryOf(pid)?.rss ?? 0;
   const loadBefore = load();
@@ -346,7 +366,7 @@ try {
     console.log(`ratio per trial: ${ratios.join(", ")} (median ${median(ratios)?.toFixed(3)}; goal < 1.10)`);
   }
 
-  console.log(`\n2./3. Builds of a large context (${BIG_FILES} random files, own commit, \`COPY . /ctx\`); each delegated one on a fresh node`);
+  console.log(`\n2./3. Builds of a large context (${BIG_FILES} random files, own commit, \`COPY . /ctx\`); each delegated one on a fresh node${warmNodes ? " that served one 16 MiB build first" : ""}`);
   const opt = (kb: number | undefined): string => (kb === undefined ? "-" : mb(kb));
   const rate = (r: ContextRun): number | undefined => (r.run.upload ? r.run.upload.mib / (r.run.upload.ms / 1000) : undefined);
   const ctxRows = runs.map((r) => {

@@ -17,7 +17,7 @@ import { kanikoMode } from "../../services/builder/kaniko/kaniko-mode.js";
 import { createOpenRunDelegateHandler } from "../../services/builder/openrun/delegate-handler.js";
 import { withOpenRunRoutes } from "../../services/builder/openrun/openrun-routes.js";
 import { createBuilderService } from "../../services/builder/service.js";
-import { contextReceivePath, createContextReceiveInterceptor, keepContextChunks } from "../../services/builder/wire/grpc-context-receive.js";
+import { contextReceiveMount, contextReceivePath } from "../../services/builder/wire/grpc-context-receive.js";
 import type { ServiceContext } from "../service-registry.js";
 
 /**
@@ -72,15 +72,16 @@ export function builderFactory(ctx: ServiceContext): MountedService {
     maxUploadBytes: config.builder.maxUploadBytes,
     allowedRegistries: config.builder.allowedRegistries,
   });
+  const receive = contextReceiveMount();
   return {
     ...mountService(BuilderService, service),
     buildPaths: [contextReceivePath, "/_openrun/delegate_build"],
     cancelBuilds: (reason) => lifecycle.cancelAll(reason),
     // The context's bytes of a gRPC Build call go past connect's decoder (see grpc-context-receive.ts);
     // they are back in the stream before the node guard counts them.
-    requestBodyFilters: { [contextReceivePath]: keepContextChunks },
+    requestBodyFilters: receive.requestBodyFilters,
     networkInterceptors: [
-      createContextReceiveInterceptor(),
+      ...receive.networkInterceptors,
       createBuilderNodeGuard({
         adminOverTcp: config.security.adminOverTcp,
         maxUploadBytes: config.builder.maxUploadBytes,

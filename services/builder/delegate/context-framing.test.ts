@@ -4,7 +4,8 @@ import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createEnvelopeReadableStream, encodeEnvelope } from "@connectrpc/connect/protocol";
 import { BuildHeaderSchema, BuildRequestSchema, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
-import { chunkPrefix, frameBuildRequests } from "./context-framing.js";
+import { chunkPrefix } from "../wire/build-chunk-frame.js";
+import { frameBuildRequests } from "./context-framing.js";
 
 const header = (): BuildRequest => create(BuildRequestSchema, { message: { case: "header", value: create(BuildHeaderSchema, { buildId: "b-1", containerfile: "Containerfile" }) } });
 const chunk = (bytes: Uint8Array): BuildRequest => create(BuildRequestSchema, { message: { case: "chunk", value: bytes } });

@@ -13,27 +13,7 @@ import {
 import { requestHeader, validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
 import { BuilderService, BuildRequestSchema, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
 import { defaultPieceBytes } from "../context-pieces.js";
-
-/** `BuildRequest.chunk` is field 2, length-delimited: its tag byte. */
-const chunkTag = (2 << 3) | 2;
-
-/** The gRPC envelope header and protobuf field header that precede a chunk's bytes on the wire. */
-export function chunkPrefix(chunkBytes: number): Uint8Array {
-  const varint: number[] = [];
-  for (let n = chunkBytes; ; n = Math.floor(n / 128)) {
-    if (n < 128) {
-      varint.push(n);
-      break;
-    }
-    varint.push((n % 128) | 128);
-  }
-  const payload = 1 + varint.length + chunkBytes;
-  const prefix = new Uint8Array(5 + 1 + varint.length);
-  new DataView(prefix.buffer).setUint32(1, payload); // flags byte 0: not compressed
-  prefix[5] = chunkTag;
-  prefix.set(varint, 6);
-  return prefix;
-}
+import { chunkPrefix } from "../wire/build-chunk-frame.js";
 
 /**
  * The Build request stream as gRPC wire bytes. Context chunks are joined

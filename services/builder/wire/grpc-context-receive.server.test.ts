@@ -10,7 +10,7 @@ import { silentLogger } from "../../../libs/rpc/logger.js";
 import { createRpcServer } from "../../../libs/rpc/rpc-server.js";
 import { mountService } from "../../../libs/rpc/service-mount.js";
 import { createNodeTransport } from "../delegate/context-framing.js";
-import { contextReceivePath, createContextReceiveInterceptor, keepContextChunks } from "./grpc-context-receive.js";
+import { contextReceiveMount } from "./grpc-context-receive.js";
 
 // A real RPC server on a port with the builder's receive path mounted as
 // app/factories/builder.ts mounts it; its Build answers the sha256 of the
@@ -37,8 +37,7 @@ async function startServer(maxMessageBytes = 1 << 20) {
       hasImage: () => Promise.reject(new ConnectError("not served here", Code.Unimplemented)),
       getStatus: () => Promise.reject(new ConnectError("not served here", Code.Unimplemented)),
     }),
-    requestBodyFilters: { [contextReceivePath]: keepContextChunks },
-    networkInterceptors: [createContextReceiveInterceptor()],
+    ...contextReceiveMount(),
   };
   const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [service], log: silentLogger, maxMessageBytes });
   const { port } = await server.listen();

@@ -5,7 +5,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ContextValues } from "@connectrpc/connect";
 import { createMethodSerializationLookup, encodeEnvelope, pipe, transformDecompressEnvelope, transformParseEnvelope, transformSplitEnvelope } from "@connectrpc/connect/protocol";
 import { BuilderService, BuildHeaderSchema, BuildRequestSchema, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
-import { chunkPrefix } from "../delegate/context-framing.js";
+import { chunkPrefix } from "./build-chunk-frame.js";
 import { createContextReceiveInterceptor, keepContextChunks } from "./grpc-context-receive.js";
 
 const header = (): BuildRequest => create(BuildRequestSchema, { message: { case: "header", value: create(BuildHeaderSchema, { buildId: "b-1", containerfile: "Containerfile" }) } });

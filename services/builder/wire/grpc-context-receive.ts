@@ -1,6 +1,8 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { headerEncoding, parseContentType } from "@connectrpc/connect/protocol-grpc";
 import { BuilderService, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
-import type { RequestBodyFilter } from "../../../libs/rpc/service-mount.js";
+import type { MountedService, RequestBodyFilter } from "../../../libs/rpc/service-mount.js";
+import { chunkSize, chunkTag } from "./build-chunk-frame.js";
 
 /**
  * The receive side of a gRPC `Build` stream, on a builder node.
@@ -19,14 +21,8 @@ import type { RequestBodyFilter } from "../../../libs/rpc/service-mount.js";
  * errors, limits, trailers) is connect's own.
  */
 
-/** `BuildRequest.chunk` is field 2, length-delimited: its tag byte. */
-const chunkTag = (2 << 3) | 2;
-
 /** An uncompressed envelope holding a `BuildRequest` whose chunk is empty. */
 const stubEnvelope = Uint8Array.of(0, 0, 0, 0, 2, chunkTag, 0);
-
-/** The gRPC content types whose bodies are read here (compression aside, which passes through to connect). */
-const grpcContentType = /^application\/grpc(\+proto)?$/i;
 
 /** The context's bytes of one Build call, kept aside by message index. */
 type KeptChunks = Map<number, Uint8Array[]>;
@@ -37,6 +33,15 @@ const keptChunksKey = createContextKey<KeptChunks | undefined>(undefined);
 export const contextReceivePath = `/${BuilderService.typeName}/Build`;
 
 /**
+ * The filter and its interceptor, as a mounted service carries them: the
+ * interceptor must come before any other network interceptor of the service
+ * that reads the Build stream (the node guard counts the context).
+ */
+export function contextReceiveMount(): Required<Pick<MountedService, "requestBodyFilters" | "networkInterceptors">> {
+  return { requestBodyFilters: { [contextReceivePath]: keepContextChunks }, networkInterceptors: [createContextReceiveInterceptor()] };
+}
+
+/**
  * The body filter of `Build` calls over gRPC: messages that are only a
  * context chunk reach connect as empty chunk messages, their bytes kept for
  * `createContextReceiveInterceptor`. A message larger than the server's
@@ -45,8 +50,8 @@ export const contextReceivePath = `/${BuilderService.typeName}/Build`;
  * other. Bodies of other protocols (Connect, gRPC-web) pass untouched.
  */
 export const keepContextChunks: RequestBodyFilter = (body, request) => {
-  const encoding = request.header.get("grpc-encoding");
-  if (!grpcContentType.test(request.header.get("content-type") ?? "") || (encoding !== null && encoding !== "identity")) return body;
+  const encoding = request.header.get(headerEncoding);
+  if (parseContentType(request.header.get("content-type"))?.binary !== true || (encoding !== null && encoding !== "identity")) return body;
   const kept: KeptChunks = new Map();
   request.contextValues.set(keptChunksKey, kept);
   return splitChunks(body, kept, request.readMaxBytes);
@@ -143,21 +148,6 @@ function peeked(state: { bytes: Uint8Array; have: number; length: number }): boo
   if (state.have === 0) return false;
   if (state.have >= state.length || state.have === state.bytes.byteLength || state.bytes[0] !== chunkTag) return true;
   return state.have >= 2 && (state.bytes[state.have - 1] as number) < 0x80;
-}
-
-/**
- * The size of field `chunk` when the message (`length` bytes, `peek` its
- * first) is that one field and nothing else; otherwise undefined.
- */
-function chunkSize(peek: Uint8Array, length: number): number | undefined {
-  if (peek[0] !== chunkTag) return undefined;
-  let size = 0;
-  for (let i = 1; i < peek.byteLength && i <= 5; i++) {
-    const b = peek[i] as number;
-    size += (b & 0x7f) * 2 ** (7 * (i - 1));
-    if (b < 0x80) return 1 + i + size === length ? size : undefined;
-  }
-  return undefined;
 }
 
 /**

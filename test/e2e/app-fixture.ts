@@ -41,11 +41,16 @@ export async function makeAppRepo(files: Readonly<Record<string, RepoFile>> = {}
 /** Which local engine a command talks to. */
 export type EngineCli = "docker" | "podman";
 
-/** Removes images by reference, ignoring those already gone. */
+/**
+ * Removes images by reference, ignoring those already gone. Their untagged
+ * parents stay: they are the layer cache a build in another test file may be
+ * building on at that moment (removing one fails that build with "unable to
+ * find image").
+ */
 export async function removeImages(engine: EngineCli, refs: Iterable<string>): Promise<void> {
   for (const ref of new Set(refs)) {
     if (ref === "") continue;
-    await runCommand(engine, ["rmi", "--force", ref]).catch(() => undefined);
+    await runCommand(engine, ["rmi", "--force", "--no-prune", ref]).catch(() => undefined);
   }
 }
 

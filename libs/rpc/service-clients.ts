@@ -3,6 +3,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import type { Secret } from "../secret/secret.js";
 import { createBearerTokenInterceptor } from "./auth-interceptor.js";
 import { createErrorInterceptor } from "./errors.js";
+import { createInProcessBytes } from "./in-process-bytes.js";
 import type { RpcLogger } from "./rpc-logger.js";
 import type { MountedService } from "./service-mount.js";
 import { serviceDescriptors, serviceNames, type ServiceName } from "./service-names.js";
@@ -36,7 +37,8 @@ export interface ServiceClientsOptions {
 /**
  * Clients for every service: a service mounted in this process is called
  * through an in-process router transport (same serialization and error
- * mapping as over the wire, no socket); any other through gRPC over HTTP/2
+ * mapping as over the wire, no socket; streamed bytes fields are passed by
+ * reference); any other through gRPC over HTTP/2
  * to its configured URL. A service that is neither answers `Unavailable`.
  */
 export function createServiceClients(options: ServiceClientsOptions): ServiceClients {
@@ -44,11 +46,19 @@ export function createServiceClients(options: ServiceClientsOptions): ServiceCli
   // Rebuilt when services were mounted since it was built: a service may call
   // another while the process is still mounting the rest (a watch started by
   // its factory), and the router must not stay without those mounted later.
-  const inProcess = transportPerMount(options.local, (mounted) =>
-    createRouterTransport((router) => {
-      for (const m of mounted) m.register(router);
-    }, { transport: { interceptors: [...(options.clientInterceptors ?? [])] }, router: { interceptors: [createErrorInterceptor(log, { dataDir: options.dataDir }), ...(options.inProcessInterceptors ?? [])] } }),
-  );
+  const inProcess = transportPerMount(options.local, (mounted) => {
+    // A context's chunks cross the hop by reference, not serialized and parsed again (see in-process-bytes.ts).
+    const bytes = createInProcessBytes();
+    return createRouterTransport(
+      (router) => {
+        for (const m of mounted) m.register(router);
+      },
+      {
+        transport: { interceptors: [...(options.clientInterceptors ?? []), bytes.client] },
+        router: { interceptors: [bytes.server, createErrorInterceptor(log, { dataDir: options.dataDir }), ...(options.inProcessInterceptors ?? [])] },
+      },
+    );
+  });
   const sessions: Http2SessionManager[] = [];
   const remoteInterceptors: Interceptor[] = [...(options.clientInterceptors ?? []), ...(options.token ? [createBearerTokenInterceptor(options.token)] : [])];
   const transportFor = (name: ServiceName): Transport => {

@@ -25,6 +25,10 @@
 //    the node, for 30 MiB and 300 MiB contexts: each size gets a fresh node.
 // MB here means MiB (2^20 bytes). Run: node --import tsx test/bench/delegate.ts
 // (BENCH_DELEGATE=large runs only the two 300 MiB builds of part 2.)
+// BENCH_DELEGATE_CORES=split: every CLI run is pinned to CPU 0 (taskset) and
+// each node, once started, to CPU 1, as a node on its own machine would not
+// take the main install's CPU; the engine (dockerd) and the registry stay on
+// both. The local reference runs on CPU 0 alone as well.
 // BENCH_DELEGATE_WARM=1: before its measured build, each fresh node serves
 // one delegated build of a 16 MiB context, as a long-running builder node
 // has served builds before (a fresh process's first build also pays for
@@ -127,7 +131,10 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
   ensureBuilt();
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [cliPath, "build", ...args, "--json"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    const argv = [process.execPath, cliPath, "build", ...args, "--json"];
+    // taskset execs the CLI: the child's pid is the CLI's own.
+    const [command = "", ...rest] = splitCores ? ["taskset", "-c", "0", ...argv] : argv;
+    const child = spawn(command, rest, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
     const events: { at: number; e: Record<string, unknown> }[] = [];
     const uploadPid = upload?.pid === "cli" ? child.pid : upload?.pid;
     let base = uploadPid === undefined ? 0 : (bytesWritten(uploadPid) ?? 0);
@@ -280,6 +287,8 @@ interface ContextRun {
 }
 
 const warmNodes = process.env["BENCH_DELEGATE_WARM"] === "1";
+/** BENCH_DELEGATE_CORES=split: CLI runs on CPU 0, nodes on CPU 1 (see the top). */
+const splitCores = process.env["BENCH_DELEGATE_CORES"] === "split";
 let warmRepo: TestGitRepo | undefined;
 
 /** A delegated build of a 16 MiB context on `node`, so the measured build runs on a node that served one before. */
@@ -308,6 +317,8 @@ async function contextRun(repo: TestGitRepo, totalMiB: number, delegated: boolea
   nodes.push(node);
   const pid = node.child.pid;
   if (pid === undefined) throw new Error("the node has no pid");
+  // Every thread the node has, and those it starts later (they inherit it).
+  if (splitCores) await runCommand("taskset", ["-a", "-p", "-c", "1", String(pid)]);
   const config = await mainConfig(node.url);
   if (warmNodes) await warmUp(node, config);
   await new Promise((r) => setTimeout(r, 1000));
@@ -366,7 +377,7 @@ try {
     console.log(`ratio per trial: ${ratios.join(", ")} (median ${median(ratios)?.toFixed(3)}; goal < 1.10)`);
   }
 
-  console.log(`\n2./3. Builds of a large context (${BIG_FILES} random files, own commit, \`COPY . /ctx\`); each delegated one on a fresh node${warmNodes ? " that served one 16 MiB build first" : ""}`);
+  console.log(`\n2./3. Builds of a large context (${BIG_FILES} random files, own commit, \`COPY . /ctx\`); each delegated one on a fresh node${warmNodes ? " that served one 16 MiB build first" : ""}${splitCores ? "; CLI on CPU 0, node on CPU 1" : ""}`);
   const opt = (kb: number | undefined): string => (kb === undefined ? "-" : mb(kb));
   const rate = (r: ContextRun): number | undefined => (r.run.upload ? r.run.upload.mib / (r.run.upload.ms / 1000) : undefined);
   const ctxRows = runs.map((r) => {

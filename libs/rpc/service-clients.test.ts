@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BuildRequestSchema } from "../gen/buildplane/v1/builder_pb.js";
+import { BuilderService, BuildRequestSchema } from "../gen/buildplane/v1/builder_pb.js";
 import { Secret } from "../secret/secret.js";
 import { silentLogger } from "./logger.js";
 import { createCredentials } from "./credentials.js";
 import { createRpcServer } from "./rpc-server.js";
 import { createServiceClients } from "./service-clients.js";
-import type { MountedService } from "./service-mount.js";
+import { mountService, type MountedService } from "./service-mount.js";
 import { createFixtureBuilderService, createFixtureConfigService } from "./test-fixtures.js";
 
 async function failure(p: Promise<unknown>): Promise<ConnectError> {
@@ -49,6 +49,33 @@ describe("service clients", () => {
     const ids: string[] = [];
     for await (const res of clients.builder.build(requests())) ids.push(res.event?.buildId ?? "");
     assert.deepEqual(ids, ["b1", "b2"]);
+  });
+
+  it("hand a streamed context chunk to a service in this process as the very buffer sent, not a copy", async () => {
+    const received: Uint8Array[] = [];
+    const local = [
+      mountService(BuilderService, {
+        async *build(requests) {
+          for await (const req of requests) if (req.message.case === "chunk") received.push(req.message.value);
+          yield { event: { buildId: "b1", event: { case: "ready", value: { image: "app:1", digest: "sha256:0" } } } };
+        },
+        cancelBuild: () => ({}),
+        hasImage: () => ({ exists: false }),
+        getStatus: () => ({}),
+      }),
+    ];
+    const clients = createServiceClients({ local: () => local, urls: {}, log: silentLogger });
+    const sent = [new Uint8Array(1024 * 1024).fill(1), new Uint8Array(3).fill(2)];
+    async function* requests() {
+      yield create(BuildRequestSchema, { message: { case: "header", value: { buildId: "b1" } } });
+      for (const chunk of sent) yield create(BuildRequestSchema, { message: { case: "chunk", value: chunk } });
+    }
+    const events: (string | undefined)[] = [];
+    for await (const res of clients.builder.build(requests())) events.push(res.event?.event.case);
+    assert.deepEqual(events, ["ready"]);
+    assert.equal(received.length, 2);
+    assert.equal(received[0], sent[0]);
+    assert.equal(received[1], sent[1]);
   });
 
   it("reach a service mounted after a first call in this process (a factory's watch starts while the rest are mounted)", async () => {

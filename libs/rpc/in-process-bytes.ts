@@ -71,11 +71,8 @@ export function createInProcessBytes(): InProcessBytes {
 /** `messages` with their bytes fields emptied, the bytes pushed to `queue` (one entry per message). */
 async function* takeAll<T extends object>(schema: DescMessage, messages: AsyncIterable<T>, queue: Held[]): AsyncGenerator<T> {
   const fields = bytesFields(schema);
+  if (fields.length === 0) return yield* messages;
   for await (const m of messages) {
-    if (fields.length === 0) {
-      yield m;
-      continue;
-    }
     const held: [DescField, Uint8Array][] = [];
     const copy: Record<string, unknown> = { ...(m as Record<string, unknown>) };
     for (const f of fields) {
@@ -89,14 +86,10 @@ async function* takeAll<T extends object>(schema: DescMessage, messages: AsyncIt
   }
 }
 
-/** `messages` with the bytes `takeAll` kept for each put back. */
+/** `messages` with the bytes `takeAll` kept for each put back (a schema without bytes fields queues nothing). */
 async function* putAll<T extends object>(schema: DescMessage, messages: AsyncIterable<T>, queue: Held[]): AsyncGenerator<T> {
-  const fields = bytesFields(schema);
+  if (bytesFields(schema).length === 0) return yield* messages;
   for await (const m of messages) {
-    if (fields.length === 0) {
-      yield m;
-      continue;
-    }
     const held = queue.shift();
     if (held === undefined) throw new Error(`in-process call: a ${schema.typeName} message arrived without the bytes its sender kept`);
     if (held.length === 0) {

@@ -2,7 +2,7 @@ import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import { headerEncoding, parseContentType } from "@connectrpc/connect/protocol-grpc";
 import { BuilderService, type BuildRequest } from "../../../libs/gen/buildplane/v1/builder_pb.js";
 import type { MountedService, RequestBodyFilter } from "../../../libs/rpc/service-mount.js";
-import { chunkSize, chunkTag } from "./build-chunk-frame.js";
+import { chunkPrefix, chunkSize, chunkTag } from "./build-chunk-frame.js";
 
 /**
  * The receive side of a gRPC `Build` stream, on a builder node.
@@ -22,7 +22,7 @@ import { chunkSize, chunkTag } from "./build-chunk-frame.js";
  */
 
 /** An uncompressed envelope holding a `BuildRequest` whose chunk is empty. */
-const stubEnvelope = Uint8Array.of(0, 0, 0, 0, 2, chunkTag, 0);
+const stubEnvelope = chunkPrefix(0);
 
 /** The context's bytes of one Build call, kept aside by message index. */
 type KeptChunks = Map<number, Uint8Array[]>;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { extract, type Header } from "tar-stream";
-import { packTar, TAR_CHUNK, type TarEntry } from "./deterministic-tar.js";
+import { packTar, TAR_CHUNK, TAR_JOIN_BELOW, type TarEntry } from "./deterministic-tar.js";
 
 /** The entries of a small tree, each file body given as text. */
 function entries(): TarEntry[] {
@@ -75,13 +75,33 @@ describe("packTar", () => {
     assert.ok(a.equals(b));
   });
 
-  it("yields pieces of exactly TAR_CHUNK bytes but the last", async () => {
-    const big = "x".repeat(TAR_CHUNK * 2 + 100);
-    const { pieces, tar } = await packed([{ path: "big", type: "file", mode: 0o644, size: big.length, body: Readable.from([Buffer.from(big)]) }]);
-    assert.ok(pieces.length >= 3);
-    for (const p of pieces.slice(0, -1)) assert.equal(p.length, TAR_CHUNK);
-    assert.ok((pieces.at(-1)?.length ?? 0) <= TAR_CHUNK);
-    assert.equal((await readBack(tar))[0]?.body, big);
+  it("passes a large body on uncopied, in pieces of at most TAR_CHUNK", async () => {
+    const big = Buffer.alloc(TAR_CHUNK * 2 + 100, "x");
+    const { pieces, tar } = await packed([{ path: "big", type: "file", mode: 0o644, size: big.length, body: Readable.from([big]) }]);
+    const views = pieces.filter((p) => p.buffer === big.buffer);
+    assert.deepEqual(
+      views.map((p) => p.length),
+      [TAR_CHUNK, TAR_CHUNK, 100],
+    );
+    for (const p of pieces) assert.ok(p.length <= TAR_CHUNK, `a piece of ${p.length} bytes`);
+    assert.equal((await readBack(tar))[0]?.body, big.toString());
+  });
+
+  it("joins headers and small files into pieces of at least TAR_JOIN_BELOW, and leaves a large file's pieces whole", async () => {
+    const small = Array.from({ length: 200 }, (_, i): TarEntry => ({ path: `s/${i}.txt`, type: "file", mode: 0o644, size: 3, body: Readable.from([Buffer.from(`${i % 1000}`.padStart(3, "0"))]) }));
+    const bodyPieces = Array.from({ length: 4 }, (_, i) => Buffer.alloc(TAR_JOIN_BELOW, 97 + i));
+    const large: TarEntry = { path: "large.bin", type: "file", mode: 0o644, size: 4 * TAR_JOIN_BELOW, body: Readable.from(bodyPieces) };
+    const { pieces, tar } = await packed([...small, large]);
+    // 200 small files are 200 KiB of headers and padded bodies: joined, not 400 pieces.
+    const joined = pieces.filter((p) => !bodyPieces.some((b) => b.buffer === p.buffer));
+    assert.ok(joined.length <= 5, `${joined.length} joined pieces`);
+    for (const p of joined.slice(0, -2)) assert.ok(p.length >= TAR_JOIN_BELOW && p.length <= TAR_CHUNK, `a joined piece of ${p.length} bytes`);
+    // Every piece of the large file's body is yielded as the very memory it was read into.
+    assert.equal(pieces.length - joined.length, bodyPieces.length);
+    const back = await readBack(tar);
+    assert.equal(back.length, 201);
+    assert.equal(back[7]?.body, "007");
+    assert.equal(back[200]?.body, Buffer.concat(bodyPieces).toString());
   });
 
   it("stops with canceled when the signal is aborted", async () => {

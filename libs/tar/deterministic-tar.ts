@@ -17,20 +17,28 @@ export interface TarEntry {
 }
 
 /**
- * Size of the pieces yielded (a gRPC message each): 1 MiB less a margin, so
- * a piece with its message framing fits an `[http] max_message_bytes` of
- * 1 MiB. A 300 MiB context is 300 messages between the services, not 4,800:
- * per message, each hop costs about as much as copying 64 KiB.
+ * Largest piece yielded (a gRPC message each): 1 MiB less a margin, so a
+ * piece with its message framing fits an `[http] max_message_bytes` of 1 MiB.
  */
 export const TAR_CHUNK = 1024 * 1024 - 64;
+
+/**
+ * Pieces smaller than this (tar headers, padding, small files) are joined
+ * until they reach it: one message each would cost more than the copy.
+ * Larger ones (the bodies of large files, as their reader gives them) go on
+ * as they are, uncopied.
+ */
+export const TAR_JOIN_BELOW = 64 * 1024;
 
 const EPOCH = new Date(0);
 
 /**
  * Writes entries, in the order given, as a tar with fixed times (epoch),
  * owners (0/0, no names) and the given modes: the same entries always give
- * the same bytes. Output comes as pieces of at most TAR_CHUNK bytes while
- * entries are still being read, with backpressure end to end.
+ * the same bytes. Output comes while entries are still being read, with
+ * backpressure end to end, in pieces of at most TAR_CHUNK bytes: pieces
+ * smaller than TAR_JOIN_BELOW are joined, larger ones pass uncopied (split
+ * when above TAR_CHUNK).
  */
 export async function* packTar(entries: AsyncIterable<TarEntry>, signal?: AbortSignal): AsyncGenerator<Buffer> {
   const p = pack();
@@ -44,20 +52,22 @@ export async function* packTar(entries: AsyncIterable<TarEntry>, signal?: AbortS
   writing.catch(() => undefined);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  const flush = (): Buffer => {
+    const joined = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return joined;
+  };
   try {
     for await (const raw of p as AsyncIterable<Buffer>) {
-      let chunk = raw;
-      while (chunk.length > 0) {
-        const take = Math.min(chunk.length, TAR_CHUNK - pendingBytes);
-        pending.push(chunk.subarray(0, take));
-        pendingBytes += take;
-        chunk = chunk.subarray(take);
-        if (pendingBytes === TAR_CHUNK) {
-          yield Buffer.concat(pending);
-          pending = [];
-          pendingBytes = 0;
-        }
+      if (raw.length < TAR_JOIN_BELOW) {
+        pending.push(raw);
+        pendingBytes += raw.length;
+        if (pendingBytes >= TAR_JOIN_BELOW) yield flush();
+        continue;
       }
+      if (pendingBytes > 0) yield flush();
+      for (let at = 0; at < raw.length; at += TAR_CHUNK) yield raw.subarray(at, at + TAR_CHUNK);
     }
   } catch (err) {
     await writing;
@@ -66,7 +76,7 @@ export async function* packTar(entries: AsyncIterable<TarEntry>, signal?: AbortS
     if (!p.destroyed) p.destroy();
   }
   await writing;
-  if (pendingBytes > 0) yield Buffer.concat(pending);
+  if (pendingBytes > 0) yield flush();
 }
 
 async function writeEntries(p: Pack, entries: AsyncIterable<TarEntry>, signal?: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { extract, pack } from "tar-stream";
+import { confineArchive } from "../../../libs/tar/archive-confiner.js";
 import { appendInstruction, canInlineLabels, labelInstruction, labelOnlyContext } from "./label-instruction.js";
 
 function tarOf(files: Record<string, string>): Readable {
@@ -29,6 +30,25 @@ async function filesOf(tar: Readable): Promise<Record<string, string>> {
   tar.pipe(x);
   await done;
   return files;
+}
+
+async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A confined context (as every build gets it) with a long name, a folder, a symlink, a hard link and bodies of odd sizes. */
+async function confinedTar(): Promise<Buffer> {
+  const p = pack();
+  p.entry({ name: "app", type: "directory", mode: 0o755 });
+  p.entry({ name: "app/run.sh", mode: 0o755 }, "#!/bin/sh\necho hi\n");
+  p.entry({ name: `app/${"n".repeat(120)}/${"m".repeat(90)}.txt`, mode: 0o644 }, "x".repeat(1000));
+  p.entry({ name: "app/link", type: "symlink", linkname: "run.sh" });
+  p.entry({ name: "app/hard", type: "link", linkname: "app/run.sh" });
+  p.entry({ name: "Containerfile", mode: 0o644 }, "FROM x\nCOPY app /app");
+  p.finalize();
+  return bytesOf(confineArchive(p as unknown as Readable));
 }
 
 const labels = { "buildplane.image-key": "abc123", "org.opencontainers.image.revision": "0123", "buildplane.build-id": "b_01" };
@@ -67,5 +87,61 @@ describe("label instruction", () => {
 
   it("makes a relabel context holding only FROM the built image", async () => {
     assert.deepEqual(await filesOf(labelOnlyContext("cli-app:0123456789abcdef")), { Containerfile: "FROM cli-app:0123456789abcdef\n" });
+  });
+
+  it("passes a confined archive through byte for byte when it has no such containerfile", async () => {
+    const tar = await confinedTar();
+    const { stream, applied } = appendInstruction(Readable.from([tar.subarray(0, 700), tar.subarray(700)]), "Dockerfile", 'LABEL "a"="1"');
+    assert.ok((await bytesOf(stream)).equals(tar));
+    assert.equal(await applied, false);
+  });
+
+  it("rewrites only the containerfile of a confined archive, every other entry as it was", async () => {
+    const tar = await confinedTar();
+    const { stream, applied } = appendInstruction(Readable.from([tar]), "Containerfile", 'LABEL "a"="1"');
+    const files = await filesOf(stream);
+    assert.equal(await applied, true);
+    assert.equal(files["Containerfile"], 'FROM x\nCOPY app /app\nLABEL "a"="1"\n');
+    assert.deepEqual(files, { ...(await filesOf(Readable.from([tar]))), Containerfile: 'FROM x\nCOPY app /app\nLABEL "a"="1"\n' });
+  });
+
+  it("passes a large file's body on as the very pieces it arrived in", async () => {
+    const body = [Buffer.alloc(64 * 1024, 1), Buffer.alloc(64 * 1024, 2), Buffer.alloc(64 * 1024, 3)];
+    const header = Buffer.alloc(512);
+    header.write("big.bin", 0);
+    header.write("0000644\0", 100);
+    header.write("0000000\0", 108);
+    header.write("0000000\0", 116);
+    header.write(`${(3 * 64 * 1024).toString(8).padStart(11, "0")}\0`, 124);
+    header.write("00000000000\0", 136);
+    header.write("0", 156);
+    header.write("ustar\0", 257);
+    header.write("00", 263);
+    header.fill(" ", 148, 156);
+    let sum = 0;
+    for (const b of header) sum += b;
+    header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+    const { stream } = appendInstruction(Readable.from([header, ...body, Buffer.alloc(1024)]), "Containerfile", 'LABEL "a"="1"');
+    // Flowing, as a pipe to the engine reads it (a paused read() would join what is buffered).
+    const out: Buffer[] = [];
+    stream.on("data", (c: Buffer) => void out.push(c));
+    await new Promise((resolve, reject) => stream.on("end", resolve).on("error", reject));
+    assert.deepEqual(
+      body.map((b) => out.some((o) => o === b || (o.buffer === b.buffer && o.byteOffset === b.byteOffset && o.length === b.length))),
+      [true, true, true],
+    );
+  });
+
+  it("refuses an entry type a confined archive does not hold, naming the entry", async () => {
+    const p = pack();
+    p.entry({ name: "fifo", type: "fifo" });
+    p.finalize();
+    const { stream, applied } = appendInstruction(p as unknown as Readable, "Containerfile", 'LABEL "a"="1"');
+    await assert.rejects(bytesOf(stream), (err: Error & { code?: string }) => {
+      assert.equal(err.code, "invalidArgument");
+      assert.equal(err.message, 'archive is not a valid tar: entry "fifo" has type "6", which a confined archive does not hold');
+      return true;
+    });
+    assert.equal(await applied, false);
   });
 });

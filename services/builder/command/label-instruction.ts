@@ -1,5 +1,10 @@
-import type { Readable } from "node:stream";
-import { extract as tarExtract, pack as tarPack, type Header } from "tar-stream";
+import { Transform, type Readable } from "node:stream";
+import { pack as tarPack } from "tar-stream";
+import { ArchiveMalformedError } from "../../../libs/tar/archive-errors.js";
+import { resolveArchiveLimits } from "../../../libs/tar/archive-limits.js";
+import type { ConfinedEntry } from "../../../libs/tar/archive-tree.js";
+import { createTarParser, type RawEntry, type TarEvent } from "../../../libs/tar/tar-parser.js";
+import { bodyPadding, encodeEntryHeader, END_OF_ARCHIVE } from "../../../libs/tar/tar-writer.js";
 
 /** Keys and values that need no escaping in a double-quoted Containerfile string. */
 const plain = /^[A-Za-z0-9_.:/@+=,~-]*$/;
@@ -29,59 +34,143 @@ export function labelInstruction(labels: Readonly<Record<string, string>>): stri
   return `LABEL ${pairs.join(" ")}`;
 }
 
+/** Pieces below this size (headers, padding, small files) are joined before they are pushed. */
+const smallPiece = 4096;
+
 /**
  * Re-streams a context tar with `instruction` appended, on a line of its
  * own, to the entry named `containerfile`. A Containerfile whose last line
  * continues (ends with `\` or `` ` ``) or that is larger than 1 MiB is left
  * as it is, so the instruction can never change the meaning of another one.
  * Resolves `applied` with whether it was appended.
+ *
+ * The input is the archive confiner's output: every header is written again
+ * as the confiner writes it (`encodeEntryHeader`), and file bodies pass
+ * through as the views of the input they arrived in, uncopied; only the
+ * Containerfile is held, to be rewritten.
  */
 export function appendInstruction(context: Readable, containerfile: string, instruction: string): { readonly stream: Readable; readonly applied: Promise<boolean> } {
-  const extract = tarExtract();
-  const out = tarPack();
+  // A confined archive's extension records hold only a path and a link target, each within its path limit.
+  const parser = createTarParser(resolveArchiveLimits({ maxRecordBytes: Number.MAX_SAFE_INTEGER }));
   let done: (applied: boolean) => void = () => undefined;
   const applied = new Promise<boolean>((r) => (done = r));
   let found = false;
-  const fail = (err: unknown): void => {
-    out.destroy(err instanceof Error ? err : new Error(String(err)));
-    extract.destroy();
-    context.destroy();
-    done(false);
-  };
-  const pipeEntry = (header: Header, stream: NodeJS.ReadableStream, next: () => void): void => {
-    const entry = out.entry(header, (err) => (err ? fail(err) : next()));
-    // streamx takes a completion callback on pipe, which keeps a destroyed output from throwing.
-    const pipeTo = stream.pipe.bind(stream) as unknown as (dest: NodeJS.WritableStream, cb: (err?: Error | null) => void) => void;
-    pipeTo(entry, (err) => {
-      if (err) fail(err);
-    });
-  };
-  extract.on("entry", (header: Header, stream, next) => {
-    const name = header.name.replace(/^\.\//, "");
-    if (found || name !== containerfile || header.type !== "file" || (header.size ?? 0) > maxContainerfileBytes) {
-      pipeEntry(header, stream as unknown as NodeJS.ReadableStream, next);
-      return;
+  let held: { readonly entry: ConfinedEntry & { type: "file" }; readonly parts: Buffer[] } | undefined;
+  let passing = false;
+  let size = 0;
+  let ended = false;
+  const small: Buffer[] = [];
+  let smallBytes = 0;
+
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        for (const event of parser.push(chunk)) handle(event, this);
+      } catch (err) {
+        callback(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      flushSmall(this);
+      callback();
+    },
+    flush(callback) {
+      try {
+        for (const event of parser.end()) handle(event, this);
+        if (!ended) emit(this, END_OF_ARCHIVE);
+        ended = true;
+      } catch (err) {
+        callback(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      flushSmall(this);
+      done(false);
+      callback();
+    },
+  });
+
+  function flushSmall(stream: Transform): void {
+    if (small.length > 0) stream.push(small.length === 1 ? small[0] : Buffer.concat(small, smallBytes));
+    small.length = 0;
+    smallBytes = 0;
+  }
+
+  function emit(stream: Transform, piece: Buffer): void {
+    if (piece.length >= smallPiece) {
+      flushSmall(stream);
+      stream.push(piece);
+    } else {
+      small.push(piece);
+      smallBytes += piece.length;
     }
-    found = true;
-    const chunks: Buffer[] = [];
-    stream.on("data", (b: unknown) => void chunks.push(b as Buffer));
-    stream.on("error", fail);
-    stream.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      const continues = /[\\`]\s*$/.test(text);
-      const body = continues ? Buffer.concat(chunks) : Buffer.from(`${text}${text.endsWith("\n") ? "" : "\n"}${instruction}\n`);
-      out.entry({ ...header, size: body.length }, body, (err) => (err ? fail(err) : next()));
-      done(!continues);
-    });
-  });
-  extract.on("finish", () => {
-    out.finalize();
+  }
+
+  function handle(event: TarEvent, stream: Transform): void {
+    switch (event.kind) {
+      case "entry": {
+        const entry = confinedEntry(event.entry);
+        if (!found && entry.type === "file" && entry.path.replace(/^\.\//, "") === containerfile && entry.size <= maxContainerfileBytes) {
+          found = true;
+          held = { entry, parts: [] };
+          return;
+        }
+        emit(stream, encodeEntryHeader(entry));
+        passing = entry.type === "file";
+        size = entry.type === "file" ? entry.size : 0;
+        return;
+      }
+      case "data":
+        if (held) held.parts.push(event.bytes);
+        else if (passing) emit(stream, event.bytes);
+        return;
+      case "entryEnd": {
+        if (held) {
+          const original = Buffer.concat(held.parts);
+          const text = original.toString("utf8");
+          const continues = /[\\`]\s*$/.test(text);
+          const body = continues ? original : Buffer.from(`${text}${text.endsWith("\n") ? "" : "\n"}${instruction}\n`);
+          emit(stream, encodeEntryHeader({ ...held.entry, size: body.length }));
+          emit(stream, body);
+          emit(stream, bodyPadding(body.length));
+          held = undefined;
+          done(!continues);
+        } else if (passing && size % 512 !== 0) {
+          emit(stream, bodyPadding(size));
+        }
+        passing = false;
+        return;
+      }
+      case "end":
+        if (!ended) emit(stream, END_OF_ARCHIVE);
+        ended = true;
+        return;
+    }
+  }
+
+  context.on("error", (err) => out.destroy(err));
+  out.once("close", () => {
     done(false);
+    if (!context.destroyed && !context.readableEnded) context.destroy();
   });
-  extract.on("error", fail);
-  context.on("error", fail);
-  context.pipe(extract);
-  return { stream: out as unknown as Readable, applied };
+  context.pipe(out);
+  return { stream: out, applied };
+}
+
+/** A parsed entry of a confined archive as the confiner's writer takes it. */
+function confinedEntry(raw: RawEntry): ConfinedEntry {
+  const mtime = raw.mtime;
+  switch (raw.typeflag) {
+    case "0":
+    case "\0":
+      return { type: "file", path: raw.name, mode: raw.mode, size: raw.size, mtime };
+    case "5":
+      return { type: "directory", path: raw.name.replace(/\/+$/, ""), mode: raw.mode, mtime };
+    case "2":
+      return { type: "symlink", path: raw.name, target: raw.linkname, mtime };
+    case "1":
+      return { type: "link", path: raw.name, target: raw.linkname, mode: raw.mode, mtime };
+    default:
+      throw new ArchiveMalformedError(`entry "${raw.name}" has type "${raw.typeflag}", which a confined archive does not hold`);
+  }
 }
 
 /** A context holding only `FROM <image>`: relabels a built image when the instruction could not be appended. */

@@ -4,10 +4,8 @@ import { ArchiveCanceledError, ArchiveMalformedError } from "./archive-errors.js
 import { resolveArchiveLimits, type ArchiveLimits } from "./archive-limits.js";
 import { createArchiveTree } from "./archive-tree.js";
 import { createTarParser } from "./tar-parser.js";
+import { createSmallPieceJoiner, SMALL_PIECE_BYTES } from "./small-pieces.js";
 import { bodyPadding, encodeEntryHeader, END_OF_ARCHIVE } from "./tar-writer.js";
-
-/** Output pieces below this size are joined before they are pushed. */
-const SMALL_PIECE = 4096;
 
 /**
  * Creates a transform from an untrusted tar to a confined one. Every entry
@@ -25,26 +23,11 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
   let passing = false;
   let size = 0;
   let ended = false;
-  return new Transform({
+  // Headers, small bodies and padding are joined into one piece: a stream
+  // write each would cost more than copying them. Large bodies pass as they are.
+  const { emit, flush: flushSmall } = createSmallPieceJoiner((piece) => out.push(piece), SMALL_PIECE_BYTES);
+  const out: Transform = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      // Headers, small bodies and padding are joined into one piece: a stream
-      // write each would cost more than copying them. Large bodies pass as they are.
-      const small: Buffer[] = [];
-      let smallBytes = 0;
-      const flushSmall = (): void => {
-        if (small.length > 0) this.push(small.length === 1 ? small[0] : Buffer.concat(small, smallBytes));
-        small.length = 0;
-        smallBytes = 0;
-      };
-      const emit = (piece: Buffer): void => {
-        if (piece.length >= SMALL_PIECE) {
-          flushSmall();
-          this.push(piece);
-        } else {
-          small.push(piece);
-          smallBytes += piece.length;
-        }
-      };
       try {
         for (const event of parser.push(chunk)) {
           switch (event.kind) {
@@ -86,6 +69,7 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
       }
     },
   });
+  return out;
 }
 
 /**

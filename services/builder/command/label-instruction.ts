@@ -3,6 +3,7 @@ import { pack as tarPack } from "tar-stream";
 import { ArchiveMalformedError } from "../../../libs/tar/archive-errors.js";
 import { resolveArchiveLimits } from "../../../libs/tar/archive-limits.js";
 import type { ConfinedEntry } from "../../../libs/tar/archive-tree.js";
+import { createSmallPieceJoiner, SMALL_PIECE_BYTES } from "../../../libs/tar/small-pieces.js";
 import { createTarParser, type RawEntry, type TarEvent } from "../../../libs/tar/tar-parser.js";
 import { bodyPadding, encodeEntryHeader, END_OF_ARCHIVE } from "../../../libs/tar/tar-writer.js";
 
@@ -34,9 +35,6 @@ export function labelInstruction(labels: Readonly<Record<string, string>>): stri
   return `LABEL ${pairs.join(" ")}`;
 }
 
-/** Pieces below this size (headers, padding, small files) are joined before they are pushed. */
-const smallPiece = 4096;
-
 /**
  * Re-streams a context tar with `instruction` appended, on a line of its
  * own, to the entry named `containerfile`. A Containerfile whose last line
@@ -59,52 +57,35 @@ export function appendInstruction(context: Readable, containerfile: string, inst
   let passing = false;
   let size = 0;
   let ended = false;
-  const small: Buffer[] = [];
-  let smallBytes = 0;
+  const pieces = createSmallPieceJoiner((piece) => out.push(piece), SMALL_PIECE_BYTES);
 
-  const out = new Transform({
+  const out: Transform = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
-        for (const event of parser.push(chunk)) handle(event, this);
+        for (const event of parser.push(chunk)) handle(event);
       } catch (err) {
         callback(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      flushSmall(this);
+      pieces.flush();
       callback();
     },
     flush(callback) {
       try {
-        for (const event of parser.end()) handle(event, this);
-        if (!ended) emit(this, END_OF_ARCHIVE);
+        for (const event of parser.end()) handle(event);
+        if (!ended) pieces.emit(END_OF_ARCHIVE);
         ended = true;
       } catch (err) {
         callback(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      flushSmall(this);
+      pieces.flush();
       done(false);
       callback();
     },
   });
 
-  function flushSmall(stream: Transform): void {
-    if (small.length > 0) stream.push(small.length === 1 ? small[0] : Buffer.concat(small, smallBytes));
-    small.length = 0;
-    smallBytes = 0;
-  }
-
-  function emit(stream: Transform, piece: Buffer): void {
-    if (piece.length >= smallPiece) {
-      flushSmall(stream);
-      stream.push(piece);
-    } else {
-      small.push(piece);
-      smallBytes += piece.length;
-    }
-  }
-
-  function handle(event: TarEvent, stream: Transform): void {
+  function handle(event: TarEvent): void {
     switch (event.kind) {
       case "entry": {
         const entry = confinedEntry(event.entry);
@@ -113,14 +94,14 @@ export function appendInstruction(context: Readable, containerfile: string, inst
           held = { entry, parts: [] };
           return;
         }
-        emit(stream, encodeEntryHeader(entry));
+        pieces.emit(encodeEntryHeader(entry));
         passing = entry.type === "file";
         size = entry.type === "file" ? entry.size : 0;
         return;
       }
       case "data":
         if (held) held.parts.push(event.bytes);
-        else if (passing) emit(stream, event.bytes);
+        else if (passing) pieces.emit(event.bytes);
         return;
       case "entryEnd": {
         if (held) {
@@ -128,19 +109,19 @@ export function appendInstruction(context: Readable, containerfile: string, inst
           const text = original.toString("utf8");
           const continues = /[\\`]\s*$/.test(text);
           const body = continues ? original : Buffer.from(`${text}${text.endsWith("\n") ? "" : "\n"}${instruction}\n`);
-          emit(stream, encodeEntryHeader({ ...held.entry, size: body.length }));
-          emit(stream, body);
-          emit(stream, bodyPadding(body.length));
+          pieces.emit(encodeEntryHeader({ ...held.entry, size: body.length }));
+          pieces.emit(body);
+          pieces.emit(bodyPadding(body.length));
           held = undefined;
           done(!continues);
         } else if (passing && size % 512 !== 0) {
-          emit(stream, bodyPadding(size));
+          pieces.emit(bodyPadding(size));
         }
         passing = false;
         return;
       }
       case "end":
-        if (!ended) emit(stream, END_OF_ARCHIVE);
+        if (!ended) pieces.emit(END_OF_ARCHIVE);
         ended = true;
         return;
     }

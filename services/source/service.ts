@@ -41,7 +41,7 @@ export function createSourceService(deps: SourceServiceDeps): ServiceImpl<typeof
       return { commit: d.commit, treeHash: d.treeHash, containerfile: d.containerfile, ignoreRules: d.ignoreRules };
     },
     async *streamContext(req, ctx) {
-      for await (const piece of checkout.streamContext(sourceRef(req.source), req.commit, req.containerfile, ctx.signal)) {
+      for await (const piece of checkout.streamContext(sourceRef(req.source), req.commit, req.containerfile, ctx.signal, { withSha256: req.withSha256 })) {
         if ("chunk" in piece) yield { chunk: piece.chunk };
         else yield { totalBytes: BigInt(piece.totalBytes), sha256: piece.sha256 };
       }

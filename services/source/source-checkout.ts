@@ -19,8 +19,14 @@ export interface SourceRef {
   readonly credentials: RequestCredentials | undefined;
 }
 
-/** One piece of a context stream; the last one carries the totals. */
+/** One piece of a context stream; the last one carries the totals (`sha256` "" unless asked for). */
 export type ContextPiece = { readonly chunk: Buffer } | { readonly totalBytes: number; readonly sha256: string };
+
+/** What a context stream reports besides its bytes. */
+export interface ContextStreamOptions {
+  /** Hash the tar (sha256, hex) for the last piece: a second pass over every byte, for callers that check them. */
+  readonly withSha256?: boolean;
+}
 
 type Target = { readonly kind: "git"; readonly git: GitTarget } | { readonly kind: "folder"; readonly root: string; readonly dir: string };
 
@@ -61,19 +67,19 @@ export function createSourceCheckout(opts: SourceOptions, observer?: MirrorObser
       return git.describe(t.git, await commitOf(t, src, commit, signal), containerfile, signal);
     },
 
-    async *streamContext(src: SourceRef, commit: string, containerfile: string, signal?: AbortSignal): AsyncGenerator<ContextPiece> {
+    async *streamContext(src: SourceRef, commit: string, containerfile: string, signal?: AbortSignal, options: ContextStreamOptions = {}): AsyncGenerator<ContextPiece> {
       const t = await target(src);
       const pieces = t.kind === "folder"
         ? folderContext(t.root, t.dir, containerfile, signal)
         : git.context(t.git, await commitOf(t, src, commit, signal), containerfile, signal);
-      const h = createHash("sha256");
+      const h = options.withSha256 === true ? createHash("sha256") : undefined;
       let total = 0;
       for await (const chunk of pieces) {
-        h.update(chunk);
+        h?.update(chunk);
         total += chunk.length;
         yield { chunk };
       }
-      yield { totalBytes: total, sha256: h.digest("hex") };
+      yield { totalBytes: total, sha256: h?.digest("hex") ?? "" };
     },
   };
 }

@@ -39,9 +39,9 @@ describe("source service: build contexts", () => {
   });
 
   it("streams the same bytes from two mirrors over two transports, with ignore rules, exec bits and symlinks", async () => {
-    const a = await collect(sourceClient(tempDir("ctx-data-", cleanups)), { source: { repository: daemonUrl, dir: "app" }, commit: first });
+    const a = await collect(sourceClient(tempDir("ctx-data-", cleanups)), { source: { repository: daemonUrl, dir: "app" }, commit: first, withSha256: true });
     const b = await collect(sourceClient(tempDir("ctx-data-", cleanups)), {
-      source: { repository: httpUrl, dir: "app", credentials: { username: "alice", password: "s3cret-pass" } }, commit: first,
+      source: { repository: httpUrl, dir: "app", credentials: { username: "alice", password: "s3cret-pass" } }, commit: first, withSha256: true,
     });
     assert.equal(a.sha256, createHash("sha256").update(a.tar).digest("hex"));
     assert.equal(Number(a.totalBytes), a.tar.length);
@@ -57,6 +57,16 @@ describe("source service: build contexts", () => {
     assert.equal(existsSync(join(out, "sub/b.log")), true);
     assert.equal(existsSync(join(out, "secret-dir/x.txt")), false);
     assert.equal(existsSync(join(out, "secret-dir/keep.txt")), true);
+  });
+
+  it("reports the tar's size on its last message, and its sha256 only when asked for it", async () => {
+    const client = sourceClient(tempDir("ctx-data-", cleanups));
+    const plain = await collect(client, { source: { repository: daemonUrl, dir: "app" }, commit: first });
+    assert.equal(Number(plain.totalBytes), plain.tar.length);
+    assert.equal(plain.sha256, "", "no digest unless with_sha256 is set");
+    const hashed = await collect(client, { source: { repository: daemonUrl, dir: "app" }, commit: first, withSha256: true });
+    assert.deepEqual(hashed.tar, plain.tar);
+    assert.equal(hashed.sha256, createHash("sha256").update(plain.tar).digest("hex"));
   });
 
   it("fetches only the new objects for a later commit of a long history", async () => {
@@ -99,8 +109,9 @@ describe("source service: build contexts", () => {
     assert.equal(d1.containerfile, "Containerfile");
     writeFileSync(join(plain, "other/more.txt"), "x");
     assert.equal((await client.describe({ source: { repository: plain, dir: "app" } })).treeHash, d1.treeHash);
-    const t1 = await collect(client, { source: { repository: plain, dir: "app" } });
-    const t2 = await collect(client, { source: { repository: plain, dir: "app" } });
+    const t1 = await collect(client, { source: { repository: plain, dir: "app" }, withSha256: true });
+    const t2 = await collect(client, { source: { repository: plain, dir: "app" }, withSha256: true });
+    assert.match(t1.sha256, /^[0-9a-f]{64}$/);
     assert.equal(t1.sha256, t2.sha256);
     writeFileSync(join(plain, "app/a.log"), "ignored change");
     assert.equal((await client.describe({ source: { repository: plain, dir: "app" } })).treeHash, d1.treeHash);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buildplane/v1/source.proto.
  */
 export const file_buildplane_v1_source: GenFile = /*@__PURE__*/
-  fileDesc("ChpidWlsZHBsYW5lL3YxL3NvdXJjZS5wcm90bxINYnVpbGRwbGFuZS52MSJCChZSZXNvbHZlUmV2aXNpb25SZXF1ZXN0EigKBnNvdXJjZRgBIAEoCzIYLmJ1aWxkcGxhbmUudjEuR2l0U291cmNlIikKF1Jlc29sdmVSZXZpc2lvblJlc3BvbnNlEg4KBmNvbW1pdBgBIAEoCSJiCg9EZXNjcmliZVJlcXVlc3QSKAoGc291cmNlGAEgASgLMhguYnVpbGRwbGFuZS52MS5HaXRTb3VyY2USDgoGY29tbWl0GAIgASgJEhUKDWNvbnRhaW5lcmZpbGUYAyABKAkiYgoQRGVzY3JpYmVSZXNwb25zZRIOCgZjb21taXQYASABKAkSEQoJdHJlZV9oYXNoGAIgASgJEhUKDWNvbnRhaW5lcmZpbGUYAyABKAkSFAoMaWdub3JlX3J1bGVzGAQgAygJImcKFFN0cmVhbUNvbnRleHRSZXF1ZXN0EigKBnNvdXJjZRgBIAEoCzIYLmJ1aWxkcGxhbmUudjEuR2l0U291cmNlEg4KBmNvbW1pdBgCIAEoCRIVCg1jb250YWluZXJmaWxlGAMgASgJIksKFVN0cmVhbUNvbnRleHRSZXNwb25zZRINCgVjaHVuaxgBIAEoDBITCgt0b3RhbF9ieXRlcxgCIAEoBBIOCgZzaGEyNTYYAyABKAkynAIKDVNvdXJjZVNlcnZpY2USYAoPUmVzb2x2ZVJldmlzaW9uEiUuYnVpbGRwbGFuZS52MS5SZXNvbHZlUmV2aXNpb25SZXF1ZXN0GiYuYnVpbGRwbGFuZS52MS5SZXNvbHZlUmV2aXNpb25SZXNwb25zZRJLCghEZXNjcmliZRIeLmJ1aWxkcGxhbmUudjEuRGVzY3JpYmVSZXF1ZXN0Gh8uYnVpbGRwbGFuZS52MS5EZXNjcmliZVJlc3BvbnNlElwKDVN0cmVhbUNvbnRleHQSIy5idWlsZHBsYW5lLnYxLlN0cmVhbUNvbnRleHRSZXF1ZXN0GiQuYnVpbGRwbGFuZS52MS5TdHJlYW1Db250ZXh0UmVzcG9uc2UwAWIGcHJvdG8z", [file_buildplane_v1_common]);
+  fileDesc("ChpidWlsZHBsYW5lL3YxL3NvdXJjZS5wcm90bxINYnVpbGRwbGFuZS52MSJCChZSZXNvbHZlUmV2aXNpb25SZXF1ZXN0EigKBnNvdXJjZRgBIAEoCzIYLmJ1aWxkcGxhbmUudjEuR2l0U291cmNlIikKF1Jlc29sdmVSZXZpc2lvblJlc3BvbnNlEg4KBmNvbW1pdBgBIAEoCSJiCg9EZXNjcmliZVJlcXVlc3QSKAoGc291cmNlGAEgASgLMhguYnVpbGRwbGFuZS52MS5HaXRTb3VyY2USDgoGY29tbWl0GAIgASgJEhUKDWNvbnRhaW5lcmZpbGUYAyABKAkiYgoQRGVzY3JpYmVSZXNwb25zZRIOCgZjb21taXQYASABKAkSEQoJdHJlZV9oYXNoGAIgASgJEhUKDWNvbnRhaW5lcmZpbGUYAyABKAkSFAoMaWdub3JlX3J1bGVzGAQgAygJInwKFFN0cmVhbUNvbnRleHRSZXF1ZXN0EigKBnNvdXJjZRgBIAEoCzIYLmJ1aWxkcGxhbmUudjEuR2l0U291cmNlEg4KBmNvbW1pdBgCIAEoCRIVCg1jb250YWluZXJmaWxlGAMgASgJEhMKC3dpdGhfc2hhMjU2GAQgASgIIksKFVN0cmVhbUNvbnRleHRSZXNwb25zZRINCgVjaHVuaxgBIAEoDBITCgt0b3RhbF9ieXRlcxgCIAEoBBIOCgZzaGEyNTYYAyABKAkynAIKDVNvdXJjZVNlcnZpY2USYAoPUmVzb2x2ZVJldmlzaW9uEiUuYnVpbGRwbGFuZS52MS5SZXNvbHZlUmV2aXNpb25SZXF1ZXN0GiYuYnVpbGRwbGFuZS52MS5SZXNvbHZlUmV2aXNpb25SZXNwb25zZRJLCghEZXNjcmliZRIeLmJ1aWxkcGxhbmUudjEuRGVzY3JpYmVSZXF1ZXN0Gh8uYnVpbGRwbGFuZS52MS5EZXNjcmliZVJlc3BvbnNlElwKDVN0cmVhbUNvbnRleHQSIy5idWlsZHBsYW5lLnYxLlN0cmVhbUNvbnRleHRSZXF1ZXN0GiQuYnVpbGRwbGFuZS52MS5TdHJlYW1Db250ZXh0UmVzcG9uc2UwAWIGcHJvdG8z", [file_buildplane_v1_common]);
 
 /**
  * @generated from message buildplane.v1.ResolveRevisionRequest
@@ -140,6 +140,15 @@ export type StreamContextRequest = Message<"buildplane.v1.StreamContextRequest">
    * @generated from field: string containerfile = 3;
    */
   containerfile: string;
+
+  /**
+   * Whether the last message carries the tar's sha256. Hashing is a second
+   * pass over every byte on the source's CPU, so it is done only for a
+   * caller that checks the bytes; the transport already guards them.
+   *
+   * @generated from field: bool with_sha256 = 4;
+   */
+  withSha256: boolean;
 };
 
 /**
@@ -161,7 +170,8 @@ export type StreamContextResponse = Message<"buildplane.v1.StreamContextResponse
   chunk: Uint8Array;
 
   /**
-   * On the last message: total size and sha256 of the tar.
+   * On the last message: the tar's total size, and its sha256 (hex) when the
+   * request asked for it with with_sha256, "" otherwise.
    *
    * @generated from field: uint64 total_bytes = 2;
    */

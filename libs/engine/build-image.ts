@@ -5,10 +5,11 @@ import { createBuildCgroup, type BuildCgroup } from "./build-cgroup.js";
 import { createBuildMessageParser, type BuildLogStream } from "./build-messages.js";
 import { EngineOperationCanceledError, EngineRequestError, ImageBuildError } from "./engine-errors.js";
 import { classifyEngineError, dial, type Modem } from "./engine-request.js";
+import { inBatches } from "./write-batches.js";
 
 /** One image build on the local engine. */
 export interface BuildImageOptions {
-  /** The build context as an uncompressed tar stream; it is streamed, never buffered. */
+  /** The build context as an uncompressed tar stream; it is streamed, never buffered (`inBatches` holds at most one turn's pieces). */
   readonly context: Readable;
   readonly tag: string;
   /** Containerfile path inside the context. */
@@ -81,7 +82,8 @@ export async function buildImage(
       response = (await dial(deps.modem, {
         path: "/build?",
         method: "POST",
-        file: options.context,
+        // Pieces that arrive in one turn of the event loop go to the engine in one write.
+        file: inBatches(options.context),
         isStream: true,
         abortSignal: request.signal,
         options: buildQuery(options, cgroup),

@@ -55,7 +55,7 @@ describe("source service: bounded mirror cache", () => {
   it("never evicts a mirror that a running StreamContext is reading", { timeout: 120_000 }, async () => {
     const data = tempDir("lru-data-", cleanups);
     const client = sourceClient(data, { entries: 2 });
-    const stream = client.streamContext({ source: { repository: repos[0], dir: "app" }, commit: first })[Symbol.asyncIterator]();
+    const stream = client.streamContext({ source: { repository: repos[0], dir: "app" }, commit: first, withSha256: true })[Symbol.asyncIterator]();
     const head = await stream.next();
     assert.equal(head.done, false);
     const chunks: Buffer[] = [Buffer.from(head.value.chunk)];
@@ -72,7 +72,7 @@ describe("source service: bounded mirror cache", () => {
     assert.ok(tar.length > 8 * 1024 * 1024);
     assert.equal(sha256, createHash("sha256").update(tar).digest("hex"));
     let again = "";
-    for await (const m of sourceClient(tempDir("lru-data-", cleanups)).streamContext({ source: { repository: repos[0], dir: "app" }, commit: first })) {
+    for await (const m of sourceClient(tempDir("lru-data-", cleanups)).streamContext({ source: { repository: repos[0], dir: "app" }, commit: first, withSha256: true })) {
       if (m.chunk.length === 0) again = m.sha256;
     }
     assert.equal(sha256, again);

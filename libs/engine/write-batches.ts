@@ -17,6 +17,7 @@ export const BATCH_BYTES = 1024 * 1024;
  * stream's buffer is full. Destroying either stream destroys the other.
  */
 export function inBatches(source: Readable, maxBytes = BATCH_BYTES): Readable {
+  // A byte stream (no encoding set): its pieces are Buffers.
   let batch: Buffer[] = [];
   let bytes = 0;
   let scheduled: NodeJS.Immediate | undefined;
@@ -48,10 +49,9 @@ export function inBatches(source: Readable, maxBytes = BATCH_BYTES): Readable {
   });
 
   source.pause();
-  source.on("data", (piece: Buffer | string) => {
-    const buffer = typeof piece === "string" ? Buffer.from(piece) : piece;
-    batch.push(buffer);
-    bytes += buffer.length;
+  source.on("data", (piece: Buffer) => {
+    batch.push(piece);
+    bytes += piece.length;
     scheduled ??= setImmediate(handOn);
     if (bytes >= maxBytes) source.pause();
   });

@@ -4,8 +4,7 @@ import { ArchiveCanceledError, ArchiveMalformedError } from "./archive-errors.js
 import { resolveArchiveLimits, type ArchiveLimits } from "./archive-limits.js";
 import { createArchiveTree } from "./archive-tree.js";
 import { createTarParser } from "./tar-parser.js";
-import { createSmallPieceJoiner, SMALL_PIECE_BYTES } from "./small-pieces.js";
-import { bodyPadding, encodeEntryHeader, END_OF_ARCHIVE } from "./tar-writer.js";
+import { createTarRewriter } from "./tar-rewriter.js";
 
 /**
  * Creates a transform from an untrusted tar to a confined one. Every entry
@@ -20,34 +19,23 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
   const resolved = resolveArchiveLimits(limits);
   const parser = createTarParser(resolved);
   const tree = createArchiveTree(resolved);
-  let passing = false;
-  let size = 0;
-  let ended = false;
-  // Headers, small bodies and padding are joined into one piece: a stream
-  // write each would cost more than copying them. Large bodies pass as they are.
-  const { emit, flush: flushSmall } = createSmallPieceJoiner((piece) => out.push(piece), SMALL_PIECE_BYTES);
+  const writer = createTarRewriter((piece) => out.push(piece));
   const out: Transform = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       try {
         for (const event of parser.push(chunk)) {
           switch (event.kind) {
-            case "entry": {
-              const entry = tree.admit(event.entry);
-              passing = entry?.type === "file";
-              size = entry?.type === "file" ? entry.size : 0;
-              if (entry !== undefined) emit(encodeEntryHeader(entry));
+            case "entry":
+              writer.entry(tree.admit(event.entry));
               break;
-            }
             case "data":
-              if (passing) emit(event.bytes);
+              writer.body(event.bytes);
               break;
             case "entryEnd":
-              if (passing && size % 512 !== 0) emit(bodyPadding(size));
-              passing = false;
+              writer.entryEnd();
               break;
             case "end":
-              if (!ended) emit(END_OF_ARCHIVE);
-              ended = true;
+              writer.end();
               break;
           }
         }
@@ -55,14 +43,14 @@ export function createArchiveConfiner(limits: Partial<ArchiveLimits> = {}): Tran
         done(asDomainError(err));
         return;
       }
-      flushSmall();
+      writer.flush();
       done();
     },
     flush(done) {
       try {
         parser.end();
-        if (!ended) this.push(END_OF_ARCHIVE);
-        ended = true;
+        writer.end();
+        writer.flush();
         done();
       } catch (err) {
         done(asDomainError(err));

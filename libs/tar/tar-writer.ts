@@ -13,7 +13,8 @@ export function bodyPadding(size: number): Buffer {
   return zeros.subarray(0, (BLOCK - (size % BLOCK)) % BLOCK);
 }
 
-const typeflags: Record<ConfinedEntry["type"], string> = { file: "0", directory: "5", symlink: "2", link: "1" };
+/** The typeflag the writer gives each kind of confined entry. */
+export const typeflags: Readonly<Record<ConfinedEntry["type"], string>> = { file: "0", directory: "5", symlink: "2", link: "1" };
 
 /**
  * The header of a confined entry as POSIX ustar, with owner 0:0 and no user

@@ -1,11 +1,9 @@
 import { Transform, type Readable } from "node:stream";
 import { pack as tarPack } from "tar-stream";
-import { ArchiveMalformedError } from "../../../libs/tar/archive-errors.js";
 import { resolveArchiveLimits } from "../../../libs/tar/archive-limits.js";
 import type { ConfinedEntry } from "../../../libs/tar/archive-tree.js";
-import { createSmallPieceJoiner, SMALL_PIECE_BYTES } from "../../../libs/tar/small-pieces.js";
-import { createTarParser, type RawEntry, type TarEvent } from "../../../libs/tar/tar-parser.js";
-import { bodyPadding, encodeEntryHeader, END_OF_ARCHIVE } from "../../../libs/tar/tar-writer.js";
+import { createTarParser, type TarEvent } from "../../../libs/tar/tar-parser.js";
+import { createTarRewriter, decodeConfinedEntry } from "../../../libs/tar/tar-rewriter.js";
 
 /** Keys and values that need no escaping in a double-quoted Containerfile string. */
 const plain = /^[A-Za-z0-9_.:/@+=,~-]*$/;
@@ -43,7 +41,7 @@ export function labelInstruction(labels: Readonly<Record<string, string>>): stri
  * Resolves `applied` with whether it was appended.
  *
  * The input is the archive confiner's output: every header is written again
- * as the confiner writes it (`encodeEntryHeader`), and file bodies pass
+ * as the confiner writes it (`createTarRewriter`), and file bodies pass
  * through as the views of the input they arrived in, uncopied; only the
  * Containerfile is held, to be rewritten.
  */
@@ -54,10 +52,7 @@ export function appendInstruction(context: Readable, containerfile: string, inst
   const applied = new Promise<boolean>((r) => (done = r));
   let found = false;
   let held: { readonly entry: ConfinedEntry & { type: "file" }; readonly parts: Buffer[] } | undefined;
-  let passing = false;
-  let size = 0;
-  let ended = false;
-  const pieces = createSmallPieceJoiner((piece) => out.push(piece), SMALL_PIECE_BYTES);
+  const writer = createTarRewriter((piece) => out.push(piece));
 
   const out: Transform = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -67,19 +62,18 @@ export function appendInstruction(context: Readable, containerfile: string, inst
         callback(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      pieces.flush();
+      writer.flush();
       callback();
     },
     flush(callback) {
       try {
         for (const event of parser.end()) handle(event);
-        if (!ended) pieces.emit(END_OF_ARCHIVE);
-        ended = true;
+        writer.end();
       } catch (err) {
         callback(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      pieces.flush();
+      writer.flush();
       done(false);
       callback();
     },
@@ -88,20 +82,18 @@ export function appendInstruction(context: Readable, containerfile: string, inst
   function handle(event: TarEvent): void {
     switch (event.kind) {
       case "entry": {
-        const entry = confinedEntry(event.entry);
+        const entry = decodeConfinedEntry(event.entry);
         if (!found && entry.type === "file" && entry.path.replace(/^\.\//, "") === containerfile && entry.size <= maxContainerfileBytes) {
           found = true;
           held = { entry, parts: [] };
           return;
         }
-        pieces.emit(encodeEntryHeader(entry));
-        passing = entry.type === "file";
-        size = entry.type === "file" ? entry.size : 0;
+        writer.entry(entry);
         return;
       }
       case "data":
         if (held) held.parts.push(event.bytes);
-        else if (passing) pieces.emit(event.bytes);
+        else writer.body(event.bytes);
         return;
       case "entryEnd": {
         if (held) {
@@ -109,20 +101,16 @@ export function appendInstruction(context: Readable, containerfile: string, inst
           const text = original.toString("utf8");
           const continues = /[\\`]\s*$/.test(text);
           const body = continues ? original : Buffer.from(`${text}${text.endsWith("\n") ? "" : "\n"}${instruction}\n`);
-          pieces.emit(encodeEntryHeader({ ...held.entry, size: body.length }));
-          pieces.emit(body);
-          pieces.emit(bodyPadding(body.length));
+          writer.entry({ ...held.entry, size: body.length });
+          writer.body(body);
           held = undefined;
           done(!continues);
-        } else if (passing && size % 512 !== 0) {
-          pieces.emit(bodyPadding(size));
         }
-        passing = false;
+        writer.entryEnd();
         return;
       }
       case "end":
-        if (!ended) pieces.emit(END_OF_ARCHIVE);
-        ended = true;
+        writer.end();
         return;
     }
   }
@@ -134,24 +122,6 @@ export function appendInstruction(context: Readable, containerfile: string, inst
   });
   context.pipe(out);
   return { stream: out, applied };
-}
-
-/** A parsed entry of a confined archive as the confiner's writer takes it. */
-function confinedEntry(raw: RawEntry): ConfinedEntry {
-  const mtime = raw.mtime;
-  switch (raw.typeflag) {
-    case "0":
-    case "\0":
-      return { type: "file", path: raw.name, mode: raw.mode, size: raw.size, mtime };
-    case "5":
-      return { type: "directory", path: raw.name.replace(/\/+$/, ""), mode: raw.mode, mtime };
-    case "2":
-      return { type: "symlink", path: raw.name, target: raw.linkname, mtime };
-    case "1":
-      return { type: "link", path: raw.name, target: raw.linkname, mode: raw.mode, mtime };
-    default:
-      throw new ArchiveMalformedError(`entry "${raw.name}" has type "${raw.typeflag}", which a confined archive does not hold`);
-  }
 }
 
 /** A context holding only `FROM <image>`: relabels a built image when the instruction could not be appended. */

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { extract, pack } from "tar-stream";
 import { confineArchive } from "../../../libs/tar/archive-confiner.js";
+import { encodeEntryHeader } from "../../../libs/tar/tar-writer.js";
 import { appendInstruction, canInlineLabels, labelInstruction, labelOnlyContext } from "./label-instruction.js";
 
 function tarOf(files: Record<string, string>): Readable {
@@ -107,20 +108,7 @@ describe("label instruction", () => {
 
   it("passes a large file's body on as the very pieces it arrived in", async () => {
     const body = [Buffer.alloc(64 * 1024, 1), Buffer.alloc(64 * 1024, 2), Buffer.alloc(64 * 1024, 3)];
-    const header = Buffer.alloc(512);
-    header.write("big.bin", 0);
-    header.write("0000644\0", 100);
-    header.write("0000000\0", 108);
-    header.write("0000000\0", 116);
-    header.write(`${(3 * 64 * 1024).toString(8).padStart(11, "0")}\0`, 124);
-    header.write("00000000000\0", 136);
-    header.write("0", 156);
-    header.write("ustar\0", 257);
-    header.write("00", 263);
-    header.fill(" ", 148, 156);
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+    const header = encodeEntryHeader({ type: "file", path: "big.bin", mode: 0o644, size: 3 * 64 * 1024, mtime: 0 });
     const { stream } = appendInstruction(Readable.from([header, ...body, Buffer.alloc(1024)]), "Containerfile", 'LABEL "a"="1"');
     // Flowing, as a pipe to the engine reads it (a paused read() would join what is buffered).
     const out: Buffer[] = [];

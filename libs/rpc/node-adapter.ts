@@ -3,6 +3,7 @@ import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, un
 import type { DualHandler } from "./listeners.js";
 import type { RpcLogger } from "./logger.js";
 import type { RequestBodyFilter } from "./service-mount.js";
+import { streamChunks } from "../stream/stream-chunks.js";
 
 export interface NodeAdapterOptions {
   readonly routes: (router: ConnectRouter) => void;
@@ -48,8 +49,8 @@ export function createNodeAdapter(options: NodeAdapterOptions): DualHandler {
       return;
     }
     const filter = options.requestBodyFilters.get(path);
-    const body = uReq.body;
-    const filtered = filter !== undefined && isAsyncIterable(body) ? { ...uReq, body: filter(body, { header: uReq.header, contextValues, readMaxBytes: options.readMaxBytes }) } : uReq;
+    // A filtered body (a build context) is read chunk by chunk, as it came off the connection, not joined.
+    const filtered = filter !== undefined && isAsyncIterable(uReq.body) ? { ...uReq, body: filter(streamChunks(req), { header: uReq.header, contextValues, readMaxBytes: options.readMaxBytes }) } : uReq;
     handler(filtered)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason: unknown) => {

@@ -275,6 +275,9 @@ async function contextRepo(totalMiB: number): Promise<TestGitRepo> {
   const repo = await makeGitRepo({ Containerfile: "FROM local/busybox:1\nCOPY . /ctx\nRUN du -sm /ctx\n" });
   repos.push(repo);
   await repo.git("config", "core.compression", "0");
+  // As a git host serves big blobs: without a delta search between 50 MiB random files, which took
+  // the serving side (upload-pack, on this machine for a file:// URL) about a minute per clone.
+  await repo.git("config", "core.bigFileThreshold", "1m");
   for (let i = 0; i < BIG_FILES; i++) writeRandom(join(repo.path, `blob-${i}.bin`), (totalMiB / BIG_FILES) * MiB);
   await repo.commitFiles({}, `${totalMiB} MiB of random files`);
   return repo;

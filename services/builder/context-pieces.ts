@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { streamChunks } from "../../libs/stream/stream-chunks.js";
 import { UploadTooLargeError } from "./build-errors.js";
 
 /** 1 MiB less a margin, so a piece with its message framing fits a node's `[http] max_message_bytes` of 1 MiB. */
@@ -16,8 +17,7 @@ export async function* contextPieces(source: Readable, options: { readonly maxBy
   let total = 0;
   let parts: Buffer[] = [];
   let size = 0;
-  for await (const value of source as AsyncIterable<Uint8Array | string>) {
-    let chunk = typeof value === "string" ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  for await (let chunk of streamChunks(source, pieceBytes)) {
     if (total + chunk.length > maxBytes) throw new UploadTooLargeError(maxBytes);
     total += chunk.length;
     while (size + chunk.length >= pieceBytes) {
@@ -40,14 +40,14 @@ export async function* contextPieces(source: Readable, options: { readonly maxBy
  * The bytes of `source` as they come, for a pass that frames them itself
  * (a node's gRPC stream joins them into messages without copying): a chunk
  * larger than `pieceBytes` is split, smaller ones are not joined, so no byte
- * is copied. Fails with `UploadTooLargeError` before yielding a byte past
- * `maxBytes`.
+ * is copied (the source is read chunk by chunk: its own iterator would join
+ * what it holds into a copy). Fails with `UploadTooLargeError` before
+ * yielding a byte past `maxBytes`.
  */
 export async function* contextChunks(source: Readable, options: { readonly maxBytes: number; readonly pieceBytes: number }): AsyncGenerator<Buffer, void, undefined> {
   const { maxBytes, pieceBytes } = options;
   let total = 0;
-  for await (const value of source as AsyncIterable<Uint8Array | string>) {
-    let chunk = typeof value === "string" ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  for await (let chunk of streamChunks(source, pieceBytes)) {
     if (total + chunk.length > maxBytes) throw new UploadTooLargeError(maxBytes);
     total += chunk.length;
     while (chunk.length > pieceBytes) {

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from "node:stream";
+import { streamChunks } from "../stream/stream-chunks.js";
 import { GitCommandError } from "./git-errors.js";
 import { startGit, type RunningGit } from "./run-git.js";
 
@@ -86,7 +87,8 @@ class ChunkReader {
   #ended = false;
 
   constructor(stream: Readable) {
-    this.#it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    // Chunk by chunk: the stream's own iterator would join what waits unread into a copy.
+    this.#it = streamChunks(stream);
   }
 
   async #fill(): Promise<boolean> {

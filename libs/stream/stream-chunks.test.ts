@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PassThrough, Readable } from "node:stream";
 import { describe, it } from "node:test";
+import { pack } from "tar-stream";
 import { streamChunks } from "./stream-chunks.js";
 
 describe("stream chunks", () => {
@@ -83,5 +84,17 @@ describe("stream chunks", () => {
     for await (const chunk of streamChunks(ended)) all.push(chunk.toString());
     assert.deepEqual(all, ["all"]);
     assert.equal(ended.destroyed, false);
+  });
+
+  it("reads a stream of another implementation, with pause and resume but no isPaused (tar-stream's pack)", async () => {
+    const archive = pack();
+    archive.entry({ name: "a.txt" }, Buffer.alloc(3000, 97));
+    archive.entry({ name: "b.txt" }, Buffer.alloc(3000, 98));
+    archive.finalize();
+    let bytes = 0;
+    // A 1 KiB limit: the reader pauses and resumes the pack many times over.
+    for await (const chunk of streamChunks(archive as unknown as Readable, 1024)) bytes += chunk.byteLength;
+    // Two 512-byte headers, two bodies padded to 3072 bytes, two zero blocks.
+    assert.equal(bytes, 2 * 512 + 2 * 3072 + 1024);
   });
 });

@@ -23,10 +23,15 @@ export async function* streamChunks(stream: Readable, maxQueuedBytes: number = d
   let ended = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
+  // Paused by this reader (not every stream implementation has `isPaused`).
+  let paused = false;
   const onData = (chunk: Buffer): void => {
     queue.push(chunk);
     queued += chunk.byteLength;
-    if (queued >= maxQueuedBytes) stream.pause();
+    if (queued >= maxQueuedBytes && !paused) {
+      paused = true;
+      stream.pause();
+    }
     wake?.();
   };
   const stopWatching = finished(stream, (err) => {
@@ -40,7 +45,10 @@ export async function* streamChunks(stream: Readable, maxQueuedBytes: number = d
       const chunk = queue.shift();
       if (chunk !== undefined) {
         queued -= chunk.byteLength;
-        if (queued < maxQueuedBytes && stream.isPaused()) stream.resume();
+        if (paused && queued < maxQueuedBytes) {
+          paused = false;
+          stream.resume();
+        }
         yield chunk;
         continue;
       }

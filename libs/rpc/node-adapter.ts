@@ -50,7 +50,7 @@ export function createNodeAdapter(options: NodeAdapterOptions): DualHandler {
     }
     const filter = options.requestBodyFilters.get(path);
     // A filtered body (a build context) is read chunk by chunk, as it came off the connection, not joined.
-    const filtered = filter !== undefined && isAsyncIterable(uReq.body) ? { ...uReq, body: filter(streamChunks(req), { header: uReq.header, contextValues, readMaxBytes: options.readMaxBytes }) } : uReq;
+    const filtered = filter !== undefined ? { ...uReq, body: filter(streamChunks(req), { header: uReq.header, contextValues, readMaxBytes: options.readMaxBytes }) } : uReq;
     handler(filtered)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason: unknown) => {
@@ -58,8 +58,4 @@ export function createNodeAdapter(options: NodeAdapterOptions): DualHandler {
         options.log.error("rpc handler failed", { rpc: `${handler.service.typeName}/${handler.method.name}`, error: reason instanceof Error ? reason.message : String(reason) });
       });
   };
-}
-
-function isAsyncIterable(body: unknown): body is AsyncIterable<Uint8Array> {
-  return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
 }

@@ -1,4 +1,5 @@
 import { finished, type Readable } from "node:stream";
+import { createAsyncQueue } from "./async-queue.js";
 
 /** What `streamChunks` lets wait unread before it pauses the stream (1 MiB). */
 export const defaultQueuedBytes = 1024 * 1024;
@@ -18,11 +19,9 @@ export const defaultQueuedBytes = 1024 * 1024;
  * early destroys the stream, as the stream's own iterator does.
  */
 export async function* streamChunks(stream: Readable, maxQueuedBytes: number = defaultQueuedBytes): AsyncGenerator<Buffer, void, undefined> {
-  const queue: Buffer[] = [];
+  const queue = createAsyncQueue<Buffer>();
   let queued = 0;
   let ended = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
   // Paused by this reader (not every stream implementation has `isPaused`).
   let paused = false;
   const onData = (chunk: Buffer): void => {
@@ -32,30 +31,24 @@ export async function* streamChunks(stream: Readable, maxQueuedBytes: number = d
       paused = true;
       stream.pause();
     }
-    wake?.();
   };
   const stopWatching = finished(stream, (err) => {
-    if (err) failure = err;
-    else ended = true;
-    wake?.();
+    if (err) {
+      queue.fail(err);
+    } else {
+      ended = true;
+      queue.close();
+    }
   });
   stream.on("data", onData);
   try {
-    for (;;) {
-      const chunk = queue.shift();
-      if (chunk !== undefined) {
-        queued -= chunk.byteLength;
-        if (paused && queued < maxQueuedBytes) {
-          paused = false;
-          stream.resume();
-        }
-        yield chunk;
-        continue;
+    for await (const chunk of queue) {
+      queued -= chunk.byteLength;
+      if (paused && queued < maxQueuedBytes) {
+        paused = false;
+        stream.resume();
       }
-      if (failure) throw failure;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
+      yield chunk;
     }
   } finally {
     stream.off("data", onData);

@@ -38,7 +38,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, readdirSync, writeSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { cliEnv, repoRoot } from "../helpers/buildplane-cli.js";
@@ -79,6 +79,7 @@ function bytesWritten(pid: number): number | undefined {
 }
 
 const ticksPerSecond = 100;
+const cpuCount = (): number => availableParallelism();
 
 /** CPU time a process used so far, ms: utime + stime, plus those of its waited-for children. */
 function cpuMs(pid: number): number | undefined {
@@ -92,6 +93,41 @@ function cpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** utime + stime of a process itself so far, ms (what it used while it ran, not its children's). */
+function selfCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    return (((fields[11] ?? 0) + (fields[12] ?? 0)) * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time the whole machine spent busy so far (every CPU; all but idle and iowait), ms. */
+function machineBusyMs(): number {
+  const fields = (/^cpu\s+(.*)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1] ?? "").split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is counted in user already).
+  const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + (v || 0)), 0);
+  return (busy * 1000) / ticksPerSecond;
+}
+
+/** The engine's daemon, whose CPU time in the upload window is shown beside the CLI's and the node's. */
+function dockerdPid(): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "dockerd") return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** CPU time spent in an upload window, ms: the machine's, and that of the CLI, the node (when delegated) and dockerd themselves. */
+interface WindowCpu { readonly machine: number; readonly cli: number; readonly node?: number; readonly dockerd: number }
 
 /** Every descendant of a process, from the `children` lists of its threads. */
 function descendants(pid: number): number[] {
@@ -118,7 +154,7 @@ interface BuildRun {
   readonly mainHwmKb: number;
   readonly childrenRssKb: number;
   /** The wchar window in which the engine-facing process wrote the context to the engine. */
-  readonly upload?: { readonly ms: number; readonly mib: number };
+  readonly upload?: { readonly ms: number; readonly mib: number; readonly cpu: WindowCpu };
   /** CPU time of the CLI process (children included), last read before it exited. */
   readonly mainCpuMs: number;
 }
@@ -140,6 +176,16 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
     let base = uploadPid === undefined ? 0 : (bytesWritten(uploadPid) ?? 0);
     let from: number | undefined;
     let to: number | undefined;
+    const engine = dockerdPid();
+    /** CPU counters at the window's opening, then what was spent until it closed. */
+    const cpuNow = (): WindowCpu => ({
+      machine: machineBusyMs(),
+      cli: child.pid === undefined ? 0 : (selfCpuMs(child.pid) ?? 0),
+      ...(upload?.pid === "cli" || uploadPid === undefined ? {} : { node: selfCpuMs(uploadPid) ?? 0 }),
+      dockerd: engine === undefined ? 0 : (selfCpuMs(engine) ?? 0),
+    });
+    let cpuFrom: WindowCpu | undefined;
+    let cpuSpent: WindowCpu | undefined;
     /** The window opens only after a `started` event: what the process wrote before (a mirror, a spool) is not the upload. */
     let started = false;
     let out = "";
@@ -173,8 +219,21 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
       }
       if (upload && uploadPid !== undefined && started && to === undefined) {
         const wrote = (bytesWritten(uploadPid) ?? base) - base;
-        if (from === undefined && wrote > MiB) from = performance.now();
-        if (wrote >= upload.contextBytes) to = performance.now();
+        if (from === undefined && wrote > MiB) {
+          from = performance.now();
+          cpuFrom = cpuNow();
+        }
+        if (wrote >= upload.contextBytes) {
+          to = performance.now();
+          const end = cpuNow();
+          const start = cpuFrom ?? end;
+          cpuSpent = {
+            machine: end.machine - start.machine,
+            cli: end.cli - start.cli,
+            ...(end.node === undefined ? {} : { node: end.node - (start.node ?? end.node) }),
+            dockerd: end.dockerd - start.dockerd,
+          };
+        }
       }
     };
     const timer = setInterval(sample, 20);
@@ -184,7 +243,7 @@ function build(args: readonly string[], env: NodeJS.ProcessEnv, upload?: UploadS
     child.once("close", (code) => {
       clearInterval(timer);
       process.removeListener("exit", killOnExit);
-      const window = upload && from !== undefined && to !== undefined ? { ms: to - from, mib: upload.contextBytes / MiB } : undefined;
+      const window = upload && from !== undefined && to !== undefined && cpuSpent ? { ms: to - from, mib: upload.contextBytes / MiB, cpu: cpuSpent } : undefined;
       resolve({ code, wallMs: performance.now() - t0, events, output: out, mainHwmKb, childrenRssKb, mainCpuMs, ...(window ? { upload: window } : {}) });
     });
   });
@@ -390,14 +449,17 @@ try {
     const firstLog = run.events.find((x) => x.e["type"] === "log" && x.e["stream"] !== "system")?.at;
     const byEvents = started !== undefined && firstLog !== undefined ? `${s(firstLog - started)} s = ${(totalMiB / ((firstLog - started) / 1000)).toFixed(0)} MB/s` : "n/a";
     const upload = run.upload ? `${(rate(r) ?? 0).toFixed(1)} (${s(run.upload.ms)} s)` : "-";
+    const w = run.upload?.cpu;
+    const inWindow = w ? `${s(w.machine)} = ${s(w.cli)} + ${w.node === undefined ? "-" : s(w.node)} + ${s(w.dockerd)} + ${s(w.machine - w.cli - (w.node ?? 0) - w.dockerd)}` : "-";
     const cpu = `${s(run.mainCpuMs)}${nodeCpuMs === undefined ? "" : ` + ${s(nodeCpuMs)}`}`;
-    return [label, s(run.wallMs), started === undefined ? "n/a" : s(started), upload, byEvents, cpu, mb(run.mainHwmKb), mb(run.childrenRssKb), opt(nodeIdleKb), opt(nodeHwmKb), opt(nodeChildrenKb), loadBefore];
+    return [label, s(run.wallMs), started === undefined ? "n/a" : s(started), upload, inWindow, byEvents, cpu, mb(run.mainHwmKb), mb(run.childrenRssKb), opt(nodeIdleKb), opt(nodeHwmKb), opt(nodeChildrenKb), loadBefore];
   });
-  console.log(table(["context", "wall s", "to started s", "engine upload MB/s (window)", "started→1st log", "CPU s (main + node)", "main peak MB", "main children MB", "node idle MB", "node peak MB", "node children MB", "load before"], ctxRows));
+  console.log(table(["context", "wall s", "to started s", "engine upload MB/s (window)", "window CPU s: all = CLI + node + dockerd + rest", "started→1st log", "CPU s (main + node)", "main peak MB", "main children MB", "node idle MB", "node peak MB", "node children MB", "load before"], ctxRows));
   console.log(`
 wall s: the whole \`buildplane build\` (mirror clone, context, transfer, engine build, save + push, digest check).
 to started s: from spawn to the last \`started\` event (delegated: the one naming the node), i.e. start-up, mirror clone, resolve.
 engine upload MB/s (window): context MiB / time the bytes written (wchar, sampled every 20 ms) by the process feeding the engine (the node, or the local CLI) took to climb from 1 MiB to the context size.
+window CPU s: CPU time the machine spent busy in that window (all CPUs: ${cpuCount()} here, so at most ${cpuCount()} s per s), and what the CLI, the node and dockerd used of it themselves; the rest is git, the engine's other processes and everything else.
 started→1st log: from that event to the first engine log line (the engine logs its first step once it holds the whole context).
 CPU s: utime + stime (children included) of the CLI, and of the node during the build.
 main peak MB: VmHWM of the main install (read every 20 ms until it exits); main children MB: highest summed RSS of its children (git; RSS counts mmapped pack files).
@@ -414,14 +476,16 @@ node idle MB: the node's RSS before the build; node peak MB: its VmHWM after the
     const uploadRate = ratio(rate(p.delegated), rate(p.local));
     const transfer = ratio(toFirstLog(p.local), toFirstLog(p.delegated));
     const cpu = ratio(p.delegated.run.mainCpuMs + (p.delegated.nodeCpuMs ?? 0), p.local.run.mainCpuMs);
-    return { wall, uploadRate, transfer, cpu, row: [`pair ${i + 1}`, p.first, fmt(wall), fmt(uploadRate), fmt(transfer), fmt(cpu), p.delegated.loadBefore, p.local.loadBefore] };
+    const windowCpu = ratio(p.delegated.run.upload?.cpu.machine, p.local.run.upload?.cpu.machine);
+    return { wall, uploadRate, transfer, cpu, windowCpu, row: [`pair ${i + 1}`, p.first, fmt(wall), fmt(uploadRate), fmt(windowCpu), fmt(transfer), fmt(cpu), p.delegated.loadBefore, p.local.loadBefore] };
   });
   console.log(`\n300 MiB context, delegated against local, ${PAIRS} interleaved pairs (odd pairs delegated first):`);
-  console.log(table(["pair", "first", "wall d/l", "engine upload rate d/l", "started→1st log l/d", "CPU d/l", "load before d", "load before l"], pairRows.map((r) => r.row)));
+  console.log(table(["pair", "first", "wall d/l", "engine upload rate d/l", "window CPU d/l", "started→1st log l/d", "CPU d/l", "load before d", "load before l"], pairRows.map((r) => r.row)));
   const med = (xs: readonly (number | undefined)[]): string => fmt(median(xs.filter((x): x is number => x !== undefined)));
   console.log(`median wall time delegated / local: ${med(pairRows.map((r) => r.wall))} (goal ≤ 1.10)`);
   console.log(`median engine upload rate delegated / local: ${med(pairRows.map((r) => r.uploadRate))} (goal ≥ 0.9)`);
   console.log(`median transfer into the engine (started→1st log), local / delegated time: ${med(pairRows.map((r) => r.transfer))} (the delegated transfer's speed against the local one; goal ≥ 0.9)`);
+  console.log(`median machine CPU time in the upload window, delegated / local: ${med(pairRows.map((r) => r.windowCpu))} (the same 300 MiB moved into the engine)`);
   console.log(`median CPU time delegated (main + node) / local: ${med(pairRows.map((r) => r.cpu))}`);
   console.log(`load averages at end (1/5/15 min): ${load()}`);
 } finally {

@@ -43,10 +43,17 @@ function checkingIntervalMs(limits: ListenerLimits): number {
 /**
  * HTTP/2 flow-control windows for uploads (build contexts): the default 64 KiB
  * makes a sender wait a round trip for every 64 KiB, so a loaded event loop
- * throttles transfers. 4 MiB per stream and 16 MiB per connection keep the
- * pipe full while still bounding what a client may have in flight.
+ * throttles transfers. 1 MiB per stream keeps a loopback or LAN link full
+ * (1 MiB per round trip of a millisecond is 1 GB/s) and bounds what a
+ * client has in flight: what the server holds unread for a stream is
+ * garbage soon after it arrives. A 4 MiB window let a builder node hold
+ * several MiB of a context while the engine took it, long enough for V8 to
+ * move the received buffers to its old generation, whose growth then set
+ * off a major garbage collection every few tens of MiB of an upload.
+ * 16 MiB per connection leave room for streams side by side.
  */
-const streamWindow: http2.Settings = { initialWindowSize: 4 * 1024 * 1024 };
+export const streamWindowBytes = 1024 * 1024;
+const streamWindow: http2.Settings = { initialWindowSize: streamWindowBytes };
 const connectionWindowBytes = 16 * 1024 * 1024;
 
 function widenConnectionWindow(session: http2.ServerHttp2Session): void {

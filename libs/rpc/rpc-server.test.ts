@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import http2 from "node:http2";
 import { createServer, type Server } from "node:net";
 import { describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -7,6 +9,7 @@ import { ConfigService } from "../gen/buildplane/v1/config_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
 import { silentLogger } from "./logger.js";
 import { PortInUseError } from "./port-in-use-error.js";
+import { streamWindowBytes } from "./listeners.js";
 import { createRpcServer } from "./rpc-server.js";
 import { createFixtureConfigService } from "./test-fixtures.js";
 
@@ -179,5 +182,17 @@ describe("rpc server", () => {
     assert.match(answer, /unable to determine request authority from Node\.js server request/);
     const res = await createClient(ConfigService, createGrpcTransport({ baseUrl })).getConfig({});
     assert.equal(res.config?.sourceFile, "fixture.toml");
+  });
+  it("gives each HTTP/2 stream a 1 MiB window and the connection 16 MiB, so an upload is neither throttled nor held unread in bulk", async (t) => {
+    const { server, baseUrl } = await started();
+    t.after(() => server.close(0));
+    const session = http2.connect(baseUrl);
+    t.after(() => session.close());
+    const [settings] = (await once(session, "remoteSettings")) as [http2.Settings];
+    // A ping answered means every frame the server sent before it (its WINDOW_UPDATE) has arrived.
+    await new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
+    assert.equal(settings.initialWindowSize, streamWindowBytes);
+    assert.equal(streamWindowBytes, 1024 * 1024);
+    assert.equal(session.state.remoteWindowSize, 16 * 1024 * 1024);
   });
 });

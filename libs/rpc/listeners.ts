@@ -45,11 +45,9 @@ function checkingIntervalMs(limits: ListenerLimits): number {
  * makes a sender wait a round trip for every 64 KiB, so a loaded event loop
  * throttles transfers. 1 MiB per stream keeps a loopback or LAN link full
  * (1 MiB per round trip of a millisecond is 1 GB/s) and bounds what a
- * client has in flight: what the server holds unread for a stream is
- * garbage soon after it arrives. A 4 MiB window let a builder node hold
- * several MiB of a context while the engine took it, long enough for V8 to
- * move the received buffers to its old generation, whose growth then set
- * off a major garbage collection every few tens of MiB of an upload.
+ * client has in flight, so a builder node holds only about a MiB of a
+ * context unread: with 4 MiB, a node spent about a third more CPU time per
+ * 300 MiB upload (`test/bench/delegate.ts`, warmed-up nodes).
  * 16 MiB per connection leave room for streams side by side.
  */
 export const streamWindowBytes = 1024 * 1024;

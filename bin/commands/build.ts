@@ -113,7 +113,7 @@ async function runBuildCommand(source: string, opts: BuildOptions, origin: strin
   try {
     const { openEmbedded, openRemoteResolver } = await import("../../app/embedded.js");
     const { isUploadedFolder, prepareFolderUpload } = await import("./build-upload.js");
-    connection = opts.server ? openRemoteResolver(opts.server, token, undefined, tracing.on) : await openEmbedded(config, undefined, tracing.on);
+    connection = opts.server ? openRemoteResolver(opts.server, token, undefined, tracing.on) : await openEmbedded(config, undefined, tracing.on, { onSlowClose: (message) => process.stderr.write(`buildplane: ${message}\n`) });
     if (opts.server && (await isUploadedFolder(spec))) upload = await prepareFolderUpload(spec, opts.force ?? false, stop.signal);
     const responses = upload
       ? connection.resolver.ensureImageFromContext(upload.requests, { signal: stop.signal })

@@ -131,4 +131,27 @@ describe("PostgreSQL unavailable mid-build (a TCP proxy in front of 127.0.0.1:54
     assert.ok(await eventually(async () => (await leases()).every((l) => Number(l.expires_at) === 0), 20_000), "the lease was released");
     assert.ok((await leases()).length > 0, "the build took a lease");
   });
+  test("an outage longer than the budget under a one-shot `buildplane build` (no --server): it answers unavailable and exits while the database is still away", limit, async (t) => {
+    const r = await repo("sleep 300");
+    const own = await tempDir("buildplane-fault-oneshot-");
+    t.after(() => own.remove());
+    const caller = startCli(["build", r.url, "--dir", "app", "--json"], cliEnv(own.path, {
+      BUILDPLANE_METADATA_DB_CONNECTION: db.dbConnection.replace("127.0.0.1:5432", `127.0.0.1:${port}`),
+      BUILDPLANE_METADATA_OUTAGE_BUDGET_SECS: String(budgetSecs),
+    }));
+    await caller.waitFor((e) => e.type === "log" && e["text"] === `begin-${r.nonce}`);
+    await cut();
+    // Restored only after the process is gone: its outcome and lease are still waiting for the database.
+    const done = await caller.done;
+    await restore();
+    assert.equal(done.code, 1, describeRun(done));
+    assert.equal(done.last?.type, "failed", describeRun(done));
+    assert.equal(done.last["code"], "unavailable", describeRun(done));
+    assert.match(String(done.last["message"]), /metadata database/, describeRun(done));
+    assert.match(
+      done.stderr,
+      /buildplane: 5 s after the answer, the build has not finished storing its outcome and releasing its lease \(the metadata database may be away\): exiting without waiting for them/,
+      describeRun(done),
+    );
+  });
 });

@@ -200,7 +200,7 @@ export const configSchema: readonly SectionSpec[] = [
       secret("db_connection", "`sqlite:<path>` or `postgres://user:password@host:port/db`.", { defaultDoc: "sqlite:<data_dir>/buildplane.db" }),
       int("pool_size", 10, 1, "Connections in the Postgres pool."),
       { ...int("statement_timeout_secs", 30, 1, "Postgres: longest time one statement (`statement_timeout`), one query round trip (`query_timeout`) and an idle transaction (`idle_in_transaction_session_timeout`) may take; a hung database then fails calls as `unavailable` instead of hanging them."), max: 3600 },
-      { ...int("outage_budget_secs", 20, 1, "How long a build rides out a metadata database that is away: record writes are retried with backoff (100 ms up to 2 s) and log lines buffered (up to 10,000) meanwhile; a longer outage fails the build with `unavailable`."), max: 3600 },
+      { ...int("outage_budget_secs", 20, 1, "How long a build rides out a metadata database that is away: record writes are retried with backoff (100 ms up to 2 s) and log lines buffered (up to 10,000) meanwhile; a longer outage fails the build with `unavailable`, and the outcome is written once the database is back (a one-shot `buildplane build` without `--server` waits for that at most 5 s after its answer, then exits)."), max: 3600 },
     ],
   },
   {

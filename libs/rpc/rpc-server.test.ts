@@ -183,6 +183,7 @@ describe("rpc server", () => {
     const res = await createClient(ConfigService, createGrpcTransport({ baseUrl })).getConfig({});
     assert.equal(res.config?.sourceFile, "fixture.toml");
   });
+
   it("gives each HTTP/2 stream a 1 MiB window and the connection 16 MiB, so an upload is neither throttled nor held unread in bulk", async (t) => {
     const { server, baseUrl } = await started();
     t.after(() => server.close(0));

@@ -79,15 +79,17 @@ function bytesWritten(pid: number): number | undefined {
 }
 
 const ticksPerSecond = 100;
-const cpuCount = (): number => availableParallelism();
-
-/** CPU time a process used so far, ms: utime + stime, plus those of its waited-for children. */
-function cpuMs(pid: number): number | undefined {
+/**
+ * CPU time a process used so far, ms: utime + stime, plus (with `children`)
+ * the cutime + cstime of its waited-for children.
+ */
+function cpuMs(pid: number, children = true): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
     // After the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-    const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
+    const own = (fields[11] ?? 0) + (fields[12] ?? 0);
+    const ticks = children ? own + (fields[13] ?? 0) + (fields[14] ?? 0) : own;
     return (ticks * 1000) / ticksPerSecond;
   } catch {
     return undefined;
@@ -95,15 +97,7 @@ function cpuMs(pid: number): number | undefined {
 }
 
 /** utime + stime of a process itself so far, ms (what it used while it ran, not its children's). */
-function selfCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-    return (((fields[11] ?? 0) + (fields[12] ?? 0)) * 1000) / ticksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
+const selfCpuMs = (pid: number): number | undefined => cpuMs(pid, false);
 
 /** CPU time the whole machine spent busy so far (every CPU; all but idle and iowait), ms. */
 function machineBusyMs(): number {
@@ -459,7 +453,7 @@ try {
 wall s: the whole \`buildplane build\` (mirror clone, context, transfer, engine build, save + push, digest check).
 to started s: from spawn to the last \`started\` event (delegated: the one naming the node), i.e. start-up, mirror clone, resolve.
 engine upload MB/s (window): context MiB / time the bytes written (wchar, sampled every 20 ms) by the process feeding the engine (the node, or the local CLI) took to climb from 1 MiB to the context size.
-window CPU s: CPU time the machine spent busy in that window (all CPUs: ${cpuCount()} here, so at most ${cpuCount()} s per s), and what the CLI, the node and dockerd used of it themselves; the rest is git, the engine's other processes and everything else.
+window CPU s: CPU time the machine spent busy in that window (all CPUs: ${availableParallelism()} here, so at most ${availableParallelism()} s per s), and what the CLI, the node and dockerd used of it themselves; the rest is git, the engine's other processes and everything else.
 started→1st log: from that event to the first engine log line (the engine logs its first step once it holds the whole context).
 CPU s: utime + stime (children included) of the CLI, and of the node during the build.
 main peak MB: VmHWM of the main install (read every 20 ms until it exits); main children MB: highest summed RSS of its children (git; RSS counts mmapped pack files).

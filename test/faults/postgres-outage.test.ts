@@ -131,6 +131,7 @@ describe("PostgreSQL unavailable mid-build (a TCP proxy in front of 127.0.0.1:54
     assert.ok(await eventually(async () => (await leases()).every((l) => Number(l.expires_at) === 0), 20_000), "the lease was released");
     assert.ok((await leases()).length > 0, "the build took a lease");
   });
+
   test("an outage longer than the budget under a one-shot `buildplane build` (no --server): it answers unavailable and exits while the database is still away", limit, async (t) => {
     const r = await repo("sleep 300");
     const own = await tempDir("buildplane-fault-oneshot-");
@@ -139,6 +140,8 @@ describe("PostgreSQL unavailable mid-build (a TCP proxy in front of 127.0.0.1:54
       BUILDPLANE_METADATA_DB_CONNECTION: db.dbConnection.replace("127.0.0.1:5432", `127.0.0.1:${port}`),
       BUILDPLANE_METADATA_OUTAGE_BUDGET_SECS: String(budgetSecs),
     }));
+    // A process still waiting when the test ends (the failure this test looks for) is not left behind.
+    t.after(() => void caller.child.kill("SIGKILL"));
     await caller.waitFor((e) => e.type === "log" && e["text"] === `begin-${r.nonce}`);
     await cut();
     // Restored only after the process is gone: its outcome and lease are still waiting for the database.

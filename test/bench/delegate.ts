@@ -42,6 +42,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { cliEnv, repoRoot } from "../helpers/buildplane-cli.js";
+import { cpuMs, machineBusyMs, median, selfCpuMs, table } from "./fixtures/figures.js";
 import { cliPath, ensureBuilt } from "../helpers/ensure-built.js";
 import { startNode, type TestNode } from "../delegate/fixtures/start-node.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
@@ -76,35 +77,6 @@ function bytesWritten(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-const ticksPerSecond = 100;
-/**
- * CPU time a process used so far, ms: utime + stime, plus (with `children`)
- * the cutime + cstime of its waited-for children.
- */
-function cpuMs(pid: number, children = true): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-    // After the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-    const own = (fields[11] ?? 0) + (fields[12] ?? 0);
-    const ticks = children ? own + (fields[13] ?? 0) + (fields[14] ?? 0) : own;
-    return (ticks * 1000) / ticksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime + stime of a process itself so far, ms (what it used while it ran, not its children's). */
-const selfCpuMs = (pid: number): number | undefined => cpuMs(pid, false);
-
-/** CPU time the whole machine spent busy so far (every CPU; all but idle and iowait), ms. */
-function machineBusyMs(): number {
-  const fields = (/^cpu\s+(.*)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1] ?? "").split(/\s+/).map(Number);
-  // user nice system idle iowait irq softirq steal (guest time is counted in user already).
-  const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + (v || 0)), 0);
-  return (busy * 1000) / ticksPerSecond;
 }
 
 /** The engine's daemon, whose CPU time in the upload window is shown beside the CLI's and the node's. */
@@ -250,14 +222,6 @@ function readyImage(run: BuildRun, what: string): string {
   return String(last["image"]);
 }
 
-/** The median of `xs`, or undefined when empty. */
-function median(xs: readonly number[]): number | undefined {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return undefined;
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 /** Writes `bytes` random bytes (incompressible) to `path`. */
 function writeRandom(path: string, bytes: number): void {
   const fd = openSync(path, "w");
@@ -288,12 +252,6 @@ const noEngine = (): NodeJS.ProcessEnv => cliEnv({ DOCKER_HOST: "unix:///nonexis
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
 const s = (ms: number): string => (ms / 1000).toFixed(2);
 const mb = (kb: number): string => (kb / 1024).toFixed(0);
-
-function table(header: readonly string[], body: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
-  const line = (r: readonly string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
-}
 
 /** Ratio trials: the small app, each build on its own commit and app id. */
 async function ratioTrials(node: TestNode): Promise<string[][]> {

@@ -14,6 +14,7 @@ import type { Client } from "@connectrpc/connect";
 import type { SourceService } from "../../libs/gen/buildplane/v1/source_pb.js";
 import { fixtureEnv, git, startGitDaemon } from "../source/git-fixtures.js";
 import { sourceClient } from "../source/source-harness.js";
+import { table } from "./fixtures/figures.js";
 
 const COMMITS = 2000;
 const HISTORY_FILES = 200;
@@ -162,12 +163,6 @@ async function benchContext(): Promise<string[][]> {
   const fromFolder = await drain(client, { source: { repository: ctx } });
   out.push(["plain folder (fs streams)", (fromFolder.bytes / MB).toFixed(1), fromFolder.secs.toFixed(2), fromFolder.mbps.toFixed(0), (rss1 / MB).toFixed(0), (fromFolder.peak / MB).toFixed(0)]);
   return out;
-}
-
-function table(header: string[], body: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
 
 try {

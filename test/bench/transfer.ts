@@ -21,7 +21,6 @@
 // engine stays on both.
 // MB here means MiB (2^20 bytes). Run: node --import tsx test/bench/transfer.ts
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
@@ -34,6 +33,7 @@ import { startNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages, testTag } from "../delegate/fixtures/test-images.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry } from "../helpers/start-registry.js";
+import { cpuMs as processCpuMs, machineBusyMs, median as medianOf, table } from "./fixtures/figures.js";
 
 const MiB = 1024 * 1024;
 const CONTEXT_BYTES = 300 * MiB;
@@ -41,20 +41,6 @@ const READ_BYTES = 64 * 1024;
 const PAIRS = Math.max(1, Number(process.env["BENCH_TRANSFER_PAIRS"] ?? 6) || 6);
 const splitCores = process.env["BENCH_TRANSFER_CORES"] === "split";
 const token = `bench-${randomBytes(16).toString("hex")}`;
-
-/** utime + stime of a process (all its threads) so far, ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-  // After the command name: utime is field 14, stime 15 (indices 11 and 12 here).
-  return ((fields[11] ?? 0) + (fields[12] ?? 0)) * 10;
-}
-
-/** CPU time the whole machine spent busy so far (all but idle and iowait), ms. */
-function machineBusyMs(): number {
-  const fields = (/^cpu\s+(.*)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1] ?? "").split(/\s+/).map(Number);
-  return fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + (v || 0)), 0) * 10;
-}
 
 const payload = randomBytes(CONTEXT_BYTES);
 
@@ -118,12 +104,9 @@ async function transfer(kind: "local" | "delegated"): Promise<Transfer> {
   return end;
 }
 
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
+/** utime + stime of a running process (all its threads) so far, ms. */
+const cpuMs = (pid: number): number => processCpuMs(pid, false) ?? 0;
+const median = (xs: readonly number[]): number => medianOf(xs) ?? Number.NaN;
 const rate = (t: Transfer): number => CONTEXT_BYTES / MiB / (t.ms / 1000);
 const s = (ms: number): string => (ms / 1000).toFixed(2);
 
@@ -131,29 +114,23 @@ try {
   await transfer("local");
   await transfer("delegated");
   const rows: string[][] = [];
-  const ratios: number[] = [];
   const runs: Record<"local" | "delegated", Transfer[]> = { local: [], delegated: [] };
   for (let pair = 1; pair <= PAIRS; pair++) {
     const load = loadavg().map((l) => l.toFixed(2)).join(" ");
     const order = pair % 2 === 1 ? (["local", "delegated"] as const) : (["delegated", "local"] as const);
-    const got: Partial<Record<"local" | "delegated", Transfer>> = {};
-    for (const kind of order) got[kind] = await transfer(kind);
-    const local = got.local as Transfer;
-    const delegated = got.delegated as Transfer;
+    const first = await transfer(order[0]);
+    const second = await transfer(order[1]);
+    const [local, delegated] = order[0] === "local" ? [first, second] : [second, first];
     runs.local.push(local);
     runs.delegated.push(delegated);
-    ratios.push(rate(delegated) / rate(local));
     rows.push([`pair ${pair}`, order[0], rate(local).toFixed(1), rate(delegated).toFixed(1), (rate(delegated) / rate(local)).toFixed(3),
       `${s(local.senderCpuMs)} / ${s(delegated.senderCpuMs)}`, s(delegated.nodeCpuMs), `${s(local.machineCpuMs)} / ${s(delegated.machineCpuMs)}`, load]);
   }
-  const header = ["pair", "first", "local MB/s", "delegated MB/s", "rate d/l", "sender CPU s l / d", "node CPU s", "machine CPU s l / d", "load before"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (r: readonly string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
   console.log(`A ${CONTEXT_BYTES / MiB} MiB context into the engine: from this process (local) and through a builder node on loopback (delegated)${splitCores ? "; this process on CPU 0, the node on CPU 1" : ""}`);
-  console.log([line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n"));
+  console.log(table(["pair", "first", "local MB/s", "delegated MB/s", "rate d/l", "sender CPU s l / d", "node CPU s", "machine CPU s l / d", "load before"], rows));
   console.log(`median rate: local ${median(runs.local.map(rate)).toFixed(1)} MB/s, delegated ${median(runs.delegated.map(rate)).toFixed(1)} MB/s`);
   console.log(`median node CPU per transfer: ${s(median(runs.delegated.map((t) => t.nodeCpuMs)))} s; median machine CPU d/l: ${(median(runs.delegated.map((t) => t.machineCpuMs)) / median(runs.local.map((t) => t.machineCpuMs))).toFixed(3)}`);
-  console.log(`median transfer rate delegated / local (of the pairs): ${median(ratios).toFixed(3)} (goal ≥ 0.9)`);
+  console.log(`median transfer rate delegated / local (of the pairs): ${median(runs.delegated.map((d, i) => rate(d) / rate(runs.local[i] as Transfer))).toFixed(3)} (goal ≥ 0.9)`);
 } finally {
   await grpc.close();
   await node.stop();

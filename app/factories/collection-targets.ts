@@ -4,7 +4,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { engineEnvironment } from "../../libs/config/engine-env.js";
 import { createEngine, type Engine } from "../../libs/engine/engine.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
-import { registryOptionsFromProto } from "../../libs/registry/registry-from-proto.js";
+import { registryTargetFromWire } from "../../libs/registry/registry-target.js";
 import type { ServiceClients } from "../../libs/rpc/service-clients.js";
 import type { CollectDeps, GcEngine, GcRegistry } from "../../services/lifecycle/gc/collect-images.js";
 import type { GcBuild } from "../../services/lifecycle/gc/plan-collection.js";
@@ -64,7 +64,7 @@ export async function collectionTargets(ctx: ServiceContext, signal: AbortSignal
   if (config.registry.url === "") return { engine, registry: undefined, close: () => undefined };
   const { registry } = await ctx.clients.config.getRegistryCredentials({}, { signal });
   if (!registry || registry.url === "") return { engine, registry: undefined, close: () => undefined };
-  const client = createRegistryClient(registryOptionsFromProto(registry));
+  const client = createRegistryClient(registryTargetFromWire(registry));
   const target: GcRegistry = {
     host: client.host,
     async find(repository, tag, s) {

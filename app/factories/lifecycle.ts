@@ -3,7 +3,7 @@ import { LifecycleService } from "../../libs/gen/buildplane/v1/lifecycle_pb.js";
 import { createPushPreflight } from "../../libs/registry/push-preflight.js";
 import { checkRegistry } from "../../libs/registry/registry-check.js";
 import { createRegistryClientPool } from "../../libs/registry/registry-client-pool.js";
-import { registryOptionsFromProto } from "../../libs/registry/registry-from-proto.js";
+import { registryTargetFromWire } from "../../libs/registry/registry-target.js";
 import type { ServiceClients } from "../../libs/rpc/service-clients.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { startAppPoller } from "../../services/lifecycle/app-poller.js";
@@ -59,7 +59,7 @@ export function lifecycleFactory(ctx: ServiceContext): MountedService {
         async checkRegistry(signal) {
           const { registry } = await ctx.clients.config.getRegistryCredentials({}, { signal });
           const location = { url: registry?.url ?? "", project: registry?.project ?? "" };
-          return checkRegistry(location, registry && registry.url !== "" ? registryOptionsFromProto(registry) : undefined, preflight, signal);
+          return checkRegistry(location, registry && registry.url !== "" ? registryTargetFromWire(registry) : undefined, preflight, signal);
         },
         collectGarbage(input, signal) {
           const gc = ctx.config.current().gc;

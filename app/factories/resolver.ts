@@ -5,6 +5,7 @@ import { followCollectedImages } from "../../libs/image/collected-images-feed.js
 import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
 import { timedPhase } from "../../libs/metrics/timed-phase.js";
 import { createRegistryClient } from "../../libs/registry/registry-client.js";
+import { registryTargetFromWire } from "../../libs/registry/registry-target.js";
 import { secretValuesIn } from "../../libs/secret/scrub.js";
 import { mountService, type MountedService } from "../../libs/rpc/service-mount.js";
 import { createEnsureImageFromUpload } from "../../services/resolver/ensure-from-upload.js";
@@ -17,7 +18,7 @@ import { createMetadataPort } from "../../services/resolver/metadata-port.js";
 import { createImageResolver, resolvedImageOf } from "../../services/resolver/resolve-image.js";
 import { createResolverService } from "../../services/resolver/service.js";
 import { createSourcePort } from "../../services/resolver/source-port.js";
-import { callFromWire, registryFromWire } from "../../services/resolver/wire-in.js";
+import { callFromWire } from "../../services/resolver/wire-in.js";
 import { createLocalRootsPolicy } from "../../services/source/local-roots.js";
 import { createRepositoryNetworkGuard } from "../../services/source/network-guard.js";
 import { createPinnedDescribeCache } from "../../services/source/pinned-describe-cache.js";
@@ -61,7 +62,7 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
     resolve: (spec, signal) => timedPhase(ctx.metrics, "resolve", async () => resolvedImageOf(await resolveImage(spec, signal))),
     registry: async (signal) => {
       const wire = registry ? (await callFromWire(ctx.clients.config.getRegistryCredentials({}, { signal }))).registry : undefined;
-      return wire === undefined ? undefined : registryFromWire(wire);
+      return wire === undefined ? undefined : registryTargetFromWire(wire);
     },
     holder: holderIdentity(hostname(), process.pid, randomUUID().slice(0, 8)),
     mode: config.builder.effectiveMode.kind,

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { buildHeaderFromJob, buildJobFromHeader, InvalidBuildHeaderError } from "./build-job.js";
-import type { BuildJob, PushTarget } from "./image-builder.js";
+import type { BuildJob } from "./image-builder.js";
 
 const limit = { timeout: 60_000 };
 
-const registry: PushTarget = {
+const registry: RegistryTarget = {
   url: "registry.example:5000",
   project: "team",
   type: "",

@@ -1,11 +1,11 @@
 import type { Readable } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { BuildHeaderSchema, type BuildHeader } from "../../libs/gen/buildplane/v1/builder_pb.js";
-import { RegistrySchema, type Registry } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { DomainError } from "../../libs/errors/domain-error.js";
 import { confinedRelativePath } from "../../libs/paths/relative-path.js";
-import { Secret, secretOrUndefined } from "../../libs/secret/secret.js";
-import type { BuildJob, PushTarget } from "./image-builder.js";
+import { registryTargetFromWire, registryTargetToWire, type RegistryTarget } from "../../libs/registry/registry-target.js";
+import { Secret } from "../../libs/secret/secret.js";
+import type { BuildJob } from "./image-builder.js";
 
 /** A Build stream whose header is missing or incomplete. */
 export class InvalidBuildHeaderError extends DomainError {
@@ -50,7 +50,7 @@ export function buildJobFromHeader(
     target: header.target,
     platform: header.platform,
     labels: { ...header.labels },
-    registry: header.registry && header.registry.url !== "" ? pushTargetFromProto(header.registry) : undefined,
+    registry: header.registry && header.registry.url !== "" ? registryTargetFromWire(header.registry) : undefined,
     context,
     contextBytes: header.contextBytes > 0n ? Number(header.contextBytes) : undefined,
     timeoutSecs: header.timeoutSecs > 0 ? header.timeoutSecs : defaults.timeoutSecs,
@@ -63,7 +63,7 @@ export function buildJobFromHeader(
  * (labels, args and secrets as they were), pushed to `registry` (the
  * destination with credentials as values).
  */
-export function buildHeaderFromJob(job: Omit<BuildJob, "context">, registry: PushTarget): BuildHeader {
+export function buildHeaderFromJob(job: Omit<BuildJob, "context">, registry: RegistryTarget): BuildHeader {
   return create(BuildHeaderSchema, {
     buildId: job.buildId,
     image: { key: job.imageKey, name: job.name, reference: job.reference },
@@ -71,44 +71,10 @@ export function buildHeaderFromJob(job: Omit<BuildJob, "context">, registry: Pus
     args: job.args.map((a) => (a.value instanceof Secret ? { name: a.name, value: a.value.unwrap(), secret: true } : { name: a.name, value: a.value, secret: false })),
     target: job.target,
     platform: job.platform,
-    registry: pushTargetToProto(registry),
+    registry: registryTargetToWire(registry),
     labels: { ...job.labels },
     contextBytes: BigInt(job.contextBytes ?? 0),
     timeoutSecs: job.timeoutSecs,
   });
 }
 
-/**
- * The wire form of a push destination: every credential travels as a value,
- * so the node never reads a file or uses an identity of its own for it.
- */
-export function pushTargetToProto(target: PushTarget): Registry {
-  return create(RegistrySchema, {
-    url: target.url,
-    project: target.project,
-    type: target.type,
-    insecure: target.insecure,
-    username: target.username,
-    password: target.password?.unwrap() ?? "",
-    caPem: target.caPem,
-    clientCertPem: target.clientCertPem,
-    clientKeyPem: target.clientKeyPem?.unwrap() ?? "",
-    awsRegion: target.awsRegion,
-  });
-}
-
-/** Wraps the credential fields of a proto `Registry`. */
-export function pushTargetFromProto(r: Registry): PushTarget {
-  return {
-    url: r.url,
-    project: r.project,
-    type: r.type === "ecr" ? "ecr" : "",
-    insecure: r.insecure,
-    username: r.username,
-    password: secretOrUndefined(r.password),
-    caPem: r.caPem,
-    clientCertPem: r.clientCertPem,
-    clientKeyPem: secretOrUndefined(r.clientKeyPem),
-    awsRegion: r.awsRegion,
-  };
-}

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import type { Secret } from "../../libs/secret/secret.js";
-import type { RegistryClientOptions } from "../../libs/registry/registry-options.js";
 
 /**
  * One build as every mode sees it: the context arrives as an uncompressed tar
@@ -23,7 +23,7 @@ export interface BuildJob {
   readonly platform: string;
   readonly labels: Readonly<Record<string, string>>;
   /** Where to push; undefined keeps the image local. */
-  readonly registry: PushTarget | undefined;
+  readonly registry: RegistryTarget | undefined;
   /** The build context (uncompressed tar). */
   readonly context: Readable;
   readonly contextBytes: number | undefined;
@@ -33,14 +33,6 @@ export interface BuildJob {
 export interface BuildJobArg {
   readonly name: string;
   readonly value: string | Secret;
-}
-
-/**
- * A resolved registry destination with credentials as values: what the
- * registry client takes, plus the project the reference is qualified with.
- */
-export interface PushTarget extends RegistryClientOptions {
-  readonly project: string;
 }
 
 /** What a mode reports while it builds. */

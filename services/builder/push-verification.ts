@@ -1,10 +1,10 @@
 import { parseReference } from "../../libs/image/reference.js";
 import type { RegistryClientPool } from "../../libs/registry/registry-client-pool.js";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { PushNotVerifiedError } from "./build-errors.js";
-import type { PushTarget } from "./image-builder.js";
 
 /** Looks up the manifest digest of `reference` in the registry; undefined when it is not there. */
-export type CheckDigest = (reference: string, target: PushTarget, signal: AbortSignal) => Promise<string | undefined>;
+export type CheckDigest = (reference: string, target: RegistryTarget, signal: AbortSignal) => Promise<string | undefined>;
 
 /** `CheckDigest` through the builder's registry clients (a HEAD of the manifest). */
 export function registryDigestCheck(registries: RegistryClientPool): CheckDigest {
@@ -23,7 +23,7 @@ export function registryDigestCheck(registries: RegistryClientPool): CheckDigest
  */
 export async function verifyPushed(
   check: CheckDigest,
-  push: { readonly by: string; readonly reference: string; readonly reported: string; readonly target: PushTarget },
+  push: { readonly by: string; readonly reference: string; readonly reported: string; readonly target: RegistryTarget },
   signal: AbortSignal,
 ): Promise<string> {
   const found = await check(push.reference, push.target, signal);

@@ -1,10 +1,6 @@
 import type { RegistryConfig } from "../../libs/config/config-types.js";
-import { loadRegistryOptions, type RegistryClientOptions } from "../../libs/registry/registry-options.js";
-
-/** A registry destination with its credentials as values, ready to hand to a pusher. */
-export interface RegistryCredentials extends RegistryClientOptions {
-  readonly project: string;
-}
+import { loadRegistryOptions } from "../../libs/registry/registry-options.js";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 
 /**
  * Resolves `[registry]` into credentials with the one registry credential
@@ -13,7 +9,7 @@ export interface RegistryCredentials extends RegistryClientOptions {
  * text). Files are read at call time, so rotated credentials are picked up.
  * Undefined when no registry is configured.
  */
-export async function resolveRegistryCredentials(r: RegistryConfig, signal: AbortSignal): Promise<RegistryCredentials | undefined> {
+export async function resolveRegistryCredentials(r: RegistryConfig, signal: AbortSignal): Promise<RegistryTarget | undefined> {
   if (r.url === "") return undefined;
   // ECR tokens are minted where they are used, by the registry client with
   // the caller's AWS identity (and turned into a plain token before a build

@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { RegistrySchema } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { ConfigService, WatchConfigResponseSchema, type WatchConfigResponse } from "../../libs/gen/buildplane/v1/config_pb.js";
 import type { ConfigUpdate } from "../../libs/config/config-source.js";
 import type { ResolvedConfig } from "../../libs/config/config-types.js";
 import { toProtoConfig, toProtoDiagnostics } from "../../libs/config/to-proto-config.js";
 import { validateConfigText } from "../../libs/config/validate-config.js";
+import { registryTargetToWire } from "../../libs/registry/registry-target.js";
 import { createAsyncQueue } from "../../libs/stream/async-queue.js";
 import { resolveRegistryCredentials } from "./registry-credentials.js";
 
@@ -56,18 +56,7 @@ export function createConfigService(deps: ConfigServiceDeps): ServiceImpl<typeof
       const creds = await resolveRegistryCredentials(deps.current().registry, ctx.signal);
       if (!creds) return {};
       return {
-        registry: create(RegistrySchema, {
-          url: creds.url,
-          project: creds.project,
-          type: creds.type,
-          insecure: creds.insecure,
-          username: creds.username,
-          password: creds.password?.unwrap() ?? "",
-          caPem: creds.caPem,
-          clientCertPem: creds.clientCertPem,
-          clientKeyPem: creds.clientKeyPem?.unwrap() ?? "",
-          awsRegion: creds.awsRegion,
-        }),
+        registry: registryTargetToWire(creds),
         expiresUnix: 0n,
       };
     },

@@ -2,9 +2,10 @@ import type { Client } from "@connectrpc/connect";
 import { buildHeader } from "../../libs/build/build-header.js";
 import { checkCapabilities } from "../../libs/build/capability-check.js";
 import type { BuildRequest, BuilderService } from "../../libs/gen/buildplane/v1/builder_pb.js";
+import { registryTargetToWire } from "../../libs/registry/registry-target.js";
 import type { BuilderPort, BuildOrder } from "./ports.js";
 import { callFromWire, eventBodyFromWire, streamFromWire } from "./wire-in.js";
-import { imageRefToWire, imageSpecToWire, registryToWire } from "./wire-out.js";
+import { imageRefToWire, imageSpecToWire } from "./wire-out.js";
 
 /** The builder port over the builder service's generated client; its RPC errors become `CallError`s. */
 export function createBuilderPort(builder: Pick<Client<typeof BuilderService>, "getStatus" | "build">): BuilderPort {
@@ -31,7 +32,7 @@ async function* requestStream(order: BuildOrder, context: AsyncIterable<Uint8Arr
     image: imageRefToWire(order.image),
     commit: order.commit,
     containerfile: order.containerfile,
-    registry: order.registry === undefined ? undefined : registryToWire(order.registry),
+    registry: order.registry === undefined ? undefined : registryTargetToWire(order.registry),
     timeoutSecs: order.timeoutSecs,
   });
   yield { $typeName: "buildplane.v1.BuildRequest", message: { case: "header", value: header } };

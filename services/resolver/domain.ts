@@ -1,4 +1,3 @@
-import type { RegistryClientOptions } from "../../libs/registry/registry-options.js";
 import type { Secret } from "../../libs/secret/secret.js";
 
 /**
@@ -48,11 +47,6 @@ export interface ImageRef {
   readonly key: string;
   readonly name: string;
   readonly reference: string;
-}
-
-/** A registry destination with credentials as values, and the project references are qualified with. */
-export interface RegistryTarget extends RegistryClientOptions {
-  readonly project: string;
 }
 
 /** What resolving a spec found: the name, the inputs, and whether the image exists. */

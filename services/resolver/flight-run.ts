@@ -1,8 +1,9 @@
 import { domainErrorOf, errorCodeName, type DomainError } from "../../libs/errors/domain-error.js";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import type { BuildFlight } from "./build-flight.js";
 import { refuseUnservable } from "./builder-preflight.js";
 import { createBuildRecord, type BuildRecord } from "./build-record.js";
-import { imageEvent, type ImageEvent, type ImageSpec, type RegistryTarget, type ResolvedImage } from "./domain.js";
+import { imageEvent, type ImageEvent, type ImageSpec, type ResolvedImage } from "./domain.js";
 import type { HolderIdentity } from "./holder-identity.js";
 import { keepLease, type KeptLease } from "./lease-keep.js";
 import { leaseOrFollow, type LeaseForBuild } from "./lease-or-follow.js";

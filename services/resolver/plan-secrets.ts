@@ -1,5 +1,6 @@
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { Secret } from "../../libs/secret/secret.js";
-import type { ImageSpec, RegistryTarget } from "./domain.js";
+import type { ImageSpec } from "./domain.js";
 
 /** The parts of a build that carry secret values. */
 export interface SecretBearer {

@@ -1,5 +1,6 @@
 import type { CapabilityRequest } from "../../libs/build/capability-check.js";
-import type { ImageEventBody, ImageRef, ImageSpec, LogEntry, NewBuild, RecordFields, RegistryTarget, SourceLocation, StoredBuild } from "./domain.js";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
+import type { ImageEventBody, ImageRef, ImageSpec, LogEntry, NewBuild, RecordFields, SourceLocation, StoredBuild } from "./domain.js";
 
 /**
  * The resolver's view of the other services, in its own types: the flow

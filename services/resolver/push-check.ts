@@ -1,5 +1,5 @@
 import { repositoryOfReference, type PushPreflight } from "../../libs/registry/push-preflight.js";
-import type { RegistryTarget } from "./domain.js";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 
 /** Checks, before a build, that `registry` accepts a push of `reference` (see `createPushPreflight`). */
 export type PushCheck = (registry: RegistryTarget, reference: string, signal: AbortSignal) => Promise<void>;

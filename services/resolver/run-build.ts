@@ -1,9 +1,10 @@
 import { domainErrorOf, errorCodeName, isDomainError, type ErrorCode } from "../../libs/errors/domain-error.js";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
 import { createLogScrubber } from "../../libs/secret/scrub.js";
 import type { BuildRecord } from "./build-record.js";
 import { CallError, isConnectionLost } from "./call-error.js";
-import { imageEvent, type BuildState, type ImageEvent, type ImageEventBody, type ImageRef, type ImageSpec, type RegistryTarget } from "./domain.js";
+import { imageEvent, type BuildState, type ImageEvent, type ImageEventBody, type ImageRef, type ImageSpec } from "./domain.js";
 import { BuildFailedError } from "./flow-errors.js";
 import { secretsOfPlan } from "./plan-secrets.js";
 import type { BuilderPort, SourcePort } from "./ports.js";

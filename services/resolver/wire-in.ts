@@ -1,12 +1,12 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { BuildEvent, BuildSpec, GitSource, LogLine, Registry } from "../../libs/gen/buildplane/v1/common_pb.js";
+import type { BuildEvent, BuildSpec, GitSource, LogLine } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { BuildStatus, LogStream } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { errorCodeOf } from "../../libs/rpc/code-names.js";
 import { Secret, secretOrUndefined } from "../../libs/secret/secret.js";
 import { CallError } from "./call-error.js";
-import type { BuildState, ImageEventBody, ImageSpec, LogEntry, LogStreamName, RegistryTarget, SourceLocation, StoredBuild } from "./domain.js";
+import type { BuildState, ImageEventBody, ImageSpec, LogEntry, LogStreamName, SourceLocation, StoredBuild } from "./domain.js";
 
 /**
  * Wire → domain: what the resolver's handlers and adapters receive, in the
@@ -96,22 +96,6 @@ export function sourceFromWire(s: GitSource): SourceLocation {
     dir: s.dir,
     authName: s.authName,
     credentials: c === undefined ? undefined : { username: c.username, password: secretOrUndefined(c.password), privateKey: secretOrUndefined(c.privateKey) },
-  };
-}
-
-/** A registry destination as the config service hands it out, its credentials wrapped. */
-export function registryFromWire(r: Registry): RegistryTarget {
-  return {
-    url: r.url,
-    project: r.project,
-    type: r.type === "ecr" ? "ecr" : "",
-    insecure: r.insecure,
-    username: r.username,
-    password: secretOrUndefined(r.password),
-    caPem: r.caPem,
-    clientCertPem: r.clientCertPem,
-    clientKeyPem: secretOrUndefined(r.clientKeyPem),
-    awsRegion: r.awsRegion,
   };
 }
 

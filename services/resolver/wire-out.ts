@@ -7,17 +7,15 @@ import {
   GitSourceSchema,
   ImageRefSchema,
   LogStream,
-  RegistrySchema,
   type BuildEvent,
   type BuildSpec,
   type GitSource,
   type ImageRef as WireImageRef,
   type LogLine,
-  type Registry,
 } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { BuildSchema, UpdateBuildRequestSchema } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { Secret } from "../../libs/secret/secret.js";
-import type { BuildState, ImageEvent, ImageEventBody, ImageRef, ImageSpec, LogEntry, LogStreamName, NewBuild, RecordFields, RegistryTarget, SourceLocation } from "./domain.js";
+import type { BuildState, ImageEvent, ImageEventBody, ImageRef, ImageSpec, LogEntry, LogStreamName, NewBuild, RecordFields, SourceLocation } from "./domain.js";
 
 /**
  * Domain → wire: the events the resolver's handlers answer with, and what
@@ -105,22 +103,6 @@ export function sourceToWire(s: SourceLocation): GitSource {
     dir: s.dir,
     authName: s.authName,
     credentials: c === undefined ? undefined : { username: c.username, password: c.password?.unwrap() ?? "", privateKey: c.privateKey?.unwrap() ?? "" },
-  });
-}
-
-/** A registry destination with every credential as a value, for the builder. */
-export function registryToWire(r: RegistryTarget): Registry {
-  return create(RegistrySchema, {
-    url: r.url,
-    project: r.project,
-    type: r.type,
-    insecure: r.insecure,
-    username: r.username,
-    password: r.password?.unwrap() ?? "",
-    caPem: r.caPem,
-    clientCertPem: r.clientCertPem,
-    clientKeyPem: r.clientKeyPem?.unwrap() ?? "",
-    awsRegion: r.awsRegion,
   });
 }
 

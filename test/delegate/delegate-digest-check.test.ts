@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createDelegateBuilder, type CheckDigest } from "../../services/builder/delegate/delegate-builder.js";
-import type { PushTarget } from "../../services/builder/image-builder.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { checkDigest, makeJob, plainTarget, recorder } from "./fixtures/build-fixtures.js";
@@ -32,7 +32,7 @@ type CodedError = Error & { code?: string };
  * registry between the node's push and the check: `meddle` gets the
  * reference and the digest the registry held right after the push.
  */
-function checkAfter(meddle: (reference: string, target: PushTarget, pushed: string) => Promise<void>): CheckDigest {
+function checkAfter(meddle: (reference: string, target: RegistryTarget, pushed: string) => Promise<void>): CheckDigest {
   return async (reference, target, signal) => {
     const pushed = await checkDigest(reference, target, signal);
     assert.ok(pushed, `the node pushed ${reference}`);
@@ -49,7 +49,7 @@ async function overwrite(reference: string): Promise<void> {
 }
 
 /** Deletes the manifest `digest` of `reference` from the registry (the test registry allows deletes). */
-async function deleteManifest(reference: string, target: PushTarget, digest: string): Promise<void> {
+async function deleteManifest(reference: string, target: RegistryTarget, digest: string): Promise<void> {
   const repo = reference.slice(target.url.length + 1, reference.lastIndexOf(":"));
   const res = await fetch(`http://${target.url}/v2/${repo}/manifests/${digest}`, { method: "DELETE" });
   assert.equal(res.status, 202, `deleting ${reference} answered ${res.status}`);

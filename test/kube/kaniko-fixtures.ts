@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { pack } from "tar-stream";
-import type { BuildJob, BuildJobArg, PushTarget } from "../../services/builder/image-builder.js";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
+import type { BuildJob, BuildJobArg } from "../../services/builder/image-builder.js";
 import { Secret } from "../../libs/secret/secret.js";
 import type { TestRegistry } from "../helpers/start-registry.js";
 
@@ -13,7 +14,7 @@ export function contextTar(files: Record<string, string>): Readable {
 }
 
 /** The push target for a test registry, with its htpasswd credentials (or a given password). */
-export function pushTarget(reg: TestRegistry, password = reg.password): PushTarget {
+export function pushTarget(reg: TestRegistry, password = reg.password): RegistryTarget {
   return {
     url: reg.host, project: "", type: "", insecure: true, username: reg.username,
     password: password === "" ? undefined : new Secret(password),

@@ -1,8 +1,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { Secret } from "../../libs/secret/secret.js";
-import type { BuildJob, PushTarget } from "../../services/builder/image-builder.js";
+import type { BuildJob } from "../../services/builder/image-builder.js";
 import { createKanikoBuilder } from "../../services/builder/kaniko/kaniko-builder.js";
 import { resolveKanikoOptions } from "../../services/builder/kaniko/kaniko-options.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
@@ -22,9 +23,9 @@ before(async () => {
 after(async () => { await Promise.all([tlsReg.stop(), mtlsReg.stop(), plainReg.stop()]); });
 
 /** A build for `reg` whose push target carries only the given TLS settings (not insecure unless said). */
-function jobFor(reg: TestRegistry, tls: Partial<Pick<PushTarget, "insecure" | "caPem" | "clientCertPem" | "clientKeyPem">>): BuildJob {
+function jobFor(reg: TestRegistry, tls: Partial<Pick<RegistryTarget, "insecure" | "caPem" | "clientCertPem" | "clientKeyPem">>): BuildJob {
   const job = buildJob(reg, "FROM local/busybox:1\nRUN echo over-tls > /tls\n");
-  const registry = job.registry as PushTarget;
+  const registry = job.registry as RegistryTarget;
   return { ...job, registry: { ...registry, insecure: false, ...tls } };
 }
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
+import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { Secret } from "../../libs/secret/secret.js";
 import type { NodeBuild } from "../../services/builder/delegate/builder-node.js";
 import { createGrpcNode } from "../../services/builder/delegate/grpc-node.js";
-import type { PushTarget } from "../../services/builder/image-builder.js";
 import { checkDigest, makeJob, plainTarget } from "../delegate/fixtures/build-fixtures.js";
 import { openRunMeta, openRunRequest, tgz } from "../delegate/fixtures/openrun-request.js";
 import { startNode, type TestNode } from "../delegate/fixtures/start-node.js";
@@ -45,7 +45,7 @@ after(async () => {
 type CodedError = Error & { code?: string };
 
 /** Sends one build straight to a node over gRPC, with the image names and destination a caller chooses. */
-async function buildOn(n: TestNode, names: { name: string; reference: string }, target: PushTarget): Promise<CodedError | undefined> {
+async function buildOn(n: TestNode, names: { name: string; reference: string }, target: RegistryTarget): Promise<CodedError | undefined> {
   const grpc = createGrpcNode({ url: n.url, token: new Secret(token) });
   try {
     const { context, ...job } = makeJob({ registry: plainTarget(registry.host) });

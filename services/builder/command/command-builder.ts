@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 import { Secret } from "../../../libs/secret/secret.js";
-import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder, PushTarget } from "../image-builder.js";
+import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder } from "../image-builder.js";
 import { appendInstruction, canInlineLabels, labelInstruction, labelOnlyContext } from "./label-instruction.js";
 
 /** The few engine calls the command mode makes (see `libs/engine`). */
@@ -27,7 +28,7 @@ export interface CommandEngine {
 }
 
 /** Pushes a `docker save` tarball to `reference` and returns the manifest digest. */
-export type PushArchive = (archive: Readable, reference: string, target: PushTarget, signal: AbortSignal) => Promise<string>;
+export type PushArchive = (archive: Readable, reference: string, target: RegistryTarget, signal: AbortSignal) => Promise<string>;
 
 /**
  * Creates the `command` mode: builds on this machine's Docker or Podman

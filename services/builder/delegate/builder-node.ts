@@ -1,5 +1,6 @@
 import type { DomainError } from "../../../libs/errors/domain-error.js";
-import type { BuildJob, BuildOutcome, BuildProgress, PushTarget } from "../image-builder.js";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
+import type { BuildJob, BuildOutcome, BuildProgress } from "../image-builder.js";
 
 /** Health and load of a node, as its last probe saw them. */
 export interface NodeLoad {
@@ -17,7 +18,7 @@ export interface NodeLoad {
 export interface NodeBuild {
   readonly job: Omit<BuildJob, "context">;
   /** The destination with credentials as values (ECR already turned into a token). */
-  readonly registry: PushTarget;
+  readonly registry: RegistryTarget;
   /** A fresh pass over the whole context each call. */
   readonly context: () => AsyncIterable<Uint8Array>;
 }

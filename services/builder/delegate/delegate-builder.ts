@@ -1,8 +1,9 @@
 import type { DomainError } from "../../../libs/errors/domain-error.js";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 import type { Secret } from "../../../libs/secret/secret.js";
 import { NoLocalEngineError } from "../builder-mode.js";
 import { RegistryRequiredError } from "../build-errors.js";
-import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder, PushTarget } from "../image-builder.js";
+import type { BuildJob, BuildOutcome, BuildProgress, ImageBuilder } from "../image-builder.js";
 import { verifyPushed, type CheckDigest } from "../push-verification.js";
 import type { BuilderNode } from "./builder-node.js";
 import { createContextSpool } from "../context-spool.js";
@@ -14,7 +15,7 @@ import { createNodePool, type NodeState } from "./node-pool.js";
 export type { CheckDigest } from "../push-verification.js";
 
 /** Turns an `ecr` target into basic credentials (user `AWS`, a fresh token) on the main install. */
-export type ResolvePushTarget = (target: PushTarget, signal: AbortSignal) => Promise<PushTarget>;
+export type ResolvePushTarget = (target: RegistryTarget, signal: AbortSignal) => Promise<RegistryTarget>;
 
 /** Builds a node for a URL of another wire format (`openrun+http://…`). */
 export type NodeFactory = (url: string) => BuilderNode | undefined;
@@ -70,7 +71,7 @@ export function createDelegateBuilder(options: DelegateBuilderOptions): Delegate
   );
   const pool = createNodePool(nodes, { pollIntervalMs: options.pollIntervalMs ?? 5000 });
 
-  const destination = async (job: BuildJob, signal: AbortSignal): Promise<PushTarget> => {
+  const destination = async (job: BuildJob, signal: AbortSignal): Promise<RegistryTarget> => {
     if (!job.registry) throw new RegistryRequiredError("delegate", job.buildId);
     if (job.registry.type !== "ecr") return job.registry;
     if (!options.resolvePushTarget) throw new DelegateSetupError(`registry ${job.registry.url} is of type ecr but no ecr token source is configured on this install`);
@@ -124,7 +125,7 @@ export function createDelegateBuilder(options: DelegateBuilderOptions): Delegate
     },
   };
 
-  async function verify(node: string, outcome: BuildOutcome, registry: PushTarget, signal: AbortSignal): Promise<BuildOutcome> {
+  async function verify(node: string, outcome: BuildOutcome, registry: RegistryTarget, signal: AbortSignal): Promise<BuildOutcome> {
     const digest = await verifyPushed(options.checkDigest, { by: `builder node ${node}`, reference: outcome.reference, reported: outcome.digest, target: registry }, signal);
     return { reference: outcome.reference, digest };
   }

@@ -1,4 +1,4 @@
-import type { PushTarget } from "../image-builder.js";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 
 /** The registry host (`host[:port]`) of a `host[:port][/path]` URL. */
 export function registryHost(url: string): string {
@@ -11,7 +11,7 @@ export function registryHost(url: string): string {
  * a user and password are set, else an empty config. The text holds the
  * password in clear: it goes only into a Secret's data.
  */
-export function dockerConfigJson(target: PushTarget): string {
+export function dockerConfigJson(target: RegistryTarget): string {
   const host = registryHost(target.url);
   if (target.type === "ecr") return JSON.stringify({ credHelpers: { [host]: "ecr-login" } });
   const password = target.password?.unwrap() ?? "";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { validateConfigText } from "../../../libs/config/validate-config.js";
-import type { PushTarget } from "../image-builder.js";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 import { installIdOf, kanikoOptionsFromConfig } from "./kaniko-config.js";
 import { defaultKanikoOptions } from "./kaniko-options.js";
 import { planKanikoBuild } from "./kaniko-plan.js";
@@ -87,7 +87,7 @@ test("an empty configuration gives the documented defaults, frozen", () => {
 });
 
 test("the planned Job from the configured options is valid against the Kubernetes schema", () => {
-  const registry: PushTarget = {
+  const registry: RegistryTarget = {
     url: "reg:5000", project: "", type: "", insecure: false, username: "", password: undefined,
     caPem: "", clientCertPem: "", clientKeyPem: undefined, awsRegion: "",
   };

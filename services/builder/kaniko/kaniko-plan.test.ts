@@ -2,13 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { Secret as KubeSecret } from "kubernetes-models/v1/Secret";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 import { Secret } from "../../../libs/secret/secret.js";
-import type { PushTarget } from "../image-builder.js";
 import { isDnsLabel, jobName, labelValue, newNameSuffix } from "./kaniko-names.js";
 import { resolveKanikoOptions } from "./kaniko-options.js";
 import { jobOwnerReference, planKanikoBuild, planToJsonLines, type KanikoPlanInput } from "./kaniko-plan.js";
 
-const registry: PushTarget = {
+const registry: RegistryTarget = {
   url: "reg.example:5000/team", project: "proj", type: "", insecure: false, username: "", password: undefined,
   caPem: "", clientCertPem: "", clientKeyPem: undefined, awsRegion: "",
 };
@@ -24,7 +24,7 @@ function argsOf(plan: ReturnType<typeof planKanikoBuild>): string[] {
   return plan.job.spec?.template.spec?.containers[0]?.args ?? [];
 }
 
-const argCases: { name: string; input?: Partial<KanikoPlanInput>; target?: Partial<PushTarget>; options?: Parameters<typeof resolveKanikoOptions>[0]; want: string[]; absent?: string[] }[] = [
+const argCases: { name: string; input?: Partial<KanikoPlanInput>; target?: Partial<RegistryTarget>; options?: Parameters<typeof resolveKanikoOptions>[0]; want: string[]; absent?: string[] }[] = [
   { name: "context, dockerfile and destination come first", want: ["--context=tar://stdin", "--dockerfile=Containerfile", "--destination=reg.example:5000/team/proj/cli-app1:0123456789abcdef"] },
   { name: "build args are in sorted order", want: ["--build-arg=ALPHA=a b", "--build-arg=ZED=z"] },
   { name: "the build's labels become --label flags in sorted order, as engine builds carry them", want: ["--label=buildplane.app=app1", "--label=org.opencontainers.image.revision=0123abc"] },

@@ -1,5 +1,6 @@
 import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
-import type { BuildJob, PushTarget } from "../image-builder.js";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
+import type { BuildJob } from "../image-builder.js";
 import { Secret } from "../../../libs/secret/secret.js";
 import { dockerConfigJson, registryHost } from "./docker-config.js";
 import { RegistryRequiredError } from "../build-errors.js";
@@ -20,7 +21,7 @@ export interface KanikoPlan {
   /** Labels on every object, for the sweeper and for operators. */
   readonly labels: Readonly<Record<string, string>>;
   /** Where the image is pushed. */
-  readonly target: PushTarget;
+  readonly target: RegistryTarget;
 }
 
 export const containerName = "kaniko";

@@ -2,8 +2,9 @@ import { createRequire } from "node:module";
 import { DomainError } from "../../../libs/errors/domain-error.js";
 import { qualifiedReference } from "../../../libs/image/qualified-reference.js";
 import { confinedRelativePath } from "../../../libs/paths/relative-path.js";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 import { secretOrUndefined } from "../../../libs/secret/secret.js";
-import type { BuildJobArg, PushTarget } from "../image-builder.js";
+import type { BuildJobArg } from "../image-builder.js";
 
 /**
  * OpenRun's wire format, both ways: `POST /_openrun/delegate_build` with a
@@ -65,7 +66,7 @@ export interface OpenRunBuildSpec {
   readonly reference: string;
   readonly containerfile: string;
   readonly args: readonly BuildJobArg[];
-  readonly registry: PushTarget;
+  readonly registry: RegistryTarget;
 }
 
 const fileFields = [
@@ -114,7 +115,7 @@ export function parseOpenRunMeta(text: string): OpenRunBuildSpec {
   }
   if (r.Type !== "") throw new OpenRunRequestError(`meta.RegistryConfig.Type ${JSON.stringify(r.Type)} is not valid: expected "" or "ecr"`);
   if (meta.ImageTag === "") throw new OpenRunRequestError("meta.ImageTag is empty: expected a name such as cli-app:0123456789abcdef");
-  const registry: PushTarget = {
+  const registry: RegistryTarget = {
     url: r.URL,
     project: r.Project,
     type: "",
@@ -146,7 +147,7 @@ export interface OpenRunMetaInput {
   readonly name: string;
   readonly containerfile: string;
   readonly args: Readonly<Record<string, string>>;
-  readonly registry: PushTarget;
+  readonly registry: RegistryTarget;
 }
 
 /**

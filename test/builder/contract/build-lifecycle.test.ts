@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, describe, it } from "node:test";
 import { pack } from "tar-stream";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 import { Secret } from "../../../libs/secret/secret.js";
 import { createBuildLifecycle, type LifecycleEvent } from "../../../services/builder/build-lifecycle.js";
-import type { BuildJob, ImageBuilder, PushTarget } from "../../../services/builder/image-builder.js";
+import type { BuildJob, ImageBuilder } from "../../../services/builder/image-builder.js";
 import { modesUnderTest, type FakeScript, type ModeUnderTest } from "./mode-fakes.js";
 
 /**
@@ -14,7 +15,7 @@ import { modesUnderTest, type FakeScript, type ModeUnderTest } from "./mode-fake
  * the same codes and messages, whichever mode runs.
  */
 
-const target: PushTarget = { url: "reg.test:5000", project: "p", type: "", insecure: true, username: "", password: undefined, caPem: "", clientCertPem: "", clientKeyPem: undefined, awsRegion: "" };
+const target: RegistryTarget = { url: "reg.test:5000", project: "p", type: "", insecure: true, username: "", password: undefined, caPem: "", clientCertPem: "", clientKeyPem: undefined, awsRegion: "" };
 let script: FakeScript = { lines: [], digest: "" };
 const digestA = `sha256:${"a".repeat(64)}`;
 const digestB = `sha256:${"b".repeat(64)}`;

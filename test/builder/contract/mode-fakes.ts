@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
+import type { RegistryTarget } from "../../../libs/registry/registry-target.js";
 import { Secret } from "../../../libs/secret/secret.js";
 import { createBuildSlots, type BuildSlots } from "../../../services/builder/build-slots.js";
 import type { BuilderModeModule } from "../../../services/builder/builder-mode.js";
@@ -9,7 +10,7 @@ import { createCommandBuilder, type CommandEngine } from "../../../services/buil
 import type { BuilderNode } from "../../../services/builder/delegate/builder-node.js";
 import { createDelegateBuilder } from "../../../services/builder/delegate/delegate-builder.js";
 import { delegateMode } from "../../../services/builder/delegate/delegate-mode.js";
-import type { ImageBuilder, PushTarget } from "../../../services/builder/image-builder.js";
+import type { ImageBuilder } from "../../../services/builder/image-builder.js";
 import { createKanikoBuilder } from "../../../services/builder/kaniko/kaniko-builder.js";
 import { kanikoMode } from "../../../services/builder/kaniko/kaniko-mode.js";
 import { resolveKanikoOptions } from "../../../services/builder/kaniko/kaniko-options.js";
@@ -174,7 +175,7 @@ export async function modesUnderTest(script: () => FakeScript): Promise<{ modes:
       token: new Secret("t"),
       pollIntervalMs: 60_000,
       nodeFactory: (url) => fakeNode(url, script, delegate.seen),
-      checkDigest: async (_reference: string, _target: PushTarget) => delegate.registryDigest,
+      checkDigest: async (_reference: string, _target: RegistryTarget) => delegate.registryDigest,
     }),
   });
   // Kaniko runs its Jobs on the stand-in Kubernetes API of test/kube (a real HTTP server in this process), its executor scripted.

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { isPidAlive } from "./pid-alive.js";
 
 /**
  * Marks, one file per reader, saying "a process is reading this": the
@@ -77,7 +78,7 @@ export function createReaderMarks(root: string, staleMs: number): ReaderMarks {
 async function isLive(path: string, name: string, staleMs: number): Promise<boolean> {
   const m = nameRe.exec(name);
   if (m === null) return false;
-  if (m[1] === host) return pidAlive(Number(m[2]));
+  if (m[1] === host) return isPidAlive(Number(m[2]));
   try {
     return (await stat(path)).mtimeMs >= Date.now() - staleMs;
   } catch {
@@ -85,12 +86,3 @@ async function isLive(path: string, name: string, staleMs: number): Promise<bool
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, but another user's.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

@@ -2,6 +2,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, rm, rmdir } from "node:fs/promis
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DomainError } from "../errors/domain-error.js";
+import { isPidAlive } from "../lock/pid-alive.js";
 
 /**
  * Temporary folders buildplane makes (SSH keys, askpass helpers, spooled
@@ -70,7 +71,7 @@ export interface SweepOptions {
  * are kept. Returns the removed paths. Missing roots are fine.
  */
 export async function sweepOwnedTemp(roots: readonly string[], options: SweepOptions = {}): Promise<string[]> {
-  const isAlive = options.isAlive ?? pidAlive;
+  const isAlive = options.isAlive ?? isPidAlive;
   const host = hostTag();
   const removed: string[] = [];
   for (const root of roots) {
@@ -95,15 +96,6 @@ export async function sweepOwnedTemp(roots: readonly string[], options: SweepOpt
   return removed;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, but another user's.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function assertPrivate(root: string): Promise<void> {
   const s = await lstat(root);

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { isPidAlive } from "../../libs/lock/pid-alive.js";
 
 /**
  * Who holds a build lease: the host, the process id and a random instance
@@ -27,24 +27,6 @@ export function parseHolder(text: string): HolderIdentity | undefined {
   return { host: m[1] ?? "", pid: Number(m[2]), instance: m[3] ?? "", text };
 }
 
-/**
- * True when the process with `pid` on this host runs (a zombie does not:
- * it was killed and only waits to be reaped). A pid owned by another user
- * (`EPERM`) runs.
- */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true;
-  }
-}
 
 /**
  * True when `holderText` names a process on `self`'s host, other than

@@ -1,4 +1,5 @@
-import { isDeadLocalHolder, isPidAlive, type HolderIdentity } from "./holder-identity.js";
+import { isPidAlive } from "../../libs/lock/pid-alive.js";
+import { isDeadLocalHolder, type HolderIdentity } from "./holder-identity.js";
 import type { OutageBudget } from "./outage-budget.js";
 import type { LeasePort } from "./ports.js";
 

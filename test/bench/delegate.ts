@@ -42,7 +42,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { cliEnv, repoRoot } from "../helpers/buildplane-cli.js";
-import { cpuMs, machineBusyMs, median, selfCpuMs, table } from "./fixtures/figures.js";
+import { cpuMs, dockerdPid, machineBusyMs, median, selfCpuMs, table } from "./fixtures/figures.js";
 import { cliPath, ensureBuilt } from "../helpers/ensure-built.js";
 import { startNode, type TestNode } from "../delegate/fixtures/start-node.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
@@ -77,19 +77,6 @@ function bytesWritten(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The engine's daemon, whose CPU time in the upload window is shown beside the CLI's and the node's. */
-function dockerdPid(): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "dockerd") return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
 }
 
 /** CPU time spent in an upload window, ms: the machine's, and that of the CLI, the node (when delegated) and dockerd themselves. */

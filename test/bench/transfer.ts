@@ -14,8 +14,9 @@
 // install have served builds before). The Containerfile's only step prints a
 // line, so the engine holds the whole context when its first log line
 // arrives: the rate is context MiB / time from the call to that line. Beside
-// it, the CPU time (utime + stime, all threads) this process, the node and
-// the whole machine (every CPU) spent in that time.
+// it, the CPU time (utime + stime, all threads) this process, the node, the
+// engine's daemon (dockerd) and the whole machine (every CPU) spent in that
+// time.
 // BENCH_TRANSFER_CORES=split: this process runs on CPU 0 and the node on
 // CPU 1, as a node on its own machine would not take the sender's CPU; the
 // engine stays on both.
@@ -33,7 +34,7 @@ import { startNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages, testTag } from "../delegate/fixtures/test-images.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry } from "../helpers/start-registry.js";
-import { cpuMs as processCpuMs, machineBusyMs, median as medianOf, table } from "./fixtures/figures.js";
+import { dockerdPid, cpuMs as processCpuMs, machineBusyMs, median as medianOf, table } from "./fixtures/figures.js";
 
 const MiB = 1024 * 1024;
 const CONTEXT_BYTES = 300 * MiB;
@@ -63,6 +64,7 @@ interface Transfer {
   readonly ms: number;
   readonly senderCpuMs: number;
   readonly nodeCpuMs: number;
+  readonly engineCpuMs: number;
   readonly machineCpuMs: number;
 }
 
@@ -73,19 +75,22 @@ const nodePid = node.child.pid;
 if (nodePid === undefined) throw new Error("the node has no pid");
 if (splitCores) await runCommand("taskset", ["-a", "-p", "-c", "1", String(nodePid)]);
 const engine = await createEngine({ command: "docker" });
+const enginePid = dockerdPid() ?? 0;
+if (enginePid === 0) throw new Error("no dockerd runs on this machine: the transfer bench measures the Docker engine");
 const grpc = createGrpcNode({ url: node.url, token: new Secret(token) });
 const target = plainTarget(registry.host);
 
 /** One build of a fresh context; the transfer ends at the engine's first log line. */
 async function transfer(kind: "local" | "delegated"): Promise<Transfer> {
   const marker = `transfer-${randomBytes(6).toString("hex")}`;
-  const start = { at: performance.now(), sender: cpuMs(process.pid), node: cpuMs(nodePid as number), machine: machineBusyMs() };
+  const start = { at: performance.now(), sender: cpuMs(process.pid), node: cpuMs(nodePid as number), engine: cpuMs(enginePid), machine: machineBusyMs() };
   let end: Transfer | undefined;
   const firstLine = (): void => {
     end ??= {
       ms: performance.now() - start.at,
       senderCpuMs: cpuMs(process.pid) - start.sender,
       nodeCpuMs: cpuMs(nodePid as number) - start.node,
+      engineCpuMs: cpuMs(enginePid) - start.engine,
       machineCpuMs: machineBusyMs() - start.machine,
     };
   };
@@ -124,12 +129,13 @@ try {
     runs.local.push(local);
     runs.delegated.push(delegated);
     rows.push([`pair ${pair}`, order[0], rate(local).toFixed(1), rate(delegated).toFixed(1), (rate(delegated) / rate(local)).toFixed(3),
-      `${s(local.senderCpuMs)} / ${s(delegated.senderCpuMs)}`, s(delegated.nodeCpuMs), `${s(local.machineCpuMs)} / ${s(delegated.machineCpuMs)}`, load]);
+      `${s(local.senderCpuMs)} / ${s(delegated.senderCpuMs)}`, s(delegated.nodeCpuMs), `${s(local.engineCpuMs)} / ${s(delegated.engineCpuMs)}`, `${s(local.machineCpuMs)} / ${s(delegated.machineCpuMs)}`, load]);
   }
   console.log(`A ${CONTEXT_BYTES / MiB} MiB context into the engine: from this process (local) and through a builder node on loopback (delegated)${splitCores ? "; this process on CPU 0, the node on CPU 1" : ""}`);
-  console.log(table(["pair", "first", "local MB/s", "delegated MB/s", "rate d/l", "sender CPU s l / d", "node CPU s", "machine CPU s l / d", "load before"], rows));
+  console.log(table(["pair", "first", "local MB/s", "delegated MB/s", "rate d/l", "sender CPU s l / d", "node CPU s", "dockerd CPU s l / d", "machine CPU s l / d", "load before"], rows));
   console.log(`median rate: local ${median(runs.local.map(rate)).toFixed(1)} MB/s, delegated ${median(runs.delegated.map(rate)).toFixed(1)} MB/s`);
-  console.log(`median node CPU per transfer: ${s(median(runs.delegated.map((t) => t.nodeCpuMs)))} s; median machine CPU d/l: ${(median(runs.delegated.map((t) => t.machineCpuMs)) / median(runs.local.map((t) => t.machineCpuMs))).toFixed(3)}`);
+  const ratioOf = (cpu: (t: Transfer) => number): string => (median(runs.delegated.map(cpu)) / median(runs.local.map(cpu))).toFixed(3);
+  console.log(`median node CPU per transfer: ${s(median(runs.delegated.map((t) => t.nodeCpuMs)))} s; median CPU d/l: machine ${ratioOf((t) => t.machineCpuMs)}, dockerd ${ratioOf((t) => t.engineCpuMs)}`);
   console.log(`median transfer rate delegated / local (of the pairs): ${median(runs.delegated.map((d, i) => rate(d) / rate(runs.local[i] as Transfer))).toFixed(3)} (goal ≥ 0.9)`);
 } finally {
   await grpc.close();

@@ -43,28 +43,52 @@ function checkingIntervalMs(limits: ListenerLimits): number {
 /**
  * HTTP/2 flow-control windows for uploads (build contexts): the default 64 KiB
  * makes a sender wait a round trip for every 64 KiB, so a loaded event loop
- * throttles transfers. 1 MiB per stream keeps a loopback or LAN link full
- * (1 MiB per round trip of a millisecond is 1 GB/s) and bounds what a
- * client has in flight, so a builder node holds only about a MiB of a
+ * throttles transfers. A stream's window is sized to the connection's round
+ * trip, measured by a ping when the session starts: what a link of about
+ * 1 GB/s carries in one round trip (`windowPerRoundTripMs` per ms), at least
+ * 1 MiB and at most 16 MiB. On loopback or a LAN that is 1 MiB, which bounds
+ * what a client has in flight, so a builder node holds only about a MiB of a
  * context unread: with 4 MiB, a node spent about a third more CPU time per
- * 300 MiB upload (`test/bench/delegate.ts`, warmed-up nodes).
- * 16 MiB per connection leave room for streams side by side.
+ * 300 MiB upload (`test/bench/delegate.ts`, warmed-up nodes). Over a link
+ * with a 10 ms round trip, 1 MiB would cap one stream at 100 MB/s; the
+ * window grows to 10 MB there. 16 MiB per connection leave room for streams
+ * side by side, and bound what one client can have unread on this server.
  */
 export const streamWindowBytes = 1024 * 1024;
+/** The largest stream window, for round trips of 16 ms and more. */
+export const maxStreamWindowBytes = 16 * 1024 * 1024;
+/** Window bytes per millisecond of round trip: 1 GB/s. */
+const windowPerRoundTripMs = 1_000_000;
 const streamWindow: http2.Settings = { initialWindowSize: streamWindowBytes };
 const connectionWindowBytes = 16 * 1024 * 1024;
 
-function widenConnectionWindow(session: http2.ServerHttp2Session): void {
-  const widen = (): void => {
+/** The stream window for a connection whose round trip took `roundTripMs`. */
+export function streamWindowFor(roundTripMs: number): number {
+  return Math.min(maxStreamWindowBytes, Math.max(streamWindowBytes, Math.ceil(roundTripMs * windowPerRoundTripMs)));
+}
+
+/**
+ * Widens the connection's window, then pings the client and sizes the
+ * session's stream window to the round trip (`streamWindowFor`). A larger
+ * SETTINGS_INITIAL_WINDOW_SIZE applies to the streams already open as well.
+ */
+function sizeWindows(session: http2.ServerHttp2Session): void {
+  const size = (): void => {
     try {
       session.setLocalWindowSize(connectionWindowBytes);
+      session.ping((err, roundTripMs) => {
+        const window = streamWindowFor(roundTripMs);
+        if (err || window === streamWindowBytes || session.closed || session.destroyed) return;
+        session.settings({ initialWindowSize: window });
+      });
     } catch {
-      // The session closed before it was set up; nothing to widen.
+      // The session closed before it was set up; nothing to size.
     }
   };
-  if (session.socket && !session.connecting) widen();
-  else session.once("connect", widen);
+  if (session.socket && !session.connecting) size();
+  else session.once("connect", size);
 }
+
 /**
  * Closes (GOAWAY) an HTTP/2 session on which nothing moved for `idleMs` while
  * it had no request in flight. The timer restarts with any frame, so it
@@ -88,7 +112,7 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 export function createPlainListener(handler: DualHandler, tracker: ConnectionTracker, limits: ListenerLimits = defaultListenerLimits): net.Server {
   const h2 = http2.createServer({ settings: streamWindow }, handler);
   h2.on("session", (session) => {
-    widenConnectionWindow(session);
+    sizeWindows(session);
     tracker.addSession(session);
     closeWhenIdle(session, tracker, limits);
   });
@@ -158,7 +182,7 @@ export function createTlsListener(handler: DualHandler, tracker: ConnectionTrack
     handler,
   );
   server.on("session", (session) => {
-    widenConnectionWindow(session);
+    sizeWindows(session);
     tracker.addSession(session);
     closeWhenIdle(session, tracker, limits);
   });

@@ -9,9 +9,10 @@ import { ConfigService } from "../gen/buildplane/v1/config_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
 import { silentLogger } from "./logger.js";
 import { PortInUseError } from "./port-in-use-error.js";
-import { streamWindowBytes } from "./listeners.js";
+import { maxStreamWindowBytes, streamWindowBytes, streamWindowFor } from "./listeners.js";
 import { createRpcServer } from "./rpc-server.js";
 import { createFixtureConfigService } from "./test-fixtures.js";
+import { startDelayProxy } from "../../test/helpers/delay-proxy.js";
 
 function deferred() {
   let resolve!: () => void;
@@ -195,5 +196,28 @@ describe("rpc server", () => {
     assert.equal(settings.initialWindowSize, streamWindowBytes);
     assert.equal(streamWindowBytes, 1024 * 1024);
     assert.equal(session.state.remoteWindowSize, 16 * 1024 * 1024);
+  });
+
+  it("sizes a stream's window to the round trip: 1 GB/s worth of it, from 1 MiB up to 16 MiB", () => {
+    assert.equal(streamWindowFor(0.05), streamWindowBytes, "loopback");
+    assert.equal(streamWindowFor(1), streamWindowBytes, "a LAN");
+    assert.equal(streamWindowFor(10), 10_000_000, "another zone");
+    assert.equal(streamWindowFor(16.8), maxStreamWindowBytes);
+    assert.equal(streamWindowFor(120), maxStreamWindowBytes, "another continent");
+    assert.equal(maxStreamWindowBytes, 16 * 1024 * 1024);
+  });
+
+  it("widens the stream window of a connection with a long round trip once it has measured it", async (t) => {
+    const { server, port } = await started();
+    t.after(() => server.close(0));
+    // 25 ms each way: a 50 ms round trip, which a 1 MiB window would cap at 20 MB/s per stream.
+    const proxy = await startDelayProxy(port, 25);
+    t.after(() => proxy.close());
+    const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
+    t.after(() => session.close());
+    const [first] = (await once(session, "remoteSettings")) as [http2.Settings];
+    assert.equal(first.initialWindowSize, streamWindowBytes);
+    const [wider] = (await once(session, "remoteSettings")) as [http2.Settings];
+    assert.equal(wider.initialWindowSize, maxStreamWindowBytes);
   });
 });

@@ -20,6 +20,9 @@
 // BENCH_TRANSFER_CORES=split: this process runs on CPU 0 and the node on
 // CPU 1, as a node on its own machine would not take the sender's CPU; the
 // engine stays on both.
+// BENCH_TRANSFER_RTT_MS=10: the delegated transfers cross a link with that
+// round trip (a forwarder holding every piece half of it each way, as to a
+// node in another zone); the node sizes its stream window to it.
 // MB here means MiB (2^20 bytes). Run: node --import tsx test/bench/transfer.ts
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
@@ -32,6 +35,7 @@ import { createGrpcNode } from "../../services/builder/delegate/grpc-node.js";
 import { makeJob, plainTarget } from "../delegate/fixtures/build-fixtures.js";
 import { startNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages, testTag } from "../delegate/fixtures/test-images.js";
+import { startDelayProxy } from "../helpers/delay-proxy.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry } from "../helpers/start-registry.js";
 import { dockerdPid, cpuMs as processCpuMs, machineBusyMs, median as medianOf, table } from "./fixtures/figures.js";
@@ -41,6 +45,7 @@ const CONTEXT_BYTES = 300 * MiB;
 const READ_BYTES = 64 * 1024;
 const PAIRS = Math.max(1, Number(process.env["BENCH_TRANSFER_PAIRS"] ?? 6) || 6);
 const splitCores = process.env["BENCH_TRANSFER_CORES"] === "split";
+const roundTripMs = Math.max(0, Number(process.env["BENCH_TRANSFER_RTT_MS"] ?? 0) || 0);
 const token = `bench-${randomBytes(16).toString("hex")}`;
 
 const payload = randomBytes(CONTEXT_BYTES);
@@ -77,7 +82,8 @@ if (splitCores) await runCommand("taskset", ["-a", "-p", "-c", "1", String(nodeP
 const engine = await createEngine({ command: "docker" });
 const enginePid = dockerdPid() ?? 0;
 if (enginePid === 0) throw new Error("no dockerd runs on this machine: the transfer bench measures the Docker engine");
-const grpc = createGrpcNode({ url: node.url, token: new Secret(token) });
+const link = roundTripMs > 0 ? await startDelayProxy(node.port, roundTripMs / 2) : undefined;
+const grpc = createGrpcNode({ url: link === undefined ? node.url : `http://127.0.0.1:${link.port}`, token: new Secret(token) });
 const target = plainTarget(registry.host);
 
 /** One build of a fresh context; the transfer ends at the engine's first log line. */
@@ -131,7 +137,7 @@ try {
     rows.push([`pair ${pair}`, order[0], rate(local).toFixed(1), rate(delegated).toFixed(1), (rate(delegated) / rate(local)).toFixed(3),
       `${s(local.senderCpuMs)} / ${s(delegated.senderCpuMs)}`, s(delegated.nodeCpuMs), `${s(local.engineCpuMs)} / ${s(delegated.engineCpuMs)}`, `${s(local.machineCpuMs)} / ${s(delegated.machineCpuMs)}`, load]);
   }
-  console.log(`A ${CONTEXT_BYTES / MiB} MiB context into the engine: from this process (local) and through a builder node on loopback (delegated)${splitCores ? "; this process on CPU 0, the node on CPU 1" : ""}`);
+  console.log(`A ${CONTEXT_BYTES / MiB} MiB context into the engine: from this process (local) and through a builder node (delegated) ${roundTripMs > 0 ? `over a link with a ${roundTripMs} ms round trip` : "on loopback"}${splitCores ? "; this process on CPU 0, the node on CPU 1" : ""}`);
   console.log(table(["pair", "first", "local MB/s", "delegated MB/s", "rate d/l", "sender CPU s l / d", "node CPU s", "dockerd CPU s l / d", "machine CPU s l / d", "load before"], rows));
   console.log(`median rate: local ${median(runs.local.map(rate)).toFixed(1)} MB/s, delegated ${median(runs.delegated.map(rate)).toFixed(1)} MB/s`);
   const ratioOf = (cpu: (t: Transfer) => number): string => (median(runs.delegated.map(cpu)) / median(runs.local.map(cpu))).toFixed(3);
@@ -139,6 +145,7 @@ try {
   console.log(`median transfer rate delegated / local (of the pairs): ${median(runs.delegated.map((d, i) => rate(d) / rate(runs.local[i] as Transfer))).toFixed(3)} (goal ≥ 0.9)`);
 } finally {
   await grpc.close();
+  await link?.close();
   await node.stop();
   await registry.stop();
   await removeTestImages();

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { Secret } from "../../libs/secret/secret.js";
 import { createDelegateBuilder, type DelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
+import { startDelayProxy } from "../helpers/delay-proxy.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { checkDigest, makeJob, plainTarget, recorder } from "./fixtures/build-fixtures.js";
@@ -57,4 +59,23 @@ test("the pool reports every node healthy with its capacity", () => {
     assert.equal(s.healthy, true, s.reason);
     assert.equal(s.capacity, 2);
   }
+});
+
+test("a delegated build crosses a link with a 40 ms round trip whole: every byte of a 24 MiB context arrives", async (t) => {
+  // The node sizes the stream window to the round trip (16 MiB here) while the context streams.
+  const link = await startDelayProxy(nodes[0]?.port ?? 0, 20);
+  t.after(() => link.close());
+  const far = createDelegateBuilder({ urls: [`http://127.0.0.1:${link.port}`], token: new Secret(token), checkDigest, pollIntervalMs: 500 });
+  t.after(() => far.close());
+  const big = randomBytes(24 * 1024 * 1024);
+  const job = makeJob({
+    registry: plainTarget(registry.host),
+    appId: "far",
+    dockerfile: "FROM local/busybox:1\nCOPY big.bin /big.bin\nRUN sha256sum /big.bin\n",
+    files: { "big.bin": big },
+  });
+  const rec = recorder();
+  const outcome = await far.build(job, rec.onProgress, new AbortController().signal);
+  assert.equal(outcome.reference, job.reference);
+  assert.match(rec.logs(), new RegExp(`${createHash("sha256").update(big).digest("hex")}  /big.bin`));
 });

@@ -6,21 +6,24 @@
 // - to a builder node (`buildplane serve`, a child process) over loopback
 //   HTTP/2, as a delegating main install sends it (`createGrpcNode`); the
 //   node streams it to the same engine.
-// There is no git, mirror or CLI start-up on either side, so the pairs differ
-// only by the hop through the node: the figure item 7 of the builder issue
-// sets a goal for (delegated ≥ 0.9× local), measured in BENCH_TRANSFER_PAIRS
-// (default 6) interleaved pairs, odd pairs local first, after one build of
-// each kind that warms up both processes' code (a long-running node and main
+// - to the same engine through a byte relay (a Node process piping TCP to
+//   the engine's socket, nothing parsed): the least any hop costs here, the
+//   baseline the node is held to.
+// There is no git, mirror or CLI start-up on any path, so they differ only by
+// the hop: the figure item 7 of the builder issue sets a goal for (delegated
+// ≥ 0.9× local), measured in BENCH_TRANSFER_PAIRS (default 6) rounds of the
+// three, in turns (each kind first in every third round), after one build of
+// each kind that warms up the processes' code (a long-running node and main
 // install have served builds before). The Containerfile's only step prints a
 // line, so the engine holds the whole context when its first log line
 // arrives: the rate is context MiB / time from the call to that line. Beside
 // it, the CPU time (utime + stime, all threads) this process, the node, the
 // engine's daemon (dockerd) and the whole machine (every CPU) spent in that
 // time.
-// BENCH_TRANSFER_CORES=split: this process runs on CPU 0 and the node on
-// CPU 1, as a node on its own machine would not take the sender's CPU; the
+// BENCH_TRANSFER_CORES=split: this process runs on CPU 0 and the node (and
+// the relay) on CPU 1, as a node on its own machine would not take the sender's CPU; the
 // engine stays on both.
-// BENCH_TRANSFER_RTT_MS=10: the delegated transfers cross a link with that
+// BENCH_TRANSFER_RTT_MS=10: the delegated and relayed transfers cross a link with that
 // round trip (a forwarder holding every piece half of it each way, as to a
 // node in another zone); the node sizes its stream window to it.
 // MB here means MiB (2^20 bytes). Run: node --import tsx test/bench/transfer.ts
@@ -29,7 +32,8 @@ import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import { pack } from "tar-stream";
-import { createEngine } from "../../libs/engine/engine.js";
+import { createEngine, createEngineAt } from "../../libs/engine/engine.js";
+import { resolveEngineEndpoint } from "../../libs/engine/engine-endpoint.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createGrpcNode } from "../../services/builder/delegate/grpc-node.js";
 import { makeJob, plainTarget } from "../delegate/fixtures/build-fixtures.js";
@@ -38,6 +42,7 @@ import { removeTestImages, testTag } from "../delegate/fixtures/test-images.js";
 import { startDelayProxy } from "../helpers/delay-proxy.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry } from "../helpers/start-registry.js";
+import { startByteRelay } from "./fixtures/byte-relay.js";
 import { dockerdPid, cpuMs as processCpuMs, machineBusyMs, median as medianOf, table } from "./fixtures/figures.js";
 
 const MiB = 1024 * 1024;
@@ -68,7 +73,8 @@ function context(marker: string): Readable {
 interface Transfer {
   readonly ms: number;
   readonly senderCpuMs: number;
-  readonly nodeCpuMs: number;
+  /** The relay's or the node's, by kind; 0 for local. */
+  readonly hopCpuMs: number;
   readonly engineCpuMs: number;
   readonly machineCpuMs: number;
 }
@@ -79,31 +85,39 @@ const node = await startNode({ token });
 const nodePid = node.child.pid;
 if (nodePid === undefined) throw new Error("the node has no pid");
 if (splitCores) await runCommand("taskset", ["-a", "-p", "-c", "1", String(nodePid)]);
-const engine = await createEngine({ command: "docker" });
+const endpoint = await resolveEngineEndpoint({ command: "docker" });
+if (endpoint.kind !== "socket") throw new Error(`the transfer bench relays to the engine's socket; DOCKER_HOST names ${endpoint.label}`);
+const engine = createEngineAt(endpoint);
+const relay = await startByteRelay(endpoint.socketPath);
+if (splitCores) await runCommand("taskset", ["-a", "-p", "-c", "1", String(relay.child.pid)]);
 const enginePid = dockerdPid() ?? 0;
 if (enginePid === 0) throw new Error("no dockerd runs on this machine: the transfer bench measures the Docker engine");
-const link = roundTripMs > 0 ? await startDelayProxy(node.port, roundTripMs / 2) : undefined;
-const grpc = createGrpcNode({ url: link === undefined ? node.url : `http://127.0.0.1:${link.port}`, token: new Secret(token) });
+const links = roundTripMs > 0 ? await Promise.all([startDelayProxy(node.port, roundTripMs / 2), startDelayProxy(relay.port, roundTripMs / 2)]) : [];
+const portOf = (port: number, link: number): number => links[link]?.port ?? port;
+const grpc = createGrpcNode({ url: `http://127.0.0.1:${portOf(node.port, 0)}`, token: new Secret(token) });
+const relayed = createEngineAt({ kind: "tcp", host: "127.0.0.1", port: portOf(relay.port, 1), label: "byte relay" });
 const target = plainTarget(registry.host);
 
 /** One build of a fresh context; the transfer ends at the engine's first log line. */
-async function transfer(kind: "local" | "delegated"): Promise<Transfer> {
+type Kind = "local" | "relay" | "delegated";
+async function transfer(kind: Kind): Promise<Transfer> {
   const marker = `transfer-${randomBytes(6).toString("hex")}`;
-  const start = { at: performance.now(), sender: cpuMs(process.pid), node: cpuMs(nodePid as number), engine: cpuMs(enginePid), machine: machineBusyMs() };
+  const hopPid = kind === "local" ? undefined : kind === "relay" ? relay.child.pid : nodePid;
+  const start = { at: performance.now(), sender: cpuMs(process.pid), hop: hopPid === undefined ? 0 : cpuMs(hopPid), engine: cpuMs(enginePid), machine: machineBusyMs() };
   let end: Transfer | undefined;
   const firstLine = (): void => {
     end ??= {
       ms: performance.now() - start.at,
       senderCpuMs: cpuMs(process.pid) - start.sender,
-      nodeCpuMs: cpuMs(nodePid as number) - start.node,
+      hopCpuMs: hopPid === undefined ? 0 : cpuMs(hopPid) - start.hop,
       engineCpuMs: cpuMs(enginePid) - start.engine,
       machineCpuMs: machineBusyMs() - start.machine,
     };
   };
   const signal = new AbortController().signal;
-  if (kind === "local") {
+  if (kind !== "delegated") {
     const tag = `bench-transfer:${testTag()}`;
-    await engine.build({ context: context(marker), tag, dockerfile: "Containerfile", buildArgs: {} }, firstLine, signal);
+    await (kind === "local" ? engine : relayed).build({ context: context(marker), tag, dockerfile: "Containerfile", buildArgs: {} }, firstLine, signal);
     await engine.removeImage(tag, { force: true });
   } else {
     const { context: _unused, ...job } = makeJob({ registry: target, appId: "transfer" });
@@ -121,31 +135,37 @@ const median = (xs: readonly number[]): number => medianOf(xs) ?? Number.NaN;
 const rate = (t: Transfer): number => CONTEXT_BYTES / MiB / (t.ms / 1000);
 const s = (ms: number): string => (ms / 1000).toFixed(2);
 
+const kinds = ["local", "relay", "delegated"] as const;
+
 try {
-  await transfer("local");
-  await transfer("delegated");
+  for (const kind of kinds) await transfer(kind);
   const rows: string[][] = [];
-  const runs: Record<"local" | "delegated", Transfer[]> = { local: [], delegated: [] };
-  for (let pair = 1; pair <= PAIRS; pair++) {
+  const runs: Record<Kind, Transfer[]> = { local: [], relay: [], delegated: [] };
+  for (let round = 1; round <= PAIRS; round++) {
     const load = loadavg().map((l) => l.toFixed(2)).join(" ");
-    const order = pair % 2 === 1 ? (["local", "delegated"] as const) : (["delegated", "local"] as const);
-    const first = await transfer(order[0]);
-    const second = await transfer(order[1]);
-    const [local, delegated] = order[0] === "local" ? [first, second] : [second, first];
-    runs.local.push(local);
-    runs.delegated.push(delegated);
-    rows.push([`pair ${pair}`, order[0], rate(local).toFixed(1), rate(delegated).toFixed(1), (rate(delegated) / rate(local)).toFixed(3),
-      `${s(local.senderCpuMs)} / ${s(delegated.senderCpuMs)}`, s(delegated.nodeCpuMs), `${s(local.engineCpuMs)} / ${s(delegated.engineCpuMs)}`, `${s(local.machineCpuMs)} / ${s(delegated.machineCpuMs)}`, load]);
+    const turn = (round - 1) % kinds.length;
+    const order = [...kinds.slice(turn), ...kinds.slice(0, turn)];
+    const t = {} as Record<Kind, Transfer>;
+    for (const kind of order) t[kind] = await transfer(kind);
+    for (const kind of kinds) runs[kind].push(t[kind]);
+    const ratio = (a: Transfer, b: Transfer): string => (rate(a) / rate(b)).toFixed(3);
+    rows.push([`round ${round}`, order[0] as string, rate(t.local).toFixed(1), rate(t.relay).toFixed(1), rate(t.delegated).toFixed(1), ratio(t.relay, t.local), ratio(t.delegated, t.local), ratio(t.delegated, t.relay),
+      `${s(t.local.senderCpuMs)} / ${s(t.delegated.senderCpuMs)}`, `${s(t.relay.hopCpuMs)} / ${s(t.delegated.hopCpuMs)}`, `${s(t.local.engineCpuMs)} / ${s(t.delegated.engineCpuMs)}`, `${s(t.local.machineCpuMs)} / ${s(t.delegated.machineCpuMs)}`, load]);
   }
-  console.log(`A ${CONTEXT_BYTES / MiB} MiB context into the engine: from this process (local) and through a builder node (delegated) ${roundTripMs > 0 ? `over a link with a ${roundTripMs} ms round trip` : "on loopback"}${splitCores ? "; this process on CPU 0, the node on CPU 1" : ""}`);
-  console.log(table(["pair", "first", "local MB/s", "delegated MB/s", "rate d/l", "sender CPU s l / d", "node CPU s", "dockerd CPU s l / d", "machine CPU s l / d", "load before"], rows));
-  console.log(`median rate: local ${median(runs.local.map(rate)).toFixed(1)} MB/s, delegated ${median(runs.delegated.map(rate)).toFixed(1)} MB/s`);
+  console.log(`A ${CONTEXT_BYTES / MiB} MiB context into the engine: from this process (local), through a byte relay (relay) and through a builder node (delegated) ${roundTripMs > 0 ? `over a link with a ${roundTripMs} ms round trip` : "on loopback"}${splitCores ? "; this process on CPU 0, the node and the relay on CPU 1" : ""}`);
+  console.log(table(["round", "first", "local MB/s", "relay MB/s", "delegated MB/s", "relay/local", "delegated/local", "delegated/relay", "sender CPU s l / d", "relay / node CPU s", "dockerd CPU s l / d", "machine CPU s l / d", "load before"], rows));
+  const medianRate = (kind: Kind): string => median(runs[kind].map(rate)).toFixed(1);
+  console.log(`median rate: local ${medianRate("local")} MB/s, relay ${medianRate("relay")} MB/s, delegated ${medianRate("delegated")} MB/s`);
   const ratioOf = (cpu: (t: Transfer) => number): string => (median(runs.delegated.map(cpu)) / median(runs.local.map(cpu))).toFixed(3);
-  console.log(`median node CPU per transfer: ${s(median(runs.delegated.map((t) => t.nodeCpuMs)))} s; median CPU d/l: machine ${ratioOf((t) => t.machineCpuMs)}, dockerd ${ratioOf((t) => t.engineCpuMs)}`);
-  console.log(`median transfer rate delegated / local (of the pairs): ${median(runs.delegated.map((d, i) => rate(d) / rate(runs.local[i] as Transfer))).toFixed(3)} (goal ≥ 0.9)`);
+  console.log(`median CPU per transfer: relay ${s(median(runs.relay.map((t) => t.hopCpuMs)))} s, node ${s(median(runs.delegated.map((t) => t.hopCpuMs)))} s; median CPU d/l: machine ${ratioOf((t) => t.machineCpuMs)}, dockerd ${ratioOf((t) => t.engineCpuMs)}`);
+  const rateRatio = (a: Kind, b: Kind): string => median(runs[a].map((x, i) => rate(x) / rate(runs[b][i] as Transfer))).toFixed(3);
+  console.log(`median rate relay / local: ${rateRatio("relay", "local")} (the least a hop costs here)`);
+  console.log(`median rate delegated / relay: ${rateRatio("delegated", "relay")}`);
+  console.log(`median transfer rate delegated / local (of the rounds): ${rateRatio("delegated", "local")} (goal ≥ 0.9)`);
 } finally {
   await grpc.close();
-  await link?.close();
+  await Promise.all(links.map((l) => l.close()));
+  await relay.stop();
   await node.stop();
   await registry.stop();
   await removeTestImages();

@@ -77,9 +77,14 @@ function sizeWindows(session: http2.ServerHttp2Session): void {
     try {
       session.setLocalWindowSize(connectionWindowBytes);
       session.ping((err, roundTripMs) => {
+        if (err || session.closed || session.destroyed) return;
         const window = streamWindowFor(roundTripMs);
-        if (err || window === streamWindowBytes || session.closed || session.destroyed) return;
-        session.settings({ initialWindowSize: window });
+        if (window === streamWindowBytes) return;
+        try {
+          session.settings({ initialWindowSize: window });
+        } catch {
+          // The session is going away; its streams need no wider window.
+        }
       });
     } catch {
       // The session closed before it was set up; nothing to size.

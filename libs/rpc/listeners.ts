@@ -44,7 +44,7 @@ function checkingIntervalMs(limits: ListenerLimits): number {
  * HTTP/2 flow-control windows for uploads (build contexts): the default 64 KiB
  * makes a sender wait a round trip for every 64 KiB, so a loaded event loop
  * throttles transfers. A stream's window is sized to the connection's round
- * trip, measured by a ping when the session starts: what a link of about
+ * trip, the shortest of a few pings when the session starts: what a link of about
  * 1 GB/s carries in one round trip (`windowPerRoundTripMs` per ms), at least
  * 1 MiB and at most 16 MiB. On loopback or a LAN that is 1 MiB, which bounds
  * what a client has in flight, so a builder node holds only about a MiB of a
@@ -67,28 +67,42 @@ export function streamWindowFor(roundTripMs: number): number {
   return Math.min(maxStreamWindowBytes, Math.max(streamWindowBytes, Math.ceil(roundTripMs * windowPerRoundTripMs)));
 }
 
+/** How many pings, one after the other, measure a connection's round trip: the shortest counts. */
+const roundTripPings = 3;
+
+/** The shortest of `pings` round trips to the client, one ping after the other. */
+async function shortestRoundTrip(session: http2.ServerHttp2Session, pings: number): Promise<number> {
+  let shortestMs = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < pings; i++) {
+    const ms = await new Promise<number>((resolve, reject) => {
+      const sent = session.ping((err, roundTripMs) => (err ? reject(err) : resolve(roundTripMs)));
+      if (!sent) reject(new Error("the ping was not sent"));
+    });
+    shortestMs = Math.min(shortestMs, ms);
+  }
+  return shortestMs;
+}
+
 /**
- * Widens the connection's window, then pings the client and sizes the
- * session's stream window to the round trip (`streamWindowFor`). A larger
- * SETTINGS_INITIAL_WINDOW_SIZE applies to the streams already open as well.
+ * Widens the connection's window, then sizes the session's stream window to
+ * the shortest of a few round trips to the client (`streamWindowFor`): a
+ * ping answered late because either side was busy does not count as
+ * distance. A larger SETTINGS_INITIAL_WINDOW_SIZE applies to the streams
+ * already open as well.
  */
 function sizeWindows(session: http2.ServerHttp2Session): void {
   const size = (): void => {
     try {
       session.setLocalWindowSize(connectionWindowBytes);
-      session.ping((err, roundTripMs) => {
-        if (err || session.closed || session.destroyed) return;
-        const window = streamWindowFor(roundTripMs);
-        if (window === streamWindowBytes) return;
-        try {
-          session.settings({ initialWindowSize: window });
-        } catch {
-          // The session is going away; its streams need no wider window.
-        }
-      });
     } catch {
-      // The session closed before it was set up; nothing to size.
+      return; // The session closed before it was set up; nothing to size.
     }
+    shortestRoundTrip(session, roundTripPings)
+      .then((roundTripMs) => {
+        const window = streamWindowFor(roundTripMs);
+        if (window !== streamWindowBytes && !session.closed && !session.destroyed) session.settings({ initialWindowSize: window });
+      })
+      .catch(() => undefined); // The session went away before it was measured or sized.
   };
   if (session.socket && !session.connecting) size();
   else session.once("connect", size);

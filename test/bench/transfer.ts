@@ -2,13 +2,13 @@
 // else in the way: the same 300 MiB context (a Containerfile and one random
 // file, packed as it is read, 64 KiB at a time) goes from this process
 // - to the local Docker engine itself (`libs/engine`, what `command` mode
-//   does), and
+//   does);
+// - to the same engine through a byte relay (a Node process piping TCP to
+//   the engine's socket, nothing parsed): the least any hop costs here, the
+//   baseline the node is held to;
 // - to a builder node (`buildplane serve`, a child process) over loopback
 //   HTTP/2, as a delegating main install sends it (`createGrpcNode`); the
 //   node streams it to the same engine.
-// - to the same engine through a byte relay (a Node process piping TCP to
-//   the engine's socket, nothing parsed): the least any hop costs here, the
-//   baseline the node is held to.
 // There is no git, mirror or CLI start-up on any path, so they differ only by
 // the hop: the figure item 7 of the builder issue sets a goal for (delegated
 // ≥ 0.9× local), measured in BENCH_TRANSFER_PAIRS (default 6) rounds of the
@@ -17,29 +17,29 @@
 // install have served builds before). The Containerfile's only step prints a
 // line, so the engine holds the whole context when its first log line
 // arrives: the rate is context MiB / time from the call to that line. Beside
-// it, the CPU time (utime + stime, all threads) this process, the node, the
-// engine's daemon (dockerd) and the whole machine (every CPU) spent in that
-// time.
-// BENCH_TRANSFER_CORES=split: this process runs on CPU 0 and the node (and
-// the relay) on CPU 1, as a node on its own machine would not take the sender's CPU; the
-// engine stays on both.
-// BENCH_TRANSFER_RTT_MS=10: the delegated and relayed transfers cross a link with that
-// round trip (a forwarder holding every piece half of it each way, as to a
-// node in another zone); the node sizes its stream window to it.
+// it, the CPU time (utime + stime, all threads) this process, the relay or
+// the node, the engine's daemon (dockerd) and the whole machine (every CPU)
+// spent in that time.
+// BENCH_TRANSFER_CORES=split: this process runs on CPU 0, the node and the
+// relay on CPU 1, as a node on its own machine would not take the sender's
+// CPU; the engine stays on both.
+// BENCH_TRANSFER_RTT_MS=10: the relayed and delegated transfers cross a link
+// with that round trip (a forwarder holding every piece half of it each way,
+// as to a node in another zone); the node sizes its stream window to it.
 // MB here means MiB (2^20 bytes). Run: node --import tsx test/bench/transfer.ts
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import { pack } from "tar-stream";
-import { createEngine, createEngineAt } from "../../libs/engine/engine.js";
+import { createEngineAt } from "../../libs/engine/engine.js";
 import { resolveEngineEndpoint } from "../../libs/engine/engine-endpoint.js";
 import { Secret } from "../../libs/secret/secret.js";
 import { createGrpcNode } from "../../services/builder/delegate/grpc-node.js";
 import { makeJob, plainTarget } from "../delegate/fixtures/build-fixtures.js";
 import { startNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages, testTag } from "../delegate/fixtures/test-images.js";
-import { startDelayProxy } from "../helpers/delay-proxy.js";
+import { startDelayProxy, type DelayProxy } from "../helpers/delay-proxy.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry } from "../helpers/start-registry.js";
 import { startByteRelay } from "./fixtures/byte-relay.js";
@@ -92,14 +92,21 @@ const relay = await startByteRelay(endpoint.socketPath);
 if (splitCores) await runCommand("taskset", ["-a", "-p", "-c", "1", String(relay.child.pid)]);
 const enginePid = dockerdPid() ?? 0;
 if (enginePid === 0) throw new Error("no dockerd runs on this machine: the transfer bench measures the Docker engine");
-const links = roundTripMs > 0 ? await Promise.all([startDelayProxy(node.port, roundTripMs / 2), startDelayProxy(relay.port, roundTripMs / 2)]) : [];
-const portOf = (port: number, link: number): number => links[link]?.port ?? port;
-const grpc = createGrpcNode({ url: `http://127.0.0.1:${portOf(node.port, 0)}`, token: new Secret(token) });
-const relayed = createEngineAt({ kind: "tcp", host: "127.0.0.1", port: portOf(relay.port, 1), label: "byte relay" });
+/** The port to reach `port` at: through a link with the round trip asked for, or directly. */
+const links: DelayProxy[] = [];
+async function reach(port: number): Promise<number> {
+  if (roundTripMs === 0) return port;
+  const link = await startDelayProxy(port, roundTripMs / 2);
+  links.push(link);
+  return link.port;
+}
+const grpc = createGrpcNode({ url: `http://127.0.0.1:${await reach(node.port)}`, token: new Secret(token) });
+const relayed = createEngineAt({ kind: "tcp", host: "127.0.0.1", port: await reach(relay.port), label: "byte relay" });
 const target = plainTarget(registry.host);
 
-/** One build of a fresh context; the transfer ends at the engine's first log line. */
 type Kind = "local" | "relay" | "delegated";
+
+/** One build of a fresh context; the transfer ends at the engine's first log line. */
 async function transfer(kind: Kind): Promise<Transfer> {
   const marker = `transfer-${randomBytes(6).toString("hex")}`;
   const hopPid = kind === "local" ? undefined : kind === "relay" ? relay.child.pid : nodePid;

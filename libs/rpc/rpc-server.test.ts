@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import http2 from "node:http2";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -25,6 +25,71 @@ async function started(options: { unaryDelay?: Promise<void>; unaryStarted?: () 
   const server = createRpcServer({ host: "127.0.0.1", port: 0, services: [service], log: silentLogger });
   const { port } = await server.listen();
   return { server, baseUrl: `http://127.0.0.1:${port}`, port };
+}
+
+/**
+ * A TCP forwarder to `target` that holds the client's first PING ACK (and
+ * all it sends after it, in order) for `delayMs`: one ping answered late, as
+ * by a client busy for a moment, and every other one at once.
+ */
+async function startLateFirstAckProxy(target: number, delayMs: number): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => socket.destroy());
+      socket.on("close", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    upstream.pipe(client);
+    // Client to server: the 24-byte preface, then frames (9-byte header: length, type, flags, stream).
+    let pending = Buffer.alloc(0);
+    let at = 24;
+    let held = false;
+    client.on("data", (piece: Buffer) => {
+      if (held) {
+        pending = Buffer.concat([pending, piece]);
+        return;
+      }
+      let data = Buffer.concat([pending, piece]);
+      pending = Buffer.alloc(0);
+      while (data.length >= at + 9) {
+        const length = data.readUIntBE(at, 3);
+        const isPingAck = data[at + 3] === 0x6 && ((data[at + 4] ?? 0) & 0x1) === 0x1;
+        if (isPingAck) {
+          held = true;
+          upstream.write(data.subarray(0, at));
+          pending = data.subarray(at);
+          setTimeout(() => {
+            held = false;
+            upstream.write(pending);
+            pending = Buffer.alloc(0);
+            client.pipe(upstream);
+          }, delayMs);
+          client.removeAllListeners("data");
+          client.on("data", (more: Buffer) => {
+            if (held) pending = Buffer.concat([pending, more]);
+          });
+          return;
+        }
+        at += 9 + length;
+      }
+      upstream.write(data.subarray(0, Math.min(at, data.length)));
+      pending = data.subarray(Math.min(at, data.length));
+      at -= Math.min(at, data.length);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }
 
 describe("rpc server", () => {
@@ -219,5 +284,23 @@ describe("rpc server", () => {
     assert.equal(first.initialWindowSize, streamWindowBytes);
     const [wider] = (await once(session, "remoteSettings")) as [http2.Settings];
     assert.equal(wider.initialWindowSize, maxStreamWindowBytes);
+  });
+
+  it("does not take one ping answered late, by a client busy for a moment, for a long round trip", async (t) => {
+    const { server, port } = await started();
+    t.after(() => server.close(0));
+    const proxy = await startLateFirstAckProxy(port, 200);
+    t.after(() => proxy.close());
+    const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
+    t.after(() => session.close());
+    // Either the server pings a third time, or it has sized the window already.
+    let pings = 0;
+    await new Promise<void>((resolve) => {
+      session.on("ping", () => ++pings === 3 && resolve());
+      session.on("remoteSettings", (settings: http2.Settings) => (settings.initialWindowSize ?? 0) > streamWindowBytes && resolve());
+    });
+    // Anything the server sent after its third ping was answered has arrived once two pings of ours were.
+    for (let i = 0; i < 2; i++) await new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
+    assert.ok(session.remoteSettings.initialWindowSize !== undefined && session.remoteSettings.initialWindowSize < maxStreamWindowBytes, `window ${session.remoteSettings.initialWindowSize}: the 200 ms ping alone would have made it ${maxStreamWindowBytes}`);
   });
 });

@@ -85,4 +85,3 @@ async function isLive(path: string, name: string, staleMs: number): Promise<bool
     return false;
   }
 }
-

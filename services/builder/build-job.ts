@@ -77,4 +77,3 @@ export function buildHeaderFromJob(job: Omit<BuildJob, "context">, registry: Reg
     timeoutSecs: job.timeoutSecs,
   });
 }
-

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import http2 from "node:http2";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ConfigService } from "../gen/buildplane/v1/config_pb.js";
@@ -90,6 +90,17 @@ async function startLateFirstAckProxy(target: number, delayMs: number): Promise<
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/** An HTTP/2 session to a fresh server through the forwarder `forward` starts; all closed after `t`. */
+async function sessionThrough(t: TestContext, forward: (port: number) => Promise<{ readonly port: number; close(): unknown }>): Promise<http2.ClientHttp2Session> {
+  const { server, port } = await started();
+  t.after(() => server.close(0));
+  const proxy = await forward(port);
+  t.after(() => proxy.close());
+  const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
+  t.after(() => session.close());
+  return session;
 }
 
 describe("rpc server", () => {
@@ -273,13 +284,8 @@ describe("rpc server", () => {
   });
 
   it("widens the stream window of a connection with a long round trip once it has measured it", async (t) => {
-    const { server, port } = await started();
-    t.after(() => server.close(0));
     // 25 ms each way: a 50 ms round trip, which a 1 MiB window would cap at 20 MB/s per stream.
-    const proxy = await startDelayProxy(port, 25);
-    t.after(() => proxy.close());
-    const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
-    t.after(() => session.close());
+    const session = await sessionThrough(t, (port) => startDelayProxy(port, 25));
     const [first] = (await once(session, "remoteSettings")) as [http2.Settings];
     assert.equal(first.initialWindowSize, streamWindowBytes);
     const [wider] = (await once(session, "remoteSettings")) as [http2.Settings];
@@ -287,12 +293,7 @@ describe("rpc server", () => {
   });
 
   it("does not take one ping answered late, by a client busy for a moment, for a long round trip", async (t) => {
-    const { server, port } = await started();
-    t.after(() => server.close(0));
-    const proxy = await startLateFirstAckProxy(port, 200);
-    t.after(() => proxy.close());
-    const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
-    t.after(() => session.close());
+    const session = await sessionThrough(t, (port) => startLateFirstAckProxy(port, 200));
     // Either the server pings a third time, or it has sized the window already.
     let pings = 0;
     await new Promise<void>((resolve) => {

@@ -1,19 +1,11 @@
-import type { AppRecord, BuildArgRecord, SourceRecord } from "../../libs/db/records.js";
+import type { AppRecord } from "../../libs/db/records.js";
 import { deleteApp, getApp, listApps, putApp } from "../../libs/db/repositories/apps.js";
 import { AppNotFoundError, InvalidFieldError } from "./errors.js";
 import { nowOf, type MetadataDeps } from "./metadata-deps.js";
 import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
 
 /** An app as a caller describes it; times are assigned here. */
-export interface AppInput {
-  readonly id: string;
-  readonly name: string;
-  readonly source: SourceRecord;
-  readonly containerfile: string;
-  readonly args: readonly BuildArgRecord[];
-  readonly target: string;
-  readonly pollIntervalSecs: number;
-}
+export type AppInput = Omit<AppRecord, "createdAt" | "updatedAt">;
 
 /** Poll bounds: no faster than every 10 s (each poll is an ls-remote), no slower than a day. */
 const minPollSecs = 10;

@@ -1,5 +1,5 @@
 import { DomainError } from "../../libs/errors/domain-error.js";
-import { buildLeaseKey, type BuildArgRecord, type BuildPatch, type BuildRecord, type BuildStatus, type SourceRecord } from "../../libs/db/records.js";
+import { buildLeaseKey, type BuildPatch, type BuildRecord, type BuildStatus } from "../../libs/db/records.js";
 import { getBuild, insertBuild, listBuilds, updateBuildIf } from "../../libs/db/repositories/builds.js";
 import { isLeaseCurrent } from "../../libs/db/repositories/leases.js";
 import { checkTransition, isFinal } from "./build-status.js";
@@ -8,27 +8,16 @@ import { BuildFinalError, BuildNotFoundError, InvalidFieldError, StaleFencingTok
 import { nowOf, type MetadataDeps } from "./metadata-deps.js";
 import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
 
-/** What a caller gives to create a build; the rest is assigned. */
-export interface NewBuild {
-  readonly appId: string;
-  readonly imageKey: string;
-  readonly image: string;
-  readonly digest: string;
-  readonly commit: string;
-  readonly treeHash: string;
-  readonly mode: string;
-  readonly builderNode: string;
-  /** `queued` (default) or `running`. */
-  readonly status: BuildStatus | undefined;
-  readonly contextBytes: number;
-  readonly requester: string;
-  readonly source: SourceRecord;
-  readonly containerfile: string;
-  /** Secret ones by name only: their values are dropped before this. */
-  readonly args: readonly BuildArgRecord[];
-  readonly target: string;
-  readonly platform: string;
-}
+/**
+ * What a caller gives to create a build: the record without what is
+ * assigned here (id, times, outcome, lease binding, collection); `status`
+ * is `queued` (default) or `running`. Secret args come by name only: their
+ * values are dropped before this.
+ */
+export type NewBuild = Omit<
+  BuildRecord,
+  "id" | "status" | "errorCode" | "errorMessage" | "createdAt" | "startedAt" | "finishedAt" | "pushedAt" | "leaseKey" | "leaseToken" | "collectedAt" | "pinned"
+> & { readonly status: BuildStatus | undefined };
 
 /**
  * Creates a build record with a new sortable id. With `fencingToken`, the

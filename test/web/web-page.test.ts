@@ -321,7 +321,10 @@ describe("the web page", { timeout: 300_000 }, () => {
     const page = await adminPage("/apps");
     const section = page.locator("article", { has: page.getByRole("heading", { name: app }) });
     await section.waitFor();
-    const row = section.locator("tbody tr");
+    // The table is a labelled region the keyboard can focus and scroll, as on every page.
+    const region = section.getByRole("region", { name: `Images of ${app} (scrolls sideways on narrow screens)` });
+    assert.equal(await region.getAttribute("tabindex"), "0");
+    const row = region.locator("tbody tr");
     assert.equal(await row.count(), 1);
     const text = await row.innerText();
     assert.ok(text.includes(String(done.last["image"])), text);
@@ -365,6 +368,11 @@ describe("the web page", { timeout: 300_000 }, () => {
       assert.match(await queueRow.innerText(), new RegExp(`^${i + 1}\\s+${q}\\s+${app}`), `queue position ${i + 1}`);
     }
     await page.getByText(/1 of 1 build slots in use, 2 waiting/).waitFor({ timeout: 30_000 });
+    for (const [name, rowId] of [["Queue", queued[0]], ["Running builds", id]] as const) {
+      const region = page.getByRole("region", { name: `${name} (scrolls sideways on narrow screens)` });
+      assert.equal(await region.getAttribute("tabindex"), "0", `${name}: the keyboard can focus and scroll it`);
+      assert.equal(await region.getByRole("link", { name: rowId }).count(), 1, `${name} lists ${rowId}`);
+    }
     await screenshot(page, "pool-running");
     await row.getByRole("button", { name: `Cancel build ${id}` }).click();
     const result = await cli.done;

@@ -1,6 +1,7 @@
 import { BuildStatus } from "../../libs/gen/buildplane/v1/common_pb.js";
 import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { formatTime, shortHash } from "../format.js";
+import { DataTable } from "../parts/data-table.js";
 import { ErrorNote } from "../parts/error-note.js";
 import { useSession } from "../session.js";
 import { usePoll } from "../use-poll.js";
@@ -48,34 +49,23 @@ export function AppsPage() {
           {app.images.length === 0 ? (
             <p class="muted">No image built yet.</p>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Image</th>
-                    <th scope="col">Digest</th>
-                    <th scope="col">Commit</th>
-                    <th scope="col">Built</th>
-                    <th scope="col">Build</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {app.images.map((b) => (
-                    <tr key={b.id}>
-                      <td class="mono wrap">{b.image}</td>
-                      <td class="mono wrap">{b.digest || "—"}</td>
-                      <td class="mono" title={b.commit}>
-                        {shortHash(b.commit)}
-                      </td>
-                      <td>{formatTime(b.finishTime)}</td>
-                      <td>
-                        <a href={`/builds/${b.id}`}>{b.id}</a>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label={`Images of ${id || "builds without an app"}`}
+              columns={["Image", "Digest", "Commit", "Built", "Build"]}
+              rows={app.images.map((b) => (
+                <tr key={b.id}>
+                  <td class="mono wrap">{b.image}</td>
+                  <td class="mono wrap">{b.digest || "—"}</td>
+                  <td class="mono" title={b.commit}>
+                    {shortHash(b.commit)}
+                  </td>
+                  <td>{formatTime(b.finishTime)}</td>
+                  <td>
+                    <a href={`/builds/${b.id}`}>{b.id}</a>
+                  </td>
+                </tr>
+              ))}
+            />
           )}
         </article>
       ))}

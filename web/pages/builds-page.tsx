@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { filterStatuses, formatDuration, formatTime, parseStatus, shortHash, statusName } from "../format.js";
+import { DataTable } from "../parts/data-table.js";
 import { ErrorNote } from "../parts/error-note.js";
 import { StatusBadge } from "../parts/status-badge.js";
 import { navigate } from "../router.js";
@@ -69,43 +70,29 @@ export function BuildTable({ builds }: { builds: readonly Build[] | undefined })
   if (builds === undefined) return <p class="muted">Loading…</p>;
   if (builds.length === 0) return <p class="muted">No builds.</p>;
   return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-label="Builds table (scrolls sideways on narrow screens)">
-      <table class="builds">
-        <thead>
-          <tr>
-            <th scope="col">Build</th>
-            <th scope="col">Status</th>
-            <th scope="col">App</th>
-            <th scope="col">Image</th>
-            <th scope="col">Commit</th>
-            <th scope="col">Mode</th>
-            <th scope="col">Node</th>
-            <th scope="col">Created</th>
-            <th scope="col">Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {builds.map((b) => (
-            <tr key={b.id} data-build-id={b.id}>
-              <td>
-                <a href={`/builds/${b.id}`}>{b.id}</a>
-              </td>
-              <td>
-                <StatusBadge status={b.status} />
-              </td>
-              <td>{b.appId || "—"}</td>
-              <td class="mono wrap image">{b.image || "—"}</td>
-              <td class="mono" title={b.commit}>
-                {shortHash(b.commit)}
-              </td>
-              <td>{b.mode || "—"}</td>
-              <td class="wrap">{b.builderNode || "—"}</td>
-              <td>{formatTime(b.createTime)}</td>
-              <td>{formatDuration(b.startTime ?? b.createTime, b.finishTime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      label="Builds table"
+      columns={["Build", "Status", "App", "Image", "Commit", "Mode", "Node", "Created", "Duration"]}
+      class="builds"
+      rows={builds.map((b) => (
+        <tr key={b.id} data-build-id={b.id}>
+          <td>
+            <a href={`/builds/${b.id}`}>{b.id}</a>
+          </td>
+          <td>
+            <StatusBadge status={b.status} />
+          </td>
+          <td>{b.appId || "—"}</td>
+          <td class="mono wrap image">{b.image || "—"}</td>
+          <td class="mono" title={b.commit}>
+            {shortHash(b.commit)}
+          </td>
+          <td>{b.mode || "—"}</td>
+          <td class="wrap">{b.builderNode || "—"}</td>
+          <td>{formatTime(b.createTime)}</td>
+          <td>{formatDuration(b.startTime ?? b.createTime, b.finishTime)}</td>
+        </tr>
+      ))}
+    />
   );
 }

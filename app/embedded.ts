@@ -54,7 +54,7 @@ export async function openEmbedded(config: ResolvedConfig, log: RpcLogger = sile
   // Nobody scrapes this process: no process metrics and their observers.
   const observability = createObservability({ log, tracing, metrics: createBuildplaneMetrics({ processMetrics: false }) });
   const services = serviceNames.filter((name) => name !== "lifecycle");
-  const composed = composeServices({ config: staticConfigSource(config), services, log, observability });
+  const composed = composeServices({ config: staticConfigSource(config), services, log, observability, oneShot: true });
   const close = async (): Promise<void> => {
     const giveUp = setTimeout(() => {
       options.onSlowClose?.(

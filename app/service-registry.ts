@@ -28,6 +28,13 @@ export interface ServiceContext {
   readonly signal: AbortSignal;
   /** True in `buildplane serve`: background loops (app polling, scheduled collection) run only there, never in a CLI command. */
   readonly serving: boolean;
+  /**
+   * True in the embedded `buildplane build`, which answers one request and
+   * exits: the metadata database opens on the service's first call (an
+   * image that exists is answered without it), and the resolver neither
+   * watches collected images nor trusts a cached existence answer.
+   */
+  readonly oneShot: boolean;
   /** Images garbage collection deleted, told to this process's resolver. */
   readonly collectedImages: CollectedImages;
   /** Registers a clean-up run at shutdown, in reverse order. */

@@ -40,14 +40,18 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   // A pinned commit's folder is described once, not on every EnsureImage of an existing image.
   const describe = createPinnedDescribeCache(ctx.clients.source);
   const source = createSourcePort({ describe: (req, opts) => describe.describe(req, opts), streamContext: (req, opts) => ctx.clients.source.streamContext(req, opts) });
-  // Collections may run in another process: their images come from the metadata service.
-  const collectedFeed = followCollectedImages({
-    watch: (signal) => ctx.clients.metadata.watchCollected({}, { signal }),
-    collected: (references) => ctx.collectedImages.collected(references),
-    signal: ctx.signal,
-    onChange: (live, reason) =>
-      live ? ctx.log.info("watching collected images: cached existence answers trusted", {}) : ctx.log.info("collected images not watched: cached existence answers unused until watched again", { reason }),
-  });
+  // Collections may run in another process: their images come from the
+  // metadata service. A one-shot build does not watch (nor open the metadata
+  // database for it) and uses no cached existence answer.
+  const collectedFeed = !ctx.oneShot
+    ? followCollectedImages({
+        watch: (signal) => ctx.clients.metadata.watchCollected({}, { signal }),
+        collected: (references) => ctx.collectedImages.collected(references),
+        signal: ctx.signal,
+        onChange: (live, reason) =>
+          live ? ctx.log.info("watching collected images: cached existence answers trusted", {}) : ctx.log.info("collected images not watched: cached existence answers unused until watched again", { reason }),
+      })
+    : { epoch: () => undefined };
   const resolveImage = createImageResolver({
     source,
     registry,

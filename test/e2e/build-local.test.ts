@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { runCommand } from "../helpers/run-command.js";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -16,7 +18,7 @@ describe("buildplane build on the local Docker engine", () => {
       await data.remove();
     });
     const env = cliEnv(data.path, { BUILDPLANE_SYSTEM_CONTAINER_COMMAND: "docker" });
-    const build = () => runCli(["build", repo.url, "--dir", "app", "--arg", "GREETING=bonjour", "--json"], env);
+    const build = (buildEnv = env) => runCli(["build", repo.url, "--dir", "app", "--arg", "GREETING=bonjour", "--json"], buildEnv);
 
     const first = await build();
     assert.equal(first.code, 0, describeRun(first));
@@ -53,6 +55,14 @@ describe("buildplane build on the local Docker engine", () => {
     assert.equal(records[0]?.id, last["buildId"]);
     assert.equal(records[0]?.status, "succeeded");
     assert.equal(records[0]?.image, image);
+
+    // A second data dir on the same engine: the image is found there, and no metadata database is opened for it.
+    const other = await tempDir("buildplane-e2e-data-");
+    t.after(() => other.remove());
+    const found = await build(cliEnv(other.path, { BUILDPLANE_SYSTEM_CONTAINER_COMMAND: "docker" }));
+    assert.equal(found.code, 0, describeRun(found));
+    assert.deepEqual(found.events, [{ type: "ready", image, digest: last["digest"], cached: true, buildId: "" }]);
+    assert.equal(existsSync(join(other.path, "buildplane.db")), false, "an image that exists is answered without opening the metadata database");
 
     await repo.commitFiles({ "README.md": "changed outside the app folder\n" });
     const outside = await build();

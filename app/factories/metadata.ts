@@ -42,7 +42,7 @@ export function metadataFactory(ctx: ServiceContext): MountedService {
   ctx.health.set(MetadataService.typeName, "notServing");
   // Registered now, so it keeps its place among the clean-ups (a resolver's drain runs before it).
   ctx.defer(async () => {
-    if (opened) await (await opened).runtime.close();
+    await (await opened?.catch(() => undefined))?.runtime.close();
   });
   if (!ctx.oneShot) void open().catch((err: unknown) => ctx.log.error("metadata service did not start", { error: err instanceof Error ? err.message : String(err) }));
   return mountService(MetadataService, lazyServiceImpl(MetadataService, async () => (await open()).impl));

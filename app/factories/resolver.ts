@@ -43,15 +43,15 @@ export function resolverFactory(ctx: ServiceContext): MountedService {
   // Collections may run in another process: their images come from the
   // metadata service. A one-shot build does not watch (nor open the metadata
   // database for it) and uses no cached existence answer.
-  const collectedFeed = !ctx.oneShot
-    ? followCollectedImages({
+  const collectedFeed = ctx.oneShot
+    ? { epoch: () => undefined }
+    : followCollectedImages({
         watch: (signal) => ctx.clients.metadata.watchCollected({}, { signal }),
         collected: (references) => ctx.collectedImages.collected(references),
         signal: ctx.signal,
         onChange: (live, reason) =>
           live ? ctx.log.info("watching collected images: cached existence answers trusted", {}) : ctx.log.info("collected images not watched: cached existence answers unused until watched again", { reason }),
-      })
-    : { epoch: () => undefined };
+      });
   const resolveImage = createImageResolver({
     source,
     registry,

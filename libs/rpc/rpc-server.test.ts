@@ -12,7 +12,7 @@ import { PortInUseError } from "./port-in-use-error.js";
 import { maxStreamWindowBytes, streamWindowBytes, streamWindowFor } from "./listeners.js";
 import { createRpcServer } from "./rpc-server.js";
 import { createFixtureConfigService } from "./test-fixtures.js";
-import { startDelayProxy } from "../../test/helpers/delay-proxy.js";
+import { startTcpForwarder } from "../../test/helpers/tcp-forwarder.js";
 
 function deferred() {
   let resolve!: () => void;
@@ -285,7 +285,7 @@ describe("rpc server", () => {
 
   it("widens the stream window of a connection with a long round trip once it has measured it", async (t) => {
     // 25 ms each way: a 50 ms round trip, which a 1 MiB window would cap at 20 MB/s per stream.
-    const session = await sessionThrough(t, (port) => startDelayProxy(port, 25));
+    const session = await sessionThrough(t, (port) => startTcpForwarder(port, { delayMs: 25 }));
     const [first] = (await once(session, "remoteSettings")) as [http2.Settings];
     assert.equal(first.initialWindowSize, streamWindowBytes);
     const [wider] = (await once(session, "remoteSettings")) as [http2.Settings];

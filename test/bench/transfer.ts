@@ -39,7 +39,7 @@ import { createGrpcNode } from "../../services/builder/delegate/grpc-node.js";
 import { makeJob, plainTarget } from "../delegate/fixtures/build-fixtures.js";
 import { startNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages, testTag } from "../delegate/fixtures/test-images.js";
-import { startDelayProxy, type DelayProxy } from "../helpers/delay-proxy.js";
+import { startTcpForwarder, type TcpForwarder } from "../helpers/tcp-forwarder.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry } from "../helpers/start-registry.js";
 import { startByteRelay } from "./fixtures/byte-relay.js";
@@ -93,10 +93,10 @@ if (splitCores) await runCommand("taskset", ["-a", "-p", "-c", "1", String(relay
 const enginePid = dockerdPid() ?? 0;
 if (enginePid === 0) throw new Error("no dockerd runs on this machine: the transfer bench measures the Docker engine");
 /** The port to reach `port` at: through a link with the round trip asked for, or directly. */
-const links: DelayProxy[] = [];
+const links: TcpForwarder[] = [];
 async function reach(port: number): Promise<number> {
   if (roundTripMs === 0) return port;
-  const link = await startDelayProxy(port, roundTripMs / 2);
+  const link = await startTcpForwarder(port, { delayMs: roundTripMs / 2 });
   links.push(link);
   return link.port;
 }

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { Secret } from "../../libs/secret/secret.js";
 import { createDelegateBuilder, type DelegateBuilder } from "../../services/builder/delegate/delegate-builder.js";
-import { startDelayProxy } from "../helpers/delay-proxy.js";
+import { startTcpForwarder } from "../helpers/tcp-forwarder.js";
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { checkDigest, makeJob, plainTarget, recorder } from "./fixtures/build-fixtures.js";
@@ -63,7 +63,7 @@ test("the pool reports every node healthy with its capacity", () => {
 
 test("a delegated build crosses a link with a 40 ms round trip whole: every byte of a 24 MiB context arrives", async (t) => {
   // The node sizes the stream window to the round trip (16 MiB here) while the context streams.
-  const link = await startDelayProxy(nodes[0]?.port ?? 0, 20);
+  const link = await startTcpForwarder(nodes[0]?.port ?? 0, { delayMs: 20 });
   t.after(() => link.close());
   const far = createDelegateBuilder({ urls: [`http://127.0.0.1:${link.port}`], token: new Secret(token), checkDigest, pollIntervalMs: 500 });
   t.after(() => far.close());

@@ -1,4 +1,5 @@
 import { cliEnv, runCli, type CliEvent } from "../e2e/cli-process.js";
+import { startTcpForwarder, type TcpForwarder } from "../helpers/tcp-forwarder.js";
 
 /** Matches a `log` event whose text contains `text`. */
 export const isLog = (text: string) => (e: CliEvent): boolean => e.type === "log" && String(e["text"]).includes(text);
@@ -33,8 +34,6 @@ export function missingFrom(stored: readonly string[], seen: readonly string[]):
 
 export { cliEnv };
 
-import net from "node:net";
-
 /**
  * A TCP forwarder on 127.0.0.1:`port` to 127.0.0.1:`target` that a test
  * cuts (stops listening, drops every forwarded connection: callers get
@@ -47,34 +46,15 @@ export interface CuttableProxy {
 }
 
 export async function startCuttableProxy(port: number, target: number): Promise<CuttableProxy> {
-  let server: net.Server | undefined;
-  const sockets = new Set<net.Socket>();
-  const restore = async () => {
-    if (server) return;
-    const s = net.createServer((client) => {
-      const upstream = net.connect(target, "127.0.0.1");
-      for (const sock of [client, upstream]) {
-        sockets.add(sock);
-        sock.on("close", () => sockets.delete(sock));
-        sock.on("error", () => sock.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    s.listen(port, "127.0.0.1");
-    await new Promise((resolve, reject) => {
-      s.once("listening", resolve);
-      s.once("error", reject);
-    });
-    server = s;
+  let forwarder: TcpForwarder | undefined;
+  const restore = async (): Promise<void> => {
+    forwarder ??= await startTcpForwarder(target, { port });
   };
-  const cut = () =>
-    new Promise<void>((resolve) => {
-      const s = server;
-      server = undefined;
-      if (!s) return resolve();
-      s.close(() => resolve());
-      for (const sock of sockets) sock.destroy();
-    });
+  const cut = async (): Promise<void> => {
+    const f = forwarder;
+    forwarder = undefined;
+    await f?.close();
+  };
   await restore();
   return { port, cut, restore };
 }

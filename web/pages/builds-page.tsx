@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { filterStatuses, formatDuration, formatTime, parseStatus, shortHash, statusName } from "../format.js";
+import { BuildCells } from "../parts/build-cells.js";
 import { DataTable } from "../parts/data-table.js";
 import { ErrorNote } from "../parts/error-note.js";
-import { StatusBadge } from "../parts/status-badge.js";
 import { navigate } from "../router.js";
 import { useSession } from "../session.js";
 import { usePoll } from "../use-poll.js";
@@ -76,13 +76,7 @@ export function BuildTable({ builds }: { builds: readonly Build[] | undefined })
       class="builds"
       rows={builds.map((b) => (
         <tr key={b.id} data-build-id={b.id}>
-          <td>
-            <a href={`/builds/${b.id}`}>{b.id}</a>
-          </td>
-          <td>
-            <StatusBadge status={b.status} />
-          </td>
-          <td>{b.appId || "—"}</td>
+          <BuildCells build={b} />
           <td class="mono wrap image">{b.image || "—"}</td>
           <td class="mono" title={b.commit}>
             {shortHash(b.commit)}

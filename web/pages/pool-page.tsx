@@ -3,9 +3,9 @@ import type { GetStatusResponse } from "../../libs/gen/buildplane/v1/builder_pb.
 import type { Build } from "../../libs/gen/buildplane/v1/metadata_pb.js";
 import { formatDuration, formatTime } from "../format.js";
 import { CancelButton } from "../parts/cancel-button.js";
+import { BuildCells } from "../parts/build-cells.js";
 import { DataTable } from "../parts/data-table.js";
 import { ErrorNote } from "../parts/error-note.js";
-import { StatusBadge } from "../parts/status-badge.js";
 import { useSession } from "../session.js";
 import { useCanCancel } from "../use-can-cancel.js";
 import { usePoll } from "../use-poll.js";
@@ -102,13 +102,7 @@ function RunningTable({ running, canCancel }: { running: readonly Build[]; canCa
       columns={["Build", "Status", "App", "Node", "Running for", ...(canCancel ? ["Action"] : [])]}
       rows={running.map((b) => (
         <tr key={b.id}>
-          <td>
-            <a href={`/builds/${b.id}`}>{b.id}</a>
-          </td>
-          <td>
-            <StatusBadge status={b.status} />
-          </td>
-          <td>{b.appId || "—"}</td>
+          <BuildCells build={b} />
           <td class="wrap">{b.builderNode || "—"}</td>
           <td>{formatDuration(b.startTime ?? b.createTime, undefined)}</td>
           {canCancel && (

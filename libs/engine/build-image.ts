@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import { createBuildCgroup, type BuildCgroup } from "./build-cgroup.js";
 import { createBuildMessageParser, type BuildLogStream } from "./build-messages.js";
-import { EngineOperationCanceledError, EngineRequestError, ImageBuildError } from "./engine-errors.js";
+import { EngineOperationCanceledError, EngineRequestError, ImageBuildError, ImageRemovedDuringBuildError, removedDuringBuild } from "./engine-errors.js";
 import { classifyEngineError, dial, type Modem } from "./engine-request.js";
 import { inBatches } from "./write-batches.js";
 
@@ -52,11 +52,13 @@ const PODMAN_STOP_GRACE_MS = 4000;
  * Builds `options.tag` through `POST /build`, reporting log lines as they
  * arrive. Intermediate containers are always removed (`forcerm`), also when
  * a step fails. Rejects with `ImageBuildError` carrying the engine's message
- * and exit code when the Containerfile fails, `EngineUnavailableError` when
- * the socket does not answer, and `EngineOperationCanceledError` when
- * `signal` aborts: Docker stops the build when the request is cut; Podman's
- * API service does not, so its `RUN` processes are killed in the build's own
- * cgroup until the engine reports the build ended.
+ * and exit code when the Containerfile fails, `ImageRemovedDuringBuildError`
+ * when another client's image removal broke Docker's cache lookup,
+ * `EngineUnavailableError` when the socket does not answer, and
+ * `EngineOperationCanceledError` when `signal` aborts: Docker stops the
+ * build when the request is cut; Podman's API service does not, so its
+ * `RUN` processes are killed in the build's own cgroup until the engine
+ * reports the build ended.
  */
 export async function buildImage(
   deps: BuildDeps,
@@ -113,7 +115,10 @@ export async function buildImage(
       throw classifyEngineError(err, failure);
     }
     if (signal.aborted) throw new EngineOperationCanceledError(operation);
-    if (error !== undefined) throw new ImageBuildError(options.tag, error.message, error.exitCode);
+    if (error !== undefined) {
+      const removed = removedDuringBuild(error.message);
+      throw removed === undefined ? new ImageBuildError(options.tag, error.message, error.exitCode) : new ImageRemovedDuringBuildError(options.tag, removed);
+    }
     if (imageId === "") imageId = await deps.imageId(options.tag, signal);
     return { imageId };
   } finally {

@@ -19,6 +19,26 @@ export class ImageBuildError extends DomainError {
   }
 }
 
+/**
+ * Docker's classic builder lost an image while it read its build cache: it
+ * lists the images built on a step's parent, then reads each, and an image
+ * another client removed in between (`docker rmi` of any image on the same
+ * base, a garbage collection) fails the build with `unable to find image
+ * "sha256:…"` although this build never used it. Nothing of the build is
+ * kept, and building again succeeds: the code is `aborted`, a conflict to
+ * retry, not a fault of the Containerfile.
+ */
+export class ImageRemovedDuringBuildError extends DomainError {
+  constructor(readonly tag: string, readonly imageId: string) {
+    super("aborted", `build of "${tag}" was aborted: image ${imageId} was removed from the container engine while the build read its cache; the build can run again`);
+  }
+}
+
+/** The image id in Docker's message for an image removed during a build's cache lookup, else undefined. */
+export function removedDuringBuild(engineMessage: string): string | undefined {
+  return /^unable to find image "(sha256:[0-9a-f]{64})"$/.exec(engineMessage.trim())?.[1];
+}
+
 /** The image reference is unknown to the engine. */
 export class ImageNotFoundError extends DomainError {
   constructor(readonly ref: string) {

@@ -145,12 +145,6 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
 }
 
 /**
- * Podman's API service keeps building after the client disconnects; with the
- * cgroupfs manager a build can be given its own cgroup parent whose processes
- * we kill on cancel. Under systemd the parent must be a slice: cancellation
- * then only cuts the request.
- */
-/**
  * docker-modem for the endpoint, loaded on the first request: the commands
  * that never reach the engine do not load it (nor ssh2, which it requires).
  */

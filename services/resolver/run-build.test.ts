@@ -112,7 +112,7 @@ describe("a build run", () => {
 
   test("a stop with a reason fails the build with that reason's code and message", async () => {
     const stop = new AbortController();
-    const { outcome, stored } = await run(async function* (_order, _context, signal) {
+    const { outcome, stored, builder } = await run(async function* (_order, _context, signal) {
       yield { type: "started", image: undefined, mode: "delegate", builderNode: "", commit: "" };
       stop.abort(new LeaseLostError("build:k9", "renewal refused"));
       await untilStopped(signal);
@@ -120,5 +120,53 @@ describe("a build run", () => {
     assert.ok(outcome.error instanceof BuildFailedError);
     assert.deepEqual([outcome.error.code, outcome.error.message], ["aborted", "build lease build:k9 was lost: renewal refused"]);
     assert.deepEqual([stored?.status, stored?.errorCode], ["failed", "aborted"]);
+    assert.equal(builder.orders.length, 1, "a build stopped here is not run again");
+  });
+
+  const removed = 'build of "cli-run:k9" was aborted: image sha256:' + "0".repeat(64) + " was removed from the container engine while the build read its cache; the build can run again";
+
+  test("a pass the builder aborts (an image removed under Docker's cache lookup) runs again with the context streamed anew, and says so in the log", async () => {
+    let passes = 0;
+    const { outcome, stored, builder, source } = await run(async function* (order, context, signal) {
+      passes++;
+      if (passes === 1) {
+        for await (const _ of context) void _;
+        yield { type: "log", line: { seq: 0n, stream: "stdout", text: "Step 1/3 : FROM local/busybox:1", time: undefined } };
+        throw new CallError("aborted", removed);
+      }
+      yield* succeedingBuild(digest)(order, context, signal);
+    });
+    assert.equal(outcome.error, undefined);
+    assert.ok(outcome.final.type === "ready");
+    assert.equal(builder.orders.length, 2);
+    assert.deepEqual(builder.contextBytes, [512, 512], "each pass reads the whole context");
+    assert.deepEqual(source.contexts, ["a".repeat(40), "a".repeat(40)]);
+    assert.deepEqual(stored?.logs.map((l) => [l.stream, l.text]), [
+      ["stdout", "Step 1/3 : FROM local/busybox:1"],
+      ["system", `attempt 1 of 3 was aborted (${removed}): building again`],
+      ["stdout", "building cli-run:k9"],
+    ]);
+    assert.deepEqual([stored?.status, stored?.digest], ["succeeded", digest]);
+  });
+
+  test("a build aborted on every pass fails after three with the last pass's code and message", async () => {
+    const { outcome, stored, builder } = await run(async function* () {
+      yield* [];
+      throw new CallError("aborted", removed);
+    });
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.deepEqual([outcome.error.code, outcome.error.message], ["aborted", removed]);
+    assert.equal(builder.orders.length, 3);
+    assert.deepEqual(stored?.logs.map((l) => l.text), [1, 2].map((n) => `attempt ${n} of 3 was aborted (${removed}): building again`));
+    assert.deepEqual([stored?.status, stored?.errorCode, stored?.errorMessage], ["failed", "aborted", removed]);
+  });
+
+  test("a failure of any other code is not run again", async () => {
+    const { outcome, builder } = await run(async function* () {
+      yield* [];
+      throw new CallError("failedPrecondition", 'build of "cli-run:k9" failed (exit code 1): The command \'/bin/sh -c false\' returned a non-zero code: 1');
+    });
+    assert.equal(outcome.error?.code, "failedPrecondition");
+    assert.equal(builder.orders.length, 1);
   });
 });

@@ -41,6 +41,13 @@ export interface RunOutcome {
 const tailSize = 20;
 
 /**
+ * Passes a build may take: a builder that ends one with `aborted` (a
+ * conflict on its engine, such as Docker losing a cached image another
+ * client removed) is asked again, with the context streamed anew.
+ */
+const maxAttempts = 3;
+
+/**
  * Runs one build: streams the context from the source service into the
  * builder, relays every builder event through `emit`, and writes the log
  * lines and status changes to `record`, then its outcome (ready only once
@@ -49,7 +56,9 @@ const tailSize = 20;
  * or stored. `signal` stops the build: when its reason is a domain error
  * other than `canceled` (the lease was lost, the record could not be
  * written) the build fails with that error, else it was canceled. A
- * failure is returned as a `Failed` event together with its error.
+ * builder failure with code `aborted` runs the build again, up to
+ * `maxAttempts` passes, with a system log line saying why. A failure is
+ * returned as a `Failed` event together with its error.
  */
 export async function runBuild(
   ports: RunBuildPorts,
@@ -74,37 +83,42 @@ export async function runBuild(
     record.update({ status: next, ...extra });
   };
 
-  // The context's source call ends with the build: Connect's stream iterator
-  // has no return(), so a builder that stops reading early (a failed build)
-  // would otherwise leave the source side's git reader and mirror lease held.
-  const contextCall = new AbortController();
+  const relay = (e: ImageEventBody): void => {
+    switch (e.type) {
+      case "started":
+        setStatus("running", e.builderNode ? { builderNode: e.builderNode } : {});
+        emit(event({ ...e, image: plan.image, commit: plan.commit }));
+        break;
+      case "log": {
+        const line = { ...e.line, text: scrub(e.line.text) };
+        record.log(line);
+        tail.push(line.text);
+        if (tail.length > tailSize) tail.shift();
+        emit(event({ type: "log", line }));
+        break;
+      }
+      case "pushed":
+        digest = e.digest;
+        setStatus("pushing");
+        emit(event(e));
+        break;
+      case "ready":
+        digest = e.digest || digest;
+        break;
+      default:
+        emit(event(e));
+    }
+  };
+
   try {
-    const order = { buildId: plan.buildId, spec: plan.spec, image: plan.image, commit: plan.commit, containerfile: plan.containerfile, registry: plan.registry, timeoutSecs: plan.timeoutSecs };
-    const context = contextOf(ports, plan, AbortSignal.any([signal, contextCall.signal]));
-    for await (const e of ports.builder.build(order, context, signal)) {
-      switch (e.type) {
-        case "started":
-          setStatus("running", e.builderNode ? { builderNode: e.builderNode } : {});
-          emit(event({ ...e, image: plan.image, commit: plan.commit }));
-          break;
-        case "log": {
-          const line = { ...e.line, text: scrub(e.line.text) };
-          record.log(line);
-          tail.push(line.text);
-          if (tail.length > tailSize) tail.shift();
-          emit(event({ type: "log", line }));
-          break;
-        }
-        case "pushed":
-          digest = e.digest;
-          setStatus("pushing");
-          emit(event(e));
-          break;
-        case "ready":
-          digest = e.digest || digest;
-          break;
-        default:
-          emit(event(e));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await attemptBuild(ports, plan, relay, signal);
+        break;
+      } catch (err) {
+        const failure = domainErrorOf(err);
+        if (signal.aborted || failure.code !== "aborted" || attempt === maxAttempts) throw err;
+        relay({ type: "log", line: { seq: 0n, stream: "system", text: `attempt ${attempt} of ${maxAttempts} was aborted (${failure.message}): building again`, time: new Date() } });
       }
     }
     if (signal.aborted) throw signal.reason;
@@ -116,6 +130,22 @@ export async function runBuild(
     const final = event({ type: "failed", code: errorCodeName(code), message, logTail: [...tail] });
     // A hint such as a full queue's `retry-after` reaches the caller too.
     return { final, error: new BuildFailedError(plan.buildId, code, message, err instanceof CallError ? err.retryAfterSecs : undefined) };
+  }
+}
+
+/**
+ * One pass of the build through the builder, its events relayed as they
+ * come. The context's source call ends with the pass: Connect's stream
+ * iterator has no return(), so a builder that stops reading early (a failed
+ * build) would otherwise leave the source side's git reader and mirror
+ * lease held.
+ */
+async function attemptBuild(ports: RunBuildPorts, plan: BuildPlan, relay: (e: ImageEventBody) => void, signal: AbortSignal): Promise<void> {
+  const contextCall = new AbortController();
+  try {
+    const order = { buildId: plan.buildId, spec: plan.spec, image: plan.image, commit: plan.commit, containerfile: plan.containerfile, registry: plan.registry, timeoutSecs: plan.timeoutSecs };
+    const context = contextOf(ports, plan, AbortSignal.any([signal, contextCall.signal]));
+    for await (const e of ports.builder.build(order, context, signal)) relay(e);
   } finally {
     contextCall.abort();
   }

@@ -123,6 +123,19 @@ describe("a build run", () => {
     assert.equal(builder.orders.length, 1, "a build stopped here is not run again");
   });
 
+  test("a stop during the pause before another pass ends the build as the stop says, without another pass", async () => {
+    const stop = new AbortController();
+    const { outcome, stored, builder } = await run(async function* () {
+      yield* [];
+      setImmediate(() => stop.abort());
+      throw new CallError("aborted", "a conflict on the engine");
+    }, {}, stop.signal);
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.deepEqual([outcome.error.code, outcome.error.message], ["canceled", "build b_1 was canceled"]);
+    assert.equal(builder.orders.length, 1);
+    assert.deepEqual([stored?.status, stored?.errorCode], ["canceled", "canceled"]);
+  });
+
   const removed = 'build of "cli-run:k9" was aborted: image sha256:' + "0".repeat(64) + " was removed from the container engine while the build read its cache; the build can run again";
 
   test("a pass the builder aborts (an image removed under Docker's cache lookup) runs again with the context streamed anew, and says so in the log", async () => {
@@ -143,21 +156,21 @@ describe("a build run", () => {
     assert.deepEqual(source.contexts, ["a".repeat(40), "a".repeat(40)]);
     assert.deepEqual(stored?.logs.map((l) => [l.stream, l.text]), [
       ["stdout", "Step 1/3 : FROM local/busybox:1"],
-      ["system", `attempt 1 of 3 was aborted (${removed}): building again`],
+      ["system", `attempt 1 of 5 was aborted (${removed}): building again in 250 ms`],
       ["stdout", "building cli-run:k9"],
     ]);
     assert.deepEqual([stored?.status, stored?.digest], ["succeeded", digest]);
   });
 
-  test("a build aborted on every pass fails after three with the last pass's code and message", async () => {
+  test("a build aborted on every pass fails after five, each pause twice the last, with the last pass's code and message", async () => {
     const { outcome, stored, builder } = await run(async function* () {
       yield* [];
       throw new CallError("aborted", removed);
     });
     assert.ok(outcome.error instanceof BuildFailedError);
     assert.deepEqual([outcome.error.code, outcome.error.message], ["aborted", removed]);
-    assert.equal(builder.orders.length, 3);
-    assert.deepEqual(stored?.logs.map((l) => l.text), [1, 2].map((n) => `attempt ${n} of 3 was aborted (${removed}): building again`));
+    assert.equal(builder.orders.length, 5);
+    assert.deepEqual(stored?.logs.map((l) => l.text), [250, 500, 1000, 2000].map((ms, i) => `attempt ${i + 1} of 5 was aborted (${removed}): building again in ${ms} ms`));
     assert.deepEqual([stored?.status, stored?.errorCode, stored?.errorMessage], ["failed", "aborted", removed]);
   });
 

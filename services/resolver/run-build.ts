@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { domainErrorOf, errorCodeName, isDomainError, type ErrorCode } from "../../libs/errors/domain-error.js";
 import type { RegistryTarget } from "../../libs/registry/registry-target.js";
 import { isServerShutdown } from "../../libs/rpc/server-shutdown.js";
@@ -43,9 +44,12 @@ const tailSize = 20;
 /**
  * Passes a build may take: a builder that ends one with `aborted` (a
  * conflict on its engine, such as Docker losing a cached image another
- * client removed) is asked again, with the context streamed anew.
+ * client removed) is asked again, with the context streamed anew, after a
+ * pause that doubles from `firstRetryDelayMs` (so a burst of removals, such
+ * as a garbage collection's, can end first: 3.75 s in all).
  */
-const maxAttempts = 3;
+const maxAttempts = 5;
+const firstRetryDelayMs = 250;
 
 /**
  * Runs one build: streams the context from the source service into the
@@ -57,7 +61,7 @@ const maxAttempts = 3;
  * other than `canceled` (the lease was lost, the record could not be
  * written) the build fails with that error, else it was canceled. A
  * builder failure with code `aborted` runs the build again, up to
- * `maxAttempts` passes, with a system log line saying why. A failure is
+ * `maxAttempts` passes, with a system log line saying why and when. A failure is
  * returned as a `Failed` event together with its error.
  */
 export async function runBuild(
@@ -118,7 +122,10 @@ export async function runBuild(
       } catch (err) {
         const failure = domainErrorOf(err);
         if (signal.aborted || failure.code !== "aborted" || attempt === maxAttempts) throw err;
-        relay({ type: "log", line: { seq: 0n, stream: "system", text: `attempt ${attempt} of ${maxAttempts} was aborted (${failure.message}): building again`, time: new Date() } });
+        const delayMs = firstRetryDelayMs * 2 ** (attempt - 1);
+        relay({ type: "log", line: { seq: 0n, stream: "system", text: `attempt ${attempt} of ${maxAttempts} was aborted (${failure.message}): building again in ${delayMs} ms`, time: new Date() } });
+        // A stop during the pause ends the build as a stop during the pass would.
+        await sleep(delayMs, undefined, { signal }).catch(() => Promise.reject(err));
       }
     }
     if (signal.aborted) throw signal.reason;

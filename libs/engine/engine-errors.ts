@@ -20,23 +20,28 @@ export class ImageBuildError extends DomainError {
 }
 
 /**
- * Docker's classic builder lost an image while it read its build cache: it
- * lists the images built on a step's parent, then reads each, and an image
- * another client removed in between (`docker rmi` of any image on the same
- * base, a garbage collection) fails the build with `unable to find image
- * "sha256:…"` although this build never used it. Nothing of the build is
- * kept, and building again succeeds: the code is `aborted`, a conflict to
- * retry, not a fault of the Containerfile.
+ * Docker's classic builder lost an image another client removed during the
+ * build (`docker rmi` or `docker image prune`, a garbage collection), which
+ * no lock protects:
+ * - at each step it lists the images built on the step's parent, then reads
+ *   each to find a cached one; one removed in between fails the build with
+ *   `unable to find image "sha256:…"`, though the build never used it;
+ * - `COPY --from=<stage>` reads the stage's image when it gets there; a
+ *   stage taken from the cache and removed meanwhile fails it with
+ *   `invalid from flag value <stage>: No such image: sha256:…`.
+ * Nothing of the build is kept, and building again succeeds: the code is
+ * `aborted`, a conflict to retry, not a fault of the Containerfile.
  */
 export class ImageRemovedDuringBuildError extends DomainError {
   constructor(readonly tag: string, readonly imageId: string) {
-    super("aborted", `build of "${tag}" was aborted: image ${imageId} was removed from the container engine while the build read its cache; the build can run again`);
+    super("aborted", `build of "${tag}" was aborted: image ${imageId} was removed from the container engine during the build; the build can run again`);
   }
 }
 
-/** The image id in Docker's message for an image removed during a build's cache lookup, else undefined. */
+/** The image id in Docker's message for an image removed during a build, else undefined. */
 export function removedDuringBuild(engineMessage: string): string | undefined {
-  return /^unable to find image "(sha256:[0-9a-f]{64})"$/.exec(engineMessage.trim())?.[1];
+  const message = engineMessage.trim();
+  return (/^unable to find image "(sha256:[0-9a-f]{64})"$/.exec(message) ?? /^invalid from flag value [^\s:]+: No such image: (sha256:[0-9a-f]{64})$/.exec(message))?.[1];
 }
 
 /** The image reference is unknown to the engine. */

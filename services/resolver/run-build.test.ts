@@ -136,7 +136,7 @@ describe("a build run", () => {
     assert.deepEqual([stored?.status, stored?.errorCode], ["canceled", "canceled"]);
   });
 
-  const removed = 'build of "cli-run:k9" was aborted: image sha256:' + "0".repeat(64) + " was removed from the container engine while the build read its cache; the build can run again";
+  const removed = 'build of "cli-run:k9" was aborted: image sha256:' + "0".repeat(64) + " was removed from the container engine during the build; the build can run again";
 
   test("a pass the builder aborts (an image removed under Docker's cache lookup) runs again with the context streamed anew, and says so in the log", async () => {
     let passes = 0;

@@ -48,7 +48,17 @@ function ready(r: CliRun | { code: number | string; stdout: string; stderr: stri
   assert.equal(last["type"], "ready", `the build ends ready:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   assert.equal(r.code, 0);
   assert.equal(typeof last["image"], "string", "the ready event names the image");
-  return { ref: String(last["image"]), cached: last["cached"] === true, buildId: String(last["buildId"] ?? "") };
+  const built = { ref: String(last["image"]), cached: last["cached"] === true, buildId: String(last["buildId"] ?? "") };
+  if (!built.cached && built.buildId !== "") removeBuiltImages(built.buildId);
+  return built;
+}
+
+/** Removes, after the run, every image on the host engine the build made, under any name: each carries its build id as a label. */
+function removeBuiltImages(buildId: string): void {
+  cleanups.push(async () => {
+    const ids = (await exec("docker", ["images", "-q", "--filter", `label=buildplane.build-id=${buildId}`])).stdout.split("\n").filter(Boolean);
+    if (ids.length > 0) await exec("docker", ["rmi", "-f", ...new Set(ids)]);
+  });
 }
 
 /** The tags the shared registry holds for `ref` (`<gateway>:<port>/<run>/<name>:<tag>`), read on its loopback address. */
@@ -250,7 +260,6 @@ describe("the buildplane image", { timeout: 60 * 60_000 }, () => {
     const out = ready(await buildThrough(`http://127.0.0.1:${port}`, "compose"));
     assert.equal(out.cached, false);
     assert.match(out.ref, /^cli-[a-z0-9-]+:[0-9a-f]{16}$/, "no registry: the image stays on the engine");
-    cleanups.push(() => exec("docker", ["rmi", "-f", out.ref]));
     await docker(["image", "inspect", out.ref]);
   });
 });

@@ -54,6 +54,20 @@ export async function removeImages(engine: EngineCli, refs: Iterable<string>): P
   }
 }
 
+/**
+ * Removes every image on the engine these builds made, under whatever name
+ * (a local name, a registry reference): each carries its build id as the
+ * `buildplane.build-id` label. Untagged parents stay, as with `removeImages`.
+ */
+export async function removeImagesOfBuilds(engine: EngineCli, buildIds: Iterable<string>): Promise<void> {
+  for (const buildId of new Set(buildIds)) {
+    if (buildId === "") continue;
+    const found = await runCommand(engine, ["images", "--quiet", "--filter", `label=buildplane.build-id=${buildId}`]).catch(() => undefined);
+    const ids = [...new Set(found?.stdout.split("\n").filter(Boolean) ?? [])];
+    if (ids.length > 0) await runCommand(engine, ["rmi", "--force", "--no-prune", ...ids]).catch(() => undefined);
+  }
+}
+
 /** Whether the engine holds an image under `ref`. */
 export async function imageExists(engine: EngineCli, ref: string): Promise<boolean> {
   return runCommand(engine, ["image", "inspect", ref]).then(

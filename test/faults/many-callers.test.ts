@@ -7,6 +7,7 @@ import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
+import { removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { cliEnv, listBuilds } from "../e2e/cli-process.js";
 import { startServe, type ServeProcess } from "../rpc/serve-process.js";
 import { storedLog } from "./fault-kit.js";
@@ -60,6 +61,7 @@ describe("200 concurrent callers for 20 images over the network", () => {
   after(async () => {
     server?.kill();
     await server?.exited;
+    if (env) await removeImagesOfBuilds("docker", (await listBuilds(env).catch(() => [])).map((b) => b.id));
     await registry?.stop();
     await repo?.remove();
     await data?.remove();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { makeAppRepo } from "../e2e/app-fixture.js";
+import { makeAppRepo, removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { cliEnv, runCli, type CliRun } from "../helpers/buildplane-cli.js";
 import { freePort } from "../helpers/free-port.js";
 import type { TestGitRepo } from "../helpers/make-git-repo.js";
@@ -49,16 +49,9 @@ function ready(r: CliRun | { code: number | string; stdout: string; stderr: stri
   assert.equal(r.code, 0);
   assert.equal(typeof last["image"], "string", "the ready event names the image");
   const built = { ref: String(last["image"]), cached: last["cached"] === true, buildId: String(last["buildId"] ?? "") };
-  if (!built.cached && built.buildId !== "") removeBuiltImages(built.buildId);
+  // Every image the build made on the host engine, under any name, goes after the run.
+  if (!built.cached) cleanups.push(() => removeImagesOfBuilds("docker", [built.buildId]));
   return built;
-}
-
-/** Removes, after the run, every image on the host engine the build made, under any name: each carries its build id as a label. */
-function removeBuiltImages(buildId: string): void {
-  cleanups.push(async () => {
-    const ids = (await exec("docker", ["images", "-q", "--filter", `label=buildplane.build-id=${buildId}`])).stdout.split("\n").filter(Boolean);
-    if (ids.length > 0) await exec("docker", ["rmi", "-f", ...new Set(ids)]);
-  });
 }
 
 /** The tags the shared registry holds for `ref` (`<gateway>:<port>/<run>/<name>:<tag>`), read on its loopback address. */

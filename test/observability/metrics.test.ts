@@ -12,6 +12,7 @@ import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { startServe, type TestNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages } from "../delegate/fixtures/test-images.js";
+import { removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { startFlakyProxy, type FlakyProxy } from "./fixtures/flaky-registry-proxy.js";
 import { parseExposition, type Exposition } from "./fixtures/metrics-text.js";
 import { startPrometheus, type TestPrometheus } from "./fixtures/prometheus-server.js";
@@ -34,6 +35,8 @@ let server: TestNode;
 let prometheus: TestPrometheus;
 const builds: CliRun[] = [];
 const madeImages: string[] = [];
+/** Builds whose images (any name, found by their build-id label) go after the run. */
+const madeBuilds: string[] = [];
 let text = "";
 let metrics: Exposition;
 
@@ -126,7 +129,8 @@ before(async () => {
   );
   for (const b of builds) {
     const ready = b.events.find((e) => e["type"] === "ready");
-    if (typeof ready?.["ref"] === "string") madeImages.push(ready["ref"], ready["ref"].slice(ready["ref"].lastIndexOf("/") + 1));
+    if (typeof ready?.["image"] === "string") madeImages.push(ready["image"], ready["image"].slice(ready["image"].lastIndexOf("/") + 1));
+    if (typeof ready?.["buildId"] === "string") madeBuilds.push(ready["buildId"]);
   }
   const res = await scrape(readToken);
   text = await res.text();
@@ -139,6 +143,7 @@ after(async () => {
   await proxy?.stop();
   await registry?.stop();
   await removeTestImages(madeImages);
+  await removeImagesOfBuilds("docker", madeBuilds);
   await repo?.remove();
   await dir?.remove();
 });

@@ -8,6 +8,7 @@ import { makeGitRepo, type TestGitRepo } from "../helpers/make-git-repo.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { startServe, type TestNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages } from "../delegate/fixtures/test-images.js";
+import { removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./fixtures/otlp-receiver.js";
 
 /**
@@ -24,6 +25,8 @@ let server: TestNode;
 let embedded: CliRun;
 let uploaded: CliRun;
 const madeImages: string[] = [];
+/** Builds whose images (any name, found by their build-id label) go after the run. */
+const madeBuilds: string[] = [];
 
 async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -35,7 +38,8 @@ async function until(what: string, check: () => boolean, timeoutMs = 60_000): Pr
 
 const made = (run: CliRun): void => {
   const ready = run.events.find((e) => e["type"] === "ready");
-  if (typeof ready?.["ref"] === "string") madeImages.push(ready["ref"]);
+  if (typeof ready?.["image"] === "string") madeImages.push(ready["image"]);
+  if (typeof ready?.["buildId"] === "string") madeBuilds.push(ready["buildId"]);
 };
 
 /** The trace the CLI run named `service` started: its root span's trace id. */
@@ -80,6 +84,7 @@ after(async () => {
   await server?.stop();
   await receiver?.stop();
   await removeTestImages(madeImages);
+  await removeImagesOfBuilds("docker", madeBuilds);
   await repo?.remove();
   await dir?.remove();
 });

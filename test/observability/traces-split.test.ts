@@ -10,6 +10,7 @@ import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
 import { nodeToml, startServe, type TestNode } from "../delegate/fixtures/start-node.js";
 import { removeTestImages } from "../delegate/fixtures/test-images.js";
+import { removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { parseExposition } from "./fixtures/metrics-text.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./fixtures/otlp-receiver.js";
 
@@ -40,6 +41,8 @@ let run: CliRun;
 let openRunRun: CliRun;
 let openRunTraceId = "";
 const madeImages: string[] = [];
+/** Builds whose images (any name, found by their build-id label) go after the run. */
+const madeBuilds: string[] = [];
 let traceId = "";
 
 const otelEnv = (role: Role | "cli"): NodeJS.ProcessEnv => ({
@@ -127,7 +130,8 @@ before(async () => {
 
   run = await runCli(["build", repo.url, "--server", processes.get("resolver")?.url ?? "", "--app", "obs", "--json"], cliEnv({ ...otelEnv("cli"), BUILDPLANE_TOKEN: buildToken }), 300_000);
   const ready = run.events.find((e) => e["type"] === "ready");
-  if (typeof ready?.["ref"] === "string") madeImages.push(ready["ref"], ready["ref"].slice(ready["ref"].lastIndexOf("/") + 1));
+  if (typeof ready?.["image"] === "string") madeImages.push(ready["image"], ready["image"].slice(ready["image"].lastIndexOf("/") + 1));
+  if (typeof ready?.["buildId"] === "string") madeBuilds.push(ready["buildId"]);
   const root = receiver.spans.find((s) => s.service === "bp-cli" && s.parentSpanId === "");
   traceId = root?.traceId ?? "";
 
@@ -146,7 +150,8 @@ before(async () => {
     300_000,
   );
   const openReady = openRunRun.events.find((e) => e["type"] === "ready");
-  if (typeof openReady?.["ref"] === "string") madeImages.push(openReady["ref"], openReady["ref"].slice(openReady["ref"].lastIndexOf("/") + 1));
+  if (typeof openReady?.["image"] === "string") madeImages.push(openReady["image"], openReady["image"].slice(openReady["image"].lastIndexOf("/") + 1));
+  if (typeof openReady?.["buildId"] === "string") madeBuilds.push(openReady["buildId"]);
   await until("the second CLI root span", () => receiver.spans.some((s) => s.service === "bp-cli" && s.parentSpanId === "" && !cliSpans.has(s.spanId)));
   openRunTraceId = receiver.spans.find((s) => s.service === "bp-cli" && s.parentSpanId === "" && !cliSpans.has(s.spanId))?.traceId ?? "";
 });
@@ -156,6 +161,7 @@ after(async () => {
   await receiver?.stop();
   await registry?.stop();
   await removeTestImages(madeImages);
+  await removeImagesOfBuilds("docker", madeBuilds);
   await repo?.remove();
   await dir?.remove();
 });

@@ -43,12 +43,17 @@ async function* buildRequests(name: string, reference: string, registry: Registr
   yield create(BuildRequestSchema, { message: { case: "chunk", value: tar } });
 }
 
+/** The engine's name for the build of `tag`. */
+function localName(tag: string): string {
+  return `cli-pooltest:${tag.padStart(16, "0")}`;
+}
+
 /**
  * Builds `tag` of `repo` through the composed builder service (command mode,
  * the wiring of `app/factories/builder.ts`) and returns the pushed digest.
  */
 async function buildAndPush(builder: ComposedServices, registry: Registry, repo: string, tag: string): Promise<string> {
-  const name = `cli-pooltest:${tag.padStart(16, "0")}`;
+  const name = localName(tag);
   let pushed = "";
   for await (const res of builder.clients.builder.build(buildRequests(name, `${registry.url}/${repo}:${tag}`, registry, await contextTar()))) {
     const e = res.event?.event;
@@ -97,7 +102,7 @@ describe("the command-mode builder keeps one registry client per destination acr
 
     it("asks ECR for one token across two builds and pushes both", async () => {
       const target = create(RegistrySchema, { url: reg.host, type: "ecr", insecure: true, awsRegion: "eu-west-3" });
-      localNames.push("cli-pooltest:00000000000ecr-1", "cli-pooltest:00000000000ecr-2");
+      localNames.push(localName("ecr-1"), localName("ecr-2"));
       const first = await buildAndPush(builder, target, "pool/ecr", "ecr-1");
       const second = await buildAndPush(builder, target, "pool/ecr", "ecr-2");
       assert.deepEqual(ecr.calls.map((c) => c.target), ["AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"]);
@@ -131,7 +136,7 @@ describe("the command-mode builder keeps one registry client per destination acr
 
     it("requests each scope's token once across two builds and pushes both", async () => {
       const target = create(RegistrySchema, { url: reg.host, insecure: true, username, password });
-      localNames.push("cli-pooltest:0000000000token-1", "cli-pooltest:0000000000token-2");
+      localNames.push(localName("token-1"), localName("token-2"));
       await buildAndPush(builder, target, "pool/tok", "token-1");
       const afterFirst = tokens.requests.map((s) => s.join(" "));
       await buildAndPush(builder, target, "pool/tok", "token-2");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { cliEnv, repoRoot } from "../helpers/buildplane-cli.js";
 import { startServe, type TestNode } from "../delegate/fixtures/start-node.js";
-import { removeImages } from "../e2e/app-fixture.js";
+import { removeImages, removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { startCli, type CliProcess } from "../e2e/cli-process.js";
 
 /** A fresh random token. */
@@ -86,6 +86,7 @@ export interface CliBuilds {
 
 export function createCliBuilds(): CliBuilds {
   const images = new Set<string>();
+  const buildIds = new Set<string>();
   const clis: CliProcess[] = [];
   return {
     start(args, env) {
@@ -93,12 +94,16 @@ export function createCliBuilds(): CliBuilds {
       clis.push(cli);
       void cli.done.then((r) => {
         if (r.last?.type === "ready") images.add(String(r.last["image"]));
+        for (const e of r.events) if (typeof e["buildId"] === "string") buildIds.add(e["buildId"]);
       });
       return cli;
     },
     async stop() {
       for (const c of clis) c.child.kill("SIGKILL");
+      await Promise.all(clis.map((c) => c.done));
+      // A build whose process was killed may still have made its image on the server: found by its build-id label.
       await removeImages("docker", images);
+      await removeImagesOfBuilds("docker", buildIds);
     },
   };
 }

@@ -1,14 +1,16 @@
 import net from "node:net";
 
-/** A TCP forwarder on loopback: what a test puts between a client and a server to cut or slow the link. */
+/** A TCP forwarder to a loopback port: what a test puts between a client and a server to cut or slow the link, or to reach it from another address. */
 export interface TcpForwarder {
-  /** The port it listens on, on 127.0.0.1. */
+  /** The port it listens on, on its `host`. */
   readonly port: number;
   /** Stops listening and cuts every forwarded connection. */
   close(): Promise<void>;
 }
 
 export interface TcpForwarderOptions {
+  /** The address to listen on (default 127.0.0.1), such as a container network's gateway. */
+  readonly host?: string;
   /** The port to listen on; any free one when absent. */
   readonly port?: number;
   /**
@@ -49,7 +51,7 @@ export async function startTcpForwarder(target: number, options: TcpForwarderOpt
     delayed(client, upstream, delayMs);
     delayed(upstream, client, delayMs);
   });
-  server.listen(options.port ?? 0, "127.0.0.1");
+  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
   await new Promise((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

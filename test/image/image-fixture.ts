@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../helpers/buildplane-cli.js";
 import { freePort } from "../helpers/free-port.js";
@@ -172,43 +172,3 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** A TCP forwarder: `address:port` to a loopback port of this machine. */
-export interface Forwarder {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-/**
- * Forwards connections from `address` (the network's gateway, which
- * containers reach) to `127.0.0.1:targetPort` (the shared registry or
- * Postgres, which listen on loopback only).
- */
-export async function startForwarder(address: string, targetPort: number): Promise<Forwarder> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((inbound) => {
-    const outbound = connect(targetPort, "127.0.0.1");
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => {
-        inbound.destroy();
-        outbound.destroy();
-      });
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, address, resolve);
-  });
-  const addr = server.address();
-  if (addr === null || typeof addr !== "object") throw new Error("forwarder: no TCP address");
-  return {
-    port: addr.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}

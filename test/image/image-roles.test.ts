@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { makeAppRepo, removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { cliEnv, runCli, type CliRun } from "../helpers/buildplane-cli.js";
 import { freePort } from "../helpers/free-port.js";
+import { startTcpForwarder, type TcpForwarder } from "../helpers/tcp-forwarder.js";
 import type { TestGitRepo } from "../helpers/make-git-repo.js";
 import {
   buildImage,
@@ -13,11 +14,9 @@ import {
   imageTag,
   runName,
   startContainer,
-  startForwarder,
   startGitServer,
   waitHealthy,
   type Container,
-  type Forwarder,
   type GitServer,
 } from "./image-fixture.js";
 
@@ -36,7 +35,7 @@ const cleanups: Array<() => Promise<unknown>> = [];
 let gateway: string;
 let gid: string;
 let git: GitServer;
-let registry: Forwarder;
+let registry: TcpForwarder;
 let repo: TestGitRepo & { readonly nonce: string };
 let registryEnv: Record<string, string>;
 let gitUrl: string;
@@ -88,7 +87,8 @@ describe("the buildplane image", { timeout: 60 * 60_000 }, () => {
     cleanups.push(() => repo.remove());
     await git.add("app", repo.path);
     gitUrl = git.url("app");
-    registry = await startForwarder(gateway, 5000);
+    // Containers reach the gateway; the shared registry and Postgres listen on loopback only.
+    registry = await startTcpForwarder(5000, { host: gateway });
     cleanups.push(() => registry.close());
     registryEnv = {
       BUILDPLANE_REGISTRY_URL: `${gateway}:${registry.port}`,
@@ -166,7 +166,7 @@ describe("the buildplane image", { timeout: 60 * 60_000 }, () => {
       });
     await psql(`create database ${database}`);
     cleanups.push(() => psql(`drop database if exists ${database} with (force)`));
-    const postgres = await startForwarder(gateway, 5432);
+    const postgres = await startTcpForwarder(5432, { host: gateway });
     cleanups.push(() => postgres.close());
 
     const names = ["config", "metadata", "source", "resolver", "builder", "lifecycle"] as const;

@@ -48,3 +48,13 @@ export class FollowCanceledError extends DomainError {
     super("canceled", "build canceled while following another process's build");
   }
 }
+
+/**
+ * A build whose passes together took longer than its timeout: the builder
+ * bounds each pass, the resolver the passes together.
+ */
+export class BuildPassesTimeoutError extends DomainError {
+  constructor(readonly buildId: string, readonly timeoutSecs: number, readonly passes: number) {
+    super("deadlineExceeded", `build ${buildId} timed out after ${timeoutSecs}s (builder.build_timeout_secs) in ${passes} passes and was stopped`);
+  }
+}

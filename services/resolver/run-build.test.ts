@@ -5,7 +5,7 @@ import { createFakeBuilder, createFakeMetadata, createFakeSource, succeedingBuil
 import { createBuildRecord } from "./build-record.js";
 import { CallError } from "./call-error.js";
 import type { ImageEvent, ImageSpec } from "./domain.js";
-import { BuildFailedError, LeaseLostError } from "./flow-errors.js";
+import { BuildFailedError, BuildPassesTimeoutError, LeaseLostError } from "./flow-errors.js";
 import { newBuild } from "./new-build.js";
 import { createOutageBudget } from "./outage-budget.js";
 import { runBuild, type BuildPlan } from "./run-build.js";
@@ -172,6 +172,50 @@ describe("a build run", () => {
     assert.equal(builder.orders.length, 5);
     assert.deepEqual(stored?.logs.map((l) => l.text), [250, 500, 1000, 2000].map((ms, i) => `attempt ${i + 1} of 5 was aborted (${removed}): building again in ${ms} ms`));
     assert.deepEqual([stored?.status, stored?.errorCode, stored?.errorMessage], ["failed", "aborted", removed]);
+  });
+
+  test("passes run again stop when the build's timeout is spent since the first began, pauses included", async () => {
+    // 1 s: the first pass aborts at once, the second after its 250 ms pause, the third after 500 more; the 1000 ms pause before a fourth outlasts the timeout.
+    const { outcome, stored, builder } = await run(async function* () {
+      yield* [];
+      throw new CallError("aborted", removed);
+    }, { timeoutSecs: 1 });
+    assert.ok(outcome.error instanceof BuildFailedError);
+    const message = "build b_1 timed out after 1s (builder.build_timeout_secs) in 3 passes and was stopped";
+    assert.deepEqual([outcome.error.code, outcome.error.message], ["deadlineExceeded", message]);
+    assert.equal(builder.orders.length, 3);
+    assert.deepEqual(builder.orders.map((o) => o.timeoutSecs), [1, 1, 1], "the builder still bounds each pass by the whole timeout");
+    assert.deepEqual(stored?.logs.map((l) => l.text), [250, 500, 1000].map((ms, i) => `attempt ${i + 1} of 5 was aborted (${removed}): building again in ${ms} ms`));
+    assert.deepEqual([stored?.status, stored?.errorCode, stored?.errorMessage], ["failed", "deadline_exceeded", message]);
+    assert.ok(outcome.final.type === "failed");
+    assert.deepEqual([outcome.final.code, outcome.final.message], ["deadline_exceeded", message]);
+  });
+
+  test("a pass run again is stopped where the build's timeout ends, not a whole timeout later", async () => {
+    // The fake builder keeps no timeout of its own: without the resolver's, the second pass would wait for the test's 10 s stop.
+    const passSignals: AbortSignal[] = [];
+    const { outcome, builder } = await run(async function* (_order, _context, signal) {
+      yield* [];
+      passSignals.push(signal);
+      if (passSignals.length === 1) throw new CallError("aborted", removed);
+      await untilStopped(signal);
+    }, { timeoutSecs: 1 });
+    assert.ok(outcome.error instanceof BuildFailedError);
+    assert.deepEqual([outcome.error.code, outcome.error.message], ["deadlineExceeded", "build b_1 timed out after 1s (builder.build_timeout_secs) in 2 passes and was stopped"]);
+    assert.equal(builder.orders.length, 2);
+    assert.equal(passSignals[1]?.aborted, true, "the second pass's call was stopped");
+    assert.ok(passSignals[1]?.reason instanceof BuildPassesTimeoutError);
+  });
+
+  test("a timeout of 0 (the builder's default) sets no deadline over the passes", async () => {
+    let passes = 0;
+    const { outcome } = await run(async function* (order, context, signal) {
+      passes++;
+      if (passes < 3) throw new CallError("aborted", removed);
+      yield* succeedingBuild(digest)(order, context, signal);
+    }, { timeoutSecs: 0 });
+    assert.equal(outcome.error, undefined);
+    assert.equal(passes, 3);
   });
 
   test("a failure of any other code is not run again", async () => {

@@ -6,7 +6,7 @@ import { createLogScrubber } from "../../libs/secret/scrub.js";
 import type { BuildRecord } from "./build-record.js";
 import { CallError, isConnectionLost } from "./call-error.js";
 import { imageEvent, type BuildState, type ImageEvent, type ImageEventBody, type ImageRef, type ImageSpec } from "./domain.js";
-import { BuildFailedError } from "./flow-errors.js";
+import { BuildFailedError, BuildPassesTimeoutError } from "./flow-errors.js";
 import { secretsOfPlan } from "./plan-secrets.js";
 import type { BuilderPort, SourcePort } from "./ports.js";
 
@@ -61,16 +61,29 @@ const firstRetryDelayMs = 250;
  * other than `canceled` (the lease was lost, the record could not be
  * written) the build fails with that error, else it was canceled. A
  * builder failure with code `aborted` runs the build again, up to
- * `maxAttempts` passes, with a system log line saying why and when. A failure is
- * returned as a `Failed` event together with its error.
+ * `maxAttempts` passes, with a system log line saying why and when; the
+ * passes and pauses together stay within the build's timeout, which the
+ * builder applies to each pass alone. A failure is returned as a `Failed`
+ * event together with its error.
  */
 export async function runBuild(
   ports: RunBuildPorts,
   plan: BuildPlan,
   record: BuildRecord,
   emit: (e: ImageEvent) => void,
-  signal: AbortSignal,
+  outerSignal: AbortSignal,
 ): Promise<RunOutcome> {
+  // Stops the build when its timeout is spent over several passes (see `deadlineAfterRetry`).
+  const overdue = new AbortController();
+  const signal = AbortSignal.any([outerSignal, overdue.signal]);
+  let attempt = 1;
+  let overdueTimer: NodeJS.Timeout | undefined;
+  const startedAt = Date.now();
+  /** From the first pass run again on, the timeout counts from the first pass's start (0: the builder's default, kept by the builder alone). */
+  const deadlineAfterRetry = (): void => {
+    if (overdueTimer !== undefined || plan.timeoutSecs <= 0) return;
+    overdueTimer = setTimeout(() => overdue.abort(new BuildPassesTimeoutError(plan.buildId, plan.timeoutSecs, attempt)), Math.max(0, startedAt + plan.timeoutSecs * 1000 - Date.now()));
+  };
   const event = (body: ImageEventBody): ImageEvent => imageEvent(plan.buildId, body);
   const { scrub } = createLogScrubber(secretsOfPlan(plan));
   const tail: string[] = [];
@@ -115,7 +128,7 @@ export async function runBuild(
   };
 
   try {
-    for (let attempt = 1; ; attempt++) {
+    for (; ; attempt++) {
       try {
         await attemptBuild(ports, plan, relay, signal);
         break;
@@ -124,7 +137,8 @@ export async function runBuild(
         if (signal.aborted || failure.code !== "aborted" || attempt === maxAttempts) throw err;
         const delayMs = firstRetryDelayMs * 2 ** (attempt - 1);
         relay({ type: "log", line: { seq: 0n, stream: "system", text: `attempt ${attempt} of ${maxAttempts} was aborted (${failure.message}): building again in ${delayMs} ms`, time: new Date() } });
-        // A stop during the pause ends the build as a stop during the pass would.
+        deadlineAfterRetry();
+        // A stop during the pause (the timeout spent, too) ends the build as a stop during the pass would.
         await sleep(delayMs, undefined, { signal }).catch(() => Promise.reject(err));
       }
     }
@@ -137,6 +151,8 @@ export async function runBuild(
     const final = event({ type: "failed", code: errorCodeName(code), message, logTail: [...tail] });
     // A hint such as a full queue's `retry-after` reaches the caller too.
     return { final, error: new BuildFailedError(plan.buildId, code, message, err instanceof CallError ? err.retryAfterSecs : undefined) };
+  } finally {
+    clearTimeout(overdueTimer);
   }
 }
 

@@ -86,6 +86,9 @@ const result = await esbuild.build({
   target: "node20.19",
   external,
   plugins: [builtinsThroughRequire, dockerModemWithoutSsh],
+  // Where bundled code names the global `Headers`, it gets this class: Node's
+  // own loads all of undici on first use (see libs/rpc/fetch-headers.ts).
+  inject: [join(root, "dist/libs/rpc/fetch-headers.js")],
   // CommonJS packages in the bundle call require() for Node's own modules.
   banner: { js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);' },
   metafile: true,

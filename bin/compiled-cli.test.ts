@@ -65,6 +65,9 @@ describe("the compiled command line", () => {
     assert.ok(r.modules.includes(`${bundleUrl}buildplane.js`), "the bundled entry point ran");
     assert.ok(r.packages.has("kysely") && r.packages.has("@connectrpc/connect"), `the recorder sees the libraries a real command loads: ${[...r.packages].join(", ")}`);
     assert.deepEqual(r.modules.filter((m) => /\.[cm]?ts$/.test(m) || m.includes("/node_modules/tsx/")), []);
+    // Every RPC call makes a Fetch `Headers`: the bundle's own class, not Node's, which would load all of undici.
+    assert.ok(r.modules.includes("builtin:internal/url"), `the recorder sees Node's own modules: ${r.modules.filter((m) => m.startsWith("builtin:")).length}`);
+    assert.deepEqual(r.modules.filter((m) => m.includes("undici")), []);
     const ours = r.modules.filter((m) => m.startsWith(rootUrl) && !m.startsWith(`${rootUrl}node_modules/`) && !m.endsWith("/module-recorder.mjs"));
     assert.deepEqual(ours.filter((m) => !m.startsWith(bundleUrl)), [`${rootUrl}bin/buildplane.js`], "only the entry point runs from outside dist/cli/");
     // Unbundled, the command would read most of the compiled modules; bundled, a few chunks.

@@ -1,6 +1,7 @@
 // Preloaded with `node --import <this file>` by tests that check what a
 // process loads: appends the URL of every ES module it resolves, and at
-// exit the path of every CommonJS module, one a line, to the file named by
+// exit the path of every CommonJS module and, as `builtin:<id>`, every one of
+// Node's own modules (internal ones included), one a line, to the file named by
 // MODULE_RECORDER_FILE. Plain JavaScript, so no TypeScript loader is needed
 // to use it.
 import { appendFileSync } from "node:fs";
@@ -21,4 +22,5 @@ export async function resolve(specifier, context, nextResolve) {
 register(`data:text/javascript,${encodeURIComponent(hooks)}`, { data: { file } });
 
 const cache = createRequire(import.meta.url).cache;
-process.on("exit", () => appendFileSync(file, Object.keys(cache).map((p) => `${p}\n`).join("")));
+const builtins = () => process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => `builtin:${m.slice("NativeModule ".length)}`);
+process.on("exit", () => appendFileSync(file, [...Object.keys(cache), ...builtins()].map((p) => `${p}\n`).join("")));

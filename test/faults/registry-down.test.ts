@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { freePort } from "../helpers/free-port.js";
 import { startRegistry, type TestRegistry } from "../helpers/start-registry.js";
 import { tempDir, type TempDir } from "../helpers/temp-dir.js";
-import { makeAppRepo, removeImages } from "../e2e/app-fixture.js";
+import { makeAppRepo, removeImagesOfBuilds } from "../e2e/app-fixture.js";
 import { cliEnv, describeRun, listBuilds, startCli } from "../e2e/cli-process.js";
 import { startServe, type ServeProcess } from "../rpc/serve-process.js";
 import type { TestGitRepo } from "../helpers/make-git-repo.js";
@@ -19,7 +19,6 @@ describe("the registry down during a push (its port cut and restored)", () => {
   let client: TempDir;
   let server: ServeProcess;
   let env: NodeJS.ProcessEnv;
-  const images: string[] = [];
   before(async () => {
     repo = await makeAppRepo();
     await repo.commitFiles({ "app/Containerfile": `FROM local/busybox:1\nRUN echo begin-${repo.nonce} && sleep 4 && echo end-${repo.nonce}\n` });
@@ -39,7 +38,8 @@ describe("the registry down during a push (its port cut and restored)", () => {
     await server?.exited;
     await proxy?.cut();
     await registry?.stop();
-    await removeImages("docker", images);
+    // The local name and the registry reference alike: the failed build's image was tagged locally only.
+    if (data) await removeImagesOfBuilds("docker", (await listBuilds(env).catch(() => [])).map((b) => b.id));
     await repo?.remove();
     await data?.remove();
     await client?.remove();
@@ -57,7 +57,6 @@ describe("the registry down during a push (its port cut and restored)", () => {
     t.diagnostic(`caller saw: ${String(failed.last["message"])}`);
     assert.match(String(failed.last["message"]), new RegExp(`registry "127\\.0\\.0\\.1:${proxy.port}" is unavailable`), describeRun(failed));
     assert.ok(failed.events.some((e) => e.type === "log" && e["text"] === `end-${repo.nonce}`), "the image was built before the push failed");
-    images.push(String(failed.events.find((e) => e.type === "started")?.["image"]));
 
     await proxy.restore();
     const next = await startCli(args, cliEnv(client.path)).done;

@@ -32,6 +32,7 @@ const cases: ReadonlyArray<{ name: string; init?: unknown; steps?: readonly Step
   { name: "a pair of three", init: [["a", "1", "2"]] },
   { name: "a pair of one", init: [["a"]] },
   { name: "a number", init: 5 },
+  { name: "null", init: null },
   { name: "an invalid name in a record", init: { "bad name": "1" } },
   { name: "a Headers object", init: new Headers([["a", "1"], ["a", "2"], ["set-cookie", "x=1"], ["set-cookie", "y=2"]]) },
   { name: "append joins, get is case-insensitive", steps: [(h) => h.append("Accept", "a"), (h) => h.append("accept", "b"), (h) => h.get("ACCEPT"), (h) => h.has("accept"), (h) => h.get("missing")] },

@@ -18,8 +18,8 @@ export class FetchHeaders {
   readonly #values = new Map<string, string[]>();
 
   constructor(init?: ConstructorParameters<typeof Headers>[0] | FetchHeaders) {
-    if (init === undefined || init === null) return;
-    if (typeof init !== "object") throw new TypeError("Headers: the init argument must be a record, a sequence of pairs or a Headers object");
+    if (init === undefined) return;
+    if (typeof init !== "object" || init === null) throw new TypeError("Headers: the init argument must be a record, a sequence of pairs or a Headers object");
     if (Symbol.iterator in init) {
       for (const pair of init as Iterable<Iterable<string>>) {
         const [name, value, ...rest] = [...pair];

@@ -1,4 +1,3 @@
-import { constants } from "node:os";
 import { Option, type Command } from "commander";
 import type { ProgressMode } from "./build-progress.js";
 import type { ServerCredentialOptions } from "./server-credential.js";
@@ -64,8 +63,8 @@ Examples:
   $ BUILDPLANE_SERVER=http://127.0.0.1:25222 BUILDPLANE_TOKEN=… buildplane build . --json
 `)
     .action(async (source: string, opts: BuildOptions, cmd: Command) => {
-      // The failed line is already printed; the entry point keeps this code.
       // What a build needs loads only when one runs, so `--help` and `--version` stay quick.
+      // The failed line is already printed; the entry point keeps this code.
       process.exitCode = await (await import("./build-run.js")).runBuildCommand(source, opts, serverOrigin(cmd));
     });
 }

@@ -1,10 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { DomainError } from "../../libs/errors/domain-error.js";
-import type { BuildEvent } from "../../libs/gen/buildplane/v1/common_pb.js";
 import { ResolverService } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import type { EnsureImageFromContextRequest } from "../../libs/gen/buildplane/v1/resolver_pb.js";
 import type { EnsureImageFromUpload } from "./ensure-from-upload.js";
-import type { ImageEvent } from "./domain.js";
 import type { EnsureImage } from "./ensure-image.js";
 import { UploadHeaderError } from "./upload-errors.js";
 import type { ImageResolver } from "./resolve-image.js";

@@ -4,7 +4,6 @@ import { readFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { after, before, test } from "node:test";
 import { createRegistryClient, type RegistryClient } from "../../libs/registry/registry-client.js";

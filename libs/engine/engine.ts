@@ -62,9 +62,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   return createEngineAt(await resolveEngineEndpoint(options));
 }
 
+/** How the engine's connections are made. */
+export interface EngineConnectionOptions {
+  /** Write buffer of each connection (`EngineAgent`); 1 MiB when absent. */
+  readonly writeBufferBytes?: number;
+}
+
 /** An engine at a known endpoint. */
-export function createEngineAt(endpoint: EngineEndpoint): Engine {
-  const modem = lazyModem(endpoint);
+export function createEngineAt(endpoint: EngineEndpoint, connections: EngineConnectionOptions = {}): Engine {
+  const modem = lazyModem(endpoint, connections);
   const label = endpoint.label;
   let cachedInfo: Promise<EngineInfo> | undefined;
   let cachedStopBy: Promise<"disconnect" | "kill-cgroup"> | undefined;
@@ -147,15 +153,19 @@ export function createEngineAt(endpoint: EngineEndpoint): Engine {
 /**
  * docker-modem for the endpoint, loaded on the first request: the commands
  * that never reach the engine do not load it (nor ssh2, which it requires).
+ * Its connections are `EngineAgent`'s, whose write buffer keeps a build
+ * context flowing into the engine.
  */
-function lazyModem(endpoint: EngineEndpoint): Modem {
+function lazyModem(endpoint: EngineEndpoint, connections: EngineConnectionOptions): Modem {
   let loaded: Promise<Modem> | undefined;
   return {
     dial(options, callback) {
-      loaded ??= import("docker-modem").then(({ default: DockerModem }) =>
-        endpoint.kind === "socket"
-          ? new DockerModem({ socketPath: endpoint.socketPath })
-          : new DockerModem({ host: endpoint.host, port: endpoint.port, protocol: "http" }));
+      loaded ??= Promise.all([import("docker-modem"), import("./engine-agent.js")]).then(([{ default: DockerModem }, { EngineAgent }]) => {
+        const agent = new EngineAgent(connections.writeBufferBytes);
+        return endpoint.kind === "socket"
+          ? new DockerModem({ socketPath: endpoint.socketPath, agent })
+          : new DockerModem({ host: endpoint.host, port: endpoint.port, protocol: "http", agent });
+      });
       loaded.then((m) => m.dial(options, callback), (err: unknown) => callback(err, undefined));
     },
   };

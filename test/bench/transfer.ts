@@ -30,8 +30,6 @@
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { Readable } from "node:stream";
-import { pack } from "tar-stream";
 import { createEngineAt } from "../../libs/engine/engine.js";
 import { resolveEngineEndpoint } from "../../libs/engine/engine-endpoint.js";
 import { Secret } from "../../libs/secret/secret.js";
@@ -43,32 +41,17 @@ import { startTcpForwarder, type TcpForwarder } from "../helpers/tcp-forwarder.j
 import { runCommand } from "../helpers/run-command.js";
 import { startRegistry } from "../helpers/start-registry.js";
 import { startByteRelay } from "./fixtures/byte-relay.js";
+import { randomContexts } from "./fixtures/random-context.js";
 import { dockerdPid, cpuMs as processCpuMs, machineBusyMs, median as medianOf, table } from "./fixtures/figures.js";
 
 const MiB = 1024 * 1024;
 const CONTEXT_BYTES = 300 * MiB;
-const READ_BYTES = 64 * 1024;
 const PAIRS = Math.max(1, Number(process.env["BENCH_TRANSFER_PAIRS"] ?? 6) || 6);
 const splitCores = process.env["BENCH_TRANSFER_CORES"] === "split";
 const roundTripMs = Math.max(0, Number(process.env["BENCH_TRANSFER_RTT_MS"] ?? 0) || 0);
 const token = `bench-${randomBytes(16).toString("hex")}`;
 
-const payload = randomBytes(CONTEXT_BYTES);
-
-/** The context as an uncompressed tar stream: each 64 KiB of the big file a fresh buffer, as a file read gives them. */
-function context(marker: string): Readable {
-  const tar = pack();
-  tar.entry({ name: "Containerfile", mode: 0o644 }, `FROM local/busybox:1\nRUN echo ${marker}\n`);
-  const file = tar.entry({ name: "payload.bin", mode: 0o644, size: CONTEXT_BYTES });
-  void (async () => {
-    for (let at = 0; at < CONTEXT_BYTES - READ_BYTES; at += READ_BYTES) {
-      if (!file.write(Buffer.from(payload.subarray(at, at + READ_BYTES)))) await new Promise<void>((resolve) => file.once("drain", () => resolve()));
-    }
-    file.end(Buffer.from(payload.subarray(CONTEXT_BYTES - READ_BYTES)));
-    tar.finalize();
-  })();
-  return tar as unknown as Readable;
-}
+const context = randomContexts(CONTEXT_BYTES);
 
 interface Transfer {
   readonly ms: number;

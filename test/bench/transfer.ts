@@ -17,7 +17,8 @@
 // processes' code, as a long-running node and main install have served builds
 // before: V8 optimizes a node's receive path over its first few hundred MiB
 // (its CPU per 300 MiB fell from 0.65 s to 0.54 s and 0.43 s over its first
-// three builds, and stayed there). The Containerfile's only step prints a
+// three builds; later builds still vary, from about 0.3 s to 0.8 s, from one
+// build and one node process to the next). The Containerfile's only step prints a
 // line, so the engine holds the whole context when its first log line
 // arrives: the rate is context MiB / time from the call to that line. Beside
 // it, the CPU time (utime + stime, all threads) this process, the relay or

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import { buildImage, type BuildImageOptions, type BuildImageResult, type OnBuildLine } from "./build-image.js";
 import { resolveEngineEndpoint, type ContainerCommand, type EngineEndpoint } from "./engine-endpoint.js";
 import { EngineUnavailableError, ImageNotFoundError } from "./engine-errors.js";
+import { EngineAgent } from "./engine-agent.js";
 import { classifyEngineError, dial, type Modem } from "./engine-request.js";
 import { imagePath } from "./image-path.js";
 
@@ -160,7 +161,7 @@ function lazyModem(endpoint: EngineEndpoint, connections: EngineConnectionOption
   let loaded: Promise<Modem> | undefined;
   return {
     dial(options, callback) {
-      loaded ??= Promise.all([import("docker-modem"), import("./engine-agent.js")]).then(([{ default: DockerModem }, { EngineAgent }]) => {
+      loaded ??= import("docker-modem").then(({ default: DockerModem }) => {
         const agent = new EngineAgent(connections.writeBufferBytes);
         return endpoint.kind === "socket"
           ? new DockerModem({ socketPath: endpoint.socketPath, agent })
